@@ -1,0 +1,148 @@
+"""usage_frames: the OpenAI organization Usage and Costs API as tidy pandas DataFrames.
+
+One function per endpoint, generated from the endpoint table; each returns the tidy frame of the contract.
+
+Examples:
+    >>> import usage_frames as uf
+    >>> df = uf.costs("2026-10-01", "2026-10-08", group_by="project_id", client=uf.Client.fake())
+    >>> df.groupby("project_id", observed=True)["amount"].sum().round(2).sort_values().index.tolist()
+    ['proj_lab', 'proj_batch', 'proj_search', 'proj_chat']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import pandas as pd
+
+from usage_frames.client import Client, EndpointFunction, __version__, describe
+from usage_frames.endpoints import ENDPOINTS, BucketWidth, Endpoint, EndpointName, GroupKey
+from usage_frames.errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    InvalidParameterError,
+    MissingAPIKeyError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    UnexpectedResponseError,
+    UsageFramesError,
+    UsageFramesWarning,
+)
+from usage_frames.params import FilterValue, TimeLike
+
+
+class PackageEndpointFunction(Protocol):
+    """The signature of ``uf.<endpoint>``: :class:`EndpointFunction` plus ``client=``."""
+
+    def __call__(
+        self,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        *,
+        bucket_width: BucketWidth = "1d",
+        group_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        client: Client | None = None,
+        **filters: FilterValue | None,
+    ) -> pd.DataFrame:
+        """Fetch one endpoint as a tidy frame."""
+        ...
+
+
+def fetch(
+    endpoint: EndpointName | str,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    *,
+    client: Client | None = None,
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """Fetch any endpoint by name; ``client`` defaults to ``Client()`` (key from ``OPENAI_ADMIN_KEY``).
+
+    Args:
+        endpoint: An endpoint name, one of ``ENDPOINTS``.
+        start: Inclusive start; defaults to 30 days before ``end``.
+        end: Exclusive end; defaults to now, clamped to now.
+        client: The client to use.
+        **kwargs: ``bucket_width``, ``group_by``, ``limit`` and the endpoint's filters.
+
+    Examples:
+        >>> fetch("vector_stores", "2026-10-01", "2026-10-02", client=Client.fake()).columns.tolist()
+        ['end_time', 'usage_bytes']
+    """
+    return (client or Client()).fetch(endpoint, start, end, **kwargs)
+
+
+def _endpoint_function(name: EndpointName) -> PackageEndpointFunction:
+    def fetch_endpoint(
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        *,
+        client: Client | None = None,
+        **kwargs: Any,
+    ) -> pd.DataFrame:
+        return fetch(name, start, end, client=client, **kwargs)
+
+    fetch_endpoint.__name__ = fetch_endpoint.__qualname__ = name
+    fetch_endpoint.__doc__ = describe(name) + "    client: The client to use; defaults to Client().\n"
+    return fetch_endpoint
+
+
+completions = _endpoint_function("completions")
+decisions = _endpoint_function("decisions")
+embeddings = _endpoint_function("embeddings")
+moderations = _endpoint_function("moderations")
+images = _endpoint_function("images")
+audio_speeches = _endpoint_function("audio_speeches")
+audio_transcriptions = _endpoint_function("audio_transcriptions")
+vector_stores = _endpoint_function("vector_stores")
+code_interpreter_sessions = _endpoint_function("code_interpreter_sessions")
+file_search_calls = _endpoint_function("file_search_calls")
+web_search_calls = _endpoint_function("web_search_calls")
+costs = _endpoint_function("costs")
+
+__all__ = [
+    "ENDPOINTS",
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BucketWidth",
+    "Client",
+    "Endpoint",
+    "EndpointFunction",
+    "EndpointName",
+    "GroupKey",
+    "InvalidParameterError",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "UnexpectedResponseError",
+    "UsageFramesError",
+    "UsageFramesWarning",
+    "__version__",
+    "audio_speeches",
+    "audio_transcriptions",
+    "code_interpreter_sessions",
+    "completions",
+    "costs",
+    "decisions",
+    "embeddings",
+    "fetch",
+    "file_search_calls",
+    "images",
+    "moderations",
+    "vector_stores",
+    "web_search_calls",
+]

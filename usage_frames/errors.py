@@ -1,0 +1,161 @@
+"""The exceptions: one base, argument errors, and one class per HTTP status family.
+
+Users catch :class:`UsageFramesError` or one precise subclass. Every HTTP error carries the evidence a support
+ticket needs (``status_code``, ``request_id``, the server's message and the parsed ``body``) and prints as one
+line a human can act on. No message ever contains the admin key: errors are built from the response and the
+request path only.
+
+Examples:
+    >>> err = RateLimitError("Rate limit reached", status_code=429, request_id="req_123")
+    >>> str(err)
+    '429 Too Many Requests: Rate limit reached (request_id: req_123)'
+    >>> isinstance(InvalidParameterError("bucket_width", "2d", ("1m", "1h", "1d")), ValueError)
+    True
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from http import HTTPStatus
+from typing import Any
+
+
+class UsageFramesError(Exception):
+    """The base of every error this package raises."""
+
+
+class UsageFramesWarning(UserWarning):
+    """Something was off in the data but nothing was lost (for example an unreadable ``amount.value``)."""
+
+
+class InvalidParameterError(UsageFramesError, ValueError):
+    """An argument is wrong; raised before any request is sent.
+
+    Args:
+        argument: The argument's name.
+        value: What was passed.
+        allowed: The allowed values, when there is a finite list.
+        reason: A sentence that replaces the default "is not one of" explanation.
+
+    Examples:
+        >>> print(InvalidParameterError("group_by", "modle", ("project_id", "model")))
+        group_by: 'modle' is not allowed here; allowed: 'project_id', 'model' (did you mean 'model'?)
+    """
+
+    def __init__(
+        self,
+        argument: str,
+        value: object,
+        allowed: Iterable[object] | None = None,
+        reason: str | None = None,
+    ) -> None:
+        self.argument = argument
+        self.value = value
+        self.allowed = tuple(allowed) if allowed is not None else None
+        message = f"{argument}: {value!r} {reason or 'is not allowed here'}"
+        if self.allowed is not None:
+            message += "; allowed: " + (", ".join(repr(a) for a in self.allowed) or "none")
+            close = difflib.get_close_matches(str(value), [str(a) for a in self.allowed], n=1)
+            if close and close[0] != str(value):
+                message += f" (did you mean {close[0]!r}?)"
+        super().__init__(message)
+
+
+class MissingAPIKeyError(UsageFramesError):
+    """No admin key was passed and ``OPENAI_ADMIN_KEY`` is not set."""
+
+
+class APIError(UsageFramesError):
+    """A request failed or its answer could not be used.
+
+    Attributes:
+        message: What went wrong, in the server's words where it gave any.
+        request_id: The ``x-request-id`` of the response, for OpenAI support, or ``None``.
+    """
+
+    def __init__(self, message: str, *, request_id: str | None = None) -> None:
+        self.message = message
+        self.request_id = request_id
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.message + (f" (request_id: {self.request_id})" if self.request_id else "")
+
+
+class APIConnectionError(APIError):
+    """The server could not be reached, or the connection broke, after every retry."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The server did not answer within the timeout, after every retry."""
+
+
+class UnexpectedResponseError(APIError):
+    """The server answered 200 but the answer is not a usable page (bad JSON, wrong shape, broken cursor)."""
+
+
+class APIStatusError(APIError):
+    """The server answered with an HTTP error status.
+
+    Attributes:
+        status_code: The HTTP status.
+        body: The parsed JSON body, or the raw text when it was not JSON.
+    """
+
+    def __init__(self, message: str, *, status_code: int, request_id: str | None = None, body: Any = None) -> None:
+        super().__init__(message, request_id=request_id)
+        self.status_code = status_code
+        self.body = body
+
+    def __str__(self) -> str:
+        try:
+            phrase = HTTPStatus(self.status_code).phrase
+        except ValueError:
+            phrase = "HTTP error"
+        return f"{self.status_code} {phrase}: {super().__str__()}"
+
+
+class BadRequestError(APIStatusError):
+    """400: the server refused the query (for example a group-by combination it does not support)."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the key is missing, wrong, or not an organization admin key."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not read usage (these endpoints need an organization admin key)."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such path under the base URL."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests, after every retry."""
+
+
+class ServerError(APIStatusError):
+    """5xx: the server failed, after every retry."""
+
+
+STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    """The exception class for an HTTP status.
+
+    Examples:
+        >>> status_error_class(503).__name__
+        'ServerError'
+    """
+    if status_code >= 500:
+        return ServerError
+    return STATUS_ERRORS.get(status_code, APIStatusError)
