@@ -117,8 +117,8 @@ def retry_delay(
                 server = when.timestamp() - time.time()
     except (ValueError, TypeError):
         server = None
-    if server is not None and server >= 0:
-        return min(server, MAX_RETRY_AFTER_DELAY)
+    if server is not None:
+        return min(max(server, 0.0), MAX_RETRY_AFTER_DELAY)
     backoff = min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY)
     return backoff * (1 - 0.25 * jitter())
 

@@ -720,6 +720,13 @@ class FakeOrganization:
                 raise _BadRequestError(
                     "group_by", f"Invalid group_by value '{key}'; supported: " + ", ".join(endpoint.group_by)
                 )
+        # SDK 3.57: costs grouped by user_id together with project_id (grouping or filter) may be refused.
+        if endpoint.name == "costs" and "user_id" in group_by and ("project_id" in group_by or "project_ids" in query):
+            raise _BadRequestError(
+                "group_by",
+                "Grouping costs by user_id together with project_id is not supported "
+                "for this organization and time range",
+            )
         where: dict[str, Any] = {}
         for flt in endpoint.filters:
             values = query.get(flt.name)
@@ -893,13 +900,14 @@ class Fault:
     Attributes:
         kind: ``status`` (an error status with the OpenAI error envelope), ``reset`` (the connection drops
             mid-body), ``truncate`` (200 with half a JSON body), ``html`` (200 with an HTML error page),
-            ``stall`` (no answer before the client's read timeout), ``replace`` (200 with ``body``).
+            ``stall`` (no answer before the client's read timeout), ``replace`` (200 with ``body``), ``pass``
+            (answer normally: lets a script fail the second request, not the first).
         status: The status for ``status`` faults.
         headers: Extra headers (``Retry-After``).
-        body: The body for ``replace``.
+        body: The body for ``replace``, or instead of the error envelope for ``status``.
     """
 
-    kind: Literal["status", "reset", "truncate", "html", "stall", "replace"] = "status"
+    kind: Literal["status", "reset", "truncate", "html", "stall", "replace", "pass"] = "status"
     status: int = 500
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
@@ -953,7 +961,7 @@ class Faults:
 
 
 def _apply(fault: Fault | None, reply: Reply) -> Reply:
-    if fault is None or fault.kind in ("reset", "stall"):
+    if fault is None or fault.kind in ("reset", "stall", "pass"):
         return reply
     if fault.kind == "status":
         message = "Rate limit reached for requests" if fault.status == 429 else "The server had an error"
@@ -963,12 +971,16 @@ def _apply(fault: Fault | None, reply: Reply) -> Reply:
             "requests" if fault.status == 429 else "server_error",
             headers=fault.headers,
         )
-        return replace(error, headers={**error.headers, "x-request-id": reply.headers.get("x-request-id", "")})
+        return Reply(
+            fault.status,
+            {**error.headers, "x-request-id": reply.headers.get("x-request-id", "")},
+            fault.body or error.body,
+        )
     if fault.kind == "truncate":
         return replace(reply, body=reply.body[: len(reply.body) // 2])
     if fault.kind == "html":
         return Reply(200, {"Content-Type": "text/html"}, b"<html><body><h1>502 Bad Gateway</h1></body></html>")
-    return replace(reply, body=fault.body)
+    return Reply(200, {**reply.headers, "Content-Type": "application/json"}, fault.body)
 
 
 class FakeAPI:
@@ -1087,7 +1099,9 @@ class FakeServer:
 
     def start(self) -> FakeServer:
         """Serve in a daemon thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-openai", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="fake-openai", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -163,7 +163,7 @@ def resolve_window(
     stop = now if end is None else min(to_utc(end, argument="end").floor("s"), now)
     begin = stop - DEFAULT_WINDOW if start is None else to_utc(start, argument="start").floor("s")
     if begin >= stop:
-        clamped = " (end is clamped to now)" if end is not None and stop == now else ""
+        clamped = " (now: end defaults to now and is clamped to now)" if stop == now else ""
         raise InvalidParameterError(
             "start", begin.isoformat(), reason=f"must be before end {stop.isoformat()}{clamped}"
         )

@@ -1,0 +1,89 @@
+"""Shared fixtures: the fake organization served over real HTTP on 127.0.0.1, a secret key made per run,
+and a client whose sleep records delays instead of waiting (a test that sleeps is a bug)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import pytest
+
+from usage_frames import Client
+from usage_frames.fake import FakeAPI, FakeOrganization, FakeServer, Faults
+
+matplotlib.use("Agg")
+
+SPEC = json.loads((Path(__file__).parent / "spec" / "usage-openapi-excerpt.json").read_text())
+# Made at run time so that no key-shaped string is committed; long enough to be found if it leaks anywhere.
+SECRET_KEY = "sk-admin-" + secrets.token_urlsafe(32)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("OPENAI_ADMIN_KEY"):
+        return
+    skip = pytest.mark.skip(reason="live test: set OPENAI_ADMIN_KEY to run it")
+    for item in items:
+        if "live" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Refuse any connection that is not to loopback, so an offline test cannot reach a real host."""
+    if "live" in request.keywords:
+        return
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in ("127.0.0.1", "::1", "localhost"):
+            raise OSError(f"test tried to reach {host}: tests are offline")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+
+
+@pytest.fixture(scope="session")
+def org() -> FakeOrganization:
+    """The standard fake organization (its clock is the real one; windows in the tests are in the past)."""
+    return FakeOrganization()
+
+
+@pytest.fixture(scope="session")
+def server(org: FakeOrganization) -> Iterator[FakeServer]:
+    """The fake API over real HTTP on 127.0.0.1, shared by the session; faults are reset per test."""
+    with FakeServer(FakeAPI(org)) as running:
+        yield running
+
+
+@pytest.fixture
+def faults(server: FakeServer) -> Faults:
+    """Fresh faults (and request counts) for this test."""
+    server.api.faults = Faults()
+    return server.api.faults
+
+
+class Sleeps(list[float]):
+    """Records the delays a client would have slept."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def client(server: FakeServer, faults: Faults, sleeps: Sleeps) -> Client:
+    """A client of the fake server over HTTP, with the run's secret key and recorded sleeps."""
+    return Client(SECRET_KEY, server.url, sleep=sleeps, timeout=(2, 10))

@@ -1,0 +1,234 @@
+"""Pages to frames: the official examples of every endpoint, the contract's schema, drift and bad pages."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import SPEC
+
+import usage_frames as uf
+from usage_frames.endpoints import ENDPOINTS
+from usage_frames.frames import check_page, empty_frame, to_frame
+from usage_frames.params import build_query
+
+NOW = pd.Timestamp("2026-11-28", tz="UTC")
+SPEC_ENDPOINTS = [e for e in ENDPOINTS.values() if e.source == "spec"]
+
+
+def spec_example(endpoint: uf.Endpoint) -> dict:
+    return json.loads(SPEC["paths"][endpoint.path]["get"]["x-oaiMeta"]["examples"]["response"])
+
+
+def result_example(endpoint: uf.Endpoint) -> dict:
+    for schema in SPEC["components"]["schemas"].values():
+        if endpoint.result_object in schema.get("properties", {}).get("object", {}).get("enum", []):
+            return json.loads(schema["x-oaiMeta"]["example"])
+    raise AssertionError(endpoint.name)
+
+
+def page_of(*results: dict, start: int = 1730419200, width: int = 86400) -> dict:
+    return {
+        "object": "page",
+        "data": [{"object": "bucket", "start_time": start, "end_time": start + width, "results": list(results)}],
+        "has_more": False,
+        "next_page": None,
+    }
+
+
+def query(endpoint: str, **kwargs):
+    return build_query(endpoint, "2024-11-01", "2024-11-02", now=NOW, **kwargs)
+
+
+def assert_contract_schema(frame: pd.DataFrame, endpoint: uf.Endpoint, group_by: tuple[str, ...]) -> None:
+    assert isinstance(frame.index, pd.DatetimeIndex)
+    assert frame.index.name == "start_time"
+    assert str(frame.index.tz) == "UTC"
+    assert str(frame["end_time"].dt.tz) == "UTC"
+    assert list(frame.columns) == ["end_time", *group_by, *(f.name for f in endpoint.fields)]
+    for key in group_by:
+        assert str(frame[key].dtype) == ("boolean" if key == "batch" else "category")
+    for f in endpoint.fields:
+        assert str(frame[f.name].dtype) == f.dtype
+
+
+@pytest.mark.parametrize("endpoint", SPEC_ENDPOINTS, ids=lambda e: e.name)
+def test_official_example_page__parses_into_the_contract_frame(endpoint):
+    page = spec_example(endpoint)
+    frame = to_frame([page], query(endpoint.name))
+    results = [r for b in page["data"] for r in b["results"]]
+    assert len(frame) == len(results)
+    assert_contract_schema(frame, endpoint, ())
+    assert frame.index[0] == pd.Timestamp(page["data"][0]["start_time"], unit="s", tz="UTC")
+    for f in endpoint.fields:
+        raw = [_dig(r, f.json_path) for r in results]
+        assert [None if pd.isna(v) else v for v in frame[f.name]] == raw, f.name
+    assert frame.attrs["endpoint"] == endpoint.name
+
+
+def _dig(result, path):
+    for key in path:
+        result = result.get(key) if isinstance(result, dict) else None
+    return result
+
+
+@pytest.mark.parametrize("endpoint", SPEC_ENDPOINTS, ids=lambda e: e.name)
+def test_official_result_example__keeps_its_group_keys(endpoint):
+    example = result_example(endpoint)
+    keys = tuple(k for k in endpoint.group_by if k in example)
+    frame = to_frame([page_of(example)], query(endpoint.name, group_by=list(keys)))
+    assert_contract_schema(frame, endpoint, keys)
+    for key in keys:
+        assert frame[key].iloc[0] == example[key]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS.values(), ids=lambda e: e.name)
+def test_empty_answer__has_the_same_columns_and_dtypes(endpoint, org):
+    keys = endpoint.group_by
+    empty = empty_frame(query(endpoint.name, group_by=list(keys)))
+    assert len(empty) == 0
+    assert_contract_schema(empty, endpoint, keys)
+    empty_bucket = to_frame([page_of()], query(endpoint.name, group_by=list(keys)))
+    assert len(empty_bucket) == 0
+    assert_contract_schema(empty_bucket, endpoint, keys)
+
+
+def test_older_api_version__absent_fields_are_na_not_zero():
+    # Real January-2025 output: no service_tier and none of the 2026 token breakdown fields.
+    old = {
+        "object": "organization.usage.completions.result",
+        "input_tokens": 100,
+        "output_tokens": 20,
+        "input_cached_tokens": 0,
+        "num_model_requests": 3,
+        "project_id": None,
+        "user_id": None,
+        "api_key_id": None,
+        "model": "gpt-4o-mini-2024-07-18",
+        "batch": None,
+    }
+    frame = to_frame([page_of(old)], query("completions", group_by=["model", "service_tier"]))
+    row = frame.iloc[0]
+    assert row["input_tokens"] == 100 and row["input_cached_tokens"] == 0
+    assert pd.isna(row["input_uncached_tokens"]) and pd.isna(row["input_cache_write_tokens"])
+    assert pd.isna(row["service_tier"])
+    assert frame["input_text_tokens"].isna().all()
+
+
+def test_costs_amount__strings_are_coerced_to_float_and_currency_is_kept():
+    results = [
+        {"object": "organization.costs.result", "amount": {"value": "12.50", "currency": "usd"}, "line_item": "x"},
+        {"object": "organization.costs.result", "amount": {"value": 0.06, "currency": "usd"}, "line_item": "y"},
+        {"object": "organization.costs.result", "line_item": "z"},
+    ]
+    frame = to_frame([page_of(*results)], query("costs", group_by="line_item"))
+    assert frame["amount"].tolist()[:2] == [12.5, 0.06]
+    assert pd.isna(frame["amount"].iloc[2])
+    assert frame["currency"].tolist()[:2] == ["usd", "usd"]
+
+
+def test_costs_amount__unreadable_value_is_na_with_a_warning():
+    result = {"object": "organization.costs.result", "amount": {"value": "n/a", "currency": "usd"}}
+    with pytest.warns(uf.UsageFramesWarning, match="1 value.*'amount'"):
+        frame = to_frame([page_of(result)], query("costs"))
+    assert pd.isna(frame["amount"].iloc[0])
+
+
+def test_unknown_fields__are_ignored():
+    result = {
+        "object": "organization.costs.result",
+        "amount": {"value": 1.0, "currency": "usd"},
+        "organization_id": "org-1",
+        "organization_name": "Acme",
+        "new_metric": 5,
+    }
+    frame = to_frame([page_of(result)], query("costs"))
+    assert list(frame.columns) == ["end_time", "amount", "currency", "quantity", "quantity_unit"]
+
+
+def test_int64_edge__large_counts_survive_exactly():
+    big = 2**63 - 1
+    result = {"object": "organization.usage.embeddings.result", "input_tokens": big, "num_model_requests": 1}
+    frame = to_frame([page_of(result)], query("embeddings"))
+    assert int(frame["input_tokens"].iloc[0]) == big
+
+
+def test_batch_key__is_nullable_boolean():
+    results = [
+        {
+            "object": "organization.usage.completions.result",
+            "input_tokens": 1,
+            "output_tokens": 1,
+            "num_model_requests": 1,
+            "batch": flag,
+        }
+        for flag in (True, False, None)
+    ]
+    frame = to_frame([page_of(*results)], query("completions", group_by="batch"))
+    assert frame["batch"].tolist()[:2] == [True, False]
+    assert pd.isna(frame["batch"].iloc[2])
+
+
+def test_many_pages__concatenate_in_order():
+    pages = [
+        page_of({"object": "organization.usage.vector_stores.result", "usage_bytes": i}, start=1730419200 + i * 86400)
+        for i in range(5)
+    ]
+    frame = to_frame(pages, query("vector_stores"))
+    assert frame["usage_bytes"].tolist() == [0, 1, 2, 3, 4]
+    assert frame.index.is_monotonic_increasing
+
+
+BAD_PAGES = [
+    ("not an object", [], "not a page"),
+    ("error envelope", {"error": {"message": "x"}}, "no 'data' list"),
+    ("has_more missing", {"object": "page", "data": []}, "'has_more'"),
+    ("bucket without times", {"object": "page", "has_more": False, "data": [{"results": []}]}, "lacks integer"),
+    (
+        "bucket ends before start",
+        {"object": "page", "has_more": False, "data": [{"start_time": 10, "end_time": 5, "results": []}]},
+        "ends before",
+    ),
+    (
+        "buckets out of order",
+        {
+            "object": "page",
+            "has_more": False,
+            "data": [
+                {"start_time": 100, "end_time": 200, "results": []},
+                {"start_time": 0, "end_time": 100, "results": []},
+            ],
+        },
+        "out of order",
+    ),
+    (
+        "buckets overlap",
+        {
+            "object": "page",
+            "has_more": False,
+            "data": [
+                {"start_time": 0, "end_time": 200, "results": []},
+                {"start_time": 100, "end_time": 300, "results": []},
+            ],
+        },
+        "overlap",
+    ),
+    ("another endpoint's results", page_of({"object": "organization.costs.result"}), "costs results, not completions"),
+]
+
+
+@pytest.mark.parametrize(("case", "page", "message"), BAD_PAGES, ids=[r[0] for r in BAD_PAGES])
+def test_check_page__refuses_unusable_pages(case, page, message):
+    with pytest.raises(uf.UnexpectedResponseError, match=message):
+        check_page(page, ENDPOINTS["completions"])
+
+
+def test_check_page__unknown_result_types_are_read_leniently():
+    page = page_of({"object": "organization.usage.something_new.result", "input_tokens": 3})
+    assert check_page(page, ENDPOINTS["completions"]) == 1730419200 + 86400
+
+
+def test_check_page__a_page_starting_before_the_previous_end_is_refused():
+    with pytest.raises(uf.UnexpectedResponseError, match="out of order or overlap"):
+        check_page(page_of(start=1730419200), ENDPOINTS["completions"], after=1730419200 + 3600)
