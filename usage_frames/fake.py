@@ -155,209 +155,64 @@ def _completion(
     return Stream(endpoint, keys, rate, per_request, **kwargs)
 
 
-def _people(
-    endpoint: EndpointName, project: str, user: str, key: str, model: str | None = None, **extra: Any
-) -> dict[str, Any]:
+def _people(project: str, user: str, key: str, model: str | None = None, **extra: Any) -> dict[str, Any]:
     keys: dict[str, Any] = {"project_id": project, "user_id": user, "api_key_id": key}
-    if model is not None:
-        keys["model"] = model
-    return keys | extra
+    return keys | ({"model": model} if model else {}) | extra
 
 
 def default_streams() -> tuple[Stream, ...]:
     """The standard fake organization: four projects, five users, six keys, traffic on all twelve endpoints."""
     chat, search, nightly, lab = "proj_chat", "proj_search", "proj_batch", "proj_lab"
+    ana, ben, chen, dia, eli = "user-ana", "user-ben", "user-chen", "user-dia", "user-eli"
+    prod, dev = "key_chat_prod", "key_chat_dev"
+    gpt4o, mini, mini41, o3 = "gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18", "gpt-4.1-mini-2025-04-14", "o3-2025-04-16"
+    gen, edit = "image.generation", "image.edit"
+    # fmt: off
     return (
-        _completion(chat, "user-ana", "key_chat_prod", "gpt-4o-2024-08-06", 120, 1800, 350, image=0.05),
-        _completion(chat, "user-ben", "key_chat_prod", "gpt-4o-mini-2024-07-18", 400, 900, 200, cached=0.45),
-        _completion(
-            chat,
-            "user-ana",
-            "key_chat_dev",
-            "gpt-4.1-mini-2025-04-14",
-            30,
-            1200,
-            300,
-            cached=0.2,
-            tier="flex",
-        ),
-        _completion(
-            chat,
-            "user-ben",
-            "key_chat_prod",
-            "gpt-4o-2024-08-06",
-            40,
-            2500,
-            500,
-            cached=0.6,
-            audio=0.1,
-            tier="priority",
-            source="agents_api",
-        ),
-        _completion(
-            search,
-            "user-chen",
-            "key_search",
-            "gpt-4o-mini-2024-07-18",
-            200,
-            3000,
-            250,
-            cached=0.7,
-            write=0.1,
-            source="agents_api",
-            spike=True,
-        ),
-        _completion(
-            nightly,
-            "user-dia",
-            "key_batch",
-            "gpt-4o-mini-2024-07-18",
-            600,
-            1500,
-            400,
-            cached=0.0,
-            write=0.0,
-            batch=True,
-            profile="night",
-        ),
-        _completion(
-            nightly,
-            "user-dia",
-            "key_batch",
-            "gpt-4o-2024-08-06",
-            80,
-            2000,
-            600,
-            cached=0.0,
-            write=0.0,
-            batch=True,
-            profile="night",
-        ),
-        _completion(lab, "user-eli", "key_lab", "o3-2025-04-16", 15, 5000, 3000, cached=0.3, idle=True),
-        _completion(
-            chat,
-            "user-ana",
-            "key_chat_prod",
-            "gpt-4o-mini-2024-07-18",
-            60,
-            1500,
-            300,
-            cached=0.5,
-            source="agents_api",
-            endpoint="decisions",
-        ),
-        Stream(
-            "embeddings",
-            _people("embeddings", search, "user-chen", "key_search", "text-embedding-3-small"),
-            900,
-            {"requests": 1, "input_tokens": 500},
-            spike=True,
-        ),
-        Stream(
-            "embeddings",
-            _people("embeddings", chat, "user-ben", "key_chat_prod", "text-embedding-3-large"),
-            100,
-            {"requests": 1, "input_tokens": 800},
-        ),
-        Stream(
-            "moderations",
-            _people("moderations", chat, "user-ana", "key_chat_prod", "omni-moderation-latest"),
-            300,
-            {"requests": 1, "input_tokens": 200},
-        ),
-        Stream(
-            "images",
-            _people(
-                "images",
-                chat,
-                "user-ana",
-                "key_chat_prod",
-                "gpt-image-1",
-                size="1024x1024",
-                source="image.generation",
-            ),
-            6,
-            {"requests": 1, "images": 1.5},
-        ),
-        Stream(
-            "images",
-            _people(
-                "images",
-                chat,
-                "user-ana",
-                "key_chat_prod",
-                "gpt-image-1",
-                size="1536x1024",
-                source="image.edit",
-            ),
-            2,
-            {"requests": 1, "images": 1},
-        ),
-        Stream(
-            "images",
-            _people("images", lab, "user-eli", "key_lab", "dall-e-3", size="1024x1792", source="image.generation"),
-            3,
-            {"requests": 1, "images": 1},
-            idle=True,
-        ),
-        Stream(
-            "audio_speeches",
-            _people("audio_speeches", chat, "user-ben", "key_chat_prod", "tts-1"),
-            20,
-            {"requests": 1, "characters": 400},
-        ),
-        Stream(
-            "audio_transcriptions",
-            _people("audio_transcriptions", chat, "user-ana", "key_chat_prod", "whisper-1"),
-            10,
-            {"requests": 1, "seconds": 45},
-        ),
+        #           project  user  key           model   rate/h tokens in, out per request
+        _completion(chat,    ana,  prod,         gpt4o,  120,   1800, 350, image=0.05),
+        _completion(chat,    ben,  prod,         mini,   400,   900,  200, cached=0.45),
+        _completion(chat,    ana,  dev,          mini41, 30,    1200, 300, cached=0.2, tier="flex"),
+        _completion(chat,    ben,  prod,         gpt4o,  40,    2500, 500, cached=0.6, audio=0.1, tier="priority",
+                    source="agents_api"),
+        _completion(search,  chen, "key_search", mini,   200,   3000, 250, cached=0.7, write=0.1,
+                    source="agents_api", spike=True),
+        _completion(nightly, dia,  "key_batch",  mini,   600,   1500, 400, cached=0, write=0, batch=True,
+                    profile="night"),
+        _completion(nightly, dia,  "key_batch",  gpt4o,  80,    2000, 600, cached=0, write=0, batch=True,
+                    profile="night"),
+        _completion(lab,     eli,  "key_lab",    o3,     15,    5000, 3000, cached=0.3, idle=True),
+        _completion(chat,    ana,  prod,         mini,   60,    1500, 300, cached=0.5, source="agents_api",
+                    endpoint="decisions"),
+        #      endpoint, group keys, rate per hour at peak, units per request
+        Stream("embeddings", _people(search, chen, "key_search", "text-embedding-3-small"), 900,
+               {"requests": 1, "input_tokens": 500}, spike=True),
+        Stream("embeddings", _people(chat, ben, prod, "text-embedding-3-large"), 100,
+               {"requests": 1, "input_tokens": 800}),
+        Stream("moderations", _people(chat, ana, prod, "omni-moderation-latest"), 300,
+               {"requests": 1, "input_tokens": 200}),
+        Stream("images", _people(chat, ana, prod, "gpt-image-1", size="1024x1024", source=gen), 6,
+               {"requests": 1, "images": 1.5}),
+        # 1536x1024 is a gpt-image-1 size missing from the spec's filter enum: results carry any size string.
+        Stream("images", _people(chat, ana, prod, "gpt-image-1", size="1536x1024", source=edit), 2,
+               {"requests": 1, "images": 1}),
+        Stream("images", _people(lab, eli, "key_lab", "dall-e-3", size="1024x1792", source=gen), 3,
+               {"requests": 1, "images": 1}, idle=True),
+        Stream("audio_speeches", _people(chat, ben, prod, "tts-1"), 20, {"requests": 1, "characters": 400}),
+        Stream("audio_transcriptions", _people(chat, ana, prod, "whisper-1"), 10, {"requests": 1, "seconds": 45}),
         Stream("vector_stores", {"project_id": search}, 1, {"usage_bytes": 2.5 * GIB}, profile="flat"),
         Stream("vector_stores", {"project_id": lab}, 1, {"usage_bytes": 0.3 * GIB}, profile="flat", growth=0.2),
         Stream("code_interpreter_sessions", {"project_id": lab}, 3, {"sessions": 1}, idle=True),
         Stream("code_interpreter_sessions", {"project_id": chat}, 1, {"sessions": 1}),
-        Stream(
-            "file_search_calls",
-            _people("file_search_calls", search, "user-chen", "key_search", vector_store_id="vs_docs"),
-            150,
-            {"calls": 1},
-            spike=True,
-        ),
-        Stream(
-            "file_search_calls",
-            _people("file_search_calls", search, "user-chen", "key_search", vector_store_id="vs_faq"),
-            60,
-            {"calls": 1},
-        ),
-        Stream(
-            "web_search_calls",
-            _people(
-                "web_search_calls",
-                search,
-                "user-chen",
-                "key_search",
-                "gpt-4o-mini-2024-07-18",
-                context_level="medium",
-                api_source="agents_api",
-            ),
-            50,
-            {"requests": 1, "calls": 1.6},
-        ),
-        Stream(
-            "web_search_calls",
-            _people(
-                "web_search_calls",
-                chat,
-                "user-ana",
-                "key_chat_prod",
-                "gpt-4o-2024-08-06",
-                context_level="high",
-                api_source="unlabeled",
-            ),
-            10,
-            {"requests": 1, "calls": 2.2},
-        ),
+        Stream("file_search_calls", _people(search, chen, "key_search", vector_store_id="vs_docs"), 150,
+               {"calls": 1}, spike=True),
+        Stream("file_search_calls", _people(search, chen, "key_search", vector_store_id="vs_faq"), 60, {"calls": 1}),
+        Stream("web_search_calls", _people(search, chen, "key_search", mini, context_level="medium",
+                                           api_source="agents_api"), 50, {"requests": 1, "calls": 1.6}),
+        Stream("web_search_calls", _people(chat, ana, prod, gpt4o, context_level="high", api_source="unlabeled"),
+               10, {"requests": 1, "calls": 2.2}),
     )
+    # fmt: on
 
 
 # How each endpoint's result fields derive from stream components (sums of components).
