@@ -37,8 +37,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _no_outside_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
-    """Refuse any connection that is not to loopback, so an offline test cannot reach a real host."""
+def _no_outside_network(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Refuse any connection that is not to loopback, so an offline test cannot reach a real host; keep each
+    test's HTTP cache in a fresh temporary directory, never in the user's."""
+    monkeypatch.setenv("USAGE_FRAMES_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     if "live" in request.keywords:
         return
     real_connect = socket.socket.connect

@@ -19,15 +19,22 @@ import email.utils
 import logging
 import os
 import random
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, overload
 from urllib.parse import urlsplit
 
 import orjson
 import pandas as pd
+import platformdirs
 import requests
+from requests_cache import NEVER_EXPIRE, CachedSession
 
 from usage_frames.endpoints import ENDPOINTS, BucketWidth, EndpointName
 from usage_frames.errors import (
@@ -35,13 +42,14 @@ from usage_frames.errors import (
     APIError,
     APIStatusError,
     APITimeoutError,
+    CacheMissError,
     InvalidParameterError,
     MissingAPIKeyError,
     UnexpectedResponseError,
     status_error_class,
 )
 from usage_frames.frames import Page, check_page, to_frame
-from usage_frames.params import FilterValue, Query, TimeLike, build_query
+from usage_frames.params import FilterValue, Query, TimeLike, bucket_count, build_query, windows
 
 if TYPE_CHECKING:
     from usage_frames.fake import FakeOrganization
@@ -68,6 +76,13 @@ ADMIN_KEY_HELP = (
     "OPENAI_ADMIN_KEY environment variable."
 )
 NON_ADMIN_PREFIXES = ("sk-proj-", "sk-svcacct-")
+# Four windows in flight keep a year of hourly data to ~14 round trips and stay far below the rate limits.
+DEFAULT_WORKERS = 4
+# A window is cached forever once it closed this long ago: usage buckets fill within hours, costs lag about a day.
+USAGE_SETTLE = pd.Timedelta(hours=6)
+COSTS_SETTLE = pd.Timedelta(hours=48)
+OPEN_WINDOW_TTL = 300  # seconds; the window that contains "now" is refetched after this
+CACHE_DIR_ENV = "USAGE_FRAMES_CACHE_DIR"
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
@@ -158,6 +173,125 @@ def status_error(
     return status_error_class(status_code)(message, status_code=status_code, request_id=request_id, body=body)
 
 
+def default_cache_dir() -> Path:
+    """Where the HTTP cache lives: ``USAGE_FRAMES_CACHE_DIR``, else the platform's user cache directory.
+
+    Examples:
+        >>> default_cache_dir().name
+        'usage-frames'
+    """
+    configured = os.environ.get(CACHE_DIR_ENV)
+    return Path(configured) if configured else Path(platformdirs.user_cache_dir("usage-frames"))
+
+
+def cached_session(directory: str | os.PathLike[str]) -> CachedSession:
+    """A requests-cache session storing readable JSON files under ``directory`` (owner-only).
+
+    The ``Authorization`` header is one of requests-cache's ignored parameters: it is neither part of the cache
+    keys nor stored with the responses, so the admin key never reaches the disk.
+    """
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return CachedSession(
+        str(path / "http"),
+        backend="filesystem",
+        serializer="json",
+        expire_after=NEVER_EXPIRE,
+        allowable_codes=(200,),
+        allowable_methods=("GET",),
+        stale_if_error=False,
+    )
+
+
+def settled(window: Query, now: pd.Timestamp) -> bool:
+    """Whether a window closed long enough ago that its answer will not change (then it is cached forever).
+
+    Examples:
+        >>> from usage_frames.params import build_query
+        >>> now = pd.Timestamp("2026-11-28 12:00", tz="UTC")
+        >>> q = build_query("completions", "2026-11-27", "2026-11-28", now=now)
+        >>> settled(q, now), settled(build_query("costs", "2026-11-27", "2026-11-28", now=now), now)
+        (True, False)
+    """
+    delay = COSTS_SETTLE if window.endpoint.name == "costs" else USAGE_SETTLE
+    return bool(window.end + delay <= now)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a query will cost, before it is sent (see :meth:`Client.plan`).
+
+    Attributes:
+        query: The validated query.
+        windows: Calendar windows it is cut into (one request each at the largest page size).
+        requests: Requests a cold fetch sends (one page per window at the largest page size).
+        cached: Windows the cache already answers (they cost no request).
+        buckets: Time buckets in the window.
+        max_rows: Upper bound of rows, from ``buckets`` and the assumed cardinality of each group key.
+        warnings: Why the query may be too large, with the coarser width that would answer it.
+    """
+
+    query: Query
+    windows: int
+    requests: int
+    cached: int
+    buckets: int
+    max_rows: int
+    warnings: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        q = self.query
+        keys = f" by {', '.join(q.group_by)}" if q.group_by else ""
+        lines = [
+            f"{q.endpoint.name} {q.start:%Y-%m-%d %H:%M} .. {q.end:%Y-%m-%d %H:%M} UTC at {q.bucket_width}{keys}:",
+            f"  {self.requests} request(s) in {self.windows} window(s), {self.cached} already cached; "
+            f"{self.buckets:,} buckets, at most ~{self.max_rows:,} rows",
+        ]
+        return "\n".join(lines + [f"  warning: {w}" for w in self.warnings])
+
+
+# Assumed distinct values per group key for the row estimate (a filter on the key replaces it by its length).
+KEY_CARDINALITY: Mapping[str, int] = {
+    "project_id": 10, "user_id": 25, "api_key_id": 25, "model": 15, "batch": 2, "service_tier": 4, "api_source": 2,
+    "size": 6, "source": 3, "vector_store_id": 10, "context_level": 3, "line_item": 60,
+}  # fmt: skip
+ROWS_WARNING = 1_000_000
+REQUESTS_WARNING = 400
+
+
+def plan_query(query: Query, cached: int = 0) -> Plan:
+    """Estimate requests and rows of a query, with warnings for queries likely to explode (pure).
+
+    Examples:
+        >>> from usage_frames.params import build_query
+        >>> q = build_query("completions", "2026-01-01", "2026-11-01", bucket_width="1m",
+        ...                 group_by=["project_id", "model"], now=pd.Timestamp("2026-11-28", tz="UTC"))
+        >>> p = plan_query(q)
+        >>> p.requests, p.max_rows > 10**7
+        (304, True)
+        >>> print(p.warnings[0])
+        ~65,664,000 rows expected at 1m over 304 days: bucket_width='1h' answers the same totals with ~60x fewer rows
+    """
+    parts = windows(query)
+    buckets = bucket_count(query)
+    filters = {f.key: f.name for f in query.endpoint.filters}
+    cardinality = 1
+    for key in query.group_by:
+        chosen = query.filters.get(filters.get(key, ""))
+        cardinality *= len(chosen) if isinstance(chosen, tuple) else KEY_CARDINALITY.get(key, 10)
+    rows = buckets * cardinality
+    warnings = []
+    days = (query.end - query.start) / pd.Timedelta(days=1)
+    coarser = {"1m": ("1h", 60), "1h": ("1d", 24)}.get(query.bucket_width)
+    if coarser and (rows > ROWS_WARNING or len(parts) > REQUESTS_WARNING):
+        width, factor = coarser
+        warnings.append(
+            f"~{rows:,} rows expected at {query.bucket_width} over {days:.0f} days: bucket_width={width!r} answers "
+            f"the same totals with ~{factor}x fewer rows"
+        )
+    return Plan(query, len(parts), len(parts), cached, buckets, rows, tuple(warnings))
+
+
 class EndpointFunction(Protocol):
     """The signature shared by the twelve endpoint functions (``uf.completions``, ``Client.costs``, ...)."""
 
@@ -227,15 +361,23 @@ class Client:
     Args:
         api_key: The organization admin key; defaults to ``OPENAI_ADMIN_KEY``.
         base_url: The API root; defaults to ``OPENAI_BASE_URL``, then ``https://api.openai.com/v1``.
-        session: A ``requests.Session`` to send with (any subclass, e.g. a requests-cache ``CachedSession``).
+        session: A ``requests.Session`` to send with (any subclass); when given, ``cache`` is ignored.
+        cache: ``True`` (default) caches answers under :func:`default_cache_dir`; a path caches there; a
+            requests-cache ``CachedSession`` is used as it is; ``False`` disables caching. Settled windows are
+            cached forever, the window that contains now for :data:`OPEN_WINDOW_TTL` seconds.
+        offline: Answer only from the cache; a query the cache cannot answer raises :class:`CacheMissError`
+            listing the missing windows.
+        workers: Windows fetched at once (1 fetches sequentially).
+        progress: Show a progress bar (tqdm) for fetches of more than 4 windows; ``None`` means "when
+            interactive" (a terminal or a notebook).
         timeout: Seconds, or ``(connect, read)`` seconds, per request.
         max_retries: Retries after the first attempt, for 408/409/429/5xx and connection errors.
-        sleep: How to wait between retries (tests pass ``lambda s: None``).
+        sleep: How to wait between retries (tests pass a recorder).
         allow_http: Allow a plain ``http://`` base URL on a non-loopback host (the key would travel in clear).
 
     Raises:
         MissingAPIKeyError: If there is no key, with instructions to create and set one.
-        InvalidParameterError: If the key is a project key, or the base URL is unusable.
+        InvalidParameterError: If the key is a project key, or another argument is unusable.
     """
 
     def __init__(
@@ -244,6 +386,10 @@ class Client:
         base_url: str | None = None,
         *,
         session: requests.Session | None = None,
+        cache: bool | str | os.PathLike[str] | CachedSession = True,
+        offline: bool = False,
+        workers: int = DEFAULT_WORKERS,
+        progress: bool | None = None,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         sleep: Callable[[float], None] = time.sleep,
@@ -262,22 +408,37 @@ class Client:
             raise InvalidParameterError("base_url", url, reason="must be an http(s) URL such as " + DEFAULT_BASE_URL)
         if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS and not allow_http:
             raise InvalidParameterError(
-                "base_url",
-                url,
-                reason="is plain http on a non-loopback host; use https or pass allow_http=True",
+                "base_url", url, reason="is plain http on a non-loopback host; use https or pass allow_http=True"
             )
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise InvalidParameterError("max_retries", max_retries, reason="must be an int >= 0")
+        for name, value, low in (("max_retries", max_retries, 0), ("workers", workers, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise InvalidParameterError(name, value, reason=f"must be an int >= {low}")
+        if session is None:
+            if isinstance(cache, CachedSession):
+                session = cache
+            elif cache is True:
+                session = cached_session(default_cache_dir())
+            elif cache is False or cache is None:
+                session = requests.Session()
+            else:
+                session = cached_session(cache)
+        if offline and not isinstance(session, CachedSession):
+            raise InvalidParameterError("offline", offline, reason="needs a cache (cache=True, a path or a session)")
         self.base_url = url
-        self.session = session if session is not None else requests.Session()
+        self.session = session
+        self.offline = offline
+        self.workers = workers
+        self.progress = progress
         self.timeout = timeout
         self.max_retries = max_retries
         self.sleep = sleep
         self._fake = False
+        self._gate = threading.Lock()
+        self._not_before = 0.0
 
     @classmethod
     def fake(cls, organization: FakeOrganization | None = None, **kwargs: Any) -> Client:
-        """A client answered in-process by the built-in fake organization (no key, no network).
+        """A client answered in-process by the built-in fake organization (no key, no network, no cache).
 
         Args:
             organization: The fake organization; defaults to the standard seeded one.
@@ -298,11 +459,41 @@ class Client:
         return client
 
     def __repr__(self) -> str:
-        fake = ", fake=True" if self._fake else ""
-        return f"Client(base_url={self.base_url!r}, api_key=<set>{fake})"
+        extra = ", fake=True" if self._fake else ""
+        if isinstance(self.session, CachedSession):
+            extra += f", cache={str(getattr(self.session.cache, 'cache_dir', '')) or 'custom'!r}" + (
+                ", offline=True" if self.offline else ""
+            )
+        return f"Client(base_url={self.base_url!r}, api_key=<set>{extra})"
 
-    def get(self, path: str, params: Sequence[tuple[str, str]]) -> tuple[Any, requests.Response]:
+    # --- one request --------------------------------------------------------------------------------------
+
+    def _wait_for_gate(self) -> None:
+        """Wait while a 429 told every worker to hold off (the backoff is shared, not per thread)."""
+        with self._gate:
+            wait = self._not_before - time.monotonic()
+        if wait > 0:
+            self.sleep(wait)
+
+    def _close_gate(self, seconds: float) -> None:
+        with self._gate:
+            self._not_before = max(self._not_before, time.monotonic() + seconds)
+
+    def _forget(self, response: requests.Response) -> None:
+        """Drop an unusable answer from the cache, so that a retry (or the next run) asks the server again."""
+        key = getattr(response, "cache_key", None)
+        if isinstance(self.session, CachedSession) and key:
+            self.session.cache.delete(key)
+
+    def get(
+        self, path: str, params: Sequence[tuple[str, str]], *, expire_after: int | None = None
+    ) -> tuple[Any, requests.Response]:
         """GET one JSON document, with retries; the only place that sends requests.
+
+        Args:
+            path: The path below the base URL.
+            params: The query string pairs.
+            expire_after: Seconds the cache may keep the answer (``-1``: forever); ignored without a cache.
 
         Returns:
             The decoded JSON and the response.
@@ -311,6 +502,7 @@ class Client:
             APIStatusError: A subclass per status, after retries where retrying helps.
             APIConnectionError: If the server cannot be reached after every retry.
             UnexpectedResponseError: If a 200 answer is not JSON after every retry.
+            CacheMissError: Offline, if the cache cannot answer.
         """
         url = self.base_url + path
         headers = {
@@ -318,11 +510,15 @@ class Client:
             "Accept": "application/json",
             "User-Agent": f"usage-frames/{__version__} python-requests/{requests.__version__}",
         }
+        extra: dict[str, Any] = {}
+        if isinstance(self.session, CachedSession):
+            extra = {"expire_after": expire_after, "only_if_cached": self.offline}
         for attempt in range(self.max_retries + 1):
             error: APIError
             response: requests.Response | None = None
+            self._wait_for_gate()
             try:
-                response = self.session.get(url, params=params, headers=headers, timeout=self.timeout)
+                response = self.session.get(url, params=params, headers=headers, timeout=self.timeout, **extra)
             except requests.Timeout as exc:
                 error = APITimeoutError(f"GET {path} timed out after {self.timeout} s: {type(exc).__name__}")
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
@@ -330,10 +526,13 @@ class Client:
             else:
                 request_id = response.headers.get("x-request-id")
                 log.debug("GET %s %s -> %s (%s)", path, _loggable(params), response.status_code, request_id)
+                if self.offline and response.status_code == 504:
+                    raise CacheMissError(f"GET {path} {_loggable(params)} is not in the cache")
                 if response.status_code == 200:
                     try:
                         return orjson.loads(response.content), response
                     except orjson.JSONDecodeError:
+                        self._forget(response)
                         kind = response.headers.get("content-type", "no content type")
                         error = UnexpectedResponseError(
                             f"GET {path} answered 200 with a body that is not JSON ({kind}, "
@@ -350,14 +549,23 @@ class Client:
                 raise error
             delay = retry_delay(attempt, response.headers if response is not None else None)
             log.info("retrying GET %s in %.2f s after: %s", path, delay, error)
-            self.sleep(delay)
+            if response is not None and response.status_code == 429:
+                self._close_gate(delay)  # every worker holds off, not just this one
+            else:
+                self.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def pages(self, query: Query) -> Iterator[Page]:
+    # --- pages and windows --------------------------------------------------------------------------------
+
+    def pages(self, query: Query, *, expire_after: int | None = None) -> Iterator[Page]:
         """Yield every page of a query, following ``next_page`` until ``has_more`` is false.
 
         Each page is checked before it is yielded. A repeated cursor, or ``has_more`` without a cursor, raises
         instead of looping or stopping early: an incomplete answer is never passed off as complete.
+
+        Args:
+            query: The validated query.
+            expire_after: Cache lifetime of the answers in seconds (``-1``: forever).
 
         Raises:
             UnexpectedResponseError: For a broken page or cursor, with the request id.
@@ -367,27 +575,63 @@ class Client:
         cursor: str | None = None
         after: int | None = None
         while True:
-            page, response = self.get(path, query.params(cursor))
+            page, response = self.get(path, query.params(cursor), expire_after=expire_after)
             request_id = response.headers.get("x-request-id")
             try:
                 after = check_page(page, query.endpoint, after)
+                if page["has_more"]:
+                    cursor = _next_cursor(page, seen)
             except UnexpectedResponseError as exc:
+                self._forget(response)
                 raise UnexpectedResponseError(f"GET {path}: {exc.message}", request_id=request_id) from None
             yield page
             if not page["has_more"]:
                 return
-            cursor = page.get("next_page")
-            if not isinstance(cursor, str) or not cursor:
-                raise UnexpectedResponseError(
-                    f"GET {path}: has_more is true but next_page is {cursor!r}; the answer would be incomplete",
-                    request_id=request_id,
-                )
-            if cursor in seen:
-                raise UnexpectedResponseError(
-                    f"GET {path}: the server repeated the cursor {cursor!r}; stopping instead of looping",
-                    request_id=request_id,
-                )
-            seen.add(cursor)
+
+    def _window_pages(self, window: Query, now: pd.Timestamp) -> list[Page]:
+        return list(self.pages(window, expire_after=NEVER_EXPIRE if settled(window, now) else OPEN_WINDOW_TTL))
+
+    def window_pages(self, query: Query) -> list[list[Page]]:
+        """Fetch the calendar windows of a query, ``workers`` at a time, in order.
+
+        Raises:
+            CacheMissError: Offline, listing every window the cache cannot answer.
+        """
+        parts = windows(query)
+        now = pd.Timestamp.now(tz="UTC")
+        bar = _progress_bar(len(parts), query.endpoint.name, self.progress)
+        results: list[list[Page] | None] = [None] * len(parts)
+        missing: list[str] = []
+
+        def run(i: int) -> None:
+            try:
+                results[i] = self._window_pages(parts[i], now)
+            except CacheMissError:
+                missing.append(f"{parts[i].start:%Y-%m-%d %H:%M}..{parts[i].end:%Y-%m-%d %H:%M}")
+            bar.update(1)
+
+        try:
+            if self.workers == 1 or len(parts) == 1:
+                for i in range(len(parts)):
+                    run(i)
+            else:
+                with ThreadPoolExecutor(min(self.workers, len(parts)), thread_name_prefix="usage-frames") as pool:
+                    futures: list[Future[None]] = [pool.submit(run, i) for i in range(len(parts))]
+                    try:
+                        for future in as_completed(futures):
+                            future.result()
+                    except BaseException:
+                        for future in futures:
+                            future.cancel()  # stop what has not started; never return a partial frame
+                        raise
+        finally:
+            bar.close()
+        if missing:
+            raise CacheMissError(
+                f"{query.endpoint.name}: {len(missing)} of {len(parts)} window(s) are not in the cache: "
+                + ", ".join(sorted(missing))
+            )
+        return [r for r in results if r is not None]
 
     def fetch(
         self,
@@ -422,7 +666,38 @@ class Client:
         query = build_query(
             endpoint, start, end, bucket_width=bucket_width, group_by=group_by, limit=limit, filters=filters
         )
-        return to_frame(list(self.pages(query)), query)
+        parts = self.window_pages(query)
+        return to_frame((page for window in parts for page in window), query)
+
+    def plan(
+        self,
+        endpoint: EndpointName | str,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        *,
+        bucket_width: BucketWidth | str = "1d",
+        group_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        **filters: FilterValue | None,
+    ) -> Plan:
+        """Say what a fetch would cost (requests, cached windows, rows) without sending anything.
+
+        Examples:
+            >>> print(Client.fake().plan("completions", "2025-11-01", "2026-11-01", bucket_width="1h",
+            ...                          group_by=["project_id", "model"]))
+            completions 2025-11-01 00:00 .. 2026-11-01 00:00 UTC at 1h by project_id, model:
+              53 request(s) in 53 window(s), 0 already cached; 8,760 buckets, at most ~1,314,000 rows
+              warning: ~1,314,000 rows expected at 1h over 365 days: bucket_width='1d' answers the same totals ...
+        """
+        query = build_query(
+            endpoint, start, end, bucket_width=bucket_width, group_by=group_by, limit=limit, filters=filters
+        )
+        cached = 0
+        if isinstance(self.session, CachedSession):
+            for window in windows(query):
+                request = requests.Request("GET", self.base_url + query.endpoint.path, params=window.params())
+                cached += bool(self.session.cache.contains(request=request.prepare()))
+        return plan_query(query, cached)
 
     completions = _EndpointMethod("completions")
     decisions = _EndpointMethod("decisions")
@@ -436,6 +711,36 @@ class Client:
     file_search_calls = _EndpointMethod("file_search_calls")
     web_search_calls = _EndpointMethod("web_search_calls")
     costs = _EndpointMethod("costs")
+
+
+def _next_cursor(page: Page, seen: set[str]) -> str:
+    """The cursor of a page that says ``has_more``; a missing or repeated one is an error, not a loop."""
+    cursor = page.get("next_page")
+    if not isinstance(cursor, str) or not cursor:
+        raise UnexpectedResponseError(f"has_more is true but next_page is {cursor!r}; the answer would be incomplete")
+    if cursor in seen:
+        raise UnexpectedResponseError(f"the server repeated the cursor {cursor!r}; stopping instead of looping")
+    seen.add(cursor)
+    return cursor
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        """Nothing to show."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def _progress_bar(total: int, name: str, enabled: bool | None) -> Any:
+    """A tqdm bar (notebook-aware) over windows, or a no-op when off, short, or not interactive."""
+    if enabled is None:
+        enabled = sys.stderr.isatty() or "ipykernel" in sys.modules
+    if not enabled or total <= 4:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=f"usage-frames {name}", unit="window", leave=False)
 
 
 def _scrub(exc: BaseException, secret: str) -> str:

@@ -984,6 +984,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer("POST")
 
     def _answer(self, method: str) -> None:
+        try:
+            self._send(method)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (a timeout test); nothing to answer
+
+    def _send(self, method: str) -> None:
         reply, fault = self.api.handle(method, self.path, dict(self.headers.items()))
         if fault is not None and fault.kind == "stall":
             time.sleep(self.stall_seconds)

@@ -14,9 +14,10 @@ Examples:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import numbers
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -262,6 +263,28 @@ def build_query(
             "limit", limit, reason=f"must be an int from 1 to {limits.max} for bucket_width={width!r}"
         )
     return Query(ep, begin, stop, width, ordered_keys, checked, limit)
+
+
+# Each width's calendar window holds at most one page of the largest size (1440 minutes, 168 hours, 31 days).
+WINDOW_FREQ: Mapping[BucketWidth, str] = {"1m": "D", "1h": "W-MON", "1d": "MS"}
+
+
+def windows(query: Query) -> list[Query]:
+    """Cut a query into calendar-aligned windows: UTC days for ``1m``, ISO weeks for ``1h``, months for ``1d``.
+
+    The same history always maps to the same requests, so closed windows can be cached forever, and each
+    window is one page at the largest page size.
+
+    Examples:
+        >>> q = build_query("completions", "2026-09-20", "2026-11-03T12:00", now=pd.Timestamp("2026-11-28", tz="UTC"))
+        >>> [(w.start.strftime("%m-%d"), w.end.strftime("%m-%d %H:%M")) for w in windows(q)]
+        [('09-20', '10-01 00:00'), ('10-01', '11-01 00:00'), ('11-01', '11-03 12:00')]
+    """
+    start, end = query.start, query.end
+    freq = WINDOW_FREQ[query.bucket_width]
+    inner = pd.date_range(start.floor("D"), end, freq=freq, normalize=True)
+    cuts = [start, *(t for t in inner if start < t < end), end]
+    return [replace(query, start=a, end=b) for a, b in itertools.pairwise(cuts)]
 
 
 def bucket_count(query: Query) -> int:

@@ -1,0 +1,185 @@
+"""Cache, windows and concurrency on a real requests-cache filesystem cache and the fake server over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import SECRET_KEY
+
+import usage_frames as uf
+from usage_frames.client import OPEN_WINDOW_TTL, default_cache_dir
+from usage_frames.fake import Fault, Faults
+
+
+def cache_files(client: uf.Client) -> list[Path]:
+    return [p for p in Path(client.session.cache.cache_dir).rglob("*") if p.is_file()]
+
+
+def test_cache__a_repeated_query_of_closed_windows_sends_nothing(client, faults):
+    first = client.completions("2026-08-01", "2026-10-01", group_by="model")
+    assert len(faults.requests) == 2  # two calendar months, one page each
+    second = client.completions("2026-08-01", "2026-10-01", group_by="model")
+    assert len(faults.requests) == 2
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_cache__overlapping_queries_reuse_the_same_calendar_windows(client, faults):
+    client.embeddings("2026-06-01", "2026-09-01")
+    faults.requests.clear()
+    client.embeddings("2026-07-01", "2026-09-01")  # July and August are the same requests as before
+    assert faults.requests == []
+
+
+def test_cache__settled_windows_never_expire_and_the_open_one_does_soon(client):
+    now = pd.Timestamp.now(tz="UTC")
+    client.costs(now - pd.Timedelta(days=70), now - pd.Timedelta(hours=1))
+    responses = list(client.session.cache.responses.values())
+    never = [r for r in responses if r.expires is None]
+    soon = [r for r in responses if r.expires is not None]
+    assert never and soon  # the last window is within the costs settling delay
+    for r in soon:
+        left = (r.expires - dt.datetime.now(dt.UTC)).total_seconds()
+        assert 0 < left <= OPEN_WINDOW_TTL
+
+
+def test_cache__warm_refresh_of_a_year_sends_at_most_two_requests(client, faults):
+    start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=365)
+    client.completions(start, bucket_width="1h", group_by=["project_id", "model"])
+    cold = len(faults.requests)
+    assert 53 <= cold <= 54
+    faults.requests.clear()
+    client.completions(start, bucket_width="1h", group_by=["project_id", "model"])
+    assert 1 <= len(faults.requests) <= 2  # the open week (and the previous one, right after Monday 00:00)
+
+
+def test_cache__the_key_and_authorization_header_are_never_stored(client):
+    client.completions("2026-09-01", "2026-10-01", group_by="project_id")
+    files = cache_files(client)
+    assert files
+    for path in files:
+        text = path.read_bytes()
+        assert SECRET_KEY.encode() not in text
+        assert b"Bearer" not in text
+        if path.suffix == ".json":
+            assert b'"Authorization": "REDACTED"' in text  # requests-cache redacts the header it stores
+
+
+def test_cache__directory_is_readable_by_the_owner_only(client):
+    client.costs("2026-09-01", "2026-10-01")
+    directory = Path(client.session.cache.cache_dir).parent
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+
+
+def test_cache__default_directory_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("USAGE_FRAMES_CACHE_DIR", str(tmp_path / "here"))
+    assert default_cache_dir() == tmp_path / "here"
+    assert "here" in repr(uf.Client(SECRET_KEY))
+
+
+def test_cache__an_unusable_answer_is_not_kept(client, org, faults):
+    faults.push(Fault(kind="truncate"))
+    first = client.embeddings("2026-09-01", "2026-10-01")
+    faults.requests.clear()
+    again = client.embeddings("2026-09-01", "2026-10-01")
+    assert faults.requests == []
+    pd.testing.assert_frame_equal(first, again)
+    assert int(again["input_tokens"].sum()) == org.total("embeddings", "input_tokens", "2026-09-01", "2026-10-01")
+
+
+def test_offline__answers_from_the_cache_without_a_request(client, server, faults, sleeps):
+    online = client.images("2026-08-01", "2026-10-01", group_by="model")
+    faults.requests.clear()
+    offline = uf.Client(SECRET_KEY, server.url, offline=True)
+    pd.testing.assert_frame_equal(offline.images("2026-08-01", "2026-10-01", group_by="model"), online)
+    assert faults.requests == []
+
+
+def test_offline__names_every_window_the_cache_cannot_answer(client, server, faults):
+    client.images("2026-08-01", "2026-09-01")
+    faults.requests.clear()
+    offline = uf.Client(SECRET_KEY, server.url, offline=True)
+    with pytest.raises(uf.CacheMissError, match=r"images: 2 of 3 window\(s\) are not in the cache: 2026-07-15") as e:
+        offline.images("2026-07-15", "2026-10-01")
+    assert "2026-09-01 00:00..2026-10-01 00:00" in str(e.value)
+    assert faults.requests == []
+
+
+def test_offline__without_a_cache_is_an_argument_error():
+    with pytest.raises(uf.InvalidParameterError, match="offline"):
+        uf.Client(SECRET_KEY, cache=False, offline=True)
+
+
+def test_cache__a_path_or_a_ready_session_can_be_given(server, tmp_path, faults):
+    by_path = uf.Client(SECRET_KEY, server.url, cache=tmp_path / "mine")
+    by_path.costs("2026-09-01", "2026-10-01")
+    assert any((tmp_path / "mine").rglob("*.json"))
+    shared = uf.Client(SECRET_KEY, server.url, cache=by_path.session)
+    faults.requests.clear()
+    shared.costs("2026-09-01", "2026-10-01")
+    assert faults.requests == []
+    assert uf.Client(SECRET_KEY, cache=False).session.__class__.__name__ == "Session"
+
+
+@pytest.mark.parametrize("width", ["1d", "1h", "1m"])
+def test_concurrency__gives_the_same_frame_as_a_sequential_fetch(server, width):
+    span = {
+        "1d": ("2026-03-03T07:00", "2026-10-20"),
+        "1h": ("2026-09-02T05:00", "2026-10-20"),
+        "1m": ("2026-10-12T22:00", "2026-10-16T01:00"),
+    }[width]
+    sequential = uf.Client(SECRET_KEY, server.url, cache=False, workers=1)
+    concurrent = uf.Client(SECRET_KEY, server.url, cache=False, workers=4)
+    a = sequential.completions(*span, bucket_width=width, group_by=["project_id", "model"])
+    b = concurrent.completions(*span, bucket_width=width, group_by=["project_id", "model"])
+    pd.testing.assert_frame_equal(a, b)
+    assert a.index.is_monotonic_increasing
+
+
+def test_concurrency__never_exceeds_the_configured_workers(server):
+    server.api.faults = Faults(latency=0.05)
+    uf.Client(SECRET_KEY, server.url, cache=False, workers=3).embeddings("2026-01-01", "2026-10-01")
+    assert server.api.faults.max_in_flight == 3
+
+
+def test_concurrency__429s_slow_every_worker_and_lose_nothing(server, org, sleeps):
+    server.api.faults = Faults(rate_limit=0.3, seed=7)
+    client = uf.Client(SECRET_KEY, server.url, cache=False, workers=4, sleep=sleeps, max_retries=8)
+    frame = client.completions("2025-11-01", "2026-11-01", group_by="model")
+    truth = org.total("completions", "input_tokens", "2025-11-01", "2026-11-01")
+    assert int(frame["input_tokens"].sum()) == truth
+    rate_limited = sum(1 for _ in sleeps)
+    assert rate_limited >= 1
+    assert len(server.api.faults.requests) <= 12 * 9  # bounded: 12 windows, at most 9 attempts each
+
+
+def test_concurrency__an_error_in_one_window_fails_the_whole_fetch(server):
+    server.api.faults = Faults()
+    server.api.faults.push(*[Fault(status=500)] * 40)
+    client = uf.Client(SECRET_KEY, server.url, cache=False, workers=4, sleep=lambda s: None, max_retries=1)
+    with pytest.raises(uf.ServerError):
+        client.completions("2025-11-01", "2026-11-01")
+
+
+def test_plan__counts_windows_requests_and_cached_windows(client):
+    plan = client.plan("completions", "2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")
+    assert (plan.windows, plan.requests, plan.cached, plan.buckets) == (44, 44, 0, 7296)
+    client.completions("2026-09-07", "2026-10-05", bucket_width="1h", group_by="model")
+    assert client.plan("completions", "2026-01-01", "2026-11-01", bucket_width="1h", group_by="model").cached == 4
+
+
+def test_plan__warns_before_a_query_explodes_and_suggests_a_coarser_width(client):
+    plan = client.plan("completions", "2026-01-01", "2026-03-01", bucket_width="1m", group_by=["model", "user_id"])
+    assert plan.max_rows > 10**7
+    assert "bucket_width='1h'" in plan.warnings[0]
+    assert client.plan("costs", "2026-01-01", "2026-03-01").warnings == ()
+
+
+def test_cache_dir_env__is_used_by_default_clients(monkeypatch, tmp_path, server):
+    monkeypatch.setenv("USAGE_FRAMES_CACHE_DIR", str(tmp_path))
+    uf.Client(SECRET_KEY, server.url).costs("2026-09-01", "2026-10-01")
+    assert os.listdir(tmp_path) == ["http"]
