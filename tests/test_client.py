@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-import orjson
+import msgspec
 import pandas as pd
 import pytest
 import requests
@@ -183,7 +183,7 @@ def test_error__400_from_the_server_is_bad_request_with_its_message(client, faul
 def test_pagination__repeated_cursor_is_an_error_not_a_loop(client, faults):
     def page(day: int, cursor: str) -> bytes:
         start = 1790812800 + day * 86400
-        return orjson.dumps(
+        return msgspec.json.encode(
             {
                 "object": "page",
                 "has_more": True,
@@ -200,7 +200,7 @@ def test_pagination__repeated_cursor_is_an_error_not_a_loop(client, faults):
 
 
 def test_pagination__has_more_without_cursor_is_an_error(client, faults):
-    body = orjson.dumps({"object": "page", "data": [], "has_more": True, "next_page": None})
+    body = msgspec.json.encode({"object": "page", "data": [], "has_more": True, "next_page": None})
     faults.push(Fault(kind="replace", body=body))
     with pytest.raises(uf.UnexpectedResponseError, match="has_more is true but next_page is None"):
         client.embeddings("2026-10-01", "2026-10-10")
@@ -271,7 +271,7 @@ def test_key__never_in_reprs_errors_or_debug_logs(server, faults, caplog):
 
 
 def test_key__a_server_echoing_the_key_is_redacted(client, faults):
-    body = orjson.dumps(
+    body = msgspec.json.encode(
         {"error": {"message": f"Incorrect API key provided: {SECRET_KEY}", "type": "x", "param": None, "code": None}}
     )
     faults.push(Fault(status=401, body=body))

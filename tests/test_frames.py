@@ -50,7 +50,8 @@ def assert_contract_schema(frame: pd.DataFrame, endpoint: uf.Endpoint, group_by:
     for key in group_by:
         assert str(frame[key].dtype) == ("boolean" if key == "batch" else "category")
     for f in endpoint.fields:
-        assert str(frame[f.name].dtype) == f.dtype
+        allowed = {"Int32", "Int64"} if f.dtype == "Int64" else {f.dtype}  # the narrowest safe integer dtype
+        assert str(frame[f.name].dtype) in allowed, f.name
 
 
 @pytest.mark.parametrize("endpoint", SPEC_ENDPOINTS, ids=lambda e: e.name)
@@ -232,3 +233,49 @@ def test_check_page__unknown_result_types_are_read_leniently():
 def test_check_page__a_page_starting_before_the_previous_end_is_refused():
     with pytest.raises(uf.UnexpectedResponseError, match="out of order or overlap"):
         check_page(page_of(start=1730419200), ENDPOINTS["completions"], after=1730419200 + 3600)
+
+
+def test_float_fields__absent_values_are_na_not_nan():
+    # np.fromiter reads None as NaN; the fast path must still report <NA> (JSON has no NaN).
+    results = [
+        {"object": "organization.costs.result", "amount": {"value": 1.5, "currency": "usd"}, "quantity": q}
+        for q in (2.0, None, 7)
+    ]
+    frame = to_frame([page_of(*results)], query("costs"))
+    assert frame["quantity"].isna().tolist() == [False, True, False]
+    assert frame["quantity"].sum() == 9.0
+
+
+def test_decode_page__clean_bytes_take_the_strict_fast_path_and_odd_ones_still_parse():
+    from usage_frames.frames import decode_page, page_types
+
+    strict, lenient = page_types("embeddings")
+    clean = json.dumps(
+        page_of({"object": "organization.usage.embeddings.result", "input_tokens": 5, "num_model_requests": 1})
+    ).encode()
+    odd = json.dumps(
+        page_of({"object": "organization.usage.embeddings.result", "input_tokens": 5.0, "num_model_requests": "1"})
+    ).encode()
+    assert type(decode_page(clean, ENDPOINTS["embeddings"])) is strict
+    page = decode_page(odd, ENDPOINTS["embeddings"])
+    assert type(page) is lenient
+    frame = to_frame([page], query("embeddings"))
+    assert frame["input_tokens"].tolist() == [5] and frame["num_model_requests"].tolist() == [1]
+
+
+def test_integers__narrowest_safe_dtype_and_exact_sums():
+    def frame_of(*tokens):
+        results = [
+            {"object": "organization.usage.embeddings.result", "input_tokens": t, "num_model_requests": 1}
+            for t in tokens
+        ]
+        return to_frame([page_of(*results)], query("embeddings"))
+
+    small = frame_of(2**30 - 1, 2**30 - 1, None)
+    assert str(small["input_tokens"].dtype) == "Int32"
+    assert int(small["input_tokens"].sum()) == 2 * (2**30 - 1)  # sums accumulate in Int64
+    assert int((small["input_tokens"] + small["input_tokens"]).max()) == 2**31 - 2  # two columns still fit
+    assert str(frame_of(2**30, 1)["input_tokens"].dtype) == "Int64"
+    big = frame_of(2**61, None, 2**61)
+    assert big["input_tokens"].isna().tolist() == [False, True, False]
+    assert int(big["input_tokens"].sum()) == 2**62

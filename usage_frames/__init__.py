@@ -16,7 +16,8 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from usage_frames.client import Client, EndpointFunction, __version__, describe
+from usage_frames.client import Client, EndpointFunction, Plan, __version__, describe, plan_query
+from usage_frames.dataset import SyncResult, sync
 from usage_frames.endpoints import ENDPOINTS, BucketWidth, Endpoint, EndpointName, GroupKey
 from usage_frames.errors import (
     APIConnectionError,
@@ -36,7 +37,7 @@ from usage_frames.errors import (
     UsageFramesError,
     UsageFramesWarning,
 )
-from usage_frames.params import FilterValue, TimeLike
+from usage_frames.params import FilterValue, TimeLike, build_query
 
 
 class PackageEndpointFunction(Protocol):
@@ -79,6 +80,29 @@ def fetch(
         ['end_time', 'usage_bytes']
     """
     return (client or Client()).fetch(endpoint, start, end, **kwargs)
+
+
+def plan(
+    endpoint: EndpointName | str,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    *,
+    client: Client | None = None,
+    **kwargs: Any,
+) -> Plan:
+    """Say what a fetch would cost before sending anything: requests, cached windows, rows, warnings.
+
+    Needs no key; with ``client=`` it also counts the windows its cache already answers.
+
+    Examples:
+        >>> p = plan("completions", "2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")
+        >>> p.requests, p.buckets
+        (44, 7296)
+    """
+    if client is not None:
+        return client.plan(endpoint, start, end, **kwargs)
+    filters = {k: kwargs.pop(k) for k in list(kwargs) if k not in ("bucket_width", "group_by", "limit")}
+    return plan_query(build_query(endpoint, start, end, filters=filters, **kwargs))
 
 
 def _endpoint_function(name: EndpointName) -> PackageEndpointFunction:
@@ -128,8 +152,10 @@ __all__ = [
     "MissingAPIKeyError",
     "NotFoundError",
     "PermissionDeniedError",
+    "Plan",
     "RateLimitError",
     "ServerError",
+    "SyncResult",
     "UnexpectedResponseError",
     "UsageFramesError",
     "UsageFramesWarning",
@@ -145,6 +171,8 @@ __all__ = [
     "file_search_calls",
     "images",
     "moderations",
+    "plan",
+    "sync",
     "vector_stores",
     "web_search_calls",
 ]

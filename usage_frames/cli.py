@@ -21,7 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from usage_frames.client import Client, __version__
+from usage_frames.client import DEFAULT_WORKERS, Client, __version__
+from usage_frames.dataset import sync
 from usage_frames.endpoints import ENDPOINTS, Filter
 from usage_frames.errors import InvalidParameterError, MissingAPIKeyError, UsageFramesError
 
@@ -60,14 +61,43 @@ def _parser() -> argparse.ArgumentParser:
                 help=f"filter: {flt.name} (repeatable)",
             )
     fetch.add_argument("-o", "--output", type=Path, help="write .csv, .parquet or .json instead of a preview")
-    fetch.add_argument("--base-url", help="API root (default OPENAI_BASE_URL or https://api.openai.com/v1)")
-    fetch.add_argument("--fake", action="store_true", help="answer from the built-in fake organization")
+    sync = commands.add_parser("sync", help="keep a partitioned Parquet dataset up to date (endpoint=/month=)")
+    fetch.add_argument("--dry-run", action="store_true", help="print what the fetch would cost and send nothing")
+    for command in (fetch, sync):
+        _client_options(command)
+
+    sync.add_argument("path", type=Path, help="the dataset's root directory")
+    sync.add_argument(
+        "--endpoint",
+        action="append",
+        choices=list(ENDPOINTS),
+        metavar="ENDPOINT",
+        help="endpoint to keep (repeatable; default completions and costs)",
+    )
+    sync.add_argument("--start", help="where the first run's backfill starts")
+    sync.add_argument("--bucket-width", default="1d", choices=["1m", "1h", "1d"])
+    sync.add_argument("--group-by", nargs="+", default=[], metavar="KEY")
 
     serve = commands.add_parser("serve-fake", help="serve the fake organization's API on 127.0.0.1")
     serve.add_argument("--port", type=int, default=8123)
     serve.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     serve.add_argument("--rate-limit", type=float, default=0.0, help="share of requests answered 429")
     return parser
+
+
+def _client_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--base-url", help="API root (default OPENAI_BASE_URL or https://api.openai.com/v1)")
+    command.add_argument("--fake", action="store_true", help="answer from the built-in fake organization")
+    command.add_argument("--no-cache", action="store_true", help="do not read or write the HTTP cache")
+    command.add_argument("--offline", action="store_true", help="answer from the HTTP cache only")
+    command.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="windows fetched at once")
+
+
+def _client(args: argparse.Namespace) -> Client:
+    options: dict[str, Any] = {"workers": args.workers, "offline": args.offline}
+    if args.fake:
+        return Client.fake(**options)
+    return Client(base_url=args.base_url, cache=not args.no_cache, **options)
 
 
 def preview(frame: pd.DataFrame, rows: int = 12) -> str:
@@ -124,8 +154,20 @@ def write(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    client = Client.fake() if args.fake else Client(base_url=args.base_url)
+    client = _client(args)
     filters: dict[str, Any] = {name: getattr(args, name) for name in FILTERS if getattr(args, name) is not None}
+    if args.dry_run:
+        plan = client.plan(
+            args.endpoint,
+            args.start,
+            args.end,
+            bucket_width=args.bucket_width,
+            group_by=args.group_by,
+            limit=args.limit,
+            **filters,
+        )
+        print(plan)
+        return 0
     frame = client.fetch(
         args.endpoint,
         args.start,
@@ -140,6 +182,21 @@ def _fetch(args: argparse.Namespace) -> int:
     else:
         write(frame, args.output)
         print(f"wrote {len(frame)} rows to {args.output}")
+    return 0
+
+
+def _sync(args: argparse.Namespace) -> int:
+    results = sync(
+        args.path,
+        args.endpoint or ("completions", "costs"),
+        group_by=args.group_by,
+        start=args.start,
+        bucket_width=args.bucket_width,
+        client=_client(args),
+    )
+    for result in results.values():
+        written = ", ".join(result.written) or "nothing"
+        print(f"{result.endpoint}: wrote {written} ({result.rows} rows); {len(result.skipped)} settled month(s) kept")
     return 0
 
 
@@ -166,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     try:
-        return _fetch(args) if args.command == "fetch" else _serve(args)
+        return {"fetch": _fetch, "sync": _sync, "serve-fake": _serve}[args.command](args)
     except (InvalidParameterError, MissingAPIKeyError) as exc:
         print(f"usage-frames: error: {exc}", file=sys.stderr)
         return 2

@@ -25,12 +25,13 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, overload
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 from urllib.parse import urlsplit
 
-import orjson
+import msgspec
 import pandas as pd
 import platformdirs
 import requests
@@ -48,7 +49,7 @@ from usage_frames.errors import (
     UnexpectedResponseError,
     status_error_class,
 )
-from usage_frames.frames import Page, check_page, to_frame
+from usage_frames.frames import Page, check_page, decode_page, to_frame
 from usage_frames.params import FilterValue, Query, TimeLike, bucket_count, build_query, windows
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 log = logging.getLogger("usage_frames")
+T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT = (10.0, 120.0)  # (connect, read) seconds; a 1440-bucket page can take a while to build
@@ -158,10 +160,10 @@ def status_error(
     """
     body: Any
     try:
-        body = orjson.loads(content)
+        body = msgspec.json.decode(content)
         error = body.get("error") if isinstance(body, dict) else None
         message = str(error.get("message") if isinstance(error, dict) else error or body)
-    except orjson.JSONDecodeError:
+    except msgspec.DecodeError:
         body = content.decode("utf-8", "replace")
         message = " ".join(body.split())[:300] or "(empty body)"
     if secret:
@@ -184,18 +186,22 @@ def default_cache_dir() -> Path:
     return Path(configured) if configured else Path(platformdirs.user_cache_dir("usage-frames"))
 
 
-def cached_session(directory: str | os.PathLike[str]) -> CachedSession:
-    """A requests-cache session storing readable JSON files under ``directory`` (owner-only).
+def cached_session(directory: str | os.PathLike[str], *, readable: bool = False) -> CachedSession:
+    """A requests-cache session under ``directory`` (created owner-only).
+
+    By default one SQLite file with pickled responses: the fastest store (a JSON serializer re-encodes every
+    body and costs more than the request itself, see benchmarks/). ``readable=True`` stores one JSON file per
+    response instead, for data meant to be read and diffed (the sample data).
 
     The ``Authorization`` header is one of requests-cache's ignored parameters: it is neither part of the cache
-    keys nor stored with the responses, so the admin key never reaches the disk.
+    keys nor stored with the responses (it is written as ``REDACTED``), so the admin key never reaches the disk.
     """
     path = Path(directory)
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return CachedSession(
-        str(path / "http"),
-        backend="filesystem",
-        serializer="json",
+        str(path / ("http" if readable else "http_cache.sqlite")),
+        backend="filesystem" if readable else "sqlite",
+        serializer="json" if readable else "pickle",
         expire_after=NEVER_EXPIRE,
         allowable_codes=(200,),
         allowable_methods=("GET",),
@@ -461,9 +467,9 @@ class Client:
     def __repr__(self) -> str:
         extra = ", fake=True" if self._fake else ""
         if isinstance(self.session, CachedSession):
-            extra += f", cache={str(getattr(self.session.cache, 'cache_dir', '')) or 'custom'!r}" + (
-                ", offline=True" if self.offline else ""
-            )
+            store = self.session.cache
+            extra += f", cache={str(getattr(store, 'db_path', '') or getattr(store, 'cache_dir', ''))!r}"
+            extra += ", offline=True" if self.offline else ""
         return f"Client(base_url={self.base_url!r}, api_key=<set>{extra})"
 
     # --- one request --------------------------------------------------------------------------------------
@@ -486,13 +492,20 @@ class Client:
             self.session.cache.delete(key)
 
     def get(
-        self, path: str, params: Sequence[tuple[str, str]], *, expire_after: int | None = None
-    ) -> tuple[Any, requests.Response]:
+        self,
+        path: str,
+        params: Sequence[tuple[str, str]],
+        *,
+        decode: Callable[[bytes], T] = msgspec.json.decode,
+        expire_after: int | None = None,
+    ) -> tuple[T, requests.Response]:
         """GET one JSON document, with retries; the only place that sends requests.
 
         Args:
             path: The path below the base URL.
             params: The query string pairs.
+            decode: Turns the body into a value; ``msgspec.DecodeError`` (not JSON) is retried, an
+                :class:`UnexpectedResponseError` (JSON of the wrong shape) is raised at once.
             expire_after: Seconds the cache may keep the answer (``-1``: forever); ignored without a cache.
 
         Returns:
@@ -530,8 +543,11 @@ class Client:
                     raise CacheMissError(f"GET {path} {_loggable(params)} is not in the cache")
                 if response.status_code == 200:
                     try:
-                        return orjson.loads(response.content), response
-                    except orjson.JSONDecodeError:
+                        return decode(response.content), response
+                    except UnexpectedResponseError as exc:
+                        self._forget(response)
+                        raise UnexpectedResponseError(f"GET {path}: {exc.message}", request_id=request_id) from None
+                    except msgspec.DecodeError:
                         self._forget(response)
                         kind = response.headers.get("content-type", "no content type")
                         error = UnexpectedResponseError(
@@ -575,17 +591,18 @@ class Client:
         cursor: str | None = None
         after: int | None = None
         while True:
-            page, response = self.get(path, query.params(cursor), expire_after=expire_after)
+            decode = partial(decode_page, endpoint=query.endpoint)
+            page, response = self.get(path, query.params(cursor), decode=decode, expire_after=expire_after)
             request_id = response.headers.get("x-request-id")
             try:
                 after = check_page(page, query.endpoint, after)
-                if page["has_more"]:
+                if page.has_more:
                     cursor = _next_cursor(page, seen)
             except UnexpectedResponseError as exc:
                 self._forget(response)
                 raise UnexpectedResponseError(f"GET {path}: {exc.message}", request_id=request_id) from None
             yield page
-            if not page["has_more"]:
+            if not page.has_more:
                 return
 
     def _window_pages(self, window: Query, now: pd.Timestamp) -> list[Page]:
@@ -666,6 +683,10 @@ class Client:
         query = build_query(
             endpoint, start, end, bucket_width=bucket_width, group_by=group_by, limit=limit, filters=filters
         )
+        return self.frame(query)
+
+    def frame(self, query: Query) -> pd.DataFrame:
+        """Fetch a validated query (see :func:`usage_frames.params.build_query`) as a tidy frame."""
         parts = self.window_pages(query)
         return to_frame((page for window in parts for page in window), query)
 
@@ -715,7 +736,7 @@ class Client:
 
 def _next_cursor(page: Page, seen: set[str]) -> str:
     """The cursor of a page that says ``has_more``; a missing or repeated one is an error, not a loop."""
-    cursor = page.get("next_page")
+    cursor = page.next_page
     if not isinstance(cursor, str) or not cursor:
         raise UnexpectedResponseError(f"has_more is true but next_page is {cursor!r}; the answer would be incomplete")
     if cursor in seen:

@@ -15,7 +15,7 @@ Examples:
     >>> reply = org.respond("GET", "/organization/usage/embeddings",
     ...                     {"start_time": ["1790812800"], "end_time": ["1790899200"]},
     ...                     {"Authorization": "Bearer sk-admin-x"})
-    >>> reply.status, orjson.loads(reply.body)["data"][0]["results"][0]["input_tokens"]
+    >>> reply.status, msgspec.json.decode(reply.body)["data"][0]["results"][0]["input_tokens"]
     (200, 9572213)
     >>> org.total("embeddings", "input_tokens", "2026-10-01", "2026-10-02")
     9572213
@@ -36,8 +36,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
+import msgspec
 import numpy as np
-import orjson
 import pandas as pd
 import requests
 from requests.adapters import BaseAdapter
@@ -306,13 +306,16 @@ def line_items(stream: Stream) -> list[tuple[str, tuple[str, ...], str | None, f
     return []  # moderations are free
 
 
-def _sum_parts(
-    series: Mapping[str, np.ndarray], parts: Sequence[str], first_hour: int, bounds: np.ndarray
-) -> np.ndarray:
+def _interval_table(series: Mapping[str, np.ndarray], first_hour: int, bounds: np.ndarray) -> dict[str, np.ndarray]:
+    """Interval sums of every component of a stream at once (one 2-D pass)."""
+    names = list(series)
+    sums = interval_sums(np.stack([series[name] for name in names]), first_hour, bounds)
+    return dict(zip(names, sums, strict=True))
+
+
+def _sum_parts(sums: Mapping[str, np.ndarray], parts: Sequence[str]) -> np.ndarray:
     """Interval sums of several components added up."""
-    total = np.zeros(len(bounds) - 1, dtype=np.int64)
-    for part in parts:
-        total += interval_sums(series[part], first_hour, bounds)
+    total: np.ndarray = np.sum([sums[part] for part in parts], axis=0)
     return total
 
 
@@ -384,11 +387,12 @@ def interval_sums(values: np.ndarray, first_hour: int, bounds: np.ndarray) -> np
         >>> interval_sums(np.array([60, 120]), 0, np.array([0, 1800, 3600, 5400]))
         array([30, 30, 60])
     """
-    cumulative = np.concatenate([[0], np.cumsum(values), [0]])
-    padded = np.concatenate([values, [0]])
+    zero = np.zeros((*values.shape[:-1], 1), dtype=values.dtype)
+    cumulative = np.concatenate([zero, np.cumsum(values, axis=-1), zero], axis=-1)
+    padded = np.concatenate([values, zero], axis=-1)
     index = bounds // HOUR - first_hour
-    partial = (padded[index] * (bounds % HOUR)) // HOUR
-    sums: np.ndarray = np.diff(cumulative[index] + partial)
+    partial = (padded[..., index] * (bounds % HOUR)) // HOUR
+    sums: np.ndarray = np.diff(cumulative[..., index] + partial, axis=-1)
     return sums
 
 
@@ -402,7 +406,7 @@ class Reply:
 
     def json(self) -> Any:
         """The decoded body."""
-        return orjson.loads(self.body)
+        return msgspec.json.decode(self.body)
 
 
 def _error(
@@ -414,7 +418,7 @@ def _error(
     headers: Mapping[str, str] | None = None,
 ) -> Reply:
     body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
-    return Reply(status, {"Content-Type": "application/json", **(headers or {})}, orjson.dumps(body))
+    return Reply(status, {"Content-Type": "application/json", **(headers or {})}, msgspec.json.encode(body))
 
 
 class _BadRequestError(Exception):
@@ -624,7 +628,7 @@ class FakeOrganization:
             "has_more": has_more,
             "next_page": _encode_cursor(offset + limit, start) if has_more else None,
         }
-        return Reply(200, {"Content-Type": "application/json"}, orjson.dumps(page))
+        return Reply(200, {"Content-Type": "application/json"}, msgspec.json.encode(page))
 
     def _buckets(
         self,
@@ -645,11 +649,12 @@ class FakeOrganization:
         first_hour = int(clipped[0]) // HOUR
         for stream in self.streams_of(endpoint.name, filters):
             series = self._hourly(stream, clipped)
+            sums = _interval_table(series, first_hour, clipped)
             if costs:
                 for item, parts, unit, price in line_items(stream):
                     if line_filter is not None and item not in line_filter:
                         continue
-                    quantity = _sum_parts(series, parts, first_hour, clipped).astype(np.float64)
+                    quantity = _sum_parts(sums, parts).astype(np.float64)
                     if parts == ("gib_hours",):
                         quantity /= GIB
                     group = tuple({**stream.keys, "line_item": item}.get(k) for k in group_by)
@@ -665,45 +670,56 @@ class FakeOrganization:
                     hours = bounds[:-1] // HOUR - first_hour
                     acc[f.name] += np.where(bounds[:-1] < now, series[f.name][hours], 0)
                 else:
-                    acc[f.name] += _sum_parts(series, _sources(endpoint.name, f.name), first_hour, clipped)
+                    acc[f.name] += _sum_parts(sums, _sources(endpoint.name, f.name))
+        if costs:
+            per_bucket = [
+                [r for g, acc in groups.items() if (r := self._cost_result(group_by, g, acc, units[g], i))]
+                for i in range(n)
+            ]
+        else:
+            per_bucket = self._usage_results(endpoint, group_by, groups, n)
         return [
-            {
-                "object": "bucket",
-                "start_time": int(bounds[i]),
-                "end_time": int(bounds[i + 1]),
-                "results": [
-                    r
-                    for g, acc in groups.items()
-                    if (r := self._result(endpoint, group_by, g, acc, units.get(g, set()), i))
-                ],
-            }
-            for i in range(n)
+            {"object": "bucket", "start_time": int(bounds[i]), "end_time": int(bounds[i + 1]), "results": results}
+            for i, results in enumerate(per_bucket)
         ]
 
-    def _result(
+    def _usage_results(
+        self, endpoint: Endpoint, group_by: tuple[str, ...], groups: Mapping[tuple[Any, ...], Any], n: int
+    ) -> list[list[dict[str, Any]]]:
+        """Per bucket, one result per group with any usage (vectorised: one ``tolist`` per group)."""
+        names = [f.name for f in endpoint.fields if f.name not in self.omit_fields]
+        keys = [k for k in endpoint.group_by if k not in self.omit_fields]
+        per_bucket: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+        for group, acc in groups.items():
+            head: dict[str, Any] = {"object": endpoint.result_object}
+            head.update({k: group[group_by.index(k)] if k in group_by else None for k in keys})
+            rows = np.column_stack([acc[name] for name in names]).tolist() if names else [[]] * n
+            for i, row in enumerate(rows):
+                if any(row):
+                    result = dict(zip(names, row, strict=True))
+                    result.update(head)
+                    per_bucket[i].append(result)
+        return per_bucket
+
+    def _cost_result(
         self,
-        endpoint: Endpoint,
         group_by: tuple[str, ...],
         group: tuple[Any, ...],
         acc: Mapping[str, np.ndarray],
         units: set[str | None],
         i: int,
     ) -> dict[str, Any] | None:
-        result: dict[str, Any] = {"object": endpoint.result_object}
-        if endpoint.name == "costs":
-            amount = float(acc["amount"][i])
-            if amount == 0:
-                return None
-            by_line = "line_item" in group_by
-            result["amount"] = {"value": str(amount) if self.amount_as_string else amount, "currency": "usd"}
-            result["quantity"] = float(acc["quantity"][i]) if by_line else None
-            result["quantity_unit"] = next(iter(units)) if by_line and len(units) == 1 else None
-        else:
-            values = {f.name: int(acc[f.name][i]) for f in endpoint.fields}
-            if not any(values.values()):
-                return None
-            result.update(values)
-        for key in endpoint.group_by:
+        amount = float(acc["amount"][i])
+        if amount == 0:
+            return None
+        by_line = "line_item" in group_by
+        result: dict[str, Any] = {
+            "object": "organization.costs.result",
+            "amount": {"value": str(amount) if self.amount_as_string else amount, "currency": "usd"},
+            "quantity": float(acc["quantity"][i]) if by_line else None,
+            "quantity_unit": next(iter(units)) if by_line and len(units) == 1 else None,
+        }
+        for key in ENDPOINTS["costs"].group_by:
             result[key] = group[group_by.index(key)] if key in group_by else None
         for name in self.omit_fields:
             result.pop(name, None)
