@@ -149,10 +149,12 @@ def bench_parse(url: str, days: int) -> list[tuple[str, str]]:
         ]
         return pd.DataFrame(records)
 
-    best = {
-        name: min(timed(fn)[0] for _ in range(5))
-        for name, fn in (("orjson", lambda: [orjson.loads(b) for b in bodies]), ("ours", ours), ("naive", naive))
-    }
+    # Interleaved rounds, best of each: this machine's speed drifts, and back-to-back blocks would measure drift.
+    runs: dict[str, list[float]] = {"orjson": [], "ours": [], "naive": []}
+    for _ in range(7):
+        for name, fn in (("orjson", lambda: [orjson.loads(b) for b in bodies]), ("ours", ours), ("naive", naive)):
+            runs[name].append(timed(fn)[0])
+    best = {name: min(times) for name, times in runs.items()}
     frame, plain = ours(), naive()
     ours_mem, naive_mem = frame.memory_usage(deep=True).sum(), plain.memory_usage(deep=True).sum()
     return [
