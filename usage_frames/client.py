@@ -690,6 +690,43 @@ class Client:
         parts = self.window_pages(query)
         return to_frame((page for window in parts for page in window), query)
 
+    def list_objects(self, path: str) -> list[dict[str, Any]]:
+        """Every object of a list endpoint (``/organization/projects``...), following ``after``/``has_more``.
+
+        Examples:
+            >>> [p["name"] for p in Client.fake().list_objects("/organization/projects")][:2]
+            ['Customer chat', 'Search & RAG']
+        """
+        objects: list[dict[str, Any]] = []
+        after: str | None = None
+        seen: set[str] = set()
+        while True:
+            params = [("limit", "100")] + ([("after", after)] if after else [])
+            page, response = self.get(path, params, decode=_json, expire_after=OPEN_WINDOW_TTL)
+            if not isinstance(page, dict) or not isinstance(page.get("data"), list):
+                raise UnexpectedResponseError(
+                    f"GET {path}: not a list", request_id=response.headers.get("x-request-id")
+                )
+            objects += page["data"]
+            after = page.get("last_id")
+            if not page.get("has_more"):
+                return objects
+            if not after or after in seen:
+                raise UnexpectedResponseError(f"GET {path}: has_more without a new last_id ({after!r})")
+            seen.add(after)
+
+    def get_object(self, path: str) -> dict[str, Any]:
+        """One JSON object, such as ``/organization/spend_limit``.
+
+        Examples:
+            >>> Client.fake().get_object("/organization/spend_limit")["threshold_amount"]
+            400000
+        """
+        value, _ = self.get(path, [], decode=_json, expire_after=OPEN_WINDOW_TTL)
+        if not isinstance(value, dict):
+            raise UnexpectedResponseError(f"GET {path}: not an object")
+        return value
+
     def plan(
         self,
         endpoint: EndpointName | str,
@@ -770,3 +807,7 @@ def _scrub(exc: BaseException, secret: str) -> str:
 
 def _loggable(params: Sequence[tuple[str, str]]) -> str:
     return "&".join(f"{k}={v}" for k, v in params if k != "page")
+
+
+def _json(content: bytes) -> Any:
+    return msgspec.json.decode(content)

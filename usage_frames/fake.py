@@ -52,6 +52,28 @@ ORG_START = unix(pd.Timestamp("2025-06-01", tz="UTC"))
 SPIKE_DAY = unix(pd.Timestamp("2026-10-14", tz="UTC")) // DAY
 SPIKE_FACTOR = 8.0
 GIB = 2**30
+PROJECT_NAMES = {
+    "proj_chat": "Customer chat",
+    "proj_search": "Search & RAG",
+    "proj_batch": "Nightly batch",
+    "proj_lab": "Research lab",
+}
+USER_NAMES = {
+    "user-ana": "Ana Alves",
+    "user-ben": "Ben Brown",
+    "user-chen": "Chen Li",
+    "user-dia": "Dia Diaz",
+    "user-eli": "Eli Ek",
+}
+API_KEY_NAMES = {
+    "key_chat_prod": "chat production",
+    "key_chat_dev": "chat development",
+    "key_search": "search",
+    "key_batch": "batch jobs",
+    "key_lab": "lab notebooks",
+}
+SPEND_ALERTS_CENTS = (150_000, 250_000)  # $1,500 and $2,500 a month
+SPEND_LIMIT_CENTS = 400_000  # a hard limit of $4,000 a month
 
 # (input, cached input, output) USD per 1M tokens; images per image; tts per 1M characters; whisper per second.
 TOKEN_PRICES: Mapping[str, tuple[float, float, float]] = {
@@ -533,15 +555,82 @@ class FakeOrganization:
                 "api.usage.read. Check that you have the correct role in your organization.",
                 code="insufficient_permissions",
             )
-        endpoint = next((e for e in ENDPOINTS.values() if e.path == path.rstrip("/")), None)
-        if endpoint is None:
-            return _error(404, f"Invalid URL ({method} {path})", code="unknown_url")
         if method != "GET":
             return _error(405, f"Method {method} not allowed on {path}")
+        endpoint = next((e for e in ENDPOINTS.values() if e.path == path.rstrip("/")), None)
         try:
-            return self._usage(endpoint, {k.removesuffix("[]"): list(v) for k, v in query.items()})
+            if endpoint is not None:
+                return self._usage(endpoint, {k.removesuffix("[]"): list(v) for k, v in query.items()})
+            return self._directory(path.rstrip("/"), query)
         except _BadRequestError as exc:
             return _error(400, str(exc), param=exc.param)
+
+    def _directory(self, path: str, query: Mapping[str, Sequence[str]]) -> Reply:
+        """The organization's lists (projects, users, project keys, spend alerts) and its spend limit."""
+        if path == "/organization/spend_limit":
+            limit = {
+                "object": "organization.spend_limit",
+                "threshold_amount": SPEND_LIMIT_CENTS,
+                "currency": "USD",
+                "interval": "month",
+                "enforcement": {"status": "enforcing"},
+            }
+            return Reply(200, {"Content-Type": "application/json"}, msgspec.json.encode(limit))
+        parts = path.strip("/").split("/")
+        items: list[dict[str, Any]] | None = None
+        if path == "/organization/projects":
+            items = [
+                {
+                    "object": "organization.project",
+                    "id": p,
+                    "name": name,
+                    "created_at": ORG_START,
+                    "archived_at": None,
+                    "status": "active",
+                }
+                for p, name in PROJECT_NAMES.items()
+            ]
+        elif path == "/organization/users":
+            items = [
+                {
+                    "object": "organization.user",
+                    "id": u,
+                    "name": name,
+                    "email": f"{u[5:]}@example.com",
+                    "role": "owner" if u == "user-ana" else "reader",
+                    "added_at": ORG_START,
+                }
+                for u, name in USER_NAMES.items()
+            ]
+        elif path == "/organization/spend_alerts":
+            items = [
+                {
+                    "object": "organization.spend_alert",
+                    "id": f"alert_{cents}",
+                    "threshold_amount": cents,
+                    "currency": "USD",
+                    "interval": "month",
+                    "notification_channel": {"type": "email", "recipients": ["finance@example.com"]},
+                }
+                for cents in SPEND_ALERTS_CENTS
+            ]
+        elif len(parts) == 4 and parts[:2] == ["organization", "projects"] and parts[3] == "api_keys":
+            if parts[2] not in PROJECT_NAMES:
+                return _error(404, f"No project found with id '{parts[2]}'.", code="not_found")
+            keys = {s.keys.get("api_key_id") for s in self.streams if s.keys.get("project_id") == parts[2]}
+            items = [
+                {
+                    "object": "organization.project.api_key",
+                    "id": k,
+                    "name": API_KEY_NAMES.get(k, k),
+                    "redacted_value": "sk-...redacted",
+                    "created_at": ORG_START,
+                }
+                for k in sorted(k for k in keys if k)
+            ]
+        if items is None:
+            return _error(404, f"Invalid URL (GET {path})", code="unknown_url")
+        return _list_page(items, query)
 
     def _usage(self, endpoint: Endpoint, query: dict[str, list[str]]) -> Reply:
         allowed = {
@@ -724,6 +813,26 @@ class FakeOrganization:
         for name in self.omit_fields:
             result.pop(name, None)
         return result
+
+
+def _list_page(items: list[dict[str, Any]], query: Mapping[str, Sequence[str]]) -> Reply:
+    """One page of a list endpoint: ``limit`` (default 20) items after the ``after`` id."""
+    limit = int((query.get("limit") or ["20"])[0])
+    afters = query.get("after")
+    after = afters[0] if afters else None
+    ids = [item["id"] for item in items]
+    if after is not None and after not in ids:
+        raise _BadRequestError("after", f"Invalid 'after': no object with id '{after}'")
+    start = ids.index(after) + 1 if after is not None else 0
+    data = items[start : start + limit]
+    page = {
+        "object": "list",
+        "data": data,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+        "has_more": start + limit < len(items),
+    }
+    return Reply(200, {"Content-Type": "application/json"}, msgspec.json.encode(page))
 
 
 def _one(query: Mapping[str, list[str]], name: str) -> str | None:

@@ -1,0 +1,804 @@
+"""Pure DataFrame helpers: frame in, new frame out, ``start_time`` kept UTC, ``attrs`` carried forward.
+
+Every helper reads what it needs from the frame's ``attrs`` (endpoint, width, window, group keys), so that
+additive counts are summed, point-in-time levels (vector store bytes) are never summed over time, and labels
+(currency, unit) are kept. ``df.usage.<name>(...)`` calls the same functions (see :mod:`usage_frames.accessor`).
+
+Examples:
+    >>> from usage_frames import Client
+    >>> df = Client.fake().completions("2026-10-05", "2026-10-19", group_by="model")
+    >>> weekly = resample(df, "W-MON")
+    >>> len(weekly), weekly.index[0]
+    (8, Timestamp('2026-10-05 00:00:00+0000', tz='UTC'))
+    >>> totals(df, by="model")["input_tokens"].idxmax()
+    'gpt-4o-mini-2024-07-18'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, Endpoint
+from usage_frames.errors import InvalidParameterError
+
+USAGE_SETTLE = pd.Timedelta(hours=6)
+COSTS_SETTLE = pd.Timedelta(hours=48)
+TOKEN_UNITS = {"tokens": 1e6, "1000_tokens": 1e3}  # quantity units -> quantities per 1M tokens
+
+
+# --- what a frame is -------------------------------------------------------------------------------------------
+
+
+def endpoint_of(df: pd.DataFrame) -> Endpoint:
+    """The endpoint a frame came from (``attrs["endpoint"]``).
+
+    Raises:
+        InvalidParameterError: If the frame has no usage_frames ``attrs``.
+    """
+    name = df.attrs.get("endpoint")
+    for endpoint in ENDPOINTS.values():
+        if endpoint.name == name:
+            return endpoint
+    raise InvalidParameterError(
+        "df", "a frame without usage_frames attrs", reason="was not made by usage_frames (attrs['endpoint'])"
+    )
+
+
+def _times(df: pd.DataFrame | pd.Series) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(df.index)
+
+
+def keys_of(df: pd.DataFrame) -> list[str]:
+    """The group-key columns of a frame, in the table's order."""
+    return [k for k in df.attrs.get("group_by", []) if k in df.columns]
+
+
+def _fields(df: pd.DataFrame, kind: str) -> list[str]:
+    return [f.name for f in endpoint_of(df).fields if f.kind == kind and f.name in df.columns]
+
+
+def _agg(df: pd.DataFrame, over_time: bool) -> dict[str, str]:
+    """How each value column combines: counts add up; levels add across groups but average over time."""
+    spec = {name: "sum" for name in _fields(df, "additive")}
+    spec |= {name: ("mean" if over_time else "sum") for name in _fields(df, "level")}
+    spec |= {name: "first" for name in _fields(df, "attribute")}
+    return spec
+
+
+def _finish(out: pd.DataFrame, df: pd.DataFrame, **attrs: Any) -> pd.DataFrame:
+    out.attrs = dict(df.attrs)
+    out.attrs.update(attrs)
+    return out
+
+
+def _by(df: pd.DataFrame, by: str | Sequence[str] | None) -> list[str]:
+    chosen = [] if by is None else [by] if isinstance(by, str) else list(by)
+    for key in chosen:
+        if key not in df.columns:
+            raise InvalidParameterError("by", key, keys_of(df), reason="is not a column of this frame")
+    return chosen
+
+
+def _values(df: pd.DataFrame, values: str | None) -> str:
+    name = values or ("amount" if endpoint_of(df).name == "costs" else _fields(df, "additive")[0])
+    if name not in df.columns:
+        raise InvalidParameterError("values", name, [c for c in df.columns if c != "end_time"])
+    return name
+
+
+def _grid(df: pd.DataFrame) -> pd.DatetimeIndex:
+    """The bucket starts the API uses for the frame's window: the (unaligned) start, then width boundaries."""
+    width = df.attrs["bucket_width"]
+    if width not in BUCKET_SECONDS:
+        raise InvalidParameterError("df", width, reason="is not a fetched bucket width; complete() before resample()")
+    start, end = pd.Timestamp(df.attrs["start"]), pd.Timestamp(df.attrs["end"])
+    if endpoint_of(df).name == "costs":
+        start = start.floor("D")
+    step = pd.Timedelta(seconds=BUCKET_SECONDS[width])
+    inner = pd.date_range(start.floor(step) + step, end, freq=step, inclusive="left")
+    return pd.DatetimeIndex([start, *inner], name="start_time")
+
+
+# --- reshaping -------------------------------------------------------------------------------------------------
+
+
+def complete(df: pd.DataFrame) -> pd.DataFrame:
+    """The full bucket grid of the requested window for every group seen, with zeros where nothing was used.
+
+    The API leaves idle buckets empty; after ``complete`` they are rows of zeros (levels stay ``<NA>``), so that
+    idle days show as zeros in plots and averages, not as gaps.
+
+    Examples:
+        >>> import pandas as pd
+        >>> from usage_frames import Client
+        >>> df = Client.fake().code_interpreter_sessions("2026-10-02", "2026-10-06", group_by="project_id")
+        >>> len(df), len(complete(df))
+        (3, 8)
+        >>> complete(df).loc["2026-10-05", ["project_id", "num_sessions"]].values.tolist()
+        [['proj_lab', 0], ['proj_chat', 10]]
+    """
+    keys = keys_of(df)
+    grid = _grid(df)
+    width = pd.Timedelta(seconds=BUCKET_SECONDS[df.attrs["bucket_width"]])
+    ends = pd.DatetimeIndex([*grid[1:], min(pd.Timestamp(df.attrs["end"]), grid[-1] + width)])
+    if endpoint_of(df).name == "costs":
+        ends = grid + pd.Timedelta(days=1)
+    frame = pd.DataFrame({"start_time": grid, "end_time": ends})
+    if keys:
+        frame = frame.merge(df[keys].drop_duplicates(), how="cross")
+    values = [c for c in df.columns if c not in (*keys, "end_time")]
+    out = frame.merge(df.reset_index()[["start_time", *keys, *values]], on=["start_time", *keys], how="left")
+    for name in _fields(df, "additive"):
+        out[name] = out[name].fillna(0)
+    out = out.set_index("start_time")
+    for key in keys:
+        out[key] = out[key].astype(df[key].dtype)
+    return _finish(out[df.columns], df)
+
+
+def resample(df: pd.DataFrame, rule: str, tz: str | None = None) -> pd.DataFrame:
+    """Re-bucket to a coarser rule (``"D"``, ``"W-MON"``, ``"MS"``...): counts summed, levels averaged.
+
+    Args:
+        df: A frame from a fetch (or another helper).
+        rule: A pandas frequency; buckets are labelled by their start.
+        tz: Cut days in this time zone (DST-correct) from hourly or minute data; the index stays UTC
+            (local midnight in UTC) and ``attrs["tz"]`` records the zone.
+
+    Raises:
+        InvalidParameterError: For ``tz`` with daily data (UTC days cannot be re-cut), or an unknown rule.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> hourly = Client.fake().embeddings("2026-10-24", "2026-10-28", bucket_width="1h")
+        >>> local = resample(hourly, "D", tz="Europe/Berlin")  # DST ends on 2026-10-25 in Berlin
+        >>> [str(t) for t in local.index[:3]]
+        ['2026-10-23 22:00:00+00:00', '2026-10-24 22:00:00+00:00', '2026-10-25 23:00:00+00:00']
+        >>> int(local["input_tokens"].sum()) == int(hourly["input_tokens"].sum())
+        True
+    """
+    keys = keys_of(df)
+    if tz is not None and df.attrs.get("bucket_width") == "1d":
+        raise InvalidParameterError(
+            "tz", tz, reason="cannot re-cut daily buckets (they are UTC days); fetch bucket_width='1h' or '1m'"
+        )
+    try:
+        offset = pd.tseries.frequencies.to_offset(rule)
+    except ValueError:
+        raise InvalidParameterError(
+            "rule", rule, reason="is not a pandas frequency such as 'D', 'W-MON', 'MS'"
+        ) from None
+    data = df.drop(columns="end_time")
+    if tz is not None:
+        data.index = _times(data).tz_convert(tz)
+    grouper = pd.Grouper(level="start_time", freq=offset, label="left", closed="left")
+    out = data.groupby([grouper, *keys], observed=True).agg(_agg(df, over_time=True))
+    out = out.reset_index(keys) if keys else out
+    starts = pd.DatetimeIndex(out.index)
+    out.insert(0, "end_time", (starts + offset).tz_convert("UTC"))
+    out.index = starts.tz_convert("UTC").rename("start_time")
+    return _finish(out[[c for c in df.columns if c in out.columns]], df, bucket_width=rule, tz=tz)
+
+
+def gib_days(df: pd.DataFrame) -> pd.DataFrame:
+    """Vector store storage as GiB-days (bytes held x time), the unit storage is billed in; never summed bytes.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> df = Client.fake().vector_stores("2026-10-01", "2026-10-03", group_by="project_id")
+        >>> gib_days(df).groupby("project_id", observed=True)["gib_days"].sum().round(2).tolist()
+        [0.76, 9.1]
+    """
+    if "usage_bytes" not in df.columns:
+        raise InvalidParameterError("df", endpoint_of(df).name, ("vector_stores",), reason="has no usage_bytes")
+    days = (df["end_time"] - df.index.to_series()).dt.total_seconds().to_numpy() / 86400
+    out = df.copy()
+    out["gib_days"] = df["usage_bytes"].astype("Float64") / 2**30 * days
+    return _finish(out, df)
+
+
+def provisional(df: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Flag buckets a report should not read as final: partial edge buckets, and recent ones still filling.
+
+    Usage buckets settle within hours, costs within about two days (the same delays as the cache).
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> df = Client.fake().costs("2026-10-01", "2026-10-05")
+        >>> provisional(df, now=pd.Timestamp("2026-10-05 12:00", tz="UTC"))["provisional"].tolist()
+        [False, False, True, True]
+    """
+    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    settle = COSTS_SETTLE if endpoint_of(df).name == "costs" else USAGE_SETTLE
+    starts = df.index.to_series()
+    flags = df["end_time"] > now - settle
+    seconds = BUCKET_SECONDS.get(df.attrs.get("bucket_width", ""), 0)
+    if seconds and endpoint_of(df).name != "costs":
+        flags |= (df["end_time"] - starts).dt.total_seconds() < seconds
+    out = df.copy()
+    out["provisional"] = flags.to_numpy()
+    return _finish(out, df)
+
+
+def pivot(df: pd.DataFrame, columns: str, values: str | None = None) -> pd.DataFrame:
+    """A wide frame (time x dimension), zero-filled, ready to plot.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> wide = pivot(Client.fake().completions("2026-10-01", "2026-10-03", group_by="model"), "model")
+        >>> wide.shape, wide.columns.name
+        ((2, 4), 'model')
+    """
+    name = _values(df, values)
+    _by(df, columns)
+    flat = df.reset_index()
+    wide = flat.pivot_table(
+        index="start_time", columns=columns, values=name, aggfunc="sum", fill_value=0, observed=True
+    )
+    return _finish(wide, df, values=name)
+
+
+def top_n(df: pd.DataFrame, n: int, by: str, values: str | None = None, other: str = "other") -> pd.DataFrame:
+    """Keep the ``n`` largest groups of ``by`` (by total ``values``) and fold the rest into ``other``.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> df = Client.fake().costs("2026-10-01", "2026-10-08", group_by="line_item")
+        >>> folded = top_n(df, 3, by="line_item")
+        >>> folded["line_item"].nunique(), bool(abs(folded["amount"].sum() - df["amount"].sum()) < 1e-9)
+        (4, True)
+    """
+    name = _values(df, values)
+    _by(df, by)
+    ranking = df.groupby(by, observed=True)[name].sum().sort_values(ascending=False)
+    keep = set(ranking.index[:n])
+    labels = df[by].astype("string")
+    out = df.copy()
+    out[by] = labels.where(labels.isin(keep), other)
+    keys = keys_of(df)
+    grouped = out.drop(columns="end_time").groupby([out.index, *keys], observed=True, sort=False).agg(_agg(df, False))
+    grouped = grouped.reset_index(keys)
+    grouped.index.name = "start_time"
+    ends = df["end_time"].groupby(level=0).first()
+    grouped.insert(0, "end_time", ends.reindex(grouped.index).to_numpy())
+    order = [*ranking.index[:n], other]
+    grouped[by] = pd.Categorical(grouped[by], categories=[c for c in order if c in set(grouped[by])])
+    return _finish(grouped[[c for c in df.columns if c in grouped.columns]], df)
+
+
+# --- summaries -------------------------------------------------------------------------------------------------
+
+
+def totals(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Totals per dimension, largest first (levels: the mean over time of the per-bucket total).
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> t = totals(Client.fake().costs("2026-10-01", "2026-11-01", group_by="project_id"), by="project_id")
+        >>> t.index.tolist()
+        ['proj_chat', 'proj_search', 'proj_lab', 'proj_batch']
+    """
+    keys = _by(df, by)
+    per_bucket = df.drop(columns="end_time").groupby([df.index, *keys], observed=True).agg(_agg(df, False))
+    spec = {
+        name: ("mean" if how == "sum" and name in _fields(df, "level") else how) for name, how in _agg(df, True).items()
+    }
+    out = per_bucket.groupby(level=keys, observed=True).agg(spec) if keys else per_bucket.agg(spec).to_frame().T
+    first = _values(df, None)
+    return _finish(out.sort_values(first, ascending=False) if keys else out, df)
+
+
+def share(df: pd.DataFrame, by: str, values: str | None = None) -> pd.DataFrame:
+    """Totals of ``values`` per ``by`` with their percentage of the whole.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> s = share(Client.fake().costs("2026-10-01", "2026-11-01", group_by="project_id"), by="project_id")
+        >>> round(float(s["share_pct"].sum()), 6)
+        100.0
+    """
+    name = _values(df, values)
+    out = totals(df, by)[[name]].copy()
+    out["share_pct"] = out[name] / out[name].sum() * 100
+    return out
+
+
+def compare(
+    df: pd.DataFrame, previous: pd.DataFrame, by: str | Sequence[str], values: str | None = None
+) -> pd.DataFrame:
+    """What drove the change between two periods: per dimension, the change and its share of the total change.
+
+    Args:
+        df: The current period.
+        previous: The period to compare with (same endpoint and group keys).
+        by: The dimension(s) to explain the change by.
+        values: The measure (default: ``amount`` for costs, else the first count).
+
+    Returns:
+        ``previous``, ``current``, ``change``, ``change_pct`` and ``contribution_pct`` (share of the total
+        change), largest absolute change first.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> c = Client.fake()
+        >>> now = c.costs("2026-10-12", "2026-10-19", group_by="project_id")
+        >>> before = c.costs("2026-10-05", "2026-10-12", group_by="project_id")
+        >>> compare(now, before, by="project_id").index[0]  # the spike week of Search & RAG
+        'proj_search'
+    """
+    name = _values(df, values)
+    keys = _by(df, by)
+    _by(previous, keys)
+    current = df.groupby(keys, observed=True)[name].sum()
+    before = previous.groupby(keys, observed=True)[name].sum()
+    out = pd.concat({"previous": before, "current": current}, axis=1).fillna(0).astype("Float64")
+    out["change"] = out["current"] - out["previous"]
+    out["change_pct"] = (out["change"] / out["previous"].replace(0, np.nan) * 100).astype("Float64")
+    total = out["change"].sum()
+    out["contribution_pct"] = out["change"] / total * 100 if total else np.nan
+    return _finish(out.reindex(out["change"].abs().sort_values(ascending=False).index), df, values=name)
+
+
+# --- money -----------------------------------------------------------------------------------------------------
+
+_KINDS = {
+    "input": "input", "input_tokens": "input", "input tokens": "input", "uncached input": "input",
+    "cached input": "cached input", "cached_input_tokens": "cached input", "input_cached_tokens": "cached input",
+    "cached input tokens": "cached input", "output": "output", "output_tokens": "output", "output tokens": "output",
+}  # fmt: skip
+_MODEL = re.compile(r"^(ft[-:])?[a-z0-9][a-z0-9.:_-]*$", re.IGNORECASE)
+
+
+def parse_line_item(item: str | None) -> dict[str, str | None]:
+    """Split a costs line item into product, model and kind; ``None`` for what it cannot read (no guessing).
+
+    Examples:
+        >>> parse_line_item("gpt-4o-2024-08-06, input")
+        {'product': None, 'model': 'gpt-4o-2024-08-06', 'kind': 'input'}
+        >>> parse_line_item("gpt-6-astra, input_tokens")["kind"], parse_line_item("gpt-4o-mini, cached input")["kind"]
+        ('input', 'cached input')
+        >>> parse_line_item("evals | gpt-4o-mini, input")
+        {'product': 'evals', 'model': 'gpt-4o-mini', 'kind': 'input'}
+        >>> parse_line_item("ft-gpt-4o-2024-08-06, output")["model"]
+        'ft-gpt-4o-2024-08-06'
+        >>> parse_line_item("assistants api | file search"), parse_line_item("Image models")["product"]
+        ({'product': 'assistants api | file search', 'model': None, 'kind': None}, 'Image models')
+    """
+    if not isinstance(item, str) or not item.strip():
+        return {"product": None, "model": None, "kind": None}
+    *products, last = [part.strip() for part in item.split("|")]
+    model, sep, kind = last.rpartition(",")
+    if not sep or not _MODEL.match(model.strip()):
+        return {"product": item.strip(), "model": None, "kind": None}
+    kind = kind.strip().lower()
+    return {"product": " | ".join(products) or None, "model": model.strip(), "kind": _KINDS.get(kind, kind)}
+
+
+def _line_items(costs: pd.DataFrame) -> pd.DataFrame:
+    if endpoint_of(costs).name != "costs" or "line_item" not in costs.columns:
+        raise InvalidParameterError(
+            "costs", endpoint_of(costs).name, reason="must be costs fetched with group_by='line_item'"
+        )
+    parsed = pd.DataFrame([parse_line_item(i) for i in costs["line_item"].astype(object)], index=costs.index)
+    return pd.concat([costs, parsed.astype("string")], axis=1)
+
+
+def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
+    """Effective unit prices learned from the bill: ``amount / quantity`` per line item (and unit).
+
+    With ``by_day=True`` one row per day and line item, which shows price changes and discounts over time.
+
+    Returns:
+        ``amount``, ``quantity``, ``quantity_unit``, ``unit_price``, ``usd_per_1m`` (token units only), and the
+        parsed ``product``, ``model``, ``kind``.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> p = unit_prices(Client.fake().costs("2026-10-01", "2026-10-08", group_by="line_item"))
+        >>> round(float(p.loc["gpt-4o-2024-08-06, output", "usd_per_1m"]), 6)
+        10.0
+    """
+    items = _line_items(costs)
+    keys = ["line_item", "quantity_unit", "product", "model", "kind"]
+    groups = [_times(items).floor("D").rename("day"), *keys] if by_day else keys
+    items = items.astype({k: object for k in keys})
+    out = items.groupby(groups, dropna=False, observed=True)[["amount", "quantity"]].sum()
+    out = out.reset_index([k for k in keys if k != "line_item"])
+    out["unit_price"] = out["amount"] / out["quantity"].replace(0, np.nan)
+    per_1m = out["quantity_unit"].map(TOKEN_UNITS).astype(float)
+    out["usd_per_1m"] = out["unit_price"] * per_1m
+    return _finish(out, costs)
+
+
+def _token_sides(usage: pd.DataFrame) -> pd.DataFrame:
+    """Per row: fresh input (uncached + cache writes), cached input, output tokens and requests."""
+    if endpoint_of(usage).name not in ("completions", "decisions"):
+        raise InvalidParameterError("usage", endpoint_of(usage).name, ("completions", "decisions"))
+    cached = usage["input_cached_tokens"].astype("Int64")
+    fresh = usage["input_uncached_tokens"].astype("Int64") + usage["input_cache_write_tokens"].astype("Int64")
+    # Older answers lack the breakdown: fresh input is then input minus cached (section 4 arithmetic).
+    fresh = fresh.fillna(usage["input_tokens"].astype("Int64") - cached.fillna(0))
+    return pd.DataFrame(
+        {
+            "fresh_input_tokens": fresh,
+            "cached_input_tokens": cached.fillna(0),
+            "output_tokens": usage["output_tokens"].astype("Int64"),
+            "requests": usage["num_model_requests"].astype("Int64"),
+        },
+        index=usage.index,
+    )
+
+
+def _bill(costs: pd.DataFrame, keys: list[str], standard_only: bool) -> pd.DataFrame:
+    """Dollars per ``keys`` (which include ``model``) and token kind: ``usd_input``, ``usd_cached_input``..."""
+    items = _line_items(costs)
+    items = items[items["model"].notna() & items["kind"].isin(["input", "cached input", "output"])]
+    if standard_only:
+        items = items[items["product"].isna()]
+    others = [k for k in keys if k != "model"]
+    _by(items, others)
+    items = items.astype({k: object for k in [*others, "model", "kind"]})
+    bill = items.pivot_table(index=keys, columns="kind", values="amount", aggfunc="sum", fill_value=0.0)
+    bill = bill.reindex(columns=["input", "cached input", "output"], fill_value=0.0)
+    bill.columns = ["usd_input", "usd_cached_input", "usd_output"]
+    return bill
+
+
+def unit_costs(
+    usage: pd.DataFrame, costs: pd.DataFrame, by: str | Sequence[str] = "model", standard_only: bool = False
+) -> pd.DataFrame:
+    """Unit economics: $ per 1M input and output tokens and $ per request, per model (and project).
+
+    The bill is matched to usage through the model named in each line item (``"gpt-4o, input"``). ``by`` must
+    include ``model``; add ``project_id`` when both frames are grouped by it.
+
+    Args:
+        usage: Completions usage grouped by ``by``.
+        costs: Costs grouped by ``line_item`` (and ``project_id`` when ``by`` has it).
+        by: The dimensions.
+        standard_only: Only line items without a product prefix (no ``batch |``, ``flex |``...): list prices.
+
+    Returns:
+        Tokens, requests and dollars per group, with ``usd_per_1m_input`` (all input, cached included),
+        ``usd_per_1m_fresh_input``, ``usd_per_1m_cached_input``, ``usd_per_1m_output`` and ``usd_per_request``.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> c = Client.fake()
+        >>> u = c.completions("2026-10-01", "2026-10-08", group_by="model")
+        >>> k = c.costs("2026-10-01", "2026-10-08", group_by="line_item")
+        >>> round(float(unit_costs(u, k).loc["o3-2025-04-16", "usd_per_1m_output"]), 4)
+        8.0
+    """
+    keys = _by(usage, by)
+    if "model" not in keys:
+        raise InvalidParameterError("by", list(keys), reason="must include 'model' to match line items")
+    tokens = pd.concat([usage[keys].astype(object), _token_sides(usage)], axis=1).groupby(keys).sum()
+    out = tokens.join(_bill(costs, keys, standard_only), how="inner").astype("Float64")
+    out["usd"] = out["usd_input"] + out["usd_cached_input"] + out["usd_output"]
+    input_tokens = out["fresh_input_tokens"] + out["cached_input_tokens"]
+
+    def per_1m(usd: pd.Series, count: pd.Series) -> pd.Series:
+        return usd / count.where(count > 0) * 1e6
+
+    out["usd_per_1m_input"] = per_1m(out["usd_input"] + out["usd_cached_input"], input_tokens)
+    out["usd_per_1m_fresh_input"] = per_1m(out["usd_input"], out["fresh_input_tokens"])
+    out["usd_per_1m_cached_input"] = per_1m(out["usd_cached_input"], out["cached_input_tokens"])
+    out["usd_per_1m_output"] = per_1m(out["usd_output"], out["output_tokens"])
+    out["usd_per_request"] = out["usd"] / out["requests"].where(out["requests"] > 0)
+    return _finish(out, usage)
+
+
+def reconcile(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
+    """Usage priced at the bill's own list prices, next to the billed dollars, per day and model (and project).
+
+    ``unexplained_usd`` is what the list prices do not explain: discounts (Batch, flex), surcharges (priority),
+    price changes, or usage the Usage API did not report (the Costs API is the one that matches the invoice).
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> c = Client.fake()
+        >>> u = c.completions("2026-10-01", "2026-10-03", group_by=["model", "batch"])
+        >>> k = c.costs("2026-10-01", "2026-10-03", group_by="line_item")
+        >>> r = reconcile(u, k)
+        >>> r.columns.tolist()
+        ['billed_usd', 'priced_usd', 'unexplained_usd']
+        >>> bool(r.xs("o3-2025-04-16", level="model")["unexplained_usd"].abs().max() < 1e-9)  # list price only
+        True
+        >>> bool((r.xs("gpt-4o-mini-2024-07-18", level="model")["unexplained_usd"] < 0).all())  # Batch discount
+        True
+    """
+    keys = [k for k in ("project_id", "model") if k in keys_of(usage)]
+    if "model" not in keys:
+        raise InvalidParameterError("usage", keys_of(usage), reason="must be grouped by model")
+    daily = resample(usage, "D") if usage.attrs.get("bucket_width") != "1d" else usage
+    prices = unit_prices(costs)
+    standard = prices[prices["product"].isna() & prices["model"].notna()]
+    table = standard.pivot_table(index="model", columns="kind", values="usd_per_1m", aggfunc="mean")
+    table = table.reindex(columns=["input", "cached input", "output"])
+    sides = _token_sides(daily).astype("Float64")
+    rows = daily[keys].astype(object)
+    rate = table.reindex(rows["model"].to_numpy())
+    priced = (sides["fresh_input_tokens"].to_numpy() * rate["input"].to_numpy()
+              + sides["cached_input_tokens"].to_numpy() * rate["cached input"].to_numpy()
+              + sides["output_tokens"].to_numpy() * rate["output"].to_numpy()) / 1e6  # fmt: skip
+    day = _times(daily).floor("D").rename("day")
+    priced_usd = pd.Series(priced, index=pd.MultiIndex.from_arrays([day, *(rows[k] for k in keys)]))
+    priced_usd = priced_usd.groupby(level=list(range(len(keys) + 1))).sum()
+    items = _line_items(costs)
+    models = set(rows["model"])
+    items = items[items["model"].isin(models)].astype({"model": object, **{k: object for k in keys if k != "model"}})
+    billed_usd = items.groupby([_times(items).floor("D").rename("day"), *keys])["amount"].sum()
+    out = pd.concat({"billed_usd": billed_usd, "priced_usd": priced_usd}, axis=1).astype("Float64")
+    out["unexplained_usd"] = out["billed_usd"].fillna(0) - out["priced_usd"].fillna(0)
+    return _finish(out, usage)
+
+
+def batch_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
+    """What Batch saved, and what it would save if the rest of the traffic ran as Batch, at the bill's prices.
+
+    Needs usage grouped by ``model`` and ``batch`` and costs grouped by ``line_item`` with both list
+    (``"<model>, input"``) and Batch (``"batch | <model>, input"``) line items; a model without both prices gets
+    ``<NA>``, not a guess.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> c = Client.fake()
+        >>> u = c.completions("2026-10-01", "2026-10-08", group_by=["model", "batch"])
+        >>> k = c.costs("2026-10-01", "2026-10-08", group_by="line_item")
+        >>> s = batch_savings(u, k)
+        >>> bool(s.loc["gpt-4o-mini-2024-07-18", "saved_usd"] > 0)
+        True
+        >>> bool(pd.isna(s.loc["o3-2025-04-16", "could_save_usd"]))  # no Batch price for o3 in the bill
+        True
+    """
+    for key in ("model", "batch"):
+        _by(usage, key)
+    prices = unit_prices(costs)
+    prices = prices[prices["model"].notna() & prices["kind"].isin(["input", "cached input", "output"])]
+    prices = prices.astype({"product": object, "model": object, "kind": object})
+    list_price = prices[prices["product"].isna()].pivot_table(index="model", columns="kind", values="usd_per_1m")
+    batch_price = prices[prices["product"] == "batch"].pivot_table(index="model", columns="kind", values="usd_per_1m")
+    kinds = ["input", "cached input", "output"]
+    discount = (list_price.reindex(columns=kinds) - batch_price.reindex(columns=kinds)).dropna(how="all")
+    sides = pd.concat([usage[["model", "batch"]].astype(object), _token_sides(usage)], axis=1)
+    per = sides.groupby(["model", "batch"])[["fresh_input_tokens", "cached_input_tokens", "output_tokens"]].sum()
+    rows = []
+    for model in sorted(set(sides["model"])):
+        d = discount.reindex([model]).iloc[0] if model in discount.index else pd.Series(np.nan, index=kinds)
+
+        def value(batch: bool, d: pd.Series = d, model: str = model) -> float:
+            if (model, batch) not in per.index:
+                return 0.0
+            t = pd.Series(per.loc[(model, batch)]).astype(float)
+            # A kind with no tokens costs nothing, even where its price is unknown (0/0 in the bill).
+            terms = [(t[column], d[kind]) for column, kind in
+                     (("fresh_input_tokens", "input"), ("cached_input_tokens", "cached input"),
+                      ("output_tokens", "output")) if t[column] > 0]  # fmt: skip
+            usd = sum(tokens * price for tokens, price in terms) / 1e6
+            return float(usd) if pd.notna(usd) else np.nan
+
+        batch_tokens = per.loc[(model, True)].sum() if (model, True) in per.index else 0
+        total_tokens = per.loc[model].to_numpy().sum()
+        rows.append(
+            {
+                "model": model,
+                "batch_share_pct": 100 * batch_tokens / total_tokens if total_tokens else np.nan,
+                "saved_usd": value(True),
+                "could_save_usd": value(False),
+            }
+        )
+    out = pd.DataFrame(rows).set_index("model").astype("Float64")
+    return _finish(out, usage)
+
+
+def cache_efficiency(df: pd.DataFrame, by: str | Sequence[str] | None = None, rule: str = "D") -> pd.DataFrame:
+    """Prompt caching over time: the share of input served from cache and the share written to it.
+
+    ``<NA>`` where the server did not send the breakdown (older answers), never a zero.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> df = Client.fake().completions("2026-10-01", "2026-10-08", group_by="model")
+        >>> e = cache_efficiency(df, by="model", rule="W-MON")
+        >>> round(float(e[e["model"] == "gpt-4o-mini-2024-07-18"]["cached_share_pct"].iloc[0]), 1)
+        38.1
+    """
+    keys = _by(df, by)
+    grouped = resample(
+        df[["end_time", *keys, "input_tokens", "input_cached_tokens", "input_cache_write_tokens"]].pipe(
+            lambda f: _finish(f, df, group_by=keys)
+        ),
+        rule,
+    )
+    total = grouped["input_tokens"].astype("Float64").where(grouped["input_tokens"] > 0)
+    out = grouped[["end_time", *keys, "input_tokens"]].copy()
+    out["cached_share_pct"] = grouped["input_cached_tokens"] / total * 100
+    out["cache_write_share_pct"] = grouped["input_cache_write_tokens"] / total * 100
+    return _finish(out, df, bucket_width=rule)
+
+
+def daily_spend(costs: pd.DataFrame) -> pd.Series:
+    """Total spend per UTC day (a Series indexed by day), from a costs frame of any grouping."""
+    if endpoint_of(costs).name != "costs":
+        raise InvalidParameterError("costs", endpoint_of(costs).name, ("costs",))
+    series = costs["amount"].astype(float).groupby(_times(costs).floor("D")).sum()
+    series.index.name = "day"
+    return series
+
+
+def forecast(
+    costs: pd.DataFrame | pd.Series,
+    until: str | pd.Timestamp = "month_end",
+    now: pd.Timestamp | None = None,
+    lookback: int = 28,
+) -> pd.DataFrame:
+    """Project daily spend to the end of the month: a linear trend times weekday factors, with a 95 % band.
+
+    Days still settling (the last two) are left out of the fit. ``attrs`` holds ``month_to_date``,
+    ``projected_total`` and its ``lower_total``/``upper_total``.
+
+    Args:
+        costs: Costs frame (any grouping) or a daily spend Series.
+        until: ``"month_end"`` or a date to project to (exclusive).
+        now: The current time (default: the clock).
+        lookback: Days of history to fit.
+
+    Examples:
+        >>> days = pd.date_range("2026-10-01", periods=40, freq="D", tz="UTC")
+        >>> spend = pd.Series(100 + 2.0 * np.arange(40), index=days)
+        >>> f = forecast(spend, until="2026-11-30", now=pd.Timestamp("2026-11-10 12:00", tz="UTC"))
+        >>> round(f.attrs["projected_total"])  # truth: 100 + 2 t summed over November 1-29 (t = 31..59) = 5510
+        5510
+    """
+    series = daily_spend(costs) if isinstance(costs, pd.DataFrame) else costs.astype(float)
+    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    today = now.floor("D")
+    stop = (today + pd.offsets.MonthBegin(1)) if until == "month_end" else pd.Timestamp(until)
+    stop = stop.tz_localize("UTC") if stop.tzinfo is None else stop
+    history = series[series.index < today - pd.Timedelta(days=1)].iloc[-lookback:]
+    if len(history) < 7:
+        raise InvalidParameterError("costs", len(history), reason="has fewer than 7 settled days to fit a forecast")
+    dates = _times(history)
+    t = (dates - dates[0]).days.to_numpy(dtype=float)
+    y = history.to_numpy()
+    # Trend first, then weekday factors from the ratios to it: a pure trend must not look like seasonality.
+    slope, intercept = np.polyfit(t, y, 1)
+    trend = np.where(intercept + slope * t > 0, intercept + slope * t, np.nan)
+    ratios = pd.Series(y / trend, index=history.index).groupby(dates.day_of_week).mean()
+    factors = (ratios / ratios.mean()).reindex(range(7)).fillna(1.0).replace(0, 1.0)
+    flat = y / factors.reindex(dates.day_of_week).to_numpy()
+    slope, intercept = np.polyfit(t, flat, 1)
+    fitted = (intercept + slope * t) * factors.reindex(dates.day_of_week).to_numpy()
+    sigma = float(np.std(history.to_numpy() - fitted, ddof=2)) if len(history) > 2 else 0.0
+    future = pd.date_range(history.index[-1] + pd.Timedelta(days=1), stop, freq="D", inclusive="left")
+    tf = (future - history.index[0]).days.to_numpy(dtype=float)
+    expected = np.maximum((intercept + slope * tf) * factors.reindex(future.day_of_week).to_numpy(), 0)
+    out = pd.DataFrame({"actual": history, "expected": pd.Series(fitted, index=history.index)})
+    ahead = pd.DataFrame({"expected": expected, "lower": np.maximum(expected - 1.96 * sigma, 0),
+                          "upper": expected + 1.96 * sigma}, index=future)  # fmt: skip
+    out = pd.concat([out, ahead])
+    out["actual"] = series.reindex(out.index)
+    month_start = today.replace(day=1)
+    known = series[(series.index >= month_start) & (series.index <= history.index[-1])].sum()
+    rest = ahead[ahead.index >= month_start]
+    band = 1.96 * sigma * np.sqrt(max(len(rest), 1))
+    projected = float(known + rest["expected"].sum())
+    out.index.name = "day"
+    out.attrs = {
+        **getattr(costs, "attrs", {}),
+        "month_to_date": float(series[(series.index >= month_start)].sum()),
+        "projected_total": projected,
+        "lower_total": max(projected - band, float(known)),
+        "upper_total": projected + band,
+        "forecast_from": str(history.index[-1] + pd.Timedelta(days=1)),
+    }
+    return out
+
+
+def anomalies(
+    df: pd.DataFrame,
+    values: str | None = None,
+    by: str | None = None,
+    window: int = 28,
+    threshold: float = 5.0,
+    direction: str = "both",
+) -> pd.DataFrame:
+    """Days whose value is far from normal for that weekday: a robust z-score on a rolling window.
+
+    Each day is compared with the median of the previous ``window`` days after removing weekday seasonality;
+    the scale is the larger of the median absolute deviation and the interquartile range, so a spike cannot hide
+    itself by inflating the spread, and intermittent series keep their real spread. A project that idles on
+    some weekdays shows those days as drops: ask for ``direction="up"`` to watch spend only.
+
+    Args:
+        df: Any usage or costs frame.
+        values: The measure (default: ``amount`` for costs, else the first count).
+        by: A dimension to check separately (default: the total).
+        window: Days of history each day is compared with.
+        threshold: The robust z-score beyond which a day is flagged.
+        direction: ``"both"``, ``"up"`` or ``"down"``.
+
+    Returns:
+        One row per flagged day (and dimension): ``value``, ``expected``, ``z`` and ``direction``.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> spend = Client.fake().costs("2026-08-01", "2026-11-01", group_by="project_id")
+        >>> [str(d.date()) for d in anomalies(spend).index]  # the organization's total
+        ['2026-10-14']
+        >>> up = anomalies(spend, by="project_id", direction="up")
+        >>> [(str(d.date()), p) for d, p in zip(up.index, up["project_id"])]
+        [('2026-10-14', 'proj_search')]
+    """
+    if direction not in ("both", "up", "down"):
+        raise InvalidParameterError("direction", direction, ("both", "up", "down"))
+    name = _values(df, values)
+    keys = _by(df, by)
+    day = _times(df).floor("D")
+    series = df[name].astype(float).groupby([day, *(df[k].astype(object) for k in keys)]).sum()
+    series.index = series.index.set_names(["day", *keys])
+    rows = []
+    groups = series.groupby(level=keys) if keys else [((), series)]
+    for label, part in groups:
+        s = part.droplevel(list(range(1, part.index.nlevels))) if keys else part
+        s = s.reindex(pd.date_range(s.index.min(), s.index.max(), freq="D"), fill_value=0.0)
+        days = _times(s)
+        weekday = s.groupby(days.day_of_week).median()
+        factor = (weekday / s.median() if s.median() > 0 else weekday * 0 + 1).replace(0, np.nan)
+        flat = pd.Series(s.to_numpy() / factor.reindex(days.day_of_week).to_numpy(), index=days)
+        history = flat.shift(1).rolling(window, min_periods=7)
+        median = history.median()
+        past = flat.shift(1).rolling(window, min_periods=7)
+        mad = (flat.shift(1) - median).abs().rolling(window, min_periods=7).median() * 1.4826
+        iqr = (past.quantile(0.75) - past.quantile(0.25)) / 1.349
+        # MAD alone collapses on intermittent series (idle days); the IQR keeps their real spread.
+        scale = pd.concat([mad, iqr, 0.05 * median.abs()], axis=1).max(axis=1).replace(0, np.nan)
+        z = (flat - median) / scale
+        flagged = {"both": z.abs() > threshold, "up": z > threshold, "down": z < -threshold}[direction]
+        for when in z.index[flagged]:
+            expected = median[when] * factor.get(when.day_of_week, 1.0)
+            row = {"day": when, "value": s[when], "expected": expected, "z": z[when],
+                   "direction": "up" if z[when] > 0 else "down"}  # fmt: skip
+            row |= dict(zip(keys, label if isinstance(label, tuple) else (label,), strict=True))
+            rows.append(row)
+    columns = ["day", *keys, "value", "expected", "z", "direction"]
+    out = pd.DataFrame(rows, columns=columns).set_index("day")
+    return _finish(out, df, values=name)
+
+
+def label(
+    df: pd.DataFrame,
+    projects: pd.DataFrame | None = None,
+    users: pd.DataFrame | None = None,
+    api_keys: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Add readable names next to the IDs (``project_name`` after ``project_id``...); unknown IDs keep ``<NA>``.
+
+    Args:
+        df: Any usage or costs frame.
+        projects: A frame with ``id`` and ``name`` (``uf.projects()``).
+        users: A frame with ``id`` and ``name`` or ``email`` (``uf.users()``).
+        api_keys: A frame with ``id`` and ``name`` (``uf.api_keys()``).
+
+    Examples:
+        >>> names = pd.DataFrame({"id": ["proj_chat"], "name": ["Customer chat"]})
+        >>> from usage_frames import Client
+        >>> df = Client.fake().costs("2026-10-01", "2026-10-02", group_by="project_id")
+        >>> label(df, projects=names)[["project_id", "project_name"]].iloc[0].tolist()
+        ['proj_chat', 'Customer chat']
+    """
+    out = df.copy()
+    for column, names in (("project_id", projects), ("user_id", users), ("api_key_id", api_keys)):
+        if names is None or column not in out.columns:
+            continue
+        text = names["name"] if "name" in names else names["email"]
+        mapping = dict(zip(names["id"], text.fillna(names.get("email", text)), strict=True))
+        position = list(out.columns).index(column) + 1
+        out.insert(position, column.replace("_id", "_name"), out[column].astype(object).map(mapping).astype("string"))
+    return _finish(out, df)
