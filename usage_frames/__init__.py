@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from usage_frames import accessor as accessor  # registers df.usage
+from usage_frames import ops, plot
 from usage_frames.client import Client, EndpointFunction, Plan, __version__, describe, plan_query
 from usage_frames.dataset import SyncResult, sync
 from usage_frames.endpoints import ENDPOINTS, BucketWidth, Endpoint, EndpointName, GroupKey
@@ -37,6 +39,8 @@ from usage_frames.errors import (
     UsageFramesError,
     UsageFramesWarning,
 )
+from usage_frames.ops import parse_line_item
+from usage_frames.organization import api_keys, projects, spend_alerts, spend_limit, users
 from usage_frames.params import FilterValue, TimeLike, build_query
 
 
@@ -160,6 +164,7 @@ __all__ = [
     "UsageFramesError",
     "UsageFramesWarning",
     "__version__",
+    "api_keys",
     "audio_speeches",
     "audio_transcriptions",
     "code_interpreter_sessions",
@@ -171,8 +176,15 @@ __all__ = [
     "file_search_calls",
     "images",
     "moderations",
+    "ops",
+    "parse_line_item",
     "plan",
+    "plot",
+    "projects",
+    "spend_alerts",
+    "spend_limit",
     "sync",
+    "users",
     "vector_stores",
     "web_search_calls",
 ]

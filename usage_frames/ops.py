@@ -62,12 +62,21 @@ def _fields(df: pd.DataFrame, kind: str) -> list[str]:
     return [f.name for f in endpoint_of(df).fields if f.kind == kind and f.name in df.columns]
 
 
-def _agg(df: pd.DataFrame, over_time: bool) -> dict[str, str]:
-    """How each value column combines: counts add up; levels add across groups but average over time."""
-    spec = {name: "sum" for name in _fields(df, "additive")}
-    spec |= {name: ("mean" if over_time else "sum") for name in _fields(df, "level")}
-    spec |= {name: "first" for name in _fields(df, "attribute")}
-    return spec
+def _combine(grouped: Any, df: pd.DataFrame, over_time: bool) -> pd.DataFrame:
+    """Combine value columns per group: counts add, levels add across groups but average over time.
+
+    Labels (currency, unit) keep their first value. A group whose values are all ``<NA>`` stays ``<NA>``, never 0.
+    """
+    parts = []
+    additive, levels, labels = _fields(df, "additive"), _fields(df, "level"), _fields(df, "attribute")
+    if additive:
+        parts.append(grouped[additive].sum(min_count=1))
+    if levels:
+        parts.append(grouped[levels].mean() if over_time else grouped[levels].sum(min_count=1))
+    if labels:
+        parts.append(grouped[labels].first())
+    combined: pd.DataFrame = pd.concat(parts, axis=1)
+    return combined
 
 
 def _finish(out: pd.DataFrame, df: pd.DataFrame, **attrs: Any) -> pd.DataFrame:
@@ -177,7 +186,7 @@ def resample(df: pd.DataFrame, rule: str, tz: str | None = None) -> pd.DataFrame
     if tz is not None:
         data.index = _times(data).tz_convert(tz)
     grouper = pd.Grouper(level="start_time", freq=offset, label="left", closed="left")
-    out = data.groupby([grouper, *keys], observed=True).agg(_agg(df, over_time=True))
+    out = _combine(data.groupby([grouper, *keys], observed=True), df, over_time=True)
     out = out.reset_index(keys) if keys else out
     starts = pd.DatetimeIndex(out.index)
     out.insert(0, "end_time", (starts + offset).tz_convert("UTC"))
@@ -261,7 +270,7 @@ def top_n(df: pd.DataFrame, n: int, by: str, values: str | None = None, other: s
     out = df.copy()
     out[by] = labels.where(labels.isin(keep), other)
     keys = keys_of(df)
-    grouped = out.drop(columns="end_time").groupby([out.index, *keys], observed=True, sort=False).agg(_agg(df, False))
+    grouped = _combine(out.drop(columns="end_time").groupby([out.index, *keys], observed=True, sort=False), df, False)
     grouped = grouped.reset_index(keys)
     grouped.index.name = "start_time"
     ends = df["end_time"].groupby(level=0).first()
@@ -284,11 +293,8 @@ def totals(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFr
         ['proj_chat', 'proj_search', 'proj_lab', 'proj_batch']
     """
     keys = _by(df, by)
-    per_bucket = df.drop(columns="end_time").groupby([df.index, *keys], observed=True).agg(_agg(df, False))
-    spec = {
-        name: ("mean" if how == "sum" and name in _fields(df, "level") else how) for name, how in _agg(df, True).items()
-    }
-    out = per_bucket.groupby(level=keys, observed=True).agg(spec) if keys else per_bucket.agg(spec).to_frame().T
+    per_bucket = _combine(df.drop(columns="end_time").groupby([df.index, *keys], observed=True), df, False)
+    out = _combine(per_bucket.groupby(level=keys, observed=True) if keys else per_bucket.groupby(lambda _: 0), df, True)
     first = _values(df, None)
     return _finish(out.sort_values(first, ascending=False) if keys else out, df)
 
@@ -352,6 +358,56 @@ _KINDS = {
     "cached input tokens": "cached input", "output": "output", "output_tokens": "output", "output tokens": "output",
 }  # fmt: skip
 _MODEL = re.compile(r"^(ft[-:])?[a-z0-9][a-z0-9.:_-]*$", re.IGNORECASE)
+
+
+def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
+    """Usage and billed dollars side by side per UTC day (and per project when both frames have ``project_id``).
+
+    Hourly or minute usage is summed to days first; costs are daily only, so usage cannot be joined finer.
+
+    Returns:
+        The usage counts, ``amount`` (USD) and, for token endpoints, ``usd_per_1m_tokens``.
+
+    Raises:
+        InvalidParameterError: If the frames cannot be aligned (costs not daily, usage re-bucketed coarser than
+            days, or the wrong endpoints).
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> c = Client.fake()
+        >>> u = c.completions("2026-10-01", "2026-10-03", bucket_width="1h", group_by="project_id")
+        >>> j = join_costs(u, c.costs("2026-10-01", "2026-10-03", group_by="project_id"))
+        >>> day = j.loc["2026-10-01"].set_index("project_id")
+        >>> day.loc["proj_chat", ["amount", "usd_per_1m_tokens"]].round(2).tolist()
+        [44.57, 2.83]
+    """
+    if endpoint_of(costs).name != "costs":
+        raise InvalidParameterError("costs", endpoint_of(costs).name, ("costs",), reason="is not a costs frame")
+    if endpoint_of(usage).name == "costs":
+        raise InvalidParameterError("usage", "costs", reason="must be a usage frame (completions, images...)")
+    if costs.attrs.get("bucket_width") not in ("1d", "D"):
+        raise InvalidParameterError(
+            "costs", costs.attrs.get("bucket_width"), ("1d",), reason="must be daily: the bill is only known per day"
+        )
+    width = usage.attrs.get("bucket_width")
+    if width not in ("1m", "1h", "1d", "D"):
+        raise InvalidParameterError(
+            "usage", width, ("1m", "1h", "1d"), reason="is coarser than the bill's days; join first, then resample"
+        )
+    daily = resample(usage, "D") if width in ("1m", "1h") else usage
+    keys = [k for k in ("project_id",) if k in keys_of(daily) and k in keys_of(costs)]
+    counts = _fields(daily, "additive")
+    used = daily[[*keys, *counts]].astype({k: object for k in keys})
+    used = used.groupby([_times(daily).floor("D").rename("day"), *(used[k] for k in keys)]).sum(numeric_only=True)
+    bill = costs[[*keys, "amount"]].astype({k: object for k in keys})
+    billed = bill.groupby([_times(costs).floor("D").rename("day"), *(bill[k] for k in keys)])["amount"].sum()
+    out = used.join(billed, how="outer")
+    out["amount"] = out["amount"].fillna(0.0)
+    if {"input_tokens", "output_tokens"} <= set(out.columns):
+        tokens = (out["input_tokens"] + out["output_tokens"]).astype("Float64")
+        out["usd_per_1m_tokens"] = out["amount"] / tokens.where(tokens > 0) * 1e6
+    out = out.reset_index(keys) if keys else out
+    return _finish(out, usage, bucket_width="1d", joined="costs")
 
 
 def parse_line_item(item: str | None) -> dict[str, str | None]:

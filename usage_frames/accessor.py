@@ -1,0 +1,87 @@
+"""``df.usage``: the helpers of :mod:`usage_frames.ops` and the plots of :mod:`usage_frames.plot` on any frame.
+
+The accessor only delegates: ``df.usage.resample("W-MON")`` is ``ops.resample(df, "W-MON")``, and
+``df.usage.plot.spend(by="project_id")`` is ``plot.spend(df, by="project_id")``. Importing usage_frames
+registers it.
+
+Examples:
+    >>> import usage_frames as uf
+    >>> costs = uf.Client.fake().costs("2026-10-01", "2026-11-01", group_by="project_id")
+    >>> costs.usage.totals(by="project_id").index[0]
+    'proj_chat'
+    >>> costs.usage.plot.spend(by="project_id").get_ylabel()
+    'Spend (USD)'
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from usage_frames import ops, organization, plot
+
+
+def _delegate(function: Callable[..., Any]) -> Any:
+    @functools.wraps(function)
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return function(self._df, *args, **kwargs)
+
+    return method
+
+
+class PlotAccessor:
+    """``df.usage.plot.<kind>(...)``: the plots of :mod:`usage_frames.plot`, each returning an ``Axes``."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self._df = df
+
+    spend = _delegate(plot.spend)
+    top = _delegate(plot.top)
+    token_mix = _delegate(plot.token_mix)
+    heatmap = _delegate(plot.heatmap)
+    month_to_date = _delegate(plot.month_to_date)
+    unit_cost = _delegate(plot.unit_cost)
+
+
+@pd.api.extensions.register_dataframe_accessor("usage")
+class UsageAccessor:
+    """``df.usage.<helper>(...)``: pure helpers that return new frames and keep ``start_time`` UTC."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self._df = df
+
+    @property
+    def plot(self) -> PlotAccessor:
+        """The plots, as ``df.usage.plot.spend(...)``."""
+        return PlotAccessor(self._df)
+
+    def label(self, client: Any = None, **names: pd.DataFrame) -> pd.DataFrame:
+        """Add names next to IDs; pass ``projects=``/``users=``/``api_keys=`` frames, or a client to fetch them.
+
+        See :func:`usage_frames.ops.label`.
+        """
+        if client is not None and not names:
+            names = {"projects": organization.projects(client), "users": organization.users(client),
+                     "api_keys": organization.api_keys(client)}  # fmt: skip
+        return ops.label(self._df, **names)
+
+    complete = _delegate(ops.complete)
+    resample = _delegate(ops.resample)
+    gib_days = _delegate(ops.gib_days)
+    provisional = _delegate(ops.provisional)
+    pivot = _delegate(ops.pivot)
+    top_n = _delegate(ops.top_n)
+    totals = _delegate(ops.totals)
+    share = _delegate(ops.share)
+    compare = _delegate(ops.compare)
+    join_costs = _delegate(ops.join_costs)
+    unit_prices = _delegate(ops.unit_prices)
+    unit_costs = _delegate(ops.unit_costs)
+    reconcile = _delegate(ops.reconcile)
+    batch_savings = _delegate(ops.batch_savings)
+    cache_efficiency = _delegate(ops.cache_efficiency)
+    forecast = _delegate(ops.forecast)
+    anomalies = _delegate(ops.anomalies)

@@ -1,0 +1,82 @@
+"""The organization's own lists, as frames: projects, users, API keys, spend alerts and the spend limit.
+
+They turn IDs into names (:func:`usage_frames.ops.label`) and give plots the organization's own thresholds.
+
+Examples:
+    >>> from usage_frames.client import Client
+    >>> projects(Client.fake())["name"].tolist()
+    ['Customer chat', 'Search & RAG', 'Nightly batch', 'Research lab']
+    >>> spend_limit(Client.fake())
+    4000.0
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from usage_frames.client import Client
+
+
+def _frame(objects: list[dict[str, object]], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(objects).reindex(columns=columns)
+    for column in columns:
+        if column.endswith("_at"):
+            frame[column] = pd.to_datetime(frame[column], unit="s", utc=True)
+    return frame
+
+
+def projects(client: Client | None = None) -> pd.DataFrame:
+    """The organization's projects: ``id``, ``name``, ``status``, ``created_at``."""
+    objects = (client or Client()).list_objects("/organization/projects")
+    return _frame(objects, ["id", "name", "status", "created_at"])
+
+
+def users(client: Client | None = None) -> pd.DataFrame:
+    """The organization's users: ``id``, ``name``, ``email``, ``role``.
+
+    Examples:
+        >>> from usage_frames.client import Client
+        >>> users(Client.fake()).set_index("id").loc["user-ana", "email"]
+        'ana@example.com'
+    """
+    objects = (client or Client()).list_objects("/organization/users")
+    return _frame(objects, ["id", "name", "email", "role"])
+
+
+def api_keys(client: Client | None = None) -> pd.DataFrame:
+    """Every project's API keys: ``id``, ``name``, ``project_id`` (one request per project).
+
+    Examples:
+        >>> from usage_frames.client import Client
+        >>> api_keys(Client.fake()).set_index("id").loc["key_batch", "project_id"]
+        'proj_batch'
+    """
+    client = client or Client()
+    rows = [
+        {**key, "project_id": project}
+        for project in projects(client)["id"]
+        for key in client.list_objects(f"/organization/projects/{project}/api_keys")
+    ]
+    return _frame(rows, ["id", "name", "project_id", "created_at"])
+
+
+def spend_alerts(client: Client | None = None) -> pd.DataFrame:
+    """The organization's spend alerts: ``id``, ``threshold_usd`` (the API counts cents), ``interval``.
+
+    Examples:
+        >>> from usage_frames.client import Client
+        >>> spend_alerts(Client.fake())["threshold_usd"].tolist()
+        [1500.0, 2500.0]
+    """
+    objects = (client or Client()).list_objects("/organization/spend_alerts")
+    frame = _frame(objects, ["id", "threshold_amount", "currency", "interval"])
+    frame.insert(1, "threshold_usd", frame.pop("threshold_amount").astype(float) / 100)
+    return frame
+
+
+def spend_limit(client: Client | None = None) -> float | None:
+    """The organization's hard monthly spend limit in dollars, or ``None`` when none is set or enforced."""
+    limit = (client or Client()).get_object("/organization/spend_limit")
+    cents = limit.get("threshold_amount")
+    status = (limit.get("enforcement") or {}).get("status")
+    return float(cents) / 100 if isinstance(cents, int) and status != "inactive" else None

@@ -1,0 +1,275 @@
+"""Plots a finance person would put in a deck: each function takes a frame and returns a matplotlib ``Axes``.
+
+Axes carry units ($, tokens in k/M/B), dates say UTC, and every category keeps its colour in every plot
+(:func:`color_for`). Also available as ``df.usage.plot.<kind>(...)``.
+
+Examples:
+    >>> from usage_frames import Client
+    >>> ax = spend(Client.fake().costs("2026-10-01", "2026-11-01", group_by="project_id"), by="project_id")
+    >>> ax.get_ylabel(), len(ax.get_legend().get_texts())
+    ('Spend (USD)', 4)
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter
+
+from usage_frames import ops
+from usage_frames.errors import InvalidParameterError
+
+PALETTE = [plt.get_cmap(name)(i) for name in ("tab20", "tab20b") for i in range(20)]
+OTHER_COLOR = "#9e9e9e"
+_COLORS: dict[str, Any] = {}
+
+
+def color_for(label: object) -> Any:
+    """The colour of a category, the same in every plot of the session.
+
+    Each label starts at a colour picked by a hash of its name and takes the next one not yet given to another
+    label, so two categories never share a colour.
+
+    Examples:
+        >>> color_for("proj_chat") == color_for("proj_chat"), color_for("other")
+        (True, '#9e9e9e')
+        >>> len({str(color_for(f"model-{i}")) for i in range(30)})
+        30
+    """
+    key = str(label)
+    if key == "other":
+        return OTHER_COLOR
+    if key not in _COLORS:
+        taken = {str(c) for c in _COLORS.values()}
+        start = zlib.crc32(key.encode()) % len(PALETTE)
+        free = [PALETTE[(start + i) % len(PALETTE)] for i in range(len(PALETTE))]
+        _COLORS[key] = next((c for c in free if str(c) not in taken), free[0])
+    return _COLORS[key]
+
+
+def human(value: float) -> str:
+    """A count with a k/M/B suffix.
+
+    Examples:
+        >>> human(950), human(12_300), human(4_560_000), human(7.2e9)
+        ('950', '12.3k', '4.56M', '7.2B')
+    """
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+USD = FuncFormatter(lambda v, _: f"${v:,.0f}" if abs(v) >= 10 else f"${v:,.2f}")
+COUNT = FuncFormatter(lambda v, _: human(v))
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (10, 4.5)) -> Axes:
+    if ax is not None:
+        return ax
+    _, new = plt.subplots(figsize=size)
+    return new
+
+
+def _dates(ax: Axes) -> None:
+    ax.set_xlabel("Date (UTC)")
+    ax.figure.autofmt_xdate()
+
+
+def spend(costs: pd.DataFrame, by: str | None = None, n: int = 6, rule: str = "D", ax: Axes | None = None) -> Axes:
+    """Spend over time, stacked by a dimension (the ``n`` largest plus "other").
+
+    Args:
+        costs: A costs frame.
+        by: A dimension of it (``project_id``, ``line_item``...), or ``None`` for the total.
+        n: How many categories to show before folding the rest into "other".
+        rule: The bar width: ``"D"``, ``"W-MON"``, ``"MS"``.
+        ax: Where to draw (a new figure by default).
+    """
+    ax = _axes(ax)
+    frame = ops.top_n(costs, n, by=by) if by else costs
+    wide = ops.pivot(frame, by) if by else frame[["amount"]].groupby(level=0).sum()
+    wide = wide.resample(rule, label="left", closed="left").sum()
+    bottom = np.zeros(len(wide))
+    step = (wide.index[1] - wide.index[0]) if len(wide) > 1 else pd.Timedelta(days=1)
+    width = 0.85 * (step / pd.Timedelta(days=1))  # matplotlib date units are days
+    for column in wide.columns:
+        values = wide[column].to_numpy(dtype=float)
+        ax.bar(wide.index, values, width=width, bottom=bottom, align="edge", label=str(column),
+               color=color_for(column) if by else PALETTE[0])  # fmt: skip
+        bottom += values
+    ax.yaxis.set_major_formatter(USD)
+    ax.set_ylabel("Spend (USD)")
+    ax.set_title(f"Spend per {'day' if rule == 'D' else rule}" + (f" by {by}" if by else ""))
+    if by:
+        ax.legend(title=by, fontsize="small", loc="upper left")
+    _dates(ax)
+    return ax
+
+
+def top(df: pd.DataFrame, by: str, values: str | None = None, n: int = 10, ax: Axes | None = None) -> Axes:
+    """The ``n`` largest categories of ``by`` as horizontal bars, largest on top.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> ax = top(Client.fake().costs("2026-10-01", "2026-11-01", group_by="line_item"), by="line_item", n=5)
+        >>> len(ax.patches), ax.get_xlabel()
+        (5, 'amount (USD)')
+    """
+    ax = _axes(ax, (8, 0.45 * n + 1.5))
+    name = ops._values(df, values)
+    totals = df.groupby(by, observed=True)[name].sum().sort_values().iloc[-n:]
+    ax.barh([str(i) for i in totals.index], totals.to_numpy(dtype=float), color=[color_for(i) for i in totals.index])
+    money = name == "amount"
+    ax.xaxis.set_major_formatter(USD if money else COUNT)
+    ax.set_xlabel(f"{name} ({'USD' if money else 'count'})")
+    ax.set_title(f"Top {len(totals)} {by} by {name}")
+    return ax
+
+
+def token_mix(usage: pd.DataFrame, rule: str = "D", ax: Axes | None = None) -> Axes:
+    """Input split into uncached, cached and cache-write tokens, next to output, over time (stacked areas).
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> ax = token_mix(Client.fake().completions("2026-10-01", "2026-10-15"))
+        >>> [t.get_text() for t in ax.get_legend().get_texts()]
+        ['input, uncached', 'input, cached', 'input, cache write', 'output']
+    """
+    ax = _axes(ax)
+    daily = ops.resample(usage, rule)
+    parts = {
+        "input, uncached": "input_uncached_tokens",
+        "input, cached": "input_cached_tokens",
+        "input, cache write": "input_cache_write_tokens",
+        "output": "output_tokens",
+    }
+    totals = daily.groupby(level=0)[list(parts.values())].sum().astype(float)
+    ax.stackplot(totals.index, *(totals[c].to_numpy() for c in parts.values()), labels=list(parts),
+                 colors=[PALETTE[i] for i in (0, 2, 4, 6)], alpha=0.9)  # fmt: skip
+    ax.yaxis.set_major_formatter(COUNT)
+    ax.set_ylabel("Tokens")
+    ax.set_title("Token mix: how input is served, and output")
+    ax.legend(fontsize="small", loc="upper left")
+    _dates(ax)
+    return ax
+
+
+def heatmap(usage: pd.DataFrame, values: str | None = None, ax: Axes | None = None) -> Axes:
+    """Mean ``values`` by hour of day (UTC) and weekday, from hourly data: when does the traffic come?
+
+    Raises:
+        InvalidParameterError: If the frame is not hourly.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> ax = heatmap(Client.fake().completions("2026-10-05", "2026-10-19", bucket_width="1h"))
+        >>> ax.get_xlabel(), len(ax.get_yticklabels())
+        ('Hour of day (UTC)', 7)
+    """
+    if usage.attrs.get("bucket_width") != "1h":
+        raise InvalidParameterError("usage", usage.attrs.get("bucket_width"), ("1h",), reason="must be hourly")
+    ax = _axes(ax, (10, 3.5))
+    name = ops._values(usage, values)
+    hourly = usage[name].astype(float).groupby(level=0).sum()
+    times = pd.DatetimeIndex(hourly.index)
+    grid = hourly.groupby([times.day_of_week, times.hour]).mean().unstack().reindex(index=range(7), columns=range(24))
+    image = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap="viridis")
+    ax.set_yticks(range(7), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
+    ax.set_xticks(range(0, 24, 3))
+    ax.set_xlabel("Hour of day (UTC)")
+    ax.set_title(f"Mean {name} per hour")
+    bar = ax.figure.colorbar(image, ax=ax, format=COUNT)
+    bar.set_label(name)
+    return ax
+
+
+def month_to_date(
+    costs: pd.DataFrame,
+    budget: float | None = None,
+    alerts: Sequence[float] = (),
+    limit: float | None = None,
+    now: pd.Timestamp | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Cumulative spend this month, the month-end forecast with its band, and the thresholds that matter.
+
+    Args:
+        costs: A costs frame that covers this month (and a few weeks before, for the forecast).
+        budget: A budget to draw, in USD.
+        alerts: Spend alert thresholds in USD (``uf.spend_alerts()["threshold_usd"]``).
+        limit: The hard spend limit in USD (``uf.spend_limit()``).
+        now: The current time (default: the clock).
+        ax: Where to draw.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> c = Client.fake()
+        >>> ax = month_to_date(c.costs("2026-09-15", "2026-10-20"), alerts=[1500, 2500], limit=4000,
+        ...                    now=pd.Timestamp("2026-10-20", tz="UTC"))
+        >>> sorted(t.get_text().split(" ")[0] for t in ax.get_legend().get_texts())
+        ['alert', 'alert', 'forecast', 'forecast', 'limit', 'spend']
+    """
+    ax = _axes(ax)
+    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    outlook = ops.forecast(costs, now=now)
+    month = now.floor("D").replace(day=1)
+    daily = ops.daily_spend(costs)
+    actual = daily[daily.index >= month].cumsum()
+    start = float(actual.iloc[-1]) if len(actual) else 0.0
+    ahead = outlook[outlook.index > (actual.index[-1] if len(actual) else month)].dropna(subset=["lower"])
+    ahead = ahead[ahead.index >= month]
+    ax.plot(actual.index, actual.to_numpy(), color=PALETTE[0], lw=2, label="spend to date")
+    if len(ahead):
+        # Start the forecast at the last known point, so the two lines join.
+        days = pd.DatetimeIndex([actual.index[-1], *ahead.index]) if len(actual) else pd.DatetimeIndex(ahead.index)
+        first = [start] if len(actual) else []
+        line = [*first, *(start + ahead["expected"].cumsum())]
+        low = [*first, *(start + ahead["lower"].cumsum())]
+        high = [*first, *(start + ahead["upper"].cumsum())]
+        ax.plot(days, line, color=PALETTE[2], ls="--", label=f"forecast ${outlook.attrs['projected_total']:,.0f}")
+        ax.fill_between(days, low, high, color=PALETTE[3], alpha=0.35, label="forecast band (95 %)")
+    for value in alerts:
+        ax.axhline(value, color="#f0a202", ls=":", label=f"alert ${value:,.0f}")
+    if limit is not None:
+        ax.axhline(limit, color="#d1495b", lw=1.5, label=f"limit ${limit:,.0f}")
+    if budget is not None:
+        ax.axhline(budget, color="#2e4057", ls="-.", label=f"budget ${budget:,.0f}")
+    ax.yaxis.set_major_formatter(USD)
+    ax.set_ylabel("Cumulative spend (USD)")
+    ax.set_title(f"{month:%B %Y}: month to date and forecast")
+    ax.legend(fontsize="small", loc="upper left")
+    _dates(ax)
+    return ax
+
+
+def unit_cost(costs_per_model: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """$ per 1M input and output tokens by model (from :func:`usage_frames.ops.unit_costs`).
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> c = Client.fake()
+        >>> u = ops.unit_costs(c.completions("2026-10-01", "2026-10-08", group_by="model"),
+        ...                    c.costs("2026-10-01", "2026-10-08", group_by="line_item"))
+        >>> ax = unit_cost(u)
+        >>> ax.get_ylabel(), len(ax.patches) == 2 * len(u)
+        ('USD per 1M tokens', True)
+    """
+    ax = _axes(ax)
+    models = [str(m) for m in costs_per_model.index.get_level_values("model")]
+    x = np.arange(len(models))
+    for offset, column, label in ((-0.2, "usd_per_1m_input", "input"), (0.2, "usd_per_1m_output", "output")):
+        values = costs_per_model[column].astype(float).fillna(0).to_numpy()
+        ax.bar(x + offset, values, width=0.4, label=label, color=PALETTE[0 if label == "input" else 6])
+    ax.set_xticks(x, models, rotation=20, ha="right")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:,.2f}"))
+    ax.set_ylabel("USD per 1M tokens")
+    ax.set_title("Unit cost by model")
+    ax.legend()
+    return ax
