@@ -58,6 +58,17 @@ def _no_outside_network(
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    yield
+    import matplotlib.pyplot as plt
+
+    from usage_frames.plot import reset_colors
+
+    plt.close("all")
+    reset_colors()
+
+
 @pytest.fixture(scope="session")
 def org() -> FakeOrganization:
     """The standard fake organization (its clock is the real one; windows in the tests are in the past)."""

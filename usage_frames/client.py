@@ -452,7 +452,7 @@ class Client:
 
         Examples:
             >>> Client.fake().costs("2026-10-01", "2026-10-02")["amount"].round(2).tolist()
-            [76.4]
+            [76.3]
         """
         from usage_frames.fake import FakeOrganization
 

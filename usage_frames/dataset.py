@@ -13,7 +13,7 @@ Examples:
     >>> result["costs"].written
     ['2026-08', '2026-09']
     >>> pd.read_parquet(f"{path}/endpoint=costs")["amount"].sum().round(2)
-    np.float64(4142.97)
+    np.float64(4136.51)
 """
 
 from __future__ import annotations

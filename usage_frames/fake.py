@@ -199,9 +199,9 @@ def default_streams() -> tuple[Stream, ...]:
                     source="agents_api"),
         _completion(search,  chen, "key_search", mini,   200,   3000, 250, cached=0.7, write=0.1,
                     source="agents_api", spike=True),
-        _completion(nightly, dia,  "key_batch",  mini,   600,   1500, 400, cached=0, write=0, batch=True,
+        _completion(nightly, dia,  "key_batch",  mini,   600,   1500, 400, cached=0.1, write=0, batch=True,
                     profile="night"),
-        _completion(nightly, dia,  "key_batch",  gpt4o,  80,    2000, 600, cached=0, write=0, batch=True,
+        _completion(nightly, dia,  "key_batch",  gpt4o,  80,    2000, 600, cached=0.1, write=0, batch=True,
                     profile="night"),
         _completion(lab,     eli,  "key_lab",    o3,     15,    5000, 3000, cached=0.3, idle=True),
         _completion(chat,    ana,  prod,         mini,   60,    1500, 300, cached=0.5, source="agents_api",
@@ -458,12 +458,14 @@ class FakeOrganization:
         now: Its clock ("now" for ``end_time`` defaults and the future check); defaults to the real clock.
         omit_fields: Result fields to leave out, to imitate older API versions.
         amount_as_string: Send ``amount.value`` as a JSON string, as some live answers did.
+        list_page_size: The most objects a list page holds (small values exercise list pagination).
     """
 
     streams: Sequence[Stream] = field(default_factory=default_streams)
     now: pd.Timestamp | None = None
     omit_fields: frozenset[str] = frozenset()
     amount_as_string: bool = False
+    list_page_size: int = 100
 
     def mount(self, session: requests.Session, base_url: str, faults: Faults | None = None) -> FakeAPI:
         """Answer every request to ``base_url`` on ``session`` in-process; returns the API (its faults, counts)."""
@@ -630,7 +632,7 @@ class FakeOrganization:
             ]
         if items is None:
             return _error(404, f"Invalid URL (GET {path})", code="unknown_url")
-        return _list_page(items, query)
+        return _list_page(items, query, self.list_page_size)
 
     def _usage(self, endpoint: Endpoint, query: dict[str, list[str]]) -> Reply:
         allowed = {
@@ -815,9 +817,9 @@ class FakeOrganization:
         return result
 
 
-def _list_page(items: list[dict[str, Any]], query: Mapping[str, Sequence[str]]) -> Reply:
-    """One page of a list endpoint: ``limit`` (default 20) items after the ``after`` id."""
-    limit = int((query.get("limit") or ["20"])[0])
+def _list_page(items: list[dict[str, Any]], query: Mapping[str, Sequence[str]], cap: int) -> Reply:
+    """One page of a list endpoint: ``limit`` (default 20, at most ``cap``) items after the ``after`` id."""
+    limit = min(int((query.get("limit") or ["20"])[0]), cap)
     afters = query.get("after")
     after = afters[0] if afters else None
     ids = [item["id"] for item in items]

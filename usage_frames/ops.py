@@ -86,6 +86,7 @@ def _finish(out: pd.DataFrame, df: pd.DataFrame, **attrs: Any) -> pd.DataFrame:
 
 
 def _by(df: pd.DataFrame, by: str | Sequence[str] | None) -> list[str]:
+    endpoint_of(df)
     chosen = [] if by is None else [by] if isinstance(by, str) else list(by)
     for key in chosen:
         if key not in df.columns:
@@ -497,7 +498,7 @@ def _bill(costs: pd.DataFrame, keys: list[str], standard_only: bool) -> pd.DataF
     if standard_only:
         items = items[items["product"].isna()]
     others = [k for k in keys if k != "model"]
-    _by(items, others)
+    _by(costs, others)
     items = items.astype({k: object for k in [*others, "model", "kind"]})
     bill = items.pivot_table(index=keys, columns="kind", values="amount", aggfunc="sum", fill_value=0.0)
     bill = bill.reindex(columns=["input", "cached input", "output"], fill_value=0.0)
@@ -663,7 +664,7 @@ def cache_efficiency(df: pd.DataFrame, by: str | Sequence[str] | None = None, ru
         >>> df = Client.fake().completions("2026-10-01", "2026-10-08", group_by="model")
         >>> e = cache_efficiency(df, by="model", rule="W-MON")
         >>> round(float(e[e["model"] == "gpt-4o-mini-2024-07-18"]["cached_share_pct"].iloc[0]), 1)
-        38.1
+        41.9
     """
     keys = _by(df, by)
     grouped = resample(
@@ -808,10 +809,10 @@ def anomalies(
         weekday = s.groupby(days.day_of_week).median()
         factor = (weekday / s.median() if s.median() > 0 else weekday * 0 + 1).replace(0, np.nan)
         flat = pd.Series(s.to_numpy() / factor.reindex(days.day_of_week).to_numpy(), index=days)
-        history = flat.shift(1).rolling(window, min_periods=7)
+        history = flat.shift(1).rolling(window, min_periods=14)
         median = history.median()
-        past = flat.shift(1).rolling(window, min_periods=7)
-        mad = (flat.shift(1) - median).abs().rolling(window, min_periods=7).median() * 1.4826
+        past = flat.shift(1).rolling(window, min_periods=14)
+        mad = (flat.shift(1) - median).abs().rolling(window, min_periods=14).median() * 1.4826
         iqr = (past.quantile(0.75) - past.quantile(0.25)) / 1.349
         # MAD alone collapses on intermittent series (idle days); the IQR keeps their real spread.
         scale = pd.concat([mad, iqr, 0.05 * median.abs()], axis=1).max(axis=1).replace(0, np.nan)

@@ -39,6 +39,7 @@ def color_for(label: object) -> Any:
     Examples:
         >>> color_for("proj_chat") == color_for("proj_chat"), color_for("other")
         (True, '#9e9e9e')
+        >>> reset_colors()
         >>> len({str(color_for(f"model-{i}")) for i in range(30)})
         30
     """
@@ -51,6 +52,11 @@ def color_for(label: object) -> Any:
         free = [PALETTE[(start + i) % len(PALETTE)] for i in range(len(PALETTE))]
         _COLORS[key] = next((c for c in free if str(c) not in taken), free[0])
     return _COLORS[key]
+
+
+def reset_colors() -> None:
+    """Forget the colours given so far (a new report starts with a fresh, collision-free palette)."""
+    _COLORS.clear()
 
 
 def human(value: float) -> str:

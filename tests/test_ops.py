@@ -1,0 +1,343 @@
+"""Helpers on small hand-made frames with exact results, then on the fake organization against its truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import usage_frames as uf
+from usage_frames import ops
+from usage_frames.fake import SPIKE_DAY, TIER_FACTORS, TOKEN_PRICES, FakeOrganization
+from usage_frames.frames import to_frame
+from usage_frames.params import build_query
+
+NOW = pd.Timestamp("2026-11-28", tz="UTC")
+DAY = 86400
+T0 = 1790812800  # 2026-10-01 00:00 UTC
+
+
+def frame(endpoint, buckets, group_by=(), width="1d", start="2026-10-01", end="2026-10-04"):
+    """A frame from hand-written buckets: [(start_offset_s, end_offset_s, [result fields...]), ...]."""
+    obj = uf.ENDPOINTS[endpoint].result_object
+    page = {
+        "object": "page",
+        "has_more": False,
+        "next_page": None,
+        "data": [
+            {
+                "object": "bucket",
+                "start_time": T0 + a,
+                "end_time": T0 + b,
+                "results": [{"object": obj, **r} for r in rs],
+            }
+            for a, b, rs in buckets
+        ],
+    }
+    return to_frame([page], build_query(endpoint, start, end, bucket_width=width, group_by=list(group_by), now=NOW))
+
+
+def emb(tokens, requests=1, **keys):
+    return {"input_tokens": tokens, "num_model_requests": requests, **keys}
+
+
+SMALL = frame(
+    "embeddings",
+    [
+        (0, DAY, [emb(10, model="a"), emb(5, model="b")]),
+        (2 * DAY, 3 * DAY, [emb(7, model="a")]),
+    ],
+    group_by=["model"],
+)
+
+
+def assert_pure(before: pd.DataFrame, after: pd.DataFrame, result: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(before, after)  # the input was not mutated
+    assert result.attrs["endpoint"] == before.attrs["endpoint"]
+    assert str(pd.DatetimeIndex(result.index).tz) == "UTC"
+
+
+def test_complete__fills_idle_buckets_with_zeros_for_every_group():
+    before = SMALL.copy()
+    out = ops.complete(SMALL)
+    assert_pure(before, SMALL, out)
+    assert len(out) == 3 * 2
+    day2 = out.loc["2026-10-02"]
+    assert day2["model"].tolist() == ["a", "b"] and day2["input_tokens"].tolist() == [0, 0]
+    assert out["input_tokens"].sum() == 22
+    assert (out["end_time"] - out.index.to_series()).eq(pd.Timedelta(days=1)).all()
+
+
+def test_complete__keeps_levels_na_and_handles_empty_frames():
+    stores = frame("vector_stores", [(0, DAY, [{"usage_bytes": 100}])])
+    out = ops.complete(stores)
+    assert out["usage_bytes"].isna().tolist() == [False, True, True]
+    empty = ops.complete(frame("embeddings", []))
+    assert empty["input_tokens"].tolist() == [0, 0, 0]
+
+
+def test_complete__partial_edge_buckets_follow_the_api_grid():
+    df = frame("embeddings", [(3600 * 5, DAY, [emb(1)])], width="1d", start="2026-10-01T05:00", end="2026-10-02T12:00")
+    out = ops.complete(df)
+    assert [str(t) for t in out.index] == ["2026-10-01 05:00:00+00:00", "2026-10-02 00:00:00+00:00"]
+    assert str(out["end_time"].iloc[-1]) == "2026-10-02 12:00:00+00:00"
+
+
+def test_resample__sums_counts_averages_levels_and_keeps_na():
+    hours = frame(
+        "vector_stores",
+        [(h * 3600, (h + 1) * 3600, [{"usage_bytes": 100 * (h + 1)}]) for h in range(48)],
+        width="1h",
+        start="2026-10-01",
+        end="2026-10-03",
+    )
+    daily = ops.resample(hours, "D")
+    assert daily["usage_bytes"].tolist() == [1250.0, 3650.0]  # means, not sums, of a level
+    counts = frame(
+        "completions",
+        [
+            (h * 3600, (h + 1) * 3600, [{"input_tokens": 1, "output_tokens": 2, "num_model_requests": 1}])
+            for h in range(30)
+        ],
+        width="1h",
+        start="2026-10-01",
+        end="2026-10-03",
+    )
+    out = ops.resample(counts, "D")
+    assert out["input_tokens"].tolist() == [24, 6]
+    assert out["input_cached_tokens"].isna().all()  # absent from the answers: <NA>, not 0
+    assert str(out["end_time"].iloc[0]) == "2026-10-02 00:00:00+00:00"
+    assert out.attrs["bucket_width"] == "D"
+
+
+def test_resample__local_days_are_dst_correct():
+    hours = frame(
+        "embeddings",
+        [(h * 3600, (h + 1) * 3600, [emb(1)]) for h in range(24 * 30)],
+        width="1h",
+        start="2026-10-10",
+        end="2026-11-09",
+    )
+    local = ops.resample(hours, "D", tz="Europe/Berlin")
+    lengths = (local["end_time"] - local.index.to_series()).dt.total_seconds() / 3600
+    assert lengths.loc["2026-10-24 22:00"] == 25  # 2026-10-25 has 25 hours in Berlin
+    assert local.loc["2026-10-24 22:00", "input_tokens"] == 25
+    assert str(local.index.tz) == "UTC" and local.attrs["tz"] == "Europe/Berlin"
+
+
+def test_resample__daily_data_cannot_move_to_another_time_zone():
+    with pytest.raises(uf.InvalidParameterError, match="cannot re-cut daily buckets"):
+        ops.resample(SMALL, "D", tz="America/New_York")
+
+
+def test_resample__single_bucket_and_empty_frames():
+    single = frame("embeddings", [(0, DAY, [emb(3)])])
+    assert ops.resample(single, "W-MON")["input_tokens"].tolist() == [3]
+    assert len(ops.resample(frame("embeddings", []), "D")) == 0
+
+
+def test_pivot_top_n_totals_share():
+    wide = ops.pivot(SMALL, "model")
+    assert wide.to_dict("list") == {"a": [10, 7], "b": [5, 0]}
+    folded = ops.top_n(SMALL, 1, by="model")
+    assert folded["model"].astype(str).tolist() == ["a", "other", "a"]
+    t = ops.totals(SMALL, by="model")
+    assert t["input_tokens"].to_dict() == {"a": 17, "b": 5}
+    s = ops.share(SMALL, by="model")
+    assert s["share_pct"].round(4).tolist() == [77.2727, 22.7273]
+
+
+def test_compare__explains_the_change_by_contribution():
+    before = frame("embeddings", [(0, DAY, [emb(10, model="a"), emb(10, model="b")])], group_by=["model"])
+    after = frame(
+        "embeddings", [(0, DAY, [emb(40, model="a"), emb(0, model="b"), emb(5, model="c")])], group_by=["model"]
+    )
+    out = ops.compare(after, before, by="model")
+    assert out.index.tolist() == ["a", "b", "c"]
+    assert out["change"].tolist() == [30, -10, 5]
+    assert out["contribution_pct"].round(1).tolist() == [120.0, -40.0, 20.0]
+    assert pd.isna(out.loc["c", "change_pct"])
+
+
+def test_provisional__flags_partial_edges_and_recent_buckets():
+    df = frame(
+        "embeddings",
+        [(3600, DAY, [emb(1)]), (DAY, 2 * DAY, [emb(1)]), (2 * DAY, 3 * DAY, [emb(1)])],
+        start="2026-10-01T01:00",
+        end="2026-10-04",
+    )
+    flags = ops.provisional(df, now=pd.Timestamp("2026-10-03 20:00", tz="UTC"))["provisional"].tolist()
+    assert flags == [True, False, True]  # partial first day; the last ends within the settling delay
+
+
+def test_gib_days__storage_times_time_not_summed_bytes():
+    df = frame("vector_stores", [(0, DAY, [{"usage_bytes": 2**30}]), (DAY, DAY + 43200, [{"usage_bytes": 2**31}])])
+    assert ops.gib_days(df)["gib_days"].tolist() == [1.0, 1.0]
+
+
+def test_helpers__refuse_frames_not_made_by_usage_frames():
+    with pytest.raises(uf.InvalidParameterError, match="was not made by usage_frames"):
+        ops.totals(pd.DataFrame({"a": [1]}))
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        ("gpt-4o-2024-08-06, input", (None, "gpt-4o-2024-08-06", "input")),
+        ("gpt-4o-mini, cached input", (None, "gpt-4o-mini", "cached input")),
+        ("gpt-6-astra, input_tokens", (None, "gpt-6-astra", "input")),
+        ("ft-gpt-4o-2024-08-06, output", (None, "ft-gpt-4o-2024-08-06", "output")),
+        ("evals | gpt-4o-mini, input", ("evals", "gpt-4o-mini", "input")),
+        ("assistants api | file search", ("assistants api | file search", None, None)),
+        ("Image models", ("Image models", None, None)),
+        ("batch | gpt-4o-mini-2024-07-18, output", ("batch", "gpt-4o-mini-2024-07-18", "output")),
+        (None, (None, None, None)),
+    ],
+)
+def test_parse_line_item__reads_what_it_can_and_guesses_nothing(item, expected):
+    parsed = uf.parse_line_item(item)
+    assert (parsed["product"], parsed["model"], parsed["kind"]) == expected
+
+
+@pytest.fixture(scope="module")
+def october():
+    client = uf.Client.fake()
+    usage = client.completions("2026-10-01", "2026-11-01", group_by=["model", "batch", "service_tier"])
+    costs = client.costs("2026-10-01", "2026-11-01", group_by="line_item")
+    return client, usage, costs
+
+
+def test_unit_prices__recover_the_price_table_from_the_bill(october):
+    _, _, costs = october
+    prices = ops.unit_prices(costs)
+    for model, (price_in, _, price_out) in TOKEN_PRICES.items():
+        if not model.startswith(("gpt", "o3")):
+            continue
+        for kind, truth in (("input", price_in), ("output", price_out)):
+            rows = prices[(prices["model"] == model) & (prices["kind"] == kind) & prices["product"].isna()]
+            if len(rows):
+                assert float(rows["usd_per_1m"].iloc[0]) == pytest.approx(truth, rel=0.005)
+    batch = prices[
+        (prices["product"] == "batch") & (prices["model"] == "gpt-4o-2024-08-06") & (prices["kind"] == "output")
+    ]
+    assert float(batch["usd_per_1m"].iloc[0]) == pytest.approx(10.0 * TIER_FACTORS["batch"], rel=0.005)
+
+
+def test_unit_costs__usage_joined_with_costs_recovers_list_prices_per_model(october):
+    _, usage, costs = october
+    standard = usage[(usage["batch"] == False) & (usage["service_tier"] == "default")]  # noqa: E712
+    per_model = ops.unit_costs(standard, costs, standard_only=True)
+    checked = 0
+    for model, (price_in, price_cached, price_out) in TOKEN_PRICES.items():
+        if model not in per_model.index:
+            continue
+        row = per_model.loc[model]
+        assert float(row["usd_per_1m_fresh_input"]) == pytest.approx(price_in, rel=0.005)
+        assert float(row["usd_per_1m_cached_input"]) == pytest.approx(price_cached, rel=0.005)
+        assert float(row["usd_per_1m_output"]) == pytest.approx(price_out, rel=0.005)
+        checked += 1
+    assert checked == 3  # gpt-4o, gpt-4o-mini and o3 have list-price traffic in the fake
+
+
+def test_join_costs__side_by_side_per_day_and_project():
+    client = uf.Client.fake()
+    usage = client.completions("2026-10-01", "2026-10-08", bucket_width="1h", group_by="project_id")
+    costs = client.costs("2026-10-01", "2026-10-08", group_by="project_id")
+    joined = ops.join_costs(usage, costs)
+    assert joined["amount"].sum() == pytest.approx(costs["amount"].sum())
+    assert int(joined["input_tokens"].sum()) == int(usage["input_tokens"].sum())
+    assert set(joined["project_id"]) == {"proj_chat", "proj_search", "proj_batch", "proj_lab"}
+    with pytest.raises(uf.InvalidParameterError, match="must be daily"):
+        ops.join_costs(usage, ops.resample(costs, "W-MON"))
+    with pytest.raises(uf.InvalidParameterError, match="not a costs frame"):
+        ops.join_costs(usage, usage)
+
+
+def test_reconcile_and_batch_savings__explain_the_bill(october):
+    _, usage, costs = october
+    r = ops.reconcile(usage, costs)
+    o3 = r.xs("o3-2025-04-16", level="model")
+    assert o3["unexplained_usd"].abs().max() < 1e-6  # list-price traffic only: fully explained
+    savings = ops.batch_savings(usage, costs)
+    mini = savings.loc["gpt-4o-mini-2024-07-18"]
+    assert float(mini["saved_usd"]) > 0 and float(mini["could_save_usd"]) > 0
+    assert float(mini["batch_share_pct"]) > 30
+
+
+def test_cache_efficiency__shares_and_na_for_old_answers():
+    df = uf.Client.fake().completions("2026-10-01", "2026-10-08", group_by="model")
+    e = ops.cache_efficiency(df, by="model", rule="W-MON")
+    batch_only = e[e["model"] == "o3-2025-04-16"]["cached_share_pct"]
+    assert ((batch_only > 20) & (batch_only < 40)).all()
+    old = frame("completions", [(0, DAY, [{"input_tokens": 10, "output_tokens": 1, "num_model_requests": 1}])])
+    assert ops.cache_efficiency(old)["cached_share_pct"].isna().all()
+
+
+def test_anomalies__find_the_injected_spike_and_nothing_else():
+    spend = uf.Client.fake().costs("2026-08-01", "2026-11-01", group_by="project_id")
+    spike = pd.Timestamp(SPIKE_DAY * DAY, unit="s", tz="UTC")
+    assert list(ops.anomalies(spend).index) == [spike]
+    up = ops.anomalies(spend, by="project_id", direction="up")
+    assert list(zip(up.index, up["project_id"], strict=True)) == [(spike, "proj_search")]
+
+
+def test_anomalies__a_quiet_series_has_none():
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2026-01-01", periods=180, freq="D", tz="UTC")
+    weekly = np.where(days.day_of_week >= 5, 0.4, 1.0)
+    rows = [
+        (
+            int(d.timestamp()) - T0,
+            int(d.timestamp()) - T0 + DAY,
+            [{"amount": {"value": float(100 * w * rng.normal(1, 0.08)), "currency": "usd"}}],
+        )
+        for d, w in zip(days, weekly, strict=True)
+    ]
+    quiet = frame("costs", rows, start="2026-01-01", end="2026-06-30")
+    assert ops.anomalies(quiet).empty
+
+
+def test_forecast__lands_within_5_percent_on_a_known_trend():
+    days = pd.date_range("2026-09-01", "2026-11-30", freq="D", tz="UTC")
+    t = np.arange(len(days))
+    weekly = np.where(days.day_of_week >= 5, 0.5, 1.1)
+    truth = pd.Series((200 + 3 * t) * weekly, index=days)
+    now = pd.Timestamp("2026-11-12 09:00", tz="UTC")
+    seen = truth[truth.index < now.floor("D")]
+    f = ops.forecast(seen, now=now)
+    actual_total = truth[truth.index >= "2026-11-01"].sum()
+    assert f.attrs["projected_total"] == pytest.approx(actual_total, rel=0.05)
+    assert f.attrs["lower_total"] <= f.attrs["projected_total"] <= f.attrs["upper_total"]
+
+
+def test_forecast__needs_a_week_of_settled_days():
+    days = pd.date_range("2026-11-20", periods=5, freq="D", tz="UTC")
+    with pytest.raises(uf.InvalidParameterError, match="fewer than 7 settled days"):
+        ops.forecast(pd.Series(1.0, index=days), now=pd.Timestamp("2026-11-25", tz="UTC"))
+
+
+def test_names__lists_follow_pagination_and_label_adds_names(server, faults):
+    from usage_frames.fake import FakeAPI
+
+    api = FakeAPI(FakeOrganization(list_page_size=2))
+    session = __import__("requests").Session()
+    session.mount("https://api.openai.com/", __import__("usage_frames").fake.FakeAdapter(api))
+    client = uf.Client("sk-admin-test", session=session)
+    projects = uf.projects(client)
+    assert len(projects) == 4  # two pages of two
+    assert len([p for p, _ in api.faults.requests if p.endswith("/organization/projects")]) == 2
+    keys = uf.api_keys(client)
+    assert set(keys["project_id"]) == {"proj_chat", "proj_search", "proj_batch", "proj_lab"}
+    costs = client.costs("2026-10-01", "2026-10-03", group_by=["project_id", "api_key_id"])
+    named = costs.usage.label(client=client)
+    assert named.columns.tolist()[:5] == ["end_time", "project_id", "project_name", "api_key_id", "api_key_name"]
+    assert named.set_index("project_id")["project_name"].to_dict()["proj_search"] == "Search & RAG"
+    assert uf.spend_alerts(client)["threshold_usd"].tolist() == [1500.0, 2500.0]
+    assert uf.spend_limit(client) == 4000.0
+
+
+def test_accessor__delegates_to_the_same_functions():
+    df = uf.Client.fake().costs("2026-10-01", "2026-10-15", group_by="project_id")
+    pd.testing.assert_frame_equal(df.usage.totals(by="project_id"), ops.totals(df, by="project_id"))
+    pd.testing.assert_frame_equal(df.usage.resample("W-MON"), ops.resample(df, "W-MON"))
+    assert df.usage.top_n.__doc__ == ops.top_n.__doc__

@@ -1,0 +1,106 @@
+"""Every plot renders headless (Agg) with the right series, labels and units; colours are stable per category."""
+
+from __future__ import annotations
+
+import matplotlib
+import pandas as pd
+import pytest
+
+import usage_frames as uf
+from usage_frames import ops, plot
+
+NOW = pd.Timestamp("2026-10-20", tz="UTC")
+
+
+@pytest.fixture(scope="module")
+def fake():
+    return uf.Client.fake()
+
+
+def legend(ax):
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_backend_is_headless():
+    assert matplotlib.get_backend().lower() == "agg"
+
+
+def test_spend__stacks_the_top_n_plus_other_in_usd_per_utc_day(fake):
+    costs = fake.costs("2026-09-01", "2026-11-01", group_by="line_item")
+    ax = costs.usage.plot.spend(by="line_item", n=4)
+    assert legend(ax)[-1] == "other" and len(legend(ax)) == 5
+    assert len(ax.patches) == 5 * 61  # five series, one bar per day
+    assert ax.get_ylabel() == "Spend (USD)" and ax.get_xlabel() == "Date (UTC)"
+    assert ax.yaxis.get_major_formatter()(1234, 0) == "$1,234"
+    heights = sum(p.get_height() for p in ax.patches)
+    assert heights == pytest.approx(float(costs["amount"].sum()))
+
+
+def test_spend__weekly_bars_and_the_total(fake):
+    ax = plot.spend(fake.costs("2026-09-07", "2026-11-02"), rule="W-MON")
+    assert len(ax.patches) == 8 and ax.get_legend() is None
+
+
+def test_top__largest_on_top_with_units(fake):
+    usage = fake.completions("2026-10-01", "2026-10-08", group_by="model")
+    ax = plot.top(usage, by="model", values="output_tokens", n=3)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    widths = [p.get_width() for p in ax.patches]
+    assert len(labels) == 3 and widths == sorted(widths)
+    assert ax.get_xlabel() == "output_tokens (count)"
+    assert ax.xaxis.get_major_formatter()(2_500_000, 0) == "2.5M"
+
+
+def test_token_mix__four_series_in_tokens(fake):
+    ax = plot.token_mix(fake.completions("2026-10-01", "2026-10-15", group_by="model"))
+    assert legend(ax) == ["input, uncached", "input, cached", "input, cache write", "output"]
+    assert len(ax.collections) == 4 and ax.get_ylabel() == "Tokens"
+
+
+def test_heatmap__hour_by_weekday_needs_hourly_data(fake):
+    hourly = fake.completions("2026-10-05", "2026-10-19", bucket_width="1h")
+    ax = plot.heatmap(hourly)
+    grid = ax.images[0].get_array()
+    assert grid.shape == (7, 24)
+    assert grid[2, 14] > grid[5, 14] and grid[2, 14] > grid[2, 3]  # weekday afternoons are busiest
+    with pytest.raises(uf.InvalidParameterError, match="must be hourly"):
+        plot.heatmap(fake.completions("2026-10-05", "2026-10-19"))
+
+
+def test_month_to_date__actual_forecast_band_alerts_limit_budget(fake):
+    costs = fake.costs("2026-09-15", "2026-10-20")
+    ax = plot.month_to_date(costs, budget=3000, alerts=[1500, 2500], limit=4000, now=NOW)
+    texts = legend(ax)
+    assert texts[0] == "spend to date" and texts[1].startswith("forecast $")
+    assert {"alert $1,500", "alert $2,500", "limit $4,000", "budget $3,000"} <= set(texts)
+    spent = ax.lines[0].get_ydata()
+    assert spent[-1] == pytest.approx(float(costs.loc["2026-10-01":, "amount"].sum()))
+    forecast_line = ax.lines[1]
+    assert forecast_line.get_ydata()[0] == pytest.approx(spent[-1])  # the forecast starts where spend ends
+    assert ax.get_ylabel() == "Cumulative spend (USD)"
+
+
+def test_unit_cost__two_bars_per_model_in_usd_per_million(fake):
+    u = ops.unit_costs(
+        fake.completions("2026-10-01", "2026-10-08", group_by="model"),
+        fake.costs("2026-10-01", "2026-10-08", group_by="line_item"),
+    )
+    ax = plot.unit_cost(u)
+    assert len(ax.patches) == 2 * len(u) and legend(ax) == ["input", "output"]
+    assert ax.get_ylabel() == "USD per 1M tokens"
+
+
+def test_colors__stable_per_category_across_plots(fake):
+    costs = fake.costs("2026-10-01", "2026-10-15", group_by="project_id")
+    first = {
+        t.get_text(): h.get_facecolor()
+        for t, h in zip(
+            plot.spend(costs, by="project_id").get_legend().get_texts(),
+            plot.spend(costs, by="project_id").get_legend().legend_handles,
+            strict=True,
+        )
+    }
+    ax = plot.top(costs, by="project_id")
+    for label, patch in zip(ax.get_yticklabels(), ax.patches, strict=True):
+        assert tuple(patch.get_facecolor()) == pytest.approx(tuple(first[label.get_text()]))
+    assert len({tuple(c) for c in first.values()}) == len(first)
