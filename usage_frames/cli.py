@@ -78,6 +78,16 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--bucket-width", default="1d", choices=["1m", "1h", "1d"])
     sync.add_argument("--group-by", nargs="+", default=[], metavar="KEY")
 
+    report = commands.add_parser("report", help="write the spend report (self-contained HTML)")
+    report.add_argument("--sample", action="store_true", help="use the embedded sample data (no key needed)")
+    report.add_argument("--start", help="first day of the period (default: the first of this month)")
+    report.add_argument("--end", help="end of the period (default: now)")
+    report.add_argument("-o", "--output", type=Path, default=Path("report.html"), help="the HTML file to write")
+    report.add_argument("--base-url", help="API root (default OPENAI_BASE_URL or https://api.openai.com/v1)")
+
+    sample = commands.add_parser("sample-data", help="regenerate sample_data/ from the fake organization")
+    sample.add_argument("path", nargs="?", type=Path, help="where to write (default: sample_data/ of this tree)")
+
     serve = commands.add_parser("serve-fake", help="serve the fake organization's API on 127.0.0.1")
     serve.add_argument("--port", type=int, default=8123)
     serve.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
@@ -200,6 +210,23 @@ def _sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from usage_frames.report import spend_report
+
+    client = Client.sample() if args.sample else Client(base_url=args.base_url)
+    args.output.write_text(spend_report(client, args.start, args.end), encoding="utf-8")
+    print(f"wrote the spend report to {args.output}")
+    return 0
+
+
+def _sample_data(args: argparse.Namespace) -> int:
+    from usage_frames.sample import record, sample_dir
+
+    count = record(args.path)
+    print(f"wrote {count} recorded answers to {(args.path or sample_dir()) / 'http'}")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:  # pragma: no cover - runs until interrupted; tested via FakeServer
     from usage_frames.fake import FakeAPI, FakeServer, Faults
 
@@ -223,7 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     try:
-        return {"fetch": _fetch, "sync": _sync, "serve-fake": _serve}[args.command](args)
+        commands = {"fetch": _fetch, "sync": _sync, "report": _report, "sample-data": _sample_data,
+                    "serve-fake": _serve}  # fmt: skip
+        return commands[args.command](args)
     except (InvalidParameterError, MissingAPIKeyError) as exc:
         print(f"usage-frames: error: {exc}", file=sys.stderr)
         return 2

@@ -380,6 +380,9 @@ class Client:
         max_retries: Retries after the first attempt, for 408/409/429/5xx and connection errors.
         sleep: How to wait between retries (tests pass a recorder).
         allow_http: Allow a plain ``http://`` base URL on a non-loopback host (the key would travel in clear).
+        now: The client's clock, for recorded data (:meth:`sample`); defaults to the real time.
+        snap: Widen the first and last window to whole calendar windows and trim the frame back to the query,
+            so that recorded data answers any query inside its range (at bucket granularity).
 
     Raises:
         MissingAPIKeyError: If there is no key, with instructions to create and set one.
@@ -400,6 +403,8 @@ class Client:
         max_retries: int = DEFAULT_MAX_RETRIES,
         sleep: Callable[[float], None] = time.sleep,
         allow_http: bool = False,
+        now: pd.Timestamp | None = None,
+        snap: bool = False,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("OPENAI_ADMIN_KEY", "")
         if not key.strip():
@@ -439,6 +444,8 @@ class Client:
         self.max_retries = max_retries
         self.sleep = sleep
         self._fake = False
+        self.now = now
+        self.snap = snap
         self._gate = threading.Lock()
         self._not_before = 0.0
 
@@ -463,6 +470,18 @@ class Client:
         client = cls(kwargs.pop("api_key", "sk-admin-fake"), base_url, session=session, **kwargs)
         client._fake = True
         return client
+
+    @classmethod
+    def sample(cls, path: str | os.PathLike[str] | None = None) -> Client:
+        """A client answered offline from the embedded sample data (see :mod:`usage_frames.sample`).
+
+        Examples:
+            >>> Client.sample().clock()
+            Timestamp('2026-10-21 00:00:00+0000', tz='UTC')
+        """
+        from usage_frames.sample import sample_client
+
+        return sample_client(path)
 
     def __repr__(self) -> str:
         extra = ", fake=True" if self._fake else ""
@@ -615,7 +634,9 @@ class Client:
             CacheMissError: Offline, listing every window the cache cannot answer.
         """
         parts = windows(query)
-        now = pd.Timestamp.now(tz="UTC")
+        if self.snap:
+            parts = _snapped(parts, query, self.now)
+        now = self.clock()
         bar = _progress_bar(len(parts), query.endpoint.name, self.progress)
         results: list[list[Page] | None] = [None] * len(parts)
         missing: list[str] = []
@@ -681,14 +702,28 @@ class Client:
             ['end_time', 'size', 'images', 'num_model_requests']
         """
         query = build_query(
-            endpoint, start, end, bucket_width=bucket_width, group_by=group_by, limit=limit, filters=filters
+            endpoint,
+            start,
+            end,
+            bucket_width=bucket_width,
+            group_by=group_by,
+            limit=limit,
+            filters=filters,
+            now=self.now,
         )
         return self.frame(query)
 
     def frame(self, query: Query) -> pd.DataFrame:
         """Fetch a validated query (see :func:`usage_frames.params.build_query`) as a tidy frame."""
         parts = self.window_pages(query)
-        return to_frame((page for window in parts for page in window), query)
+        frame = to_frame((page for window in parts for page in window), query)
+        if self.snap:  # keep the buckets that overlap the query
+            frame = frame[(frame["end_time"] > query.start) & (frame.index < query.end)]
+        return frame
+
+    def clock(self) -> pd.Timestamp:
+        """The client's "now": the real time, or the fixed time of recorded data."""
+        return pd.Timestamp.now(tz="UTC") if self.now is None else self.now
 
     def list_objects(self, path: str) -> list[dict[str, Any]]:
         """Every object of a list endpoint (``/organization/projects``...), following ``after``/``has_more``.
@@ -748,7 +783,14 @@ class Client:
               warning: ~1,314,000 rows expected at 1h over 365 days: bucket_width='1d' answers the same totals ...
         """
         query = build_query(
-            endpoint, start, end, bucket_width=bucket_width, group_by=group_by, limit=limit, filters=filters
+            endpoint,
+            start,
+            end,
+            bucket_width=bucket_width,
+            group_by=group_by,
+            limit=limit,
+            filters=filters,
+            now=self.now,
         )
         cached = 0
         if isinstance(self.session, CachedSession):
@@ -769,6 +811,21 @@ class Client:
     file_search_calls = _EndpointMethod("file_search_calls")
     web_search_calls = _EndpointMethod("web_search_calls")
     costs = _EndpointMethod("costs")
+
+
+def _snapped(parts: list[Query], query: Query, now: pd.Timestamp | None) -> list[Query]:
+    """The windows of a query widened to whole calendar windows at both ends (the last one ends at ``now``)."""
+    from dataclasses import replace
+
+    whole = windows(replace(query, start=query.start.floor("D") - pd.Timedelta(days=40), end=query.end))
+    first = next(w for w in whole if w.start <= query.start < w.end)
+    stop = query.end if now is None else now
+    tail = windows(replace(query, start=parts[-1].start, end=max(stop, query.end)))[0]
+    return (
+        [replace(parts[0], start=first.start), *parts[1:-1], replace(parts[-1], end=tail.end)]
+        if len(parts) > 1
+        else [replace(parts[0], start=first.start, end=tail.end)]
+    )
 
 
 def _next_cursor(page: Page, seen: set[str]) -> str:

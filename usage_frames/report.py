@@ -1,0 +1,187 @@
+"""The ready-made spend report: one self-contained HTML file (plots embedded, no code shown).
+
+``usage-frames report --sample -o report.html`` runs it on the embedded sample data; without ``--sample`` on the
+organization of ``OPENAI_ADMIN_KEY``. The same analysis, step by step, is ``notebooks/01_spend_overview.ipynb``.
+
+Examples:
+    >>> from usage_frames.client import Client
+    >>> html = spend_report(Client.sample())
+    >>> "October 2026" in html, html.count("<img") >= 4, "sk-admin" in html
+    (True, True, False)
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+import matplotlib
+import pandas as pd
+
+matplotlib.use("Agg")  # a report is drawn off screen, also on machines with a display
+
+from usage_frames import ops, organization, plot
+from usage_frames.client import Client
+from usage_frames.errors import UsageFramesError
+from usage_frames.params import TimeLike, to_utc
+
+STYLE = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto; max-width: 1080px;
+       color: #1f2933; padding: 0 1rem; }
+h1 { margin-bottom: .2rem; } .meta { color: #52606d; margin-top: 0; }
+.cards { display: flex; gap: 1rem; flex-wrap: wrap; margin: 1.5rem 0; }
+.card { flex: 1 1 180px; border: 1px solid #d9e2ec; border-radius: 8px; padding: .8rem 1rem; }
+.card .label { color: #52606d; font-size: .85rem; } .card .value { font-size: 1.6rem; font-weight: 600; }
+table { border-collapse: collapse; margin: .5rem 0 1.5rem; font-size: .9rem; }
+th, td { border-bottom: 1px solid #e4e7eb; padding: .3rem .7rem; text-align: right; }
+th:first-child, td:first-child { text-align: left; } img { max-width: 100%; }
+.note { color: #52606d; font-size: .85rem; }
+"""
+
+
+@dataclass
+class Section:
+    """One part of the report: a heading, an optional note, figures and tables (already HTML)."""
+
+    title: str
+    note: str = ""
+    parts: list[str] = field(default_factory=list)
+
+
+def _figure(ax: Any) -> str:
+    buffer = io.BytesIO()
+    ax.figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    matplotlib.pyplot.close(ax.figure)
+    data = base64.b64encode(buffer.getvalue()).decode()
+    return f'<img alt="{html.escape(ax.get_title())}" src="data:image/png;base64,{data}">'
+
+
+def _usd(value: float) -> str:
+    return "" if pd.isna(value) else f"${value:,.2f}"
+
+
+def _pct(value: float) -> str:
+    return "" if pd.isna(value) else f"{value:+.1f}%"
+
+
+def _table(frame: pd.DataFrame, money: tuple[str, ...] = (), percent: tuple[str, ...] = ()) -> str:
+    formatters = {c: _usd for c in money if c in frame} | {c: _pct for c in percent if c in frame}
+    return frame.to_html(formatters=formatters, border=0, na_rep="", escape=True)  # type: ignore[arg-type]
+
+
+def _window(
+    client: Client, start: TimeLike | None, end: TimeLike | None
+) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
+    now = client.clock()
+    begin = to_utc(start) if start is not None else now.floor("D").replace(day=1)
+    stop = min(to_utc(end, argument="end"), now) if end is not None else now
+    return begin, stop, now
+
+
+def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | None = None) -> str:
+    """Build the spend overview of ``[start, end)`` (default: this month to date) as one HTML page.
+
+    Args:
+        client: Where the data comes from (``Client()``, ``Client.sample()``...).
+        start: First day of the period (default: the first of this month).
+        end: End of the period (default: now).
+
+    Returns:
+        A self-contained HTML document.
+    """
+    begin, stop, now = _window(client, start, end)
+    previous = begin - (stop - begin)
+    history = client.costs(min(previous, begin - pd.Timedelta(days=35)), stop, group_by="project_id")
+    costs = history[history.index >= begin]
+    before = history[(history.index >= previous) & (history.index < begin)]
+    lines = client.costs(begin, stop, group_by="line_item")
+    total = float(costs["amount"].sum())
+    before_total = float(before["amount"].sum())
+    sections: list[Section] = []
+
+    outlook = ops.forecast(history, now=now)
+    alerts = _optional(lambda: organization.spend_alerts(client)["threshold_usd"].tolist(), [])
+    limit = _optional(lambda: organization.spend_limit(client), None)
+    cards = [
+        ("Spend in the period", _usd(total)),
+        ("Previous period", _usd(before_total)),
+        ("Change", _pct((total / before_total - 1) * 100) if before_total else ""),
+        ("Projected this month", f"{_usd(outlook.attrs['projected_total'])}"),
+    ]
+    sections.append(Section("Month to date and forecast", parts=[
+        '<div class="cards">' + "".join(
+            f'<div class="card"><div class="label">{html.escape(k)}</div><div class="value">{v}</div></div>'
+            for k, v in cards) + "</div>",
+        f'<p class="note">Forecast range {_usd(outlook.attrs["lower_total"])} to {_usd(outlook.attrs["upper_total"])}'
+        f" (95 %), from a trend with weekday seasonality fitted on the last four weeks of settled days.</p>",
+        _figure(plot.month_to_date(history, alerts=alerts, limit=limit, now=now)),
+    ]))  # fmt: skip
+
+    by_project = ops.compare(costs, before, by="project_id")
+    names = _optional(lambda: organization.projects(client).set_index("id")["name"], pd.Series(dtype=str))
+    by_project.insert(0, "project", [names.get(p, p) for p in by_project.index])
+    sections.append(Section("Spend by project", parts=[
+        _figure(plot.spend(costs, by="project_id")),
+        _table(by_project.rename(columns={"current": "spend", "previous": "previous period"}),
+               money=("spend", "previous period", "change"), percent=("change_pct", "contribution_pct")),
+    ]))  # fmt: skip
+
+    top_lines = ops.share(lines, by="line_item").head(12)
+    parsed = pd.DataFrame([ops.parse_line_item(i) for i in lines["line_item"].astype(object)], index=lines.index)
+    per_model = lines.assign(model=parsed["model"]).dropna(subset=["model"]).groupby("model")["amount"].sum()
+    sections.append(Section("Spend by line item and model", parts=[
+        _figure(plot.top(lines, by="line_item", n=10)),
+        _table(top_lines.rename(columns={"amount": "spend"}), money=("spend",), percent=()),
+        _table(per_model.sort_values(ascending=False).to_frame("spend"), money=("spend",)),
+    ]))  # fmt: skip
+
+    usage = _optional(lambda: client.completions(begin, stop, group_by=["project_id", "model"]), None)
+    if usage is not None and len(usage):
+        sections.append(Section("Tokens", "Completions input, by how it was served, and output.", parts=[
+            _figure(plot.token_mix(usage)),
+        ]))  # fmt: skip
+
+    found = ops.anomalies(history, by="project_id", direction="up")
+    found = found[found.index >= begin]
+    sections.append(Section(
+        "Unusual days",
+        "Days whose spend was far above normal for that weekday (robust z-score over the previous four weeks).",
+        parts=[_table(found.assign(project=[names.get(p, p) for p in found["project_id"]]),
+                      money=("value", "expected")) if len(found) else "<p>None in this period.</p>"],
+    ))  # fmt: skip
+    return _page(begin, stop, now, client, sections)
+
+
+def _optional(fetch: Any, default: Any) -> Any:
+    """An extra the report can do without (names, thresholds) when the key may not read it."""
+    try:
+        return fetch()
+    except UsageFramesError:
+        return default
+
+
+def _page(begin: pd.Timestamp, stop: pd.Timestamp, now: pd.Timestamp, client: Client, sections: list[Section]) -> str:
+    sample = client.offline and client.now is not None
+    source = "embedded sample data (a fake organization)" if sample else f"live organization at {client.base_url}"
+    month = f"{begin:%B %Y}" if begin.month == (stop - pd.Timedelta(seconds=1)).month else ""
+    title = f"OpenAI spend report{': ' + month if month else ''}"
+    generated = pd.Timestamp.now(tz="UTC")
+    body = [
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="meta">Period {begin:%Y-%m-%d %H:%M} to {stop:%Y-%m-%d %H:%M} UTC · data: {html.escape(source)}'
+        f" · as of {now:%Y-%m-%d %H:%M} UTC · generated {generated:%Y-%m-%d %H:%M} UTC</p>",
+    ]
+    for section in sections:
+        body.append(f"<h2>{html.escape(section.title)}</h2>")
+        if section.note:
+            body.append(f'<p class="note">{html.escape(section.note)}</p>')
+        body += section.parts
+    body.append('<p class="note">Made with usage_frames. Amounts are from the Costs API, which matches the invoice; '
+                "recent days may still change.</p>")  # fmt: skip
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
