@@ -84,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--end", help="end of the period (default: now)")
     report.add_argument("-o", "--output", type=Path, default=Path("report.html"), help="the HTML file to write")
     report.add_argument("--base-url", help="API root (default OPENAI_BASE_URL or https://api.openai.com/v1)")
+    report.add_argument("--pictures", type=Path, help="also write the main plots as PNG files into this folder")
 
     sample = commands.add_parser("sample-data", help="regenerate sample_data/ from the fake organization")
     sample.add_argument("path", nargs="?", type=Path, help="where to write (default: sample_data/ of this tree)")
@@ -211,11 +212,14 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from usage_frames.report import spend_report
+    from usage_frames.report import save_pictures, spend_report
 
     client = Client.sample() if args.sample else Client(base_url=args.base_url)
     args.output.write_text(spend_report(client, args.start, args.end), encoding="utf-8")
     print(f"wrote the spend report to {args.output}")
+    if args.pictures:
+        names = save_pictures(client, args.pictures)
+        print(f"wrote {', '.join(names)} to {args.pictures}")
     return 0
 
 

@@ -446,6 +446,7 @@ class Client:
         self._fake = False
         self.now = now
         self.snap = snap
+        self.miss_hint = "run the query once online to fill the cache"
         self._gate = threading.Lock()
         self._not_before = 0.0
 
@@ -668,6 +669,7 @@ class Client:
             raise CacheMissError(
                 f"{query.endpoint.name}: {len(missing)} of {len(parts)} window(s) are not in the cache: "
                 + ", ".join(sorted(missing))
+                + f" ({self.miss_hint})"
             )
         return [r for r in results if r is not None]
 

@@ -95,7 +95,8 @@ def _by(df: pd.DataFrame, by: str | Sequence[str] | None) -> list[str]:
 
 
 def _values(df: pd.DataFrame, values: str | None) -> str:
-    name = values or ("amount" if endpoint_of(df).name == "costs" else _fields(df, "additive")[0])
+    measures = _fields(df, "additive") or _fields(df, "level")
+    name = values or ("amount" if endpoint_of(df).name == "costs" else measures[0])
     if name not in df.columns:
         raise InvalidParameterError("values", name, [c for c in df.columns if c != "end_time"])
     return name

@@ -60,16 +60,21 @@ def _figure(ax: Any) -> str:
 
 
 def _usd(value: float) -> str:
-    return "" if pd.isna(value) else f"${value:,.2f}"
+    return "" if pd.isna(value) else f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
 def _pct(value: float) -> str:
     return "" if pd.isna(value) else f"{value:+.1f}%"
 
 
+def _share(value: float) -> str:
+    return "" if pd.isna(value) else f"{value:.1f}%"
+
+
 def _table(frame: pd.DataFrame, money: tuple[str, ...] = (), percent: tuple[str, ...] = ()) -> str:
-    formatters = {c: _usd for c in money if c in frame} | {c: _pct for c in percent if c in frame}
-    return frame.to_html(formatters=formatters, border=0, na_rep="", escape=True)  # type: ignore[arg-type]
+    formatters: dict[str, Any] = {c: _usd for c in money if c in frame} | {c: _pct for c in percent if c in frame}
+    formatters |= {c: _share for c in ("share_pct",) if c in frame} | {c: "{:.1f}".format for c in ("z",) if c in frame}
+    return frame.to_html(formatters=formatters, border=0, na_rep="", escape=True)
 
 
 def _window(
@@ -149,10 +154,37 @@ def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | 
     sections.append(Section(
         "Unusual days",
         "Days whose spend was far above normal for that weekday (robust z-score over the previous four weeks).",
-        parts=[_table(found.assign(project=[names.get(p, p) for p in found["project_id"]]),
+        parts=[_table(found.assign(project=[names.get(p, p) for p in found["project_id"]])
+                      .set_axis(pd.DatetimeIndex(found.index).strftime("%Y-%m-%d (%a)")).rename_axis("day"),
                       money=("value", "expected")) if len(found) else "<p>None in this period.</p>"],
     ))  # fmt: skip
     return _page(begin, stop, now, client, sections)
+
+
+def save_pictures(client: Client, directory: str | Any) -> list[str]:
+    """Write the report's main plots as PNG files (the README's pictures); returns their names.
+
+    ``usage-frames report --sample --pictures docs`` regenerates the committed ones.
+    """
+    from pathlib import Path
+
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    now = client.clock()
+    begin = now.floor("D").replace(day=1)
+    history = client.costs(begin - pd.Timedelta(days=35), now, group_by="project_id")
+    pictures = {
+        "month_to_date.png": plot.month_to_date(history, alerts=[1500, 2500], limit=4000, now=now),
+        "spend_by_project.png": plot.spend(history[history.index >= begin - pd.Timedelta(days=21)], by="project_id"),
+        "token_mix.png": plot.token_mix(
+            client.completions(begin - pd.Timedelta(days=21), now, group_by=["project_id", "model"])
+        ),
+    }
+    for name, ax in pictures.items():
+        figure: Any = ax.figure
+        figure.savefig(folder / name, dpi=80, bbox_inches="tight")
+        matplotlib.pyplot.close(figure)
+    return list(pictures)
 
 
 def _optional(fetch: Any, default: Any) -> Any:

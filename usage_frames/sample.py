@@ -72,7 +72,12 @@ def sample_client(path: str | os.PathLike[str] | None = None) -> Client:
             f"no sample data at {directory}: use a clone of the repository (pip install -e .) or set {SAMPLE_ENV}"
         )
     session = cached_session(directory, readable=True)
-    return Client(SAMPLE_KEY, DEFAULT_BASE_URL, session=session, offline=True, now=SAMPLE_NOW, snap=True)
+    client = Client(SAMPLE_KEY, DEFAULT_BASE_URL, session=session, offline=True, now=SAMPLE_NOW, snap=True)
+    client.miss_hint = (
+        f"the sample data holds {SAMPLE_START:%Y-%m-%d} to {SAMPLE_NOW:%Y-%m-%d} in daily buckets, hourly completions "
+        f"from {HOURLY_START:%Y-%m-%d}, and the group keys listed in usage_frames.sample.RECORDINGS"
+    )
+    return client
 
 
 def record(path: str | os.PathLike[str] | None = None) -> int:

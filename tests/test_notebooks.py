@@ -1,0 +1,92 @@
+"""The notebooks run top to bottom offline (nbclient, a real kernel), and their key figures match the fake's truth."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import SECRET_KEY
+from nbclient import NotebookClient
+
+from usage_frames.fake import TOKEN_PRICES
+from usage_frames.sample import SAMPLE_NOW
+
+NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
+NAMES = ["01_spend_overview", "02_tokens_and_caching", "03_unit_economics", "04_beyond_completions"]
+MONTH = ("2026-10-01", SAMPLE_NOW)
+
+
+def run(name: str) -> nbformat.NotebookNode:
+    notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+    ).execute()
+    return notebook
+
+
+def key_figures(notebook: nbformat.NotebookNode) -> dict:
+    return ast.literal_eval(notebook.cells[-1].outputs[0]["data"]["text/plain"])
+
+
+def all_output(notebook: nbformat.NotebookNode) -> str:
+    return json.dumps([cell.get("outputs", []) for cell in notebook.cells])
+
+
+@pytest.fixture(scope="module")
+def executed():
+    return {name: run(name) for name in NAMES}
+
+
+def test_notebooks__are_committed_without_outputs():
+    for name in NAMES:
+        notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        code = [c for c in notebook.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), name
+        assert "parameters" in code[0].metadata.get("tags", []), name
+
+
+def test_notebooks__say_which_data_they_use(executed):
+    for name, notebook in executed.items():
+        printed = notebook.cells[2].outputs[0]["text"]
+        assert printed.startswith("Data: embedded sample data"), name
+        assert "Period: 2026-10-01 to 2026-10-21 00:00 UTC" in printed, name
+
+
+def test_01_spend_overview__month_to_date_matches_the_truth(executed, org):
+    figures = key_figures(executed["01_spend_overview"])
+    assert figures["month_to_date"] == pytest.approx(org.total("costs", "amount", *MONTH))
+    assert figures["top_project"] == "proj_chat"
+    assert figures["projected_total"] > figures["month_to_date"]
+
+
+def test_02_tokens_and_caching__token_totals_match_the_truth(executed, org):
+    figures = key_figures(executed["02_tokens_and_caching"])
+    assert figures["input_tokens"] == org.total("completions", "input_tokens", *MONTH)
+    assert figures["output_tokens"] == org.total("completions", "output_tokens", *MONTH)
+    cached = org.total("completions", "input_cached_tokens", *MONTH)
+    assert figures["cached_share_pct"] == pytest.approx(cached / figures["input_tokens"] * 100)
+
+
+def test_03_unit_economics__recovers_list_prices_where_traffic_is_list_price(executed):
+    figures = key_figures(executed["03_unit_economics"])
+    assert figures["o3-2025-04-16"] == pytest.approx(TOKEN_PRICES["o3-2025-04-16"][2], rel=0.005)
+
+
+def test_04_beyond_completions__counts_match_the_truth(executed, org):
+    figures = key_figures(executed["04_beyond_completions"])
+    assert figures["images"] == org.total("images", "images", *MONTH)
+    assert figures["characters"] == org.total("audio_speeches", "characters", *MONTH)
+    assert figures["web_search_calls"] == org.total("web_search_calls", "num_requests", *MONTH)
+
+
+def test_notebooks__live_mode_with_a_key_never_shows_it(server, monkeypatch):
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", SECRET_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+    for name in ("01_spend_overview", "03_unit_economics"):
+        notebook = run(name)
+        text = all_output(notebook)
+        assert "Data: live organization" in text
+        assert SECRET_KEY not in text
