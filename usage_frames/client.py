@@ -380,6 +380,8 @@ class Client:
         max_retries: Retries after the first attempt, for 408/409/429/5xx and connection errors.
         sleep: How to wait between retries (tests pass a recorder).
         allow_http: Allow a plain ``http://`` base URL on a non-loopback host (the key would travel in clear).
+        max_requests: The most requests one fetch may send (a year of ``1m`` buckets is 365); larger queries are
+            refused before anything is sent, with the coarser width that would answer them.
         now: The client's clock, for recorded data (:meth:`sample`); defaults to the real time.
         snap: Widen the first and last window to whole calendar windows and trim the frame back to the query,
             so that recorded data answers any query inside its range (at bucket granularity).
@@ -403,6 +405,7 @@ class Client:
         max_retries: int = DEFAULT_MAX_RETRIES,
         sleep: Callable[[float], None] = time.sleep,
         allow_http: bool = False,
+        max_requests: int = 1000,
         now: pd.Timestamp | None = None,
         snap: bool = False,
     ) -> None:
@@ -446,6 +449,7 @@ class Client:
         self._fake = False
         self.now = now
         self.snap = snap
+        self.max_requests = max_requests
         self.miss_hint = "run the query once online to fill the cache"
         self._gate = threading.Lock()
         self._not_before = 0.0
@@ -635,6 +639,15 @@ class Client:
             CacheMissError: Offline, listing every window the cache cannot answer.
         """
         parts = windows(query)
+        if len(parts) > self.max_requests:
+            days = (query.end - query.start) / pd.Timedelta(days=1)
+            coarser = {"1m": "'1h'", "1h": "'1d'"}.get(query.bucket_width, "a shorter window")
+            raise InvalidParameterError(
+                "start",
+                query.start.isoformat(),
+                reason=f"makes a window too long for bucket_width={query.bucket_width!r}: {days:.0f} days need "
+                f"{len(parts)} requests, more than max_requests={self.max_requests}; use {coarser} or split it",
+            )
         if self.snap:
             parts = _snapped(parts, query, self.now)
         now = self.clock()
