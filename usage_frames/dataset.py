@@ -54,6 +54,7 @@ class SyncResult:
 def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text)
+    tmp.chmod(0o600)
     os.replace(tmp, path)
 
 
@@ -63,6 +64,7 @@ def _write_month(frame: pd.DataFrame, directory: Path) -> None:
     target = directory / "part-0.parquet"
     tmp = directory / ".part-0.parquet.tmp"  # hidden: dataset readers skip names starting with a dot
     frame.to_parquet(tmp)
+    tmp.chmod(0o600)  # usage data is the organization's business: owner only
     os.replace(tmp, target)
 
 
@@ -116,6 +118,8 @@ def _sync_endpoint(
     filters: Mapping[str, FilterValue | None],
 ) -> SyncResult:
     folder = root / f"endpoint={name}"
+    for directory in (root, folder):
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     state_path = folder / STATE_FILE
     state: dict[str, Any] = json.loads(state_path.read_text()) if state_path.exists() else {}
     months: dict[str, dict[str, Any]] = state.get("months", {})

@@ -1,0 +1,141 @@
+"""The fault matrix: each misbehaviour of the server, over real HTTP, with its defined outcome.
+
+Outcome is either retry-then-exact-result or a typed error that names the problem and the request id; never a
+partial frame. (429s, 5xx bursts and forever, stalls, truncated and HTML bodies, and broken cursors are in
+test_client.py; this file has the rest of the matrix, plus drift from older API versions.)
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import msgspec
+import pytest
+
+import usage_frames as uf
+from usage_frames.fake import FakeAPI, FakeOrganization, FakeServer, Fault
+
+START, END = "2026-10-01", "2026-10-05"
+T0 = 1790812800
+
+
+def page(*buckets: tuple[int, int], obj: str = "organization.usage.embeddings.result", more: bool = False) -> bytes:
+    return msgspec.json.encode(
+        {
+            "object": "page",
+            "has_more": more,
+            "next_page": "page_x" if more else None,
+            "data": [
+                {
+                    "object": "bucket",
+                    "start_time": T0 + a,
+                    "end_time": T0 + b,
+                    "results": [{"object": obj, "input_tokens": 1, "num_model_requests": 1}],
+                }
+                for a, b in buckets
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 408, 409])
+def test_fault__a_retryable_status_then_success_is_exact(client, org, faults, sleeps, status):
+    faults.push(Fault(status=status))
+    frame = client.embeddings(START, END)
+    assert len(sleeps) == 1
+    assert int(frame["input_tokens"].sum()) == org.total("embeddings", "input_tokens", START, END)
+
+
+def test_fault__connection_reset_mid_body_then_success_is_exact(client, org, faults, sleeps):
+    faults.push(Fault(kind="reset"))
+    frame = client.embeddings(START, END)
+    assert len(sleeps) == 1
+    assert int(frame["input_tokens"].sum()) == org.total("embeddings", "input_tokens", START, END)
+
+
+def test_fault__connection_reset_forever_is_a_connection_error(client, faults):
+    faults.push(*[Fault(kind="reset")] * 10)
+    with pytest.raises(uf.APIConnectionError, match="GET /organization/usage/embeddings failed"):
+        client.embeddings(START, END)
+
+
+def test_fault__buckets_out_of_order_are_an_error_with_the_request_id(client, faults):
+    faults.push(Fault(kind="replace", body=page((86400, 172800), (0, 86400))))
+    with pytest.raises(uf.UnexpectedResponseError, match="out of order or overlap") as info:
+        client.embeddings(START, END)
+    assert info.value.request_id and info.value.request_id in str(info.value)
+
+
+def test_fault__overlapping_buckets_are_an_error(client, faults):
+    faults.push(Fault(kind="replace", body=page((0, 86400), (3600, 90000))))
+    with pytest.raises(uf.UnexpectedResponseError, match="out of order or overlap"):
+        client.embeddings(START, END)
+
+
+def test_fault__an_answer_for_another_endpoint_is_an_error(client, faults):
+    faults.push(Fault(kind="replace", body=page((0, 86400), obj="organization.costs.result")))
+    with pytest.raises(uf.UnexpectedResponseError, match="holds costs results, not embeddings"):
+        client.embeddings(START, END)
+
+
+def test_fault__an_error_envelope_with_status_200_is_an_error(client, faults):
+    faults.push(Fault(kind="replace", body=b'{"error": {"message": "oops"}}'))
+    with pytest.raises(uf.UnexpectedResponseError, match="not a page"):
+        client.embeddings(START, END)
+
+
+def test_fault__no_partial_frame_when_a_later_window_fails(server, faults):
+    faults.push(Fault(kind="pass"), *[Fault(status=500)] * 20)
+    client = uf.Client("sk-admin-test", server.url, cache=False, workers=1, sleep=lambda s: None, max_retries=2)
+    with pytest.raises(uf.ServerError):
+        client.embeddings("2026-06-01", "2026-10-01")
+    assert len(faults.requests) == 1 + 3  # the first window, then three attempts at the second
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "omitted", "group_by"),
+    [
+        (
+            "completions",
+            {
+                "service_tier",
+                "api_source",
+                "input_cache_write_tokens",
+                "input_cache_write_30m_tokens",
+                "input_cache_write_12h_tokens",
+                "input_uncached_tokens",
+                "input_text_tokens",
+                "input_audio_tokens",
+                "input_image_tokens",
+                "input_cached_text_tokens",
+                "input_cached_audio_tokens",
+                "input_cached_image_tokens",
+                "output_text_tokens",
+                "output_audio_tokens",
+                "output_image_tokens",
+            },
+            ["model", "service_tier"],
+        ),
+        ("costs", {"quantity_unit", "api_key_id", "user_id", "api_source"}, ["line_item"]),
+        ("web_search_calls", {"api_source"}, ["context_level", "api_source"]),
+    ],
+    ids=["completions before the 2026 breakdown", "costs before quantity_unit", "web search before api_source"],
+)
+def test_drift__older_answers_parse_with_absent_fields_as_na(endpoint, omitted, group_by):
+    old = FakeOrganization(omit_fields=frozenset(omitted))
+    with FakeServer(FakeAPI(old)) as server:
+        frame = uf.Client("sk-admin-old", server.url, cache=False).fetch(endpoint, START, END, group_by=group_by)
+    assert len(frame) > 0
+    for name in omitted & set(frame.columns):
+        assert frame[name].isna().all(), name
+    present = next(f.name for f in uf.ENDPOINTS[endpoint].fields if f.name not in omitted and f.dtype != "string")
+    assert frame[present].notna().all()
+
+
+def test_secrets__sync_files_are_readable_by_the_owner_only(tmp_path: Path, client):
+    root = tmp_path / "data"
+    uf.sync(root, ["costs"], start="2026-09-01", end="2026-10-01", client=client)
+    for path in [root, *root.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), path
