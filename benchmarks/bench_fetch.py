@@ -13,6 +13,7 @@ Run: ``python benchmarks/bench_fetch.py`` (``--quick`` for a smoke run). The fak
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import socket
@@ -90,17 +91,24 @@ def cookbook_fetch(url: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataF
     return frame
 
 
-def timed(fn):
-    t0 = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - t0, value
+def timed(fn, collect: bool = True):
+    """Seconds and value of ``fn()``; ``collect=False`` pauses the garbage collector, as timeit does."""
+    if not collect:
+        gc.collect()
+        gc.disable()
+    try:
+        t0 = time.perf_counter()
+        value = fn()
+        return time.perf_counter() - t0, value
+    finally:
+        gc.enable()
 
 
 def bench_cold(url: str, days: int) -> list[tuple[str, str]]:
     start, end = NOW - pd.Timedelta(days=days), NOW - pd.Timedelta(hours=1)
     t_cook, cook = timed(lambda: cookbook_fetch(url, start, end))
     rows = [("(a) cookbook loop, sequential, default page size", f"{t_cook:.2f} s, {len(cook):,} rows")]
-    for workers in (1, 2, 4, 8):
+    for workers in (1, 2, 4, 6, 8):
         with tempfile.TemporaryDirectory() as cache:
             client = uf.Client(KEY, url, cache=cache, workers=workers, progress=False)
             t, ours = timed(
@@ -149,11 +157,12 @@ def bench_parse(url: str, days: int) -> list[tuple[str, str]]:
         ]
         return pd.DataFrame(records)
 
-    # Interleaved rounds, best of each: this machine's speed drifts, and back-to-back blocks would measure drift.
+    # Interleaved rounds, best of each, with the garbage collector paused (as timeit does): this machine's speed
+    # drifts, and GC pauses grow with the heap, which makes millions of small dicts (orjson's output) erratic.
     runs: dict[str, list[float]] = {"orjson": [], "ours": [], "naive": []}
     for _ in range(7):
         for name, fn in (("orjson", lambda: [orjson.loads(b) for b in bodies]), ("ours", ours), ("naive", naive)):
-            runs[name].append(timed(fn)[0])
+            runs[name].append(timed(fn, collect=False)[0])
     best = {name: min(times) for name, times in runs.items()}
     frame, plain = ours(), naive()
     ours_mem, naive_mem = frame.memory_usage(deep=True).sum(), plain.memory_usage(deep=True).sum()
@@ -177,6 +186,7 @@ def bench_warm(url: str, days: int) -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory() as cache:
         client = uf.Client(KEY, url, cache=cache, progress=False)
         client.completions(start, bucket_width="1h", group_by=["project_id", "model"])
+        time.sleep(1.1)  # a later refresh: "now", and so the open window's request, has moved on
         sent = []
         client.session.hooks["response"].append(lambda r, *a, **k: sent.append(not getattr(r, "from_cache", False)))
         t, _ = timed(lambda: client.completions(start, bucket_width="1h", group_by=["project_id", "model"]))

@@ -25,10 +25,11 @@ Examples:
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 import warnings
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import numpy as np
@@ -60,7 +61,8 @@ def page_types(name: EndpointName) -> tuple[type[msgspec.Struct], type[msgspec.S
             return (t | None) if strict else Any
 
         amount = msgspec.defstruct("Amount", [("value", typed(float | str), None), ("currency", typed(str), None)])
-        fields: list[tuple[str, Any, Any]] = [("object", typed(str), None)]
+        # Strict pages can only hold this endpoint's results: msgspec checks the object string in C.
+        fields: list[tuple[str, Any, Any]] = [("object", typed(Literal[endpoint.result_object]), None)]
         fields += [(k, typed(bool if KEY_DTYPES.get(k) == "boolean" else str), None) for k in endpoint.group_by]
         for f in endpoint.fields:
             top = f.json_path[0]
@@ -156,6 +158,7 @@ def check_page(page: Page, endpoint: Endpoint, after: int | None = None) -> int 
     page = as_page(page, endpoint)
     if not isinstance(page.has_more, bool):
         raise UnexpectedResponseError("the answer is not a page: 'has_more' is not a boolean")
+    strict = type(page) is page_types(endpoint.name)[0]
     for bucket in page.data:
         start, end, results = bucket.start_time, bucket.end_time, bucket.results
         if type(start) is not int or type(end) is not int:
@@ -167,6 +170,8 @@ def check_page(page: Page, endpoint: Endpoint, after: int | None = None) -> int 
                 f"buckets are out of order or overlap: one starts at {start}, before the previous end {after}"
             )
         after = end
+        if strict:
+            continue  # the strict decoder already refused results of another endpoint
         objects = {getattr(r, "object", None) for r in results} if results else set()
         # Unknown result types (a newer API) are read leniently; another endpoint's results are not ours.
         for obj in objects - {endpoint.result_object}:
@@ -240,10 +245,16 @@ def _integer_block(results: list[Any], names: list[str]) -> dict[str, Any] | Non
     """
     if not names or not results:
         return None
-    try:
-        block = np.array(list(map(operator.attrgetter(*names), results)), dtype=np.int64).reshape(len(results), -1)
+    rows = (
+        map(operator.attrgetter(*names), results)
+        if len(names) > 1
+        else ((v,) for v in map(operator.attrgetter(names[0]), results))
+    )
+    try:  # one pass in C over every value, no intermediate list of tuples
+        flat = np.fromiter(itertools.chain.from_iterable(rows), np.int64, len(results) * len(names))
     except (TypeError, ValueError, OverflowError):
         return None
+    block = flat.reshape(len(results), len(names))
     columns = np.ascontiguousarray(block.T)
     return {name: _integers(columns[i]) for i, name in enumerate(names)}
 
