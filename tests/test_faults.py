@@ -14,6 +14,7 @@ import msgspec
 import pytest
 
 import usage_frames as uf
+from usage_frames.endpoints import COMPLETIONS_FIELDS
 from usage_frames.fake import FakeAPI, FakeOrganization, FakeServer, Fault
 
 START, END = "2026-10-01", "2026-10-05"
@@ -98,23 +99,8 @@ def test_fault__no_partial_frame_when_a_later_window_fails(server, faults):
     [
         (
             "completions",
-            {
-                "service_tier",
-                "api_source",
-                "input_cache_write_tokens",
-                "input_cache_write_30m_tokens",
-                "input_cache_write_12h_tokens",
-                "input_uncached_tokens",
-                "input_text_tokens",
-                "input_audio_tokens",
-                "input_image_tokens",
-                "input_cached_text_tokens",
-                "input_cached_audio_tokens",
-                "input_cached_image_tokens",
-                "output_text_tokens",
-                "output_audio_tokens",
-                "output_image_tokens",
-            },
+            # Everything the 2026 breakdown added, and the newer group keys.
+            {f.name for f in COMPLETIONS_FIELDS[3:]} - {"input_cached_tokens"} | {"service_tier", "api_source"},
             ["model", "service_tier"],
         ),
         ("costs", {"quantity_unit", "api_key_id", "user_id", "api_source"}, ["line_item"]),

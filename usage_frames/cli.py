@@ -167,27 +167,11 @@ def write(frame: pd.DataFrame, path: Path) -> None:
 def _fetch(args: argparse.Namespace) -> int:
     client = _client(args)
     filters: dict[str, Any] = {name: getattr(args, name) for name in FILTERS if getattr(args, name) is not None}
+    request: dict[str, Any] = {"bucket_width": args.bucket_width, "group_by": args.group_by, "limit": args.limit}
     if args.dry_run:
-        plan = client.plan(
-            args.endpoint,
-            args.start,
-            args.end,
-            bucket_width=args.bucket_width,
-            group_by=args.group_by,
-            limit=args.limit,
-            **filters,
-        )
-        print(plan)
+        print(client.plan(args.endpoint, args.start, args.end, **request, **filters))
         return 0
-    frame = client.fetch(
-        args.endpoint,
-        args.start,
-        args.end,
-        bucket_width=args.bucket_width,
-        group_by=args.group_by,
-        limit=args.limit,
-        **filters,
-    )
+    frame = client.fetch(args.endpoint, args.start, args.end, **request, **filters)
     if args.output is None:
         print(preview(frame))
     else:

@@ -717,7 +717,20 @@ class Client:
             >>> list(df.columns)
             ['end_time', 'size', 'images', 'num_model_requests']
         """
-        query = build_query(
+        query = self._query(endpoint, start, end, bucket_width, group_by, limit, filters)
+        return self.frame(query)
+
+    def _query(
+        self,
+        endpoint: str,
+        start: TimeLike | None,
+        end: TimeLike | None,
+        bucket_width: str,
+        group_by: str | Sequence[str] | None,
+        limit: int | None,
+        filters: Mapping[str, FilterValue | None],
+    ) -> Query:
+        return build_query(
             endpoint,
             start,
             end,
@@ -727,7 +740,6 @@ class Client:
             filters=filters,
             now=self.now,
         )
-        return self.frame(query)
 
     def frame(self, query: Query) -> pd.DataFrame:
         """Fetch a validated query (see :func:`usage_frames.params.build_query`) as a tidy frame."""
@@ -798,16 +810,7 @@ class Client:
               53 request(s) in 53 window(s), 0 already cached; 8,760 buckets, at most ~1,314,000 rows
               warning: ~1,314,000 rows expected at 1h over 365 days: bucket_width='1d' answers the same totals ...
         """
-        query = build_query(
-            endpoint,
-            start,
-            end,
-            bucket_width=bucket_width,
-            group_by=group_by,
-            limit=limit,
-            filters=filters,
-            now=self.now,
-        )
+        query = self._query(endpoint, start, end, bucket_width, group_by, limit, filters)
         cached = 0
         if isinstance(self.session, CachedSession):
             for window in windows(query):
