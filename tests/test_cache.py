@@ -180,3 +180,29 @@ def test_cache_dir_env__is_used_by_default_clients(monkeypatch, tmp_path, server
     monkeypatch.setenv("USAGE_FRAMES_CACHE_DIR", str(tmp_path))
     uf.Client(SECRET_KEY, server.url).costs("2026-09-01", "2026-10-01")
     assert os.listdir(tmp_path) == ["http_cache.sqlite"]
+
+
+def test_cache__database_files_are_readable_by_the_owner_only(client):
+    client.costs("2026-09-01", "2026-10-01")
+    files = cache_files()
+    assert files
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_windows__a_server_answering_outside_the_window_is_an_error(client, faults):
+    # Two monthly windows; the second answer repeats September's buckets instead of October's.
+    september = client.get(
+        "/organization/usage/embeddings", uf.params.build_query("embeddings", "2026-09-01", "2026-10-01").params()
+    )[1].content
+    faults.requests.clear()
+    faults.push(Fault(kind="pass"), Fault(kind="replace", body=september))
+    with pytest.raises(uf.UnexpectedResponseError, match="overlaps the previous window"):
+        uf.Client(SECRET_KEY, client.base_url, cache=False, workers=1).embeddings("2026-09-01", "2026-11-01")
+
+
+def test_progress__a_bar_for_long_fetches_when_asked(server, capsys):
+    uf.Client(SECRET_KEY, server.url, cache=False, progress=True).embeddings("2026-01-01", "2026-11-01")
+    assert "usage-frames embeddings" in capsys.readouterr().err
+    uf.Client(SECRET_KEY, server.url, cache=False, progress=True).embeddings("2026-09-01", "2026-11-01")
+    assert capsys.readouterr().err == ""  # two windows: no bar

@@ -199,6 +199,8 @@ def cached_session(directory: str | os.PathLike[str], *, readable: bool = False)
     """
     path = Path(directory)
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not readable:  # create the database owner-only; SQLite gives its journal files the same mode
+        os.close(os.open(path / "http_cache.sqlite", os.O_CREAT | os.O_WRONLY, 0o600))
     return CachedSession(
         str(path / ("http" if readable else "http_cache.sqlite")),
         backend="filesystem" if readable else "sqlite",
@@ -685,7 +687,9 @@ class Client:
                 + ", ".join(sorted(missing))
                 + f" ({self.miss_hint})"
             )
-        return [r for r in results if r is not None]
+        pages = [r for r in results if r is not None]
+        _check_windows(pages, query.endpoint.name)
+        return pages
 
     def fetch(
         self,
@@ -845,6 +849,20 @@ def _snapped(parts: list[Query], query: Query, now: pd.Timestamp | None) -> list
         if len(parts) > 1
         else [replace(parts[0], start=first.start, end=tail.end)]
     )
+
+
+def _check_windows(windows_pages: list[list[Page]], name: str) -> None:
+    """Windows must follow each other: a server that answers outside the asked window would duplicate rows."""
+    after: int | None = None
+    for pages in windows_pages:
+        for page in pages:
+            for bucket in page.data:
+                if after is not None and bucket.start_time < after:
+                    raise UnexpectedResponseError(
+                        f"{name}: a bucket starting at {bucket.start_time} overlaps the previous window (ends {after}):"
+                        " the server answered outside the requested window"
+                    )
+                after = bucket.end_time
 
 
 def _next_cursor(page: Page, seen: set[str]) -> str:

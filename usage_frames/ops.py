@@ -39,6 +39,11 @@ def endpoint_of(df: pd.DataFrame) -> Endpoint:
 
     Raises:
         InvalidParameterError: If the frame has no usage_frames ``attrs``.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> endpoint_of(Client.fake().images("2026-10-01", "2026-10-02")).result_object
+        'organization.usage.images.result'
     """
     name = df.attrs.get("endpoint")
     for endpoint in ENDPOINTS.values():
@@ -54,7 +59,13 @@ def _times(df: pd.DataFrame | pd.Series) -> pd.DatetimeIndex:
 
 
 def keys_of(df: pd.DataFrame) -> list[str]:
-    """The group-key columns of a frame, in the table's order."""
+    """The group-key columns of a frame, in the table's order.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> keys_of(Client.fake().images("2026-10-01", "2026-10-02", group_by=["source", "model"]))
+        ['model', 'source']
+    """
     return [k for k in df.attrs.get("group_by", []) if k in df.columns]
 
 
@@ -682,7 +693,13 @@ def cache_efficiency(df: pd.DataFrame, by: str | Sequence[str] | None = None, ru
 
 
 def daily_spend(costs: pd.DataFrame) -> pd.Series:
-    """Total spend per UTC day (a Series indexed by day), from a costs frame of any grouping."""
+    """Total spend per UTC day (a Series indexed by day), from a costs frame of any grouping.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> daily_spend(Client.fake().costs("2026-10-01", "2026-10-03", group_by="line_item")).round(2).tolist()
+        [76.3, 89.3]
+    """
     if endpoint_of(costs).name != "costs":
         raise InvalidParameterError("costs", endpoint_of(costs).name, ("costs",))
     series = costs["amount"].astype(float).groupby(_times(costs).floor("D")).sum()

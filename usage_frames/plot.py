@@ -55,7 +55,14 @@ def color_for(label: object) -> Any:
 
 
 def reset_colors() -> None:
-    """Forget the colours given so far (a new report starts with a fresh, collision-free palette)."""
+    """Forget the colours given so far (a new report starts with a fresh, collision-free palette).
+
+    Examples:
+        >>> first = color_for("proj_a")
+        >>> reset_colors()
+        >>> color_for("proj_b") != first or color_for("proj_a") == first
+        True
+    """
     _COLORS.clear()
 
 
@@ -97,6 +104,12 @@ def spend(costs: pd.DataFrame, by: str | None = None, n: int = 6, rule: str = "D
         n: How many categories to show before folding the rest into "other".
         rule: The bar width: ``"D"``, ``"W-MON"``, ``"MS"``.
         ax: Where to draw (a new figure by default).
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> ax = spend(Client.fake().costs("2026-09-07", "2026-11-02"), rule="W-MON")
+        >>> len(ax.patches), ax.get_title()
+        (8, 'Spend per W-MON')
     """
     ax = _axes(ax)
     frame = ops.top_n(costs, n, by=by) if by else costs
