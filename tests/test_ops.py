@@ -264,6 +264,18 @@ def test_reconcile_and_batch_savings__explain_the_bill(october):
     assert float(mini["batch_share_pct"]) > 30
 
 
+def test_tier_savings__match_the_fake_tier_factors(october):
+    _, usage, costs = october
+    t = usage.usage.tier_savings(costs)
+    gpt4o = t.xs("gpt-4o-2024-08-06", level="model")
+    ratio = gpt4o["saved_usd"] / gpt4o["list_usd"]
+    assert float(ratio["priority"]) == pytest.approx(1 - TIER_FACTORS["priority"], rel=0.005)
+    assert float(ratio["batch"]) == pytest.approx(1 - TIER_FACTORS["batch"], rel=0.005)
+    assert float(ratio["default"]) == pytest.approx(0.0, abs=1e-9)
+    flex_only = t.xs("gpt-4.1-mini-2025-04-14", level="model")  # the bill has no list price for it: no guess
+    assert pd.isna(flex_only.loc["flex", "saved_usd"])
+
+
 def test_cache_efficiency__shares_and_na_for_old_answers():
     df = uf.Client.fake().completions("2026-10-01", "2026-10-08", group_by="model")
     e = ops.cache_efficiency(df, by="model", rule="W-MON")

@@ -82,6 +82,7 @@ class UsageAccessor:
     unit_costs = _delegate(ops.unit_costs)
     reconcile = _delegate(ops.reconcile)
     batch_savings = _delegate(ops.batch_savings)
+    tier_savings = _delegate(ops.tier_savings)
     cache_efficiency = _delegate(ops.cache_efficiency)
     forecast = _delegate(ops.forecast)
     anomalies = _delegate(ops.anomalies)

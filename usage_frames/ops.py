@@ -628,42 +628,89 @@ def batch_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     """
     for key in ("model", "batch"):
         _by(usage, key)
-    prices = unit_prices(costs)
-    prices = prices[prices["model"].notna() & prices["kind"].isin(["input", "cached input", "output"])]
-    prices = prices.astype({"product": object, "model": object, "kind": object})
-    list_price = prices[prices["product"].isna()].pivot_table(index="model", columns="kind", values="usd_per_1m")
-    batch_price = prices[prices["product"] == "batch"].pivot_table(index="model", columns="kind", values="usd_per_1m")
-    kinds = ["input", "cached input", "output"]
-    discount = (list_price.reindex(columns=kinds) - batch_price.reindex(columns=kinds)).dropna(how="all")
+    rates = _rate_table(costs)
     sides = pd.concat([usage[["model", "batch"]].astype(object), _token_sides(usage)], axis=1)
-    per = sides.groupby(["model", "batch"])[["fresh_input_tokens", "cached_input_tokens", "output_tokens"]].sum()
+    per = sides.groupby(["model", "batch"])[[c for c, _ in _SIDES]].sum()
     rows = []
     for model in sorted(set(sides["model"])):
-        d = discount.reindex([model]).iloc[0] if model in discount.index else pd.Series(np.nan, index=kinds)
+        list_rate, batch_rate = _rates(rates, "list", model), _rates(rates, "batch", model)
 
-        def value(batch: bool, d: pd.Series = d, model: str = model) -> float:
+        def saving(batch: bool, model: str = model, a: pd.Series = list_rate, b: pd.Series = batch_rate) -> float:
             if (model, batch) not in per.index:
                 return 0.0
-            t = pd.Series(per.loc[(model, batch)]).astype(float)
-            # A kind with no tokens costs nothing, even where its price is unknown (0/0 in the bill).
-            terms = [(t[column], d[kind]) for column, kind in
-                     (("fresh_input_tokens", "input"), ("cached_input_tokens", "cached input"),
-                      ("output_tokens", "output")) if t[column] > 0]  # fmt: skip
-            usd = sum(tokens * price for tokens, price in terms) / 1e6
-            return float(usd) if pd.notna(usd) else np.nan
+            tokens = pd.Series(per.loc[(model, batch)])
+            return _priced(tokens, a) - _priced(tokens, b)
 
+        tokens_by_kind = per.loc[model].to_numpy()
         batch_tokens = per.loc[(model, True)].sum() if (model, True) in per.index else 0
-        total_tokens = per.loc[model].to_numpy().sum()
-        rows.append(
-            {
-                "model": model,
-                "batch_share_pct": 100 * batch_tokens / total_tokens if total_tokens else np.nan,
-                "saved_usd": value(True),
-                "could_save_usd": value(False),
-            }
-        )
+        rows.append({"model": model,
+                     "batch_share_pct": 100 * batch_tokens / tokens_by_kind.sum() if tokens_by_kind.sum() else np.nan,
+                     "saved_usd": saving(True), "could_save_usd": saving(False)})  # fmt: skip
     out = pd.DataFrame(rows).set_index("model").astype("Float64")
     return _finish(out, usage)
+
+
+def tier_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
+    """Per model and tier (batch, flex, priority, default): the traffic at list price and at the tier's price.
+
+    Both prices are learned from the bill; ``saved_usd`` is their difference, negative for a surcharge.
+
+    Needs usage grouped by ``model``, ``batch`` and ``service_tier`` and costs grouped by ``line_item``; a tier's
+    price is read from its line items (``"flex | <model>, input"``), ``<NA>`` where the bill has none.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> c = Client.fake()
+        >>> u = c.completions("2026-10-01", "2026-10-08", group_by=["model", "batch", "service_tier"])
+        >>> t = tier_savings(u, c.costs("2026-10-01", "2026-10-08", group_by="line_item"))
+        >>> gpt4o = t.xs("gpt-4o-2024-08-06", level="model")["saved_usd"]
+        >>> bool(gpt4o["priority"] < 0 < gpt4o["batch"])  # a surcharge, and a saving
+        True
+    """
+    for key in ("model", "batch", "service_tier"):
+        _by(usage, key)
+    rates = _rate_table(costs)
+    batch = usage["batch"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    tier = np.where(batch, "batch", usage["service_tier"].astype(object).fillna("default").to_numpy())
+    sides = pd.concat([usage[["model"]].astype(object), _token_sides(usage)], axis=1).assign(tier=tier)
+    per = sides.groupby(["model", "tier"])[[c for c, _ in _SIDES]].sum()
+    rows = []
+    for index, tokens in per.iterrows():
+        model, label = str(index[0]), str(index[1])  # type: ignore[index]
+        at_list = _priced(tokens, _rates(rates, "list", model))
+        own = _rates(rates, "list" if label in ("default", "auto") else label, model)
+        actual = _priced(tokens, own)
+        rows.append({"model": model, "tier": label, "tokens": int(tokens.sum()), "list_usd": at_list,
+                     "actual_usd": actual, "saved_usd": at_list - actual})  # fmt: skip
+    out = pd.DataFrame(rows).set_index(["model", "tier"]).astype("Float64")
+    return _finish(out, usage)
+
+
+_SIDES = (("fresh_input_tokens", "input"), ("cached_input_tokens", "cached input"), ("output_tokens", "output"))
+
+
+def _rate_table(costs: pd.DataFrame) -> pd.DataFrame:
+    """$ per 1M tokens by (product or "list", model) and token kind, learned from the bill."""
+    prices = unit_prices(costs)
+    prices = prices[prices["model"].notna() & prices["kind"].isin([k for _, k in _SIDES])]
+    prices = prices.astype({"product": object, "model": object, "kind": object})
+    prices["product"] = prices["product"].fillna("list")
+    return prices.pivot_table(index=["product", "model"], columns="kind", values="usd_per_1m")
+
+
+def _rates(table: pd.DataFrame, product: str, model: str) -> pd.Series:
+    if (product, model) in table.index:
+        return pd.Series(table.loc[(product, model)]).reindex([k for _, k in _SIDES])
+    return pd.Series(np.nan, index=[k for _, k in _SIDES])
+
+
+def _priced(tokens: pd.Series, rates: pd.Series) -> float:
+    """Dollars for token counts at $ per 1M rates (NaN where a kind with tokens has no price: no guessing).
+
+    A kind with no tokens costs nothing, even where its price is unknown (0/0 in the bill).
+    """
+    usd = sum(float(tokens[column]) * rates[kind] for column, kind in _SIDES if tokens[column] > 0) / 1e6
+    return float(usd) if pd.notna(usd) else np.nan
 
 
 def cache_efficiency(df: pd.DataFrame, by: str | Sequence[str] | None = None, rule: str = "D") -> pd.DataFrame:
