@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -838,8 +838,6 @@ class Client:
 
 def _snapped(parts: list[Query], query: Query, now: pd.Timestamp | None) -> list[Query]:
     """The windows of a query widened to whole calendar windows at both ends (the last one ends at ``now``)."""
-    from dataclasses import replace
-
     whole = windows(replace(query, start=query.start.floor("D") - pd.Timedelta(days=40), end=query.end))
     first = next(w for w in whole if w.start <= query.start < w.end)
     stop = query.end if now is None else now

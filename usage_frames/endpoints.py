@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from usage_frames.errors import InvalidParameterError
+
 EndpointName = Literal[
     "completions",
     "decisions",
@@ -294,8 +296,6 @@ def get_endpoint(name: str) -> Endpoint:
         >>> get_endpoint("web_search_calls").result_object
         'organization.usage.web_searches.result'
     """
-    from usage_frames.errors import InvalidParameterError
-
     try:
         return ENDPOINTS[name]  # type: ignore[index]
     except KeyError:

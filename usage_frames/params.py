@@ -298,13 +298,3 @@ def bucket_count(query: Query) -> int:
     first = unix(query.start) // seconds
     last = -(-unix(query.end) // seconds)
     return int(last - first)
-
-
-def page_count(query: Query) -> int:
-    """An upper bound of the pages the query needs.
-
-    Examples:
-        >>> page_count(build_query("completions", "2026-10-01", "2026-11-01"))
-        1
-    """
-    return -(-bucket_count(query) // query.limit)

@@ -16,6 +16,7 @@ import base64
 import html
 import io
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -161,13 +162,11 @@ def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | 
     return _page(begin, stop, now, client, sections)
 
 
-def save_pictures(client: Client, directory: str | Any) -> list[str]:
+def save_pictures(client: Client, directory: str | Path) -> list[str]:
     """Write the report's main plots as PNG files (the README's pictures); returns their names.
 
     ``usage-frames report --sample --pictures docs`` regenerates the committed ones.
     """
-    from pathlib import Path
-
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     now = client.clock()
