@@ -206,3 +206,17 @@ def test_progress__a_bar_for_long_fetches_when_asked(server, capsys):
     assert "usage-frames embeddings" in capsys.readouterr().err
     uf.Client(SECRET_KEY, server.url, cache=False, progress=True).embeddings("2026-09-01", "2026-11-01")
     assert capsys.readouterr().err == ""  # two windows: no bar
+
+
+def test_cache__each_key_has_its_own_answers(server, faults):
+    first = uf.Client(SECRET_KEY, server.url)
+    first.costs("2026-09-01", "2026-10-01")
+    faults.requests.clear()
+    other_org = uf.Client("sk-admin-another-organization", server.url)
+    other_org.costs("2026-09-01", "2026-10-01")
+    assert len(faults.requests) == 1  # not answered from the first key's cache
+    faults.requests.clear()
+    with pytest.raises(uf.AuthenticationError):  # a wrong key is told so, not served someone's cached data
+        uf.Client("sk-user-wrong", server.url, sleep=lambda s: None).costs("2026-09-01", "2026-10-01")
+    first.costs("2026-09-01", "2026-10-01")
+    assert len(faults.requests) == 1  # the 401 only; the first key still reads its cache

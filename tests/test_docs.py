@@ -7,8 +7,22 @@ import inspect
 
 import pytest
 
-MODULES = ["endpoints", "params", "frames", "client", "ops", "plot", "organization", "dataset", "sample", "report",
-           "cli", "fake", "errors", "accessor"]
+MODULES = [
+    "endpoints",
+    "params",
+    "frames",
+    "client",
+    "ops",
+    "plot",
+    "organization",
+    "dataset",
+    "sample",
+    "report",
+    "cli",
+    "fake",
+    "errors",
+    "accessor",
+]
 WITH_EXAMPLES = {"ops", "plot", "params"}
 
 

@@ -16,6 +16,7 @@ Examples:
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import logging
 import os
 import random
@@ -36,6 +37,7 @@ import pandas as pd
 import platformdirs
 import requests
 from requests_cache import NEVER_EXPIRE, CachedSession
+from requests_cache.cache_keys import create_key
 
 from usage_frames.endpoints import ENDPOINTS, BucketWidth, EndpointName
 from usage_frames.errors import (
@@ -187,6 +189,26 @@ def default_cache_dir() -> Path:
     return Path(configured) if configured else Path(platformdirs.user_cache_dir("usage-frames"))
 
 
+def cache_key(request: Any, **kwargs: Any) -> str:
+    """requests-cache's key, plus a one-way tag of the credential: each key (organization) has its own answers.
+
+    requests-cache leaves ``Authorization`` out of its keys, so two organizations' admin keys against the same base
+    URL would share cache entries. The tag is a keyed 8-byte BLAKE2 digest of the header: it separates the
+    entries and reveals nothing of the key.
+
+    Examples:
+        >>> from requests import Request
+        >>> url = "https://api.openai.com/v1/organization/costs?start_time=1"
+        >>> a = Request("GET", url, headers={"Authorization": "Bearer sk-admin-a"}).prepare()
+        >>> b = Request("GET", url, headers={"Authorization": "Bearer sk-admin-b"}).prepare()
+        >>> cache_key(a) != cache_key(b), "sk-admin-a" in cache_key(a)
+        (True, False)
+    """
+    credential = request.headers.get("Authorization", "").encode()
+    tag = hashlib.blake2b(credential, key=b"usage-frames cache", digest_size=8).hexdigest()
+    return f"{create_key(request, **kwargs)}-{tag}"
+
+
 def cached_session(directory: str | os.PathLike[str], *, readable: bool = False) -> CachedSession:
     """A requests-cache session under ``directory`` (created owner-only).
 
@@ -209,6 +231,7 @@ def cached_session(directory: str | os.PathLike[str], *, readable: bool = False)
         allowable_codes=(200,),
         allowable_methods=("GET",),
         stale_if_error=False,
+        key_fn=cache_key,
     )
 
 
@@ -501,6 +524,13 @@ class Client:
 
     # --- one request --------------------------------------------------------------------------------------
 
+    def _headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self._key}",
+            "Accept": "application/json",
+            "User-Agent": f"usage-frames/{__version__} python-requests/{requests.__version__}",
+        }
+
     def _wait_for_gate(self) -> None:
         """Wait while a 429 told every worker to hold off (the backoff is shared, not per thread)."""
         with self._gate:
@@ -545,11 +575,7 @@ class Client:
             CacheMissError: Offline, if the cache cannot answer.
         """
         url = self.base_url + path
-        headers = {
-            "Authorization": f"Bearer {self._key}",
-            "Accept": "application/json",
-            "User-Agent": f"usage-frames/{__version__} python-requests/{requests.__version__}",
-        }
+        headers = self._headers()
         extra: dict[str, Any] = {}
         if isinstance(self.session, CachedSession):
             extra = {"expire_after": expire_after, "only_if_cached": self.offline}
@@ -818,7 +844,9 @@ class Client:
         cached = 0
         if isinstance(self.session, CachedSession):
             for window in windows(query):
-                request = requests.Request("GET", self.base_url + query.endpoint.path, params=window.params())
+                request = requests.Request(
+                    "GET", self.base_url + query.endpoint.path, params=window.params(), headers=self._headers()
+                )
                 cached += bool(self.session.cache.contains(request=request.prepare()))
         return plan_query(query, cached)
 
