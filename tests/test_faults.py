@@ -12,6 +12,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from conftest import SECRET_KEY as SECRET
 
 import usage_frames as uf
 from usage_frames.endpoints import COMPLETIONS_FIELDS
@@ -125,3 +126,26 @@ def test_secrets__sync_files_are_readable_by_the_owner_only(tmp_path: Path, clie
     for path in [root, *root.rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode == (0o700 if path.is_dir() else 0o600), path
+
+
+def test_fault__buckets_past_the_requested_end_are_left_to_the_next_window(client, org, faults):
+    # Two windows, September's last days and October's first; the first is answered with all 21 days, as by a
+    # server that ignores end_time.
+    whole = uf.Client("sk-admin-x", client.base_url, cache=False)
+    body = whole.get(
+        "/organization/usage/embeddings", uf.params.build_query("embeddings", "2026-09-20", "2026-10-11").params()
+    )[1].content
+    faults.push(Fault(kind="replace", body=body))
+    frame = uf.Client(SECRET, client.base_url, cache=False, workers=1).embeddings("2026-09-20", "2026-10-11")
+    assert frame.index.is_unique and len(frame) == 21
+    assert int(frame["input_tokens"].sum()) == org.total("embeddings", "input_tokens", "2026-09-20", "2026-10-11")
+
+
+def test_fake__a_cursor_past_the_end_is_a_bad_request(org):
+    reply = org.respond(
+        "GET",
+        "/organization/usage/embeddings",
+        {"start_time": [str(T0)], "end_time": [str(T0 + 86400)], "page": ["page_MzE6MTc5MDgxMjgwMA=="]},
+        {"Authorization": "Bearer sk-admin-x"},
+    )
+    assert reply.status == 400 and reply.json()["error"]["param"] == "page"

@@ -52,7 +52,7 @@ from usage_frames.errors import (
     status_error_class,
 )
 from usage_frames.frames import Page, check_page, decode_page, to_frame
-from usage_frames.params import FilterValue, Query, TimeLike, bucket_count, build_query, windows
+from usage_frames.params import FilterValue, Query, TimeLike, bucket_count, build_query, unix, windows
 
 if TYPE_CHECKING:
     from usage_frames.fake import FakeOrganization
@@ -659,7 +659,13 @@ class Client:
                 return
 
     def _window_pages(self, window: Query, now: pd.Timestamp) -> list[Page]:
-        return list(self.pages(window, expire_after=NEVER_EXPIRE if settled(window, now) else OPEN_WINDOW_TTL))
+        pages = list(self.pages(window, expire_after=NEVER_EXPIRE if settled(window, now) else OPEN_WINDOW_TTL))
+        # A server that ignores end_time answers past the window; those buckets belong to the next window.
+        end = unix(window.end)
+        for page in pages:
+            if page.data and page.data[-1].start_time >= end:
+                page.data = [bucket for bucket in page.data if bucket.start_time < end]
+        return pages
 
     def window_pages(self, query: Query) -> list[list[Page]]:
         """Fetch the calendar windows of a query, ``workers`` at a time, in order.

@@ -705,6 +705,8 @@ class FakeOrganization:
         if cursor:
             offset = _decode_cursor(cursor, start)
         n_buckets = len(bounds) - 1
+        if offset >= n_buckets:
+            raise _BadRequestError("page", "Invalid page cursor for this query")
         page_bounds = bounds[offset : offset + limit + 1]
         has_more = offset + limit < n_buckets
         buckets = self._buckets(
