@@ -78,6 +78,7 @@ class UsageAccessor:
     share = _delegate(ops.share)
     compare = _delegate(ops.compare)
     join_costs = _delegate(ops.join_costs)
+    split_line_items = _delegate(ops.split_line_items)
     unit_prices = _delegate(ops.unit_prices)
     unit_costs = _delegate(ops.unit_costs)
     reconcile = _delegate(ops.reconcile)

@@ -448,13 +448,33 @@ def parse_line_item(item: str | None) -> dict[str, str | None]:
     return {"product": " | ".join(products) or None, "model": model.strip(), "kind": _KINDS.get(kind, kind)}
 
 
-def _line_items(costs: pd.DataFrame) -> pd.DataFrame:
+def split_line_items(costs: pd.DataFrame) -> pd.DataFrame:
+    """The costs frame with ``product``, ``model`` and ``kind`` columns read from each line item.
+
+    Each distinct line item is parsed once (a bill has a few dozen, over thousands of rows).
+
+    Raises:
+        InvalidParameterError: If the frame is not costs grouped by ``line_item``.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> items = split_line_items(Client.fake().costs("2026-10-01", "2026-10-02", group_by="line_item"))
+        >>> items.groupby("model")["amount"].sum().idxmax()
+        'gpt-4o-2024-08-06'
+    """
     if endpoint_of(costs).name != "costs" or "line_item" not in costs.columns:
         raise InvalidParameterError(
             "costs", endpoint_of(costs).name, reason="must be costs fetched with group_by='line_item'"
         )
-    parsed = pd.DataFrame([parse_line_item(i) for i in costs["line_item"].astype(object)], index=costs.index)
-    return pd.concat([costs, parsed.astype("string")], axis=1)
+    labels = costs["line_item"].astype(object)
+    parsed = {item: parse_line_item(item) for item in labels.dropna().unique()}
+    empty = parse_line_item(None)
+    columns = {part: [parsed.get(item, empty)[part] if item is not None else None for item in labels]
+               for part in ("product", "model", "kind")}  # fmt: skip
+    out = costs.copy()
+    for part, values in columns.items():
+        out[part] = pd.array(values, dtype="string")
+    return _finish(out, costs)
 
 
 def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
@@ -472,7 +492,7 @@ def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
         >>> round(float(p.loc["gpt-4o-2024-08-06, output", "usd_per_1m"]), 6)
         10.0
     """
-    items = _line_items(costs)
+    items = split_line_items(costs)
     keys = ["line_item", "quantity_unit", "product", "model", "kind"]
     groups = [_times(items).floor("D").rename("day"), *keys] if by_day else keys
     items = items.astype({k: object for k in keys})
@@ -505,7 +525,7 @@ def _token_sides(usage: pd.DataFrame) -> pd.DataFrame:
 
 def _bill(costs: pd.DataFrame, keys: list[str], standard_only: bool) -> pd.DataFrame:
     """Dollars per ``keys`` (which include ``model``) and token kind: ``usd_input``, ``usd_cached_input``..."""
-    items = _line_items(costs)
+    items = split_line_items(costs)
     items = items[items["model"].notna() & items["kind"].isin(["input", "cached input", "output"])]
     if standard_only:
         items = items[items["product"].isna()]
@@ -599,7 +619,7 @@ def reconcile(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     day = _times(daily).floor("D").rename("day")
     priced_usd = pd.Series(priced, index=pd.MultiIndex.from_arrays([day, *(rows[k] for k in keys)]))
     priced_usd = priced_usd.groupby(level=list(range(len(keys) + 1))).sum()
-    items = _line_items(costs)
+    items = split_line_items(costs)
     models = set(rows["model"])
     items = items[items["model"].isin(models)].astype({"model": object, **{k: object for k in keys if k != "model"}})
     billed_usd = items.groupby([_times(items).floor("D").rename("day"), *keys])["amount"].sum()

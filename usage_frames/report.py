@@ -136,8 +136,7 @@ def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | 
     ]))  # fmt: skip
 
     top_lines = ops.share(lines, by="line_item").head(12)
-    parsed = pd.DataFrame([ops.parse_line_item(i) for i in lines["line_item"].astype(object)], index=lines.index)
-    per_model = lines.assign(model=parsed["model"]).dropna(subset=["model"]).groupby("model")["amount"].sum()
+    per_model = ops.split_line_items(lines).dropna(subset=["model"]).groupby("model")["amount"].sum()
     sections.append(Section("Spend by line item and model", parts=[
         _figure(plot.top(lines, by="line_item", n=10)),
         _table(top_lines.rename(columns={"amount": "spend"}), money=("spend",), percent=()),
