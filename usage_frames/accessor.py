@@ -87,3 +87,4 @@ class UsageAccessor:
     cache_efficiency = _delegate(ops.cache_efficiency)
     forecast = _delegate(ops.forecast)
     anomalies = _delegate(ops.anomalies)
+    to_focus = _delegate(ops.to_focus)

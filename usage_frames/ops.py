@@ -944,3 +944,7 @@ def label(
         position = list(out.columns).index(column) + 1
         out.insert(position, column.replace("_id", "_name"), out[column].astype(object).map(mapping).astype("string"))
     return _finish(out, df)
+
+
+# FinOps: FOCUS export, allocation to teams, budgets (modules of their own, imported last: they use the helpers above).
+from usage_frames.focus import to_focus as to_focus  # noqa: E402
