@@ -88,3 +88,4 @@ class UsageAccessor:
     forecast = _delegate(ops.forecast)
     anomalies = _delegate(ops.anomalies)
     to_focus = _delegate(ops.to_focus)
+    allocate = _delegate(ops.allocate)

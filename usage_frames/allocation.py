@@ -1,0 +1,367 @@
+"""Allocation of the bill to teams: rules in TOML, first match wins, an ``unallocated`` row, cents that add up.
+
+Rules (``tomllib``; every list is optional, a team needs at least one)::
+
+    split = ["unallocated"]          # optional: spread these over the other teams, in proportion to their spend
+
+    [[team]]
+    name = "search"
+    project_ids = ["proj_search"]    # also user_ids, api_key_ids, and project_names, user_names, api_key_names
+
+    [[team]]
+    name = "chat"
+    project_ids = ["proj_chat", "proj_batch"]
+
+A costs row goes to the first team with a matching ID (or name); what no team matches is ``unallocated``. ``split``
+names teams whose cost is shared (a platform team) and/or ``"unallocated"``; their spend is divided among the other
+teams in proportion to what those teams were charged directly in the same month.
+
+The costs must be grouped by every key the rules match on (:attr:`Rules.group_by`): the Costs API groups by
+``project_id``, ``api_key_id`` and ``user_id``, but may refuse ``user_id`` together with ``project_id``.
+
+Examples:
+    >>> from usage_frames import Client
+    >>> rules = Rules.from_toml('''
+    ... [[team]]
+    ... name = "search"
+    ... project_ids = ["proj_search"]
+    ... [[team]]
+    ... name = "chat"
+    ... project_ids = ["proj_chat", "proj_batch"]
+    ... ''')
+    >>> rules.group_by
+    ['project_id']
+    >>> costs = Client.fake().costs("2026-10-01", "2026-11-01", group_by="project_id")
+    >>> allocate(costs, rules)[["team", "amount", "share_pct"]]
+              team   amount  share_pct
+    0       search   734.20      33.72
+    1         chat  1262.95      58.01
+    2  unallocated   179.91       8.26
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from usage_frames.errors import InvalidParameterError
+from usage_frames.ops import endpoint_of, label
+
+UNALLOCATED = "unallocated"
+# What a rule may match on: its TOML key -> the costs column it reads.
+MATCHERS: Mapping[str, str] = {
+    "project_ids": "project_id",
+    "user_ids": "user_id",
+    "api_key_ids": "api_key_id",
+    "project_names": "project_name",
+    "user_names": "user_name",
+    "api_key_names": "api_key_name",
+}
+STATEMENT_COLUMNS = ["period", "period_start", "period_end", "team", "direct", "shared", "amount", "share_pct",
+                     "currency"]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """Who a team (or a budget) is: the IDs and names its costs rows carry.
+
+    Attributes:
+        name: The team's (or budget's) name.
+        match: Per costs column (``project_id``, ``user_name``...), the values that match.
+    """
+
+    name: str
+    match: Mapping[str, tuple[str, ...]]
+
+    def mask(self, costs: pd.DataFrame) -> np.ndarray:
+        """Which rows of ``costs`` match (any of the lists); an empty matcher matches every row."""
+        if not self.match:
+            return np.ones(len(costs), dtype=bool)
+        hits = np.zeros(len(costs), dtype=bool)
+        for column, values in self.match.items():
+            hits |= costs[column].astype(object).isin(values).to_numpy()
+        return hits
+
+
+def matcher(table: Mapping[str, Any], where: str, extra: Sequence[str] = ()) -> Matcher:
+    """A :class:`Matcher` from one TOML table (``[[team]]`` or ``[[budget]]``), checked key by key.
+
+    Args:
+        table: The parsed table.
+        where: Its place in the file, for errors (``"team 2"``).
+        extra: Other keys the table may have (``monthly`` for budgets).
+
+    Raises:
+        InvalidParameterError: For a missing name, an unknown key, or a list that is not a list of strings.
+
+    Examples:
+        >>> matcher({"name": "search", "project_ids": ["proj_search"]}, "team 1").match
+        {'project_id': ('proj_search',)}
+    """
+    name = table.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidParameterError(f"{where}.name", name, reason="must be a non-empty string")
+    match: dict[str, tuple[str, ...]] = {}
+    for key, value in table.items():
+        if key == "name" or key in extra:
+            continue
+        if key not in MATCHERS:
+            raise InvalidParameterError(f"{where} ({name})", key, (*MATCHERS, *extra), reason="is not a known key")
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise InvalidParameterError(f"{where} ({name}).{key}", value, reason="must be a list of strings")
+        match[MATCHERS[key]] = tuple(value)
+    return Matcher(name.strip(), match)
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Allocation rules: teams in order (first match wins) and what to split among them.
+
+    Attributes:
+        teams: The teams, each a :class:`Matcher` with at least one list.
+        split: Team names (and/or ``"unallocated"``) whose cost is shared out in proportion to direct spend.
+    """
+
+    teams: tuple[Matcher, ...]
+    split: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Rules:
+        """Rules from parsed TOML (``{"team": [...], "split": [...]}``).
+
+        Raises:
+            InvalidParameterError: For no teams, a team without a list, duplicate names or an unknown ``split``.
+
+        Examples:
+            >>> Rules.from_dict({"team": [{"name": "lab", "api_key_ids": ["key_lab"]}]}).group_by
+            ['api_key_id']
+        """
+        tables = data.get("team")
+        if not isinstance(tables, list) or not tables:
+            raise InvalidParameterError("rules", "no [[team]]", reason="need at least one [[team]] with a name")
+        teams = tuple(matcher(t, f"team {i}") for i, t in enumerate(tables, 1))
+        names = [t.name for t in teams]
+        for team in teams:
+            if not team.match:
+                raise InvalidParameterError(f"team {team.name}", "no lists", tuple(MATCHERS), reason="matches nothing")
+            if team.name == UNALLOCATED or names.count(team.name) > 1:
+                raise InvalidParameterError("team.name", team.name, reason="is reserved or used twice")
+        split = data.get("split", [])
+        split = [split] if isinstance(split, str) else split
+        if not isinstance(split, list) or any(s not in (*names, UNALLOCATED) for s in split):
+            raise InvalidParameterError("split", split, (*names, UNALLOCATED), reason="must name teams")
+        if set(names) <= set(split):
+            raise InvalidParameterError("split", split, reason="leaves no team to split the cost over")
+        return cls(teams, tuple(split))
+
+    @classmethod
+    def from_toml(cls, text: str) -> Rules:
+        """Rules from TOML text.
+
+        Raises:
+            InvalidParameterError: For TOML that does not parse (with the parser's line and column).
+        """
+        try:
+            return cls.from_dict(tomllib.loads(text))
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidParameterError("rules", "TOML", reason=f"does not parse: {exc}") from None
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Rules:
+        """Rules from a TOML file.
+
+        Raises:
+            InvalidParameterError: If the file cannot be read or parsed.
+        """
+        return cls.from_toml(_read(path, "rules"))
+
+    @property
+    def columns(self) -> list[str]:
+        """The costs columns the rules read (IDs and names), in :data:`MATCHERS` order."""
+        used = {column for team in self.teams for column in team.match}
+        return [column for column in MATCHERS.values() if column in used]
+
+    @property
+    def group_by(self) -> list[str]:
+        """The costs grouping the rules need: a name needs its ID (``project_name`` -> ``project_id``)."""
+        keys = {column.replace("_name", "_id") for column in self.columns}
+        return [key for key in ("project_id", "user_id", "api_key_id") if key in keys]
+
+
+def _read(path: str | os.PathLike[str], argument: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidParameterError(argument, str(path), reason=f"cannot be read: {exc.strerror}") from None
+
+
+def as_rules(rules: Rules | Mapping[str, Any] | str | os.PathLike[str]) -> Rules:
+    """Rules as given: a :class:`Rules`, parsed TOML, or the path of a TOML file.
+
+    Examples:
+        >>> as_rules({"team": [{"name": "lab", "project_ids": "proj_lab"}]}).teams[0].match
+        {'project_id': ('proj_lab',)}
+    """
+    if isinstance(rules, Rules):
+        return rules
+    if isinstance(rules, Mapping):
+        return Rules.from_dict(rules)
+    return Rules.load(rules)
+
+
+def with_columns(
+    costs: pd.DataFrame,
+    columns: Sequence[str],
+    projects: pd.DataFrame | None = None,
+    users: pd.DataFrame | None = None,
+    api_keys: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Costs with the columns rules read: names added from the lists given, every column checked.
+
+    Raises:
+        InvalidParameterError: Naming the grouping (or the names) that the costs lack.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> costs = Client.fake().costs("2026-10-01", "2026-10-02", group_by="line_item")
+        >>> with_columns(costs, ["project_id"])
+        Traceback (most recent call last):
+        ...
+        usage_frames.errors.InvalidParameterError: costs: ['line_item'] has no project_id column: fetch costs \
+with group_by=['project_id']
+    """
+    if endpoint_of(costs).name != "costs":
+        raise InvalidParameterError("costs", endpoint_of(costs).name, ("costs",))
+    if any(c.endswith("_name") and c not in costs.columns for c in columns):
+        costs = label(costs, projects=projects, users=users, api_keys=api_keys)
+    for column in columns:
+        if column not in costs.columns:
+            key = column.replace("_name", "_id")
+            kind = key.removesuffix("_id")
+            hint = f"fetch costs with group_by={[key]}" if key not in costs.columns else (
+                f"pass {kind}s= (uf.{kind}s()) or label the costs first")  # fmt: skip
+            raise InvalidParameterError(
+                "costs", costs.attrs.get("group_by", []), reason=f"has no {column} column: {hint}"
+            )
+    return costs
+
+
+def assign(costs: pd.DataFrame, teams: Sequence[Matcher]) -> pd.Series:
+    """The team of each costs row: the first that matches, else ``"unallocated"``.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> costs = Client.fake().costs("2026-10-01", "2026-10-02", group_by="project_id")
+        >>> assign(costs, [Matcher("lab", {"project_id": ("proj_lab",)})]).tolist()
+        ['unallocated', 'unallocated', 'unallocated', 'lab']
+    """
+    team = np.full(len(costs), UNALLOCATED, dtype=object)
+    free = np.ones(len(costs), dtype=bool)
+    for rule in teams:
+        hits = free & rule.mask(costs)
+        team[hits] = rule.name
+        free &= ~hits
+    return pd.Series(team, index=costs.index, name="team")
+
+
+def allocate(
+    costs: pd.DataFrame,
+    rules: Rules | Mapping[str, Any] | str | os.PathLike[str],
+    *,
+    projects: pd.DataFrame | None = None,
+    users: pd.DataFrame | None = None,
+    api_keys: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The allocation statement: per calendar month and team, the spend charged directly, shared in, and in total.
+
+    Amounts are in cents and add up, per month, to the month's bill rounded to the cent (largest remainders).
+
+    Args:
+        costs: Costs grouped by :attr:`Rules.group_by` (any other keys, such as ``line_item``, are summed).
+        rules: :class:`Rules`, parsed TOML, or a TOML file's path.
+        projects: ``id``/``name`` frames (``uf.projects()``...) when rules match names; or label the costs first.
+        users: As ``projects``, for ``user_names``.
+        api_keys: As ``projects``, for ``api_key_names``.
+
+    Returns:
+        One row per month and team (the rules' order, then ``unallocated``): ``period`` (``YYYY-MM``),
+        ``period_start``, ``period_end`` (the part of the month inside the window), ``team``, ``direct``,
+        ``shared`` (split in, or out as a negative), ``amount``, ``share_pct`` of the month, ``currency``.
+
+    Raises:
+        InvalidParameterError: For bad rules, or costs without the columns the rules read.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> rules = {"team": [{"name": "search", "project_ids": ["proj_search"]},
+        ...                   {"name": "chat", "project_ids": ["proj_chat"]}], "split": ["unallocated"]}
+        >>> costs = Client.fake().costs("2026-10-01", "2026-11-01", group_by="project_id")
+        >>> allocate(costs, rules)[["team", "direct", "shared", "amount"]]
+                  team   direct  shared   amount
+        0       search   734.20  127.35   861.55
+        1         chat  1121.05  194.46  1315.51
+        2  unallocated   321.81 -321.81     0.00
+    """
+    rules = as_rules(rules)
+    costs = with_columns(costs, rules.columns, projects, users, api_keys)
+    team = assign(costs, rules.teams)
+    days = pd.DatetimeIndex(costs.index).floor("D")
+    month = (days - pd.to_timedelta(days.day - 1, unit="D")).tz_convert("UTC")
+    amount = costs["amount"].astype("Float64").fillna(0).astype(float)
+    direct = amount.groupby([month, team.to_numpy()]).sum()
+    start, end = pd.Timestamp(costs.attrs["start"]).floor("D"), pd.Timestamp(costs.attrs["end"])
+    months = pd.date_range(start - pd.to_timedelta(start.day - 1, unit="D"), end, freq="MS", inclusive="left")
+    names = [*(t.name for t in rules.teams), UNALLOCATED]
+    currency = costs["currency"].dropna().str.upper()
+    rows = []
+    for first in months:
+        spent = direct.xs(first, level=0) if first in direct.index.get_level_values(0) else pd.Series(dtype=float)
+        spent = spent.reindex(names, fill_value=0.0)
+        shared = _shares(spent, rules.split)
+        cents = _cents(spent + shared)
+        total = sum(cents.values())
+        for name in names:
+            rows.append({
+                "period": f"{first:%Y-%m}", "period_start": max(first, start),
+                "period_end": min(first + pd.offsets.MonthBegin(1), end), "team": name,
+                "direct": round(float(spent[name]), 2), "shared": round(float(shared[name]), 2),
+                "amount": cents[name] / 100, "share_pct": round(cents[name] / total * 100, 2) if total else 0.0,
+                "currency": currency.iloc[0] if len(currency) else "USD",
+            })  # fmt: skip
+    out = pd.DataFrame(rows, columns=STATEMENT_COLUMNS)
+    out.attrs = {**costs.attrs, "rules": [t.name for t in rules.teams], "split": list(rules.split)}
+    return out
+
+
+def _shares(spent: pd.Series, split: Sequence[str]) -> pd.Series:
+    """What each team gets of the split pool (negative for the split ones), in proportion to direct spend."""
+    shared = pd.Series(0.0, index=spent.index)
+    receivers = [name for name in spent.index if name not in split]
+    base = float(spent[receivers].sum())
+    if not split or base <= 0:
+        return shared  # nothing to split, or nobody to split it over: the cost stays where it is
+    pool = float(spent[list(split)].sum())
+    shared[receivers] = pool * spent[receivers] / base
+    shared[list(split)] = -spent[list(split)]
+    return shared
+
+
+def _cents(amounts: pd.Series) -> dict[str, int]:
+    """Whole cents per name that add up to the total rounded to the cent (largest remainders get the odd cents)."""
+    exact = {name: Decimal(repr(float(v))) * 100 for name, v in amounts.items()}
+    total = int(sum(exact.values(), Decimal(0)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    floors = {name: int(v.to_integral_value(rounding="ROUND_FLOOR")) for name, v in exact.items()}
+    order = sorted(exact, key=lambda name: exact[name] - floors[name], reverse=True)
+    for name in order[: total - sum(floors.values())]:
+        floors[name] += 1
+    return {str(name): cents for name, cents in floors.items()}
