@@ -89,3 +89,4 @@ class UsageAccessor:
     anomalies = _delegate(ops.anomalies)
     to_focus = _delegate(ops.to_focus)
     allocate = _delegate(ops.allocate)
+    check_budgets = _delegate(ops.check_budgets)

@@ -948,4 +948,5 @@ def label(
 
 # FinOps: FOCUS export, allocation to teams, budgets (modules of their own, imported last: they use the helpers above).
 from usage_frames.allocation import allocate as allocate  # noqa: E402
+from usage_frames.budgets import check_budgets as check_budgets  # noqa: E402
 from usage_frames.focus import to_focus as to_focus  # noqa: E402
