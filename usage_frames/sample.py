@@ -35,7 +35,8 @@ SAMPLE_KEY = "sk-admin-sample"  # not a secret: the fake accepts any sk-admin- k
 
 # What the notebooks and the report ask for: (endpoint, bucket width, group keys, start).
 RECORDINGS: list[tuple[EndpointName, str, tuple[str, ...], pd.Timestamp]] = [
-    *[("costs", "1d", keys, SAMPLE_START) for keys in [(), ("project_id",), ("line_item",), ("user_id",)]],
+    *[("costs", "1d", keys, SAMPLE_START) for keys in [(), ("project_id",), ("line_item",), ("user_id",),
+                                                             ("project_id", "line_item"), ("api_key_id",)]],
     # Totals by model or by project are sums of these; recording them too would double the size.
     ("completions", "1d", ("project_id", "model"), SAMPLE_START),
     ("completions", "1d", ("model", "batch", "service_tier"), SAMPLE_START),
