@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ from usage_frames.client import DEFAULT_WORKERS, Client, __version__
 from usage_frames.dataset import sync
 from usage_frames.endpoints import ENDPOINTS, Filter
 from usage_frames.errors import InvalidParameterError, MissingAPIKeyError, UsageFramesError
+from usage_frames.focus import FOCUS_VERSIONS
 
 FILTERS: dict[str, Filter] = {f.name: f for e in ENDPOINTS.values() for f in e.filters}
 
@@ -93,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8123)
     serve.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     serve.add_argument("--rate-limit", type=float, default=0.0, help="share of requests answered 429")
+    _finops_commands(commands)
     return parser
 
 
@@ -230,6 +233,102 @@ def _serve(args: argparse.Namespace) -> int:  # pragma: no cover - runs until in
     return 0
 
 
+# --- FinOps: FOCUS export, allocation, budgets -----------------------------------------------------------------
+
+
+def _finops_commands(commands: Any) -> None:
+    export = commands.add_parser("export", help="export the bill in a standard format (FOCUS)")
+    export.add_argument("format", choices=["focus"], help="focus: the FinOps Foundation's FOCUS schema")
+    export.add_argument("--focus-version", default="1.2", choices=list(FOCUS_VERSIONS))
+    export.add_argument("--billing-account-id", help="the organization's ID, org-... (default OPENAI_ORG_ID)")
+    export.add_argument("--billing-account-name", help="the organization's name (FOCUS BillingAccountName)")
+    export.add_argument("-o", "--output", type=Path, required=True, help="the .csv or .parquet file to write")
+    allocate = commands.add_parser("allocate", help="allocate the bill to teams by rules (a statement per month)")
+    allocate.add_argument("--rules", type=Path, required=True, help="a TOML file of [[team]] rules")
+    allocate.add_argument("-o", "--output", type=Path, help="write the statement to this .csv")
+    check = commands.add_parser("check", help="check monthly budgets: exit 0 all ok, 1 any over or projected over")
+    check.add_argument("--budgets", type=Path, required=True, help="a TOML file of [[budget]] (and [[team]]) tables")
+    check.add_argument("--rules", type=Path, help="[[team]] rules for team budgets, if not in the budgets file")
+    check.add_argument("--notify", action="append", default=[], metavar="URL",
+                       help="an Apprise URL to alert when a budget is over (repeatable; needs usage-frames[alerts])")
+    check.add_argument("--dry-run", action="store_true", help="print the alert instead of sending it")
+    for command in (export, allocate):
+        command.add_argument("--start", help="inclusive start (default: 30 days before --end)")
+        command.add_argument("--end", help="exclusive end (default: now)")
+    for command in (export, allocate, check):
+        command.add_argument("--sample", action="store_true", help="use the embedded sample data (no key needed)")
+        _client_options(command)
+
+
+def _data_client(args: argparse.Namespace) -> Client:
+    return Client.sample() if args.sample else _client(args)
+
+
+def _names(client: Client, columns: Sequence[str]) -> dict[str, Any]:
+    """The organization's lists that name-matching rules need (only those)."""
+    from usage_frames import organization
+
+    lists = {"project_name": ("projects", organization.projects), "user_name": ("users", organization.users),
+             "api_key_name": ("api_keys", organization.api_keys)}  # fmt: skip
+    return {lists[c][0]: lists[c][1](client) for c in columns if c in lists}
+
+
+def _export(args: argparse.Namespace) -> int:
+    from usage_frames import focus, organization
+
+    account = args.billing_account_id or os.environ.get("OPENAI_ORG_ID")
+    if not account and (args.sample or args.fake):
+        account = "org-sample" if args.sample else "org-fake"  # the fake organization's own ID
+    if not account:
+        raise InvalidParameterError(
+            "--billing-account-id", None, reason="is needed (FOCUS BillingAccountId): pass org-... or set OPENAI_ORG_ID"
+        )
+    client = _data_client(args)
+    costs = client.costs(args.start, args.end, group_by=["project_id", "line_item"])
+    names = {"billing_account_id": account, "billing_account_name": args.billing_account_name}
+    table = focus.to_focus(costs, args.focus_version, projects=organization.projects(client), **names)
+    focus.write(table, args.output)
+    print(f"wrote {len(table)} FOCUS {args.focus_version} rows (BilledCost {table['BilledCost'].sum():,.2f} "
+          f"{', '.join(sorted(set(table['BillingCurrency'])))}) to {args.output}")  # fmt: skip
+    return 0
+
+
+def _allocate(args: argparse.Namespace) -> int:
+    from usage_frames.allocation import Rules, allocate
+
+    rules = Rules.load(args.rules)
+    client = _data_client(args)
+    costs = client.costs(args.start, args.end, group_by=rules.group_by)
+    statement = allocate(costs, rules, **_names(client, rules.columns))
+    if args.output is not None:
+        statement.to_csv(args.output, index=False)
+        print(f"wrote the statement ({len(statement)} rows, {statement['amount'].sum():,.2f}) to {args.output}")
+    else:
+        print(statement.to_string(index=False))
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from usage_frames import budgets as b
+    from usage_frames.allocation import Rules
+
+    chosen = b.Budgets.load(args.budgets, Rules.load(args.rules) if args.rules else None)
+    sender = b.notifier(args.notify) if args.notify and not args.dry_run else None
+    client = _data_client(args)
+    now = client.clock()
+    month = now.floor("D") - pd.Timedelta(days=now.day - 1)
+    costs = client.costs(month - pd.Timedelta(days=28), now, group_by=chosen.group_by)
+    status = b.check_budgets(costs, chosen, now=now, **_names(client, chosen.columns))
+    print("\n".join(b.lines(status)))
+    alert = b.message(status)
+    if alert is not None and args.dry_run:
+        print(f"\nwould send:\n{alert[0]}\n{alert[1]}")
+    elif alert is not None and sender is not None:
+        b.send(sender, *alert)
+        print(f"sent the alert to {len(args.notify)} URL(s)")
+    return 0 if alert is None else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 API failure, 2 bad arguments or no key).
 
@@ -239,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         commands = {"fetch": _fetch, "sync": _sync, "report": _report, "sample-data": _sample_data,
-                    "serve-fake": _serve}  # fmt: skip
+                    "serve-fake": _serve, "export": _export, "allocate": _allocate, "check": _check}  # fmt: skip
         return commands[args.command](args)
     except (InvalidParameterError, MissingAPIKeyError) as exc:
         print(f"usage-frames: error: {exc}", file=sys.stderr)
