@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import nbformat
@@ -15,7 +16,7 @@ from usage_frames.fake import TOKEN_PRICES
 from usage_frames.sample import SAMPLE_NOW
 
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
-NAMES = ["01_spend_overview", "02_tokens_and_caching", "03_unit_economics", "04_beyond_completions"]
+NAMES = ["01_spend_overview", "02_tokens_and_caching", "03_unit_economics", "04_beyond_completions", "05_finops"]
 MONTH = ("2026-10-01", SAMPLE_NOW)
 
 
@@ -82,10 +83,22 @@ def test_04_beyond_completions__counts_match_the_truth(executed, org):
     assert figures["web_search_calls"] == org.total("web_search_calls", "num_requests", *MONTH)
 
 
+def test_05_finops__statement_budgets_and_export_match_the_truth(executed, org):
+    figures = key_figures(executed["05_finops"])
+    total = org.total("costs", "amount", *MONTH)
+    assert Decimal(repr(figures["allocated_total"])) == Decimal(repr(total)).quantize(Decimal("0.01"))
+    search = org.total("costs", "amount", *MONTH, project_id="proj_search")
+    assert figures["search_direct"] == pytest.approx(round(search, 2), abs=0.005)
+    assert figures["org_month_to_date"] == pytest.approx(total, abs=0.005)
+    assert figures["focus_billed"] == pytest.approx(total)
+    assert figures["statuses"]["search"] == "over"  # $300 against the search project's month to date
+    assert figures["statuses"]["org"] != "over" and search > 300 and total < 2000
+
+
 def test_notebooks__live_mode_with_a_key_never_shows_it(server, monkeypatch):
     monkeypatch.setenv("OPENAI_ADMIN_KEY", SECRET_KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", server.url)
-    for name in ("01_spend_overview", "03_unit_economics"):
+    for name in ("01_spend_overview", "03_unit_economics", "05_finops"):
         notebook = run(name)
         text = all_output(notebook)
         assert "Data: live organization" in text

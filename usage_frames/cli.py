@@ -313,7 +313,7 @@ def _check(args: argparse.Namespace) -> int:
     from usage_frames.allocation import Rules
 
     chosen = b.Budgets.load(args.budgets, Rules.load(args.rules) if args.rules else None)
-    sender = b.notifier(args.notify) if args.notify and not args.dry_run else None
+    sender = b.notifier(args.notify) if args.notify else None  # checked before any request, even for --dry-run
     client = _data_client(args)
     now = client.clock()
     month = now.floor("D") - pd.Timedelta(days=now.day - 1)
