@@ -22,8 +22,11 @@ MODULES = [
     "fake",
     "errors",
     "accessor",
+    "focus",
+    "allocation",
+    "budgets",
 ]
-WITH_EXAMPLES = {"ops", "plot", "params"}
+WITH_EXAMPLES = {"ops", "plot", "params", "focus", "allocation"}
 
 
 def public_functions(name: str):

@@ -305,6 +305,10 @@ def notifier(urls: Sequence[str]) -> Any:
     Raises:
         InvalidParameterError: Without the ``alerts`` extra (with the install command), or for a URL Apprise
             cannot send to (named by its scheme only: URLs carry tokens).
+
+    Examples:
+        >>> len(notifier(["json://127.0.0.1:8000/alerts", "mailto://user:password@example.com"]))
+        2
     """
     try:
         import apprise
