@@ -136,8 +136,7 @@ def to_focus(
     start = pd.DatetimeIndex(costs.index)
     n = len(costs)
     quantity = costs["quantity"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    contracted = _prices(costs, items, list_price=False)
-    listed = _prices(costs, items, list_price=True)
+    contracted, listed = _prices(costs, items)
     amount = costs["amount"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     unit = costs["quantity_unit"].astype(object).map(lambda u: UNITS.get(u, u) if isinstance(u, str) else UNKNOWN_UNIT)
     product = items["product"].astype(object)
@@ -207,21 +206,19 @@ def _tier(product: object, model: object) -> str | None:
     return next((p for p in parts if p in TIERS), "default")
 
 
-def _prices(costs: pd.DataFrame, items: pd.DataFrame, list_price: bool) -> np.ndarray:
-    """Per row: the bill's unit price of its line item, or of the same model, kind and unit without a prefix."""
+def _prices(costs: pd.DataFrame, items: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the bill's unit price of its line item, and of the same model, kind and unit without a prefix."""
     prices = unit_prices(costs).reset_index()
     labels = zip(prices["line_item"], _labels(prices["quantity_unit"]), strict=True)
     own = dict(zip(labels, prices["unit_price"], strict=True))
     rows = list(zip(costs["line_item"], _labels(costs["quantity_unit"]), strict=True))
     price = np.array([own.get(row, np.nan) for row in rows], dtype=float)
-    if not list_price:
-        return price
     standard = prices[prices["product"].isna() & prices["model"].notna()]
     keys = zip(standard["model"], standard["kind"], _labels(standard["quantity_unit"]), strict=True)
     table = dict(zip(keys, standard["unit_price"], strict=True))
     wanted = zip(items["model"].astype(object), items["kind"].astype(object), (u for _, u in rows), strict=True)
     listed = np.array([table.get(key, np.nan) for key in wanted], dtype=float)
-    return np.where(np.isnan(listed), price, listed)
+    return price, np.where(np.isnan(listed), price, listed)
 
 
 def _labels(column: pd.Series) -> list[str | None]:
