@@ -80,6 +80,9 @@ UNITS: Mapping[str, str] = {
 }
 UNKNOWN_UNIT = "Units"  # a count the bill gives without a unit (quantity_unit null: "no single unit applies")
 EXTRA_KEYS = {"user_id": "x_UserId", "api_key_id": "x_ApiKeyId", "api_source": "x_ApiSource"}
+# What the line-item parser reads (ops.parse_line_item), as custom columns.
+PARTS = {"product": "x_Product", "model": "x_Model", "modality": "x_Modality", "kind": "x_TokenKind",
+         "context": "x_Context"}  # fmt: skip
 
 
 def to_focus(
@@ -143,7 +146,9 @@ def to_focus(
     model = items["model"].astype(object)
     kind = items["kind"].astype(object)
     tier = [_tier(p, m) for p, m in zip(product, model, strict=True)]
-    sku = [f"{m}, {k}" if isinstance(m, str) else li for m, k, li in zip(model, kind, costs["line_item"], strict=True)]
+    # The SKU is the line item without its tier or product prefix: the same model and token kind at any tier.
+    line_items = costs["line_item"].astype(object)
+    sku = [li.split("|")[-1].strip() if isinstance(m, str) else li for m, li in zip(model, line_items, strict=True)]
     month = start.floor("D") - pd.to_timedelta(start.day - 1, unit="D")
     project = costs["project_id"].astype("string") if "project_id" in costs.columns else pd.Series([pd.NA] * n)
     values: dict[str, Any] = {
@@ -176,7 +181,7 @@ def to_focus(
         "ServiceName": SERVICE_NAME,
         "ServiceSubcategory": SERVICE_SUBCATEGORY,
         "SkuId": sku,
-        "SkuMeter": [k if isinstance(k, str) else li for k, li in zip(kind, costs["line_item"], strict=True)],
+        "SkuMeter": [k if isinstance(k, str) else li for k, li in zip(kind, line_items, strict=True)],
         "SkuPriceId": costs["line_item"].astype("string").to_numpy(),
         "SubAccountId": project.to_numpy(),
         "SubAccountName": _project_names(costs, project, projects),
@@ -191,7 +196,8 @@ def to_focus(
             out[column] = pd.array(value if value is not None else [pd.NA] * n, dtype="Float64")
         else:
             out[column] = pd.array(np.broadcast_to(np.asarray(value, dtype=object), (n,)), dtype="string")
-    extras: dict[str, Any] = {"x_Product": product, "x_Model": model, "x_TokenKind": kind, "x_Tier": tier}
+    extras: dict[str, Any] = {name: items[part] for part, name in PARTS.items() if part in items.columns}
+    extras["x_Tier"] = tier
     extras |= {name: costs[key] for key, name in EXTRA_KEYS.items() if key in costs.columns}
     for name, column in extras.items():
         out[name] = pd.array(list(column), dtype="string")
@@ -213,10 +219,12 @@ def _prices(costs: pd.DataFrame, items: pd.DataFrame) -> tuple[np.ndarray, np.nd
     own = dict(zip(labels, prices["unit_price"], strict=True))
     rows = list(zip(costs["line_item"], _labels(costs["quantity_unit"]), strict=True))
     price = np.array([own.get(row, np.nan) for row in rows], dtype=float)
+    # The same model, modality, kind and context (what the parser reads), at no tier or product prefix.
+    parts = [p for p in ("model", "modality", "kind", "context") if p in items.columns and p in prices.columns]
     standard = prices[prices["product"].isna() & prices["model"].notna()]
-    keys = zip(standard["model"], standard["kind"], _labels(standard["quantity_unit"]), strict=True)
+    keys = zip(*(_labels(standard[p]) for p in parts), _labels(standard["quantity_unit"]), strict=True)
     table = dict(zip(keys, standard["unit_price"], strict=True))
-    wanted = zip(items["model"].astype(object), items["kind"].astype(object), (u for _, u in rows), strict=True)
+    wanted = zip(*(_labels(items[p]) for p in parts), (u for _, u in rows), strict=True)
     listed = np.array([table.get(key, np.nan) for key in wanted], dtype=float)
     return price, np.where(np.isnan(listed), price, listed)
 
