@@ -17,9 +17,9 @@ Budgets in TOML (``tomllib``); a budget without IDs is the whole organization, `
     team = "chat"                    # the costs the [[team]] named "chat" matches (before any split)
     monthly = 1500.0
 
-Everything is computed at the data's "as of" time (``now=``, else ``attrs["as_of"]``, else the end of the fetched
-window, which a fetch clamps to its client's clock), never the machine's date, so that recorded data gives the
-same answer every day. The forecast is :func:`usage_frames.ops.forecast`.
+Everything is computed at the data's "as of" time (``now=``, else where the fetched data ends: the window's end,
+which a fetch clamps to its client's clock), never the machine's date, so that recorded data gives the same
+answer every day. The forecast is :func:`usage_frames.ops.forecast`.
 
 Examples:
     >>> from usage_frames import Client
@@ -186,15 +186,23 @@ def as_budgets(budgets: Budgets | Mapping[str, Any] | str | os.PathLike[str], ru
 
 
 def as_of(costs: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.Timestamp:
-    """The time the data speaks for: ``now``, else ``attrs["as_of"]``, else the end of the fetched window.
+    """The time the budgets speak for: ``now``, else where the data ends; never the machine's clock.
+
+    Where the data ends is the fetched window's end, or the client's clock at fetch time (``attrs["as_of"]``) if
+    that is earlier. A window fetched today that ends on 16 October is checked as of 16 October: its month is October.
 
     Examples:
         >>> from usage_frames import Client
         >>> as_of(Client.sample().costs("2026-10-01"))
         Timestamp('2026-10-21 00:00:00+0000', tz='UTC')
+        >>> as_of(Client.fake().costs("2026-10-01", "2026-10-16"))
+        Timestamp('2026-10-16 00:00:00+0000', tz='UTC')
     """
-    when = pd.Timestamp(now if now is not None else costs.attrs.get("as_of") or costs.attrs["end"])
-    return when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+    stamps = [now] if now is not None else [costs.attrs.get(k) for k in ("as_of", "end") if costs.attrs.get(k)]
+    if not stamps:
+        raise InvalidParameterError("costs", "a frame without attrs", reason="has no as-of time; pass now=")
+    whens = [pd.Timestamp(t) for t in stamps]
+    return min(t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC") for t in whens)
 
 
 def check_budgets(
