@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -176,7 +178,7 @@ def test_gib_days__storage_times_time_not_summed_bytes():
 
 
 def test_helpers__refuse_frames_not_made_by_usage_frames():
-    with pytest.raises(uf.InvalidParameterError, match="was not made by usage_frames"):
+    with pytest.raises(uf.InvalidParameterError, match=r"restore_attrs\(df"):
         ops.totals(pd.DataFrame({"a": [1]}))
 
 
@@ -353,3 +355,120 @@ def test_accessor__delegates_to_the_same_functions():
     pd.testing.assert_frame_equal(df.usage.totals(by="project_id"), ops.totals(df, by="project_id"))
     pd.testing.assert_frame_equal(df.usage.resample("W-MON"), ops.resample(df, "W-MON"))
     assert df.usage.top_n.__doc__ == ops.top_n.__doc__
+
+
+# --- issue 10: every alias tiles the data; zones and widths that would cut a bucket refuse --------------------
+
+ALIASES = ["ME", "MS", "QE", "QS", "YE", "YS", "W", "W-SUN", "W-MON", "W-WED", "7D", "3D", "D", "2ME", "QE-NOV",
+           "QS-FEB", "YE-JUN", "SMS", "SME", "BME", "BMS"]  # fmt: skip
+
+
+def _check_tiles(df, out, column):
+    """Rows tile the data and each value is the sum, by direct slicing, of the input rows inside its span."""
+    spans = list(zip(out.index.unique(), out["end_time"].groupby(level=0).first(), strict=True))
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert end <= start  # no overlap
+    assert spans[0][0] <= df.index.min() and spans[-1][1] >= df["end_time"].max()
+    seen = 0
+    for start, end in spans:
+        inside = df[(df.index >= start) & (df["end_time"] <= end)]
+        seen += len(inside)
+        expected = sum(int(v) for v in inside[column].dropna()) if column != "amount" else float(inside[column].sum())
+        got = out.loc[[start], column].sum()
+        assert (int(got) == expected) if column != "amount" else got == pytest.approx(expected, rel=1e-12)
+    assert seen == len(df)  # every input row inside exactly one span
+
+
+@pytest.mark.parametrize("rule", ALIASES)
+def test_resample__every_alias_tiles_and_sums_like_slicing(rule):
+    costs = uf.Client.fake().costs("2025-12-15", "2026-11-20", group_by="project_id")
+    out = ops.resample(costs, rule)
+    _check_tiles(costs, out, "amount")
+    assert (out["end_time"] > out.index).all()
+
+
+def test_resample__month_end_is_the_calendar_month():
+    costs = uf.Client.fake().costs("2026-06-01", "2026-11-01")
+    truth = FakeOrganization().total("costs", "amount", "2026-07-01", "2026-08-01")
+    for rule in ("ME", "MS"):
+        july = ops.resample(costs, rule).loc["2026-07-01"]
+        assert str(july["end_time"]) == "2026-08-01 00:00:00+00:00"
+        assert float(july["amount"]) == pytest.approx(truth, rel=1e-9)  # 2061.43, not 1987.60
+    quarter = ops.resample(costs, "QE").loc["2026-07-01"]
+    assert float(quarter["amount"]) == pytest.approx(
+        FakeOrganization().total("costs", "amount", "2026-07-01", "2026-10-01"), rel=1e-9
+    )
+
+
+@pytest.mark.parametrize("rule", ["h", "2h", "D", "W-MON", "MS", "ME"])
+@pytest.mark.parametrize("tz", [None, "Europe/Berlin", "America/New_York"])
+def test_resample__hourly_rules_and_zones_tile(rule, tz):
+    hourly = uf.Client.fake().completions("2026-10-20", "2026-11-06", bucket_width="1h", group_by="model")
+    _check_tiles(hourly, ops.resample(hourly, rule, tz=tz), "input_tokens")
+
+
+@pytest.mark.parametrize("tz", ["Asia/Kolkata", "Asia/Kathmandu", "Pacific/Chatham", "America/St_Johns"])
+def test_resample__half_hour_zones_refuse_hourly_data_and_are_exact_from_minutes(tz):
+    c = uf.Client.fake()
+    hourly = c.embeddings("2026-10-01", "2026-10-04", bucket_width="1h")
+    with pytest.raises(uf.InvalidParameterError, match=r"tz: .*bucket_width='1m'"):
+        ops.resample(hourly, "D", tz=tz)
+    minutes = c.embeddings("2026-10-01", "2026-10-03", bucket_width="1m")
+    days = ops.resample(minutes, "D", tz=tz)
+    for start, row in days.iterrows():
+        local = start.tz_convert(tz)
+        assert (local.hour, local.minute) == (0, 0)
+        lo, hi = max(start, minutes.index.min()), min(row["end_time"], minutes["end_time"].max())
+        assert int(row["input_tokens"]) == FakeOrganization().total("embeddings", "input_tokens", lo, hi)
+
+
+def test_resample__finer_than_the_data_refuses():
+    daily = uf.Client.fake().costs("2026-10-01", "2026-10-05")
+    with pytest.raises(uf.InvalidParameterError, match=r"rule: '1h' would cut the data's 1d buckets"):
+        ops.resample(daily, "1h")
+    with pytest.raises(uf.InvalidParameterError, match=r"rule: 'weekly' is not a pandas frequency"):
+        ops.resample(daily, "weekly")
+
+
+# --- issue 10: frames that lost their attrs ---------------------------------------------------------------------
+
+
+def test_helpers__concat_of_two_periods_rebuilds_what_they_need():
+    c = uf.Client.fake()
+    a = c.completions("2026-09-01", "2026-10-01", group_by="model")
+    b = c.completions("2026-10-01", "2026-11-01", group_by="model")
+    both = pd.concat([a, b])
+    assert both.attrs == {}  # pandas drops attrs that differ
+    truth = FakeOrganization().total("completions", "input_tokens", "2026-09-01", "2026-11-01")
+    assert int(ops.totals(both)["input_tokens"].iloc[0]) == truth
+    assert int(ops.resample(both, "MS")["input_tokens"].sum()) == truth
+    assert int(ops.pivot(both, "model").to_numpy().sum()) == truth
+    assert ops.restore_attrs(both).attrs["bucket_width"] == "1d"
+    assert ops.restore_attrs(both).attrs["group_by"] == ["model"]
+    assert ops.restore_attrs(both, endpoint="decisions").attrs["endpoint"] == "decisions"
+    assert len(ops.complete(both)) == len(ops.complete(ops.restore_attrs(both)))
+
+
+def test_helpers__csv_round_trip_is_restored(tmp_path):
+    costs = uf.Client.fake().costs("2026-10-01", "2026-10-08", group_by="project_id")
+    costs.to_csv(tmp_path / "c.csv")
+    back = pd.read_csv(tmp_path / "c.csv")
+    with pytest.raises(uf.InvalidParameterError, match=r"restore_attrs\(df"):
+        ops.totals(back)
+    restored = ops.restore_attrs(back)
+    assert restored.index.tz is not None and str(restored.index.tz) == "UTC"
+    assert ops.totals(restored, by="project_id")["amount"].to_dict() == pytest.approx(
+        ops.totals(costs, by="project_id")["amount"].to_dict()
+    )
+    assert restored.attrs["endpoint"] == "costs"
+
+
+def test_restore_attrs__names_the_call_when_columns_tell_nothing():
+    with pytest.raises(uf.InvalidParameterError, match=r"ops.restore_attrs\(df, endpoint=\.\.\.\)"):
+        ops.resample(pd.DataFrame({"x": [1]}, index=pd.DatetimeIndex(["2026-10-01"], tz="UTC")), "D")
+
+
+def test_resample__quarter_hours_of_hourly_data_refuse():
+    hourly = uf.Client.fake().completions("2026-10-20", "2026-10-21", bucket_width="1h")
+    with pytest.raises(uf.InvalidParameterError, match=r"rule: '15min' would cut the data's 1h buckets"):
+        ops.resample(hourly, "15min")

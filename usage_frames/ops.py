@@ -17,13 +17,13 @@ Examples:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, Endpoint
+from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, KEY_DTYPES, Endpoint
 from usage_frames.errors import InvalidParameterError
 
 USAGE_SETTLE = pd.Timedelta(hours=6)
@@ -33,28 +33,145 @@ TOKEN_UNITS = {"tokens": 1e6, "1000_tokens": 1e3}  # quantity units -> quantitie
 
 # --- what a frame is -------------------------------------------------------------------------------------------
 
+RESTORE_HINT = "usage_frames.ops.restore_attrs(df, endpoint=...)"
 
-def endpoint_of(df: pd.DataFrame) -> Endpoint:
-    """The endpoint a frame came from (``attrs["endpoint"]``).
+
+def _candidates(df: pd.DataFrame) -> list[Endpoint]:
+    """Endpoints whose value columns include every value column of ``df``, closest match first."""
+    names = {f.name for e in ENDPOINTS.values() for f in e.fields}
+    present = {c for c in df.columns if c in names}
+    if not present:
+        return []
+    fits = [e for e in ENDPOINTS.values() if present <= {f.name for f in e.fields}]
+    # Fewest fields the frame lacks first; ties keep the table's order (completions before decisions).
+    return sorted(fits, key=lambda e: len(e.fields) - len(present))
+
+
+def _inferred(df: pd.DataFrame, endpoint: str | None = None) -> dict[str, Any]:
+    """The ``attrs`` a fetch would have given, rebuilt from the columns (the window from the data)."""
+    if endpoint is not None:
+        if endpoint not in ENDPOINTS:
+            raise InvalidParameterError("endpoint", endpoint, ENDPOINTS)
+        chosen = ENDPOINTS[endpoint]  # type: ignore[index]
+    else:
+        found = _candidates(df)
+        if not found:
+            raise InvalidParameterError(
+                "df", "a frame without usage_frames attrs",
+                reason=f"has no column of any endpoint; name it with {RESTORE_HINT}",
+            )  # fmt: skip
+        chosen = found[0]
+    attrs: dict[str, Any] = {"endpoint": chosen.name, "group_by": [k for k in chosen.group_by if k in df.columns],
+                             "filters": {}}  # fmt: skip
+    if isinstance(df.index, pd.DatetimeIndex) and "end_time" in df.columns and len(df):
+        starts = pd.DatetimeIndex(df.index)
+        spans = (pd.DatetimeIndex(df["end_time"]) - starts).total_seconds()
+        common = pd.Series(spans).mode()
+        width = {seconds: name for name, seconds in BUCKET_SECONDS.items()}.get(int(common.iloc[0]), "")
+        attrs["bucket_width"] = "1d" if chosen.name == "costs" else width
+        attrs["start"] = starts.min().isoformat()
+        attrs["end"] = pd.Timestamp(df["end_time"].max()).isoformat()
+    return attrs
+
+
+def _meta(df: pd.DataFrame) -> dict[str, Any]:
+    """The frame's ``attrs``, or, for a frame that lost them (``pd.concat``, CSV), what its columns tell."""
+    if df.attrs.get("endpoint") in ENDPOINTS:
+        return {str(k): v for k, v in df.attrs.items()}
+    _times(df)
+    return _inferred(df)
+
+
+def restore_attrs(df: pd.DataFrame, endpoint: str | None = None) -> pd.DataFrame:
+    """A frame that lost its ``attrs`` (``pd.concat`` of two periods, a CSV or Parquet file) made whole again.
+
+    The endpoint is read from the columns (completions and decisions, or embeddings and moderations, have the
+    same columns: pass ``endpoint=`` to name the other one), the group keys from the key columns, the bucket width
+    from the bucket spans and the window from the data. A ``start_time`` column becomes the UTC index again and
+    the columns get the schema's dtypes. Helpers do the same on the fly; this makes it explicit.
+
+    Args:
+        df: A frame with the columns of a fetched frame.
+        endpoint: The endpoint's name, when the columns do not tell.
 
     Raises:
-        InvalidParameterError: If the frame has no usage_frames ``attrs``.
+        InvalidParameterError: If the columns match no endpoint (or ``endpoint`` is unknown).
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> c = Client.fake()
+        >>> both = pd.concat([c.costs("2026-09-01", "2026-10-01"), c.costs("2026-10-01", "2026-11-01")])
+        >>> both.attrs
+        {}
+        >>> restore_attrs(both).attrs["end"], restore_attrs(both).attrs["bucket_width"]
+        ('2026-11-01T00:00:00+00:00', '1d')
+    """
+    out = df.copy()
+    if not isinstance(out.index, pd.DatetimeIndex) and "start_time" in out.columns:
+        out = out.set_index("start_time")
+    if out.index.name == "start_time" or isinstance(out.index, pd.DatetimeIndex):
+        out.index = pd.DatetimeIndex(pd.to_datetime(out.index, utc=True), name="start_time")
+    if "end_time" in out.columns:
+        out["end_time"] = pd.to_datetime(out["end_time"], utc=True)
+    attrs = _inferred(out, endpoint)
+    chosen = ENDPOINTS[attrs["endpoint"]]
+    for f in chosen.fields:
+        if f.name in out.columns and str(out[f.name].dtype) != f.dtype:
+            out[f.name] = out[f.name].astype(f.dtype)  # type: ignore[call-overload]
+    for key in attrs["group_by"]:
+        if out[key].dtype == object or str(out[key].dtype).startswith("str"):
+            kind = KEY_DTYPES.get(key, "category")
+            out[key] = out[key].astype(kind)
+    return _finish(out, out, **attrs)
+
+
+def endpoint_of(df: pd.DataFrame) -> Endpoint:
+    """The endpoint a frame came from (``attrs["endpoint"]``, else read from its columns).
+
+    Raises:
+        InvalidParameterError: If neither the ``attrs`` nor the columns tell.
 
     Examples:
         >>> from usage_frames import Client
         >>> endpoint_of(Client.fake().images("2026-10-01", "2026-10-02")).result_object
         'organization.usage.images.result'
+        >>> bare = pd.DataFrame({"size": ["1536x1024"], "images": [1]}, index=pd.DatetimeIndex(["2026-10-01"], tz="UTC"))
+        >>> endpoint_of(bare).name  # no attrs: read from the columns
+        'images'
     """
-    name = df.attrs.get("endpoint")
-    for endpoint in ENDPOINTS.values():
-        if endpoint.name == name:
-            return endpoint
-    raise InvalidParameterError(
-        "df", "a frame without usage_frames attrs", reason="was not made by usage_frames (attrs['endpoint'])"
-    )
+    return ENDPOINTS[_meta(df)["endpoint"]]
+
+
+def as_of(df: pd.DataFrame | pd.Series) -> pd.Timestamp:
+    """The time the data is "as of": ``attrs["as_of"]`` (the client's clock at fetch time), else its last end.
+
+    Helpers that need "now" (forecast, provisional buckets, anomalies) read it from here, never from the
+    machine's clock, so that the same frame gives the same answer on any day.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> as_of(Client.sample().costs("2026-10-01", "2026-10-08"))
+        Timestamp('2026-10-21 00:00:00+0000', tz='UTC')
+        >>> bare = Client.sample().costs("2026-10-01", "2026-10-08").iloc[:3].copy()
+        >>> bare.attrs = {}
+        >>> as_of(bare)  # no attrs: the end of the last bucket
+        Timestamp('2026-10-04 00:00:00+0000', tz='UTC')
+    """
+    stamp = df.attrs.get("as_of")
+    if stamp is not None:
+        return pd.Timestamp(stamp).tz_convert("UTC")
+    if isinstance(df, pd.DataFrame) and "end_time" in df.columns and len(df):
+        return pd.Timestamp(df["end_time"].max()).tz_convert("UTC")
+    if len(df):
+        return pd.Timestamp(df.index.max()).tz_convert("UTC") + pd.Timedelta(days=1)
+    raise InvalidParameterError("df", "an empty frame", reason="has no as-of time; pass now=")
 
 
 def _times(df: pd.DataFrame | pd.Series) -> pd.DatetimeIndex:
+    if not isinstance(df.index, pd.DatetimeIndex):
+        raise InvalidParameterError(
+            "df", type(df.index).__name__, reason=f"is not a start_time index; restore it with {RESTORE_HINT}"
+        )
     return pd.DatetimeIndex(df.index)
 
 
@@ -66,7 +183,7 @@ def keys_of(df: pd.DataFrame) -> list[str]:
         >>> keys_of(Client.fake().images("2026-10-01", "2026-10-02", group_by=["source", "model"]))
         ['model', 'source']
     """
-    return [k for k in df.attrs.get("group_by", []) if k in df.columns]
+    return [k for k in _meta(df).get("group_by", []) if k in df.columns]
 
 
 def _fields(df: pd.DataFrame, kind: str) -> list[str]:
@@ -91,8 +208,10 @@ def _combine(grouped: Any, df: pd.DataFrame, over_time: bool) -> pd.DataFrame:
 
 
 def _finish(out: pd.DataFrame, df: pd.DataFrame, **attrs: Any) -> pd.DataFrame:
-    out.attrs = dict(df.attrs)
-    out.attrs.update(attrs)
+    fresh: dict[Hashable | None, Any] = {}
+    fresh.update(_meta(df) if df is not out else {})
+    fresh.update(attrs)
+    out.attrs = fresh
     return out
 
 
@@ -115,10 +234,10 @@ def _values(df: pd.DataFrame, values: str | None) -> str:
 
 def _grid(df: pd.DataFrame) -> pd.DatetimeIndex:
     """The bucket starts the API uses for the frame's window: the (unaligned) start, then width boundaries."""
-    width = df.attrs["bucket_width"]
+    width = _meta(df)["bucket_width"]
     if width not in BUCKET_SECONDS:
         raise InvalidParameterError("df", width, reason="is not a fetched bucket width; complete() before resample()")
-    start, end = pd.Timestamp(df.attrs["start"]), pd.Timestamp(df.attrs["end"])
+    start, end = pd.Timestamp(_meta(df)["start"]), pd.Timestamp(_meta(df)["end"])
     if endpoint_of(df).name == "costs":
         start = start.floor("D")
     step = pd.Timedelta(seconds=BUCKET_SECONDS[width])
@@ -146,8 +265,8 @@ def complete(df: pd.DataFrame) -> pd.DataFrame:
     """
     keys = keys_of(df)
     grid = _grid(df)
-    width = pd.Timedelta(seconds=BUCKET_SECONDS[df.attrs["bucket_width"]])
-    ends = pd.DatetimeIndex([*grid[1:], min(pd.Timestamp(df.attrs["end"]), grid[-1] + width)])
+    width = pd.Timedelta(seconds=BUCKET_SECONDS[_meta(df)["bucket_width"]])
+    ends = pd.DatetimeIndex([*grid[1:], min(pd.Timestamp(_meta(df)["end"]), grid[-1] + width)])
     if endpoint_of(df).name == "costs":
         ends = grid + pd.Timedelta(days=1)
     frame = pd.DataFrame({"start_time": grid, "end_time": ends})
@@ -163,8 +282,45 @@ def complete(df: pd.DataFrame) -> pd.DataFrame:
     return _finish(out[df.columns], df)
 
 
+def _edges(offset: Any, first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
+    """The bucket boundaries of ``offset`` from the bucket holding ``first`` to past ``last``, in their zone.
+
+    Buckets start on the anchor of begin-anchored rules (``MS``, ``QS``, ``W-MON``: weeks starting Monday) and
+    end with the anchor day of end-anchored ones (``ME`` is the calendar month, not the 30 days before its last
+    day). Fixed durations (``h``, ``15min``) count from local midnight of the first day, days (``D``, ``7D``)
+    from that day, in wall time, so local days are DST-correct.
+    """
+    zone = first.tz
+    if isinstance(offset, pd.offsets.Tick):
+        midnight = first.normalize()
+        step = pd.Timedelta(offset)
+        start = midnight + (first - midnight) // step * step
+        count = int(np.ceil((last - start) / step)) + 1
+        return pd.DatetimeIndex([start + i * step for i in range(max(count, 2))])
+    day = first.tz_localize(None).normalize()
+    base = offset.base
+    if type(offset).__name__.endswith("End"):  # ME, QE, YE, BME, SME...: the period ends with its anchor day
+        anchor = base.rollforward(day) - base
+        shift = pd.DateOffset(days=1)
+    elif isinstance(offset, pd.offsets.Day):
+        anchor, shift = day, pd.DateOffset(days=0)
+    else:
+        anchor, shift = base.rollback(day), pd.DateOffset(days=0)
+    edges = [anchor]
+    stop = last.tz_localize(None)
+    while edges[-1] + shift < stop or len(edges) < 2:
+        edges.append(edges[-1] + offset)
+    naive = pd.DatetimeIndex(edges) + shift
+    return naive.tz_localize(zone, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward")
+
+
 def resample(df: pd.DataFrame, rule: str, tz: str | None = None) -> pd.DataFrame:
-    """Re-bucket to a coarser rule (``"D"``, ``"W-MON"``, ``"MS"``...): counts summed, levels averaged.
+    """Re-bucket to a coarser rule (``"D"``, ``"W-MON"``, ``"MS"``, ``"ME"``...): counts summed, levels averaged.
+
+    Every output row covers ``[start_time, end_time)`` and holds exactly the input buckets inside that span, so
+    the rows tile the data and each value is the sum over its span. End-anchored rules mean their calendar
+    period (``"ME"`` is the month, ``"QE"`` the quarter); weekly rules start on their weekday (``"W-MON"``: weeks
+    from Monday). A rule that would cut an input bucket in two is refused, never spread or misplaced.
 
     Args:
         df: A frame from a fetch (or another helper).
@@ -173,7 +329,8 @@ def resample(df: pd.DataFrame, rule: str, tz: str | None = None) -> pd.DataFrame
             (local midnight in UTC) and ``attrs["tz"]`` records the zone.
 
     Raises:
-        InvalidParameterError: For ``tz`` with daily data (UTC days cannot be re-cut), or an unknown rule.
+        InvalidParameterError: For an unknown rule, or a rule or zone whose buckets would cut the data's own
+            (``"1h"`` of daily data; local days of a half-hour zone such as Asia/Kolkata from hourly data).
 
     Examples:
         >>> from usage_frames import Client
@@ -183,27 +340,63 @@ def resample(df: pd.DataFrame, rule: str, tz: str | None = None) -> pd.DataFrame
         ['2026-10-23 22:00:00+00:00', '2026-10-24 22:00:00+00:00', '2026-10-25 23:00:00+00:00']
         >>> int(local["input_tokens"].sum()) == int(hourly["input_tokens"].sum())
         True
+        >>> months = resample(Client.fake().costs("2026-06-01", "2026-09-01"), "ME")
+        >>> [f"{s:%b %d}-{e:%b %d}" for s, e in zip(months.index, months["end_time"])]
+        ['Jun 01-Jul 01', 'Jul 01-Aug 01', 'Aug 01-Sep 01']
     """
     keys = keys_of(df)
-    if tz is not None and df.attrs.get("bucket_width") == "1d":
-        raise InvalidParameterError(
-            "tz", tz, reason="cannot re-cut daily buckets (they are UTC days); fetch bucket_width='1h' or '1m'"
-        )
     try:
         offset = pd.tseries.frequencies.to_offset(rule)
     except ValueError:
         raise InvalidParameterError(
-            "rule", rule, reason="is not a pandas frequency such as 'D', 'W-MON', 'MS'"
+            "rule", rule, reason="is not a pandas frequency such as 'D', 'W-MON', 'MS', 'ME'"
         ) from None
-    data = df.drop(columns="end_time")
     if tz is not None:
-        data.index = _times(data).tz_convert(tz)
-    grouper = pd.Grouper(level="start_time", freq=offset, label="left", closed="left")
-    out = _combine(data.groupby([grouper, *keys], observed=True), df, over_time=True)
+        try:
+            pd.Timestamp("2026-01-01", tz=tz)
+        except Exception:  # pytz and zoneinfo raise different errors for an unknown zone
+            raise InvalidParameterError("tz", tz, reason="is not a time zone name such as 'Europe/Berlin'") from None
+    data = df.drop(columns="end_time")
+    starts = _times(df)
+    ends = pd.DatetimeIndex(df["end_time"])
+    if not len(df):
+        out = data.iloc[:0].copy()
+        out.insert(0, "end_time", df["end_time"].iloc[:0])
+        return _finish(out, df, bucket_width=rule, tz=tz)
+    zone = tz or "UTC"
+    edges = _edges(offset, starts.min().tz_convert(zone), ends.max().tz_convert(zone)).tz_convert("UTC")
+    position = edges.searchsorted(starts, side="right") - 1
+    cut = ends > edges[np.minimum(position + 1, len(edges) - 1)]
+    if cut.any():
+        i = int(np.argmax(cut))
+        width = _meta(df).get("bucket_width") or "its"
+        evidence = (f"{starts[i]:%Y-%m-%d %H:%M}..{ends[i]:%Y-%m-%d %H:%M} UTC straddles "
+                    f"{edges[position[i] + 1]:%Y-%m-%d %H:%M} UTC")  # fmt: skip
+        if tz is None:
+            raise InvalidParameterError(
+                "rule",
+                rule,
+                reason=f"would cut the data's {width} buckets in two ({evidence}); choose a rule "
+                "whose buckets hold whole input buckets",
+            )
+        if width == "1d":
+            raise InvalidParameterError(
+                "tz",
+                tz,
+                reason=f"cannot re-cut daily buckets (they are UTC days) into local ones ({evidence}); "
+                "fetch bucket_width='1h' (or '1m' in a half-hour zone)",
+            )
+        raise InvalidParameterError(
+            "tz", tz, reason=f"does not start its local buckets on a boundary of the data's {width} buckets "
+            f"({evidence}); fetch bucket_width='1m' and resample that"
+        )  # fmt: skip
+    bucket = pd.DatetimeIndex(edges[position], name="start_time")
+    out = _combine(data.groupby([bucket, *(data[k] for k in keys)], observed=True), df, over_time=True)
     out = out.reset_index(keys) if keys else out
-    starts = pd.DatetimeIndex(out.index)
-    out.insert(0, "end_time", (starts + offset).tz_convert("UTC"))
-    out.index = starts.tz_convert("UTC").rename("start_time")
+    begins = pd.DatetimeIndex(out.index)
+    following = edges[edges.searchsorted(begins, side="right")]
+    out.insert(0, "end_time", following)
+    out.index = begins.rename("start_time")
     return _finish(out[[c for c in df.columns if c in out.columns]], df, bucket_width=rule, tz=tz)
 
 
@@ -239,7 +432,7 @@ def provisional(df: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.DataFra
     settle = COSTS_SETTLE if endpoint_of(df).name == "costs" else USAGE_SETTLE
     starts = df.index.to_series()
     flags = df["end_time"] > now - settle
-    seconds = BUCKET_SECONDS.get(df.attrs.get("bucket_width", ""), 0)
+    seconds = BUCKET_SECONDS.get(_meta(df).get("bucket_width", ""), 0)
     if seconds and endpoint_of(df).name != "costs":
         flags |= (df["end_time"] - starts).dt.total_seconds() < seconds
     out = df.copy()
@@ -398,11 +591,11 @@ def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         raise InvalidParameterError("costs", endpoint_of(costs).name, ("costs",), reason="is not a costs frame")
     if endpoint_of(usage).name == "costs":
         raise InvalidParameterError("usage", "costs", reason="must be a usage frame (completions, images...)")
-    if costs.attrs.get("bucket_width") not in ("1d", "D"):
+    if _meta(costs).get("bucket_width") not in ("1d", "D"):
         raise InvalidParameterError(
-            "costs", costs.attrs.get("bucket_width"), ("1d",), reason="must be daily: the bill is only known per day"
+            "costs", _meta(costs).get("bucket_width"), ("1d",), reason="must be daily: the bill is only known per day"
         )
-    width = usage.attrs.get("bucket_width")
+    width = _meta(usage).get("bucket_width")
     if width not in ("1m", "1h", "1d", "D"):
         raise InvalidParameterError(
             "usage", width, ("1m", "1h", "1d"), reason="is coarser than the bill's days; join first, then resample"
@@ -605,7 +798,7 @@ def reconcile(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     keys = [k for k in ("project_id", "model") if k in keys_of(usage)]
     if "model" not in keys:
         raise InvalidParameterError("usage", keys_of(usage), reason="must be grouped by model")
-    daily = resample(usage, "D") if usage.attrs.get("bucket_width") != "1d" else usage
+    daily = resample(usage, "D") if _meta(usage).get("bucket_width") != "1d" else usage
     prices = unit_prices(costs)
     standard = prices[prices["product"].isna() & prices["model"].notna()]
     table = standard.pivot_table(index="model", columns="kind", values="usd_per_1m", aggfunc="mean")
