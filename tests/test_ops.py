@@ -472,3 +472,68 @@ def test_resample__quarter_hours_of_hourly_data_refuse():
     hourly = uf.Client.fake().completions("2026-10-20", "2026-10-21", bucket_width="1h")
     with pytest.raises(uf.InvalidParameterError, match=r"rule: '15min' would cut the data's 1h buckets"):
         ops.resample(hourly, "15min")
+
+
+# --- issue 10: results follow the data's "as of" time, never the machine's clock --------------------------------
+
+
+def _no_wall_clock(monkeypatch):
+    """Make any use of the machine's clock inside a helper fail loudly."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a helper read the machine's clock")
+
+    monkeypatch.setattr(pd.Timestamp, "now", refuse)
+
+
+def test_forecast__same_answer_from_two_clients_with_the_same_clock_on_any_machine_date():
+    october = pd.Timestamp("2026-10-21", tz="UTC")
+    sample = uf.Client.sample().costs("2026-10-01", "2026-11-01", group_by="project_id")
+    fake = uf.Client.fake(now=october).costs("2026-10-01", "2026-11-01", group_by="project_id")
+    assert sample.attrs["as_of"] == fake.attrs["as_of"] == october.isoformat()
+    a, b = ops.forecast(sample).attrs, ops.forecast(fake).attrs
+    assert a["projected_total"] == pytest.approx(b["projected_total"], rel=1e-12)
+    assert a["month"] == "2026-10-01T00:00:00+00:00"
+    truth = FakeOrganization().total("costs", "amount", "2026-10-01", "2026-10-21")
+    assert a["month_to_date"] == pytest.approx(truth, rel=1e-9)  # not 0.0 as when December was projected
+
+
+def test_forecast__a_finished_month_projects_to_its_own_total_whatever_the_clock(monkeypatch):
+    truth = FakeOrganization().total("costs", "amount", "2026-10-01", "2026-11-01")
+    frames = [uf.Client.fake(now=pd.Timestamp(day, tz="UTC")).costs("2026-09-01", "2026-11-01")
+              for day in ("2026-11-05", "2026-12-01", "2027-03-15")]  # fmt: skip
+    assert len({f.attrs["as_of"] for f in frames}) == 3  # three different clocks
+    _no_wall_clock(monkeypatch)
+    for costs in frames:
+        f = ops.forecast(costs).attrs
+        assert f["month"] == "2026-10-01T00:00:00+00:00"
+        assert f["projected_total"] == pytest.approx(truth, rel=1e-9)
+        assert f["month_to_date"] == pytest.approx(truth, rel=1e-9)
+
+
+def test_forecast__a_spike_day_does_not_tilt_the_month():
+    """On 2026-10-21 the fake's October lands at its ground truth within 2 % (the spike of the 14th is left out)."""
+    costs = uf.Client.fake(now=pd.Timestamp("2026-10-21", tz="UTC")).costs("2026-09-01", "2026-11-01")
+    truth = FakeOrganization().total("costs", "amount", "2026-10-01", "2026-11-01")
+    assert ops.forecast(costs).attrs["projected_total"] == pytest.approx(truth, rel=0.02)
+
+
+def test_provisional_and_anomalies__read_the_data_clock_not_the_machine(monkeypatch):
+    costs = uf.Client.fake(now=pd.Timestamp("2026-10-21 06:00", tz="UTC")).costs("2026-09-01", "2026-11-01")
+    _no_wall_clock(monkeypatch)
+    flags = ops.provisional(costs)["provisional"]
+    # Costs settle within 48 h of the as-of time: Oct 19, 20 and the open day (ends after Oct 19 06:00).
+    assert [str(d.date()) for d in flags[flags].index] == ["2026-10-19", "2026-10-20", "2026-10-21"]
+    assert [str(d.date()) for d in ops.anomalies(costs).index] == ["2026-10-14"]
+    partial = costs.copy()
+    partial.loc[partial.index[-1], "amount"] = 0.01  # the last day still filling looks like a drop
+    assert "2026-10-21" not in [str(d.date()) for d in ops.anomalies(partial, direction="down").index]
+
+
+def test_month_to_date_plot__titles_the_data_month(monkeypatch):
+    from usage_frames import plot
+
+    costs = uf.Client.fake(now=pd.Timestamp("2026-12-01", tz="UTC")).costs("2026-09-01", "2026-11-01")
+    _no_wall_clock(monkeypatch)
+    ax = plot.month_to_date(costs)
+    assert ax.get_title().startswith("October 2026")

@@ -135,7 +135,7 @@ def endpoint_of(df: pd.DataFrame) -> Endpoint:
         >>> from usage_frames import Client
         >>> endpoint_of(Client.fake().images("2026-10-01", "2026-10-02")).result_object
         'organization.usage.images.result'
-        >>> bare = pd.DataFrame({"size": ["1536x1024"], "images": [1]}, index=pd.DatetimeIndex(["2026-10-01"], tz="UTC"))
+        >>> bare = pd.DataFrame({"images": [1]}, index=pd.DatetimeIndex(["2026-10-01"], tz="UTC"))
         >>> endpoint_of(bare).name  # no attrs: read from the columns
         'images'
     """
@@ -422,13 +422,17 @@ def provisional(df: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.DataFra
 
     Usage buckets settle within hours, costs within about two days (the same delays as the cache).
 
+    Args:
+        df: Any usage or costs frame.
+        now: The time to judge from (default: :func:`as_of`, the data's own "as of" time, never the machine's).
+
     Examples:
         >>> from usage_frames import Client
         >>> df = Client.fake().costs("2026-10-01", "2026-10-05")
         >>> provisional(df, now=pd.Timestamp("2026-10-05 12:00", tz="UTC"))["provisional"].tolist()
         [False, False, True, True]
     """
-    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    now = as_of(df) if now is None else now
     settle = COSTS_SETTLE if endpoint_of(df).name == "costs" else USAGE_SETTLE
     starts = df.index.to_series()
     flags = df["end_time"] > now - settle
@@ -952,6 +956,16 @@ def cache_efficiency(df: pd.DataFrame, by: str | Sequence[str] | None = None, ru
     return _finish(out, df, bucket_width=rule)
 
 
+def _data_end(data: pd.DataFrame | pd.Series) -> pd.Timestamp:
+    """Where the data ends: the window's end (``attrs["end"]``), else the last bucket's end."""
+    end = data.attrs.get("end")
+    if end is not None:
+        return pd.Timestamp(end).tz_convert("UTC")
+    if isinstance(data, pd.DataFrame) and "end_time" in data.columns and len(data):
+        return pd.Timestamp(data["end_time"].max()).tz_convert("UTC")
+    return pd.Timestamp(_times(data).max()) + pd.Timedelta(days=1)
+
+
 def daily_spend(costs: pd.DataFrame) -> pd.Series:
     """Total spend per UTC day (a Series indexed by day), from a costs frame of any grouping.
 
@@ -975,13 +989,15 @@ def forecast(
 ) -> pd.DataFrame:
     """Project daily spend to the end of the month: a linear trend times weekday factors, with a 95 % band.
 
-    Days still settling (the last two) are left out of the fit. ``attrs`` holds ``month_to_date``,
+    Days still settling (the last two) are left out of the fit, and so are outlier days (a spike), whose
+    residual is beyond five robust deviations of the first fit. ``attrs`` holds ``month_to_date``,
     ``projected_total`` and its ``lower_total``/``upper_total``.
 
     Args:
         costs: Costs frame (any grouping) or a daily spend Series.
         until: ``"month_end"`` or a date to project to (exclusive).
-        now: The current time (default: the clock).
+        now: The data's "as of" time (default: :func:`as_of`, the client's clock at fetch time; never the
+            machine's clock). Days that end within a day of it are still settling and left out of the fit.
         lookback: Days of history to fit.
 
     Examples:
@@ -992,9 +1008,12 @@ def forecast(
         5510
     """
     series = daily_spend(costs) if isinstance(costs, pd.DataFrame) else costs.astype(float)
-    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    now = as_of(costs) if now is None else now
     today = now.floor("D")
-    stop = (today + pd.offsets.MonthBegin(1)) if until == "month_end" else pd.Timestamp(until)
+    # The month projected is the month of the last data: a finished period projects to its own total.
+    last = min(now, _data_end(costs)) - pd.Timedelta(seconds=1)
+    month_start = last.floor("D").replace(day=1)
+    stop = (month_start + pd.offsets.MonthBegin(1)) if until == "month_end" else pd.Timestamp(until)
     stop = stop.tz_localize("UTC") if stop.tzinfo is None else stop
     history = series[series.index < today - pd.Timedelta(days=1)].iloc[-lookback:]
     if len(history) < 7:
@@ -1002,15 +1021,28 @@ def forecast(
     dates = _times(history)
     t = (dates - dates[0]).days.to_numpy(dtype=float)
     y = history.to_numpy()
-    # Trend first, then weekday factors from the ratios to it: a pure trend must not look like seasonality.
-    slope, intercept = np.polyfit(t, y, 1)
-    trend = np.where(intercept + slope * t > 0, intercept + slope * t, np.nan)
-    ratios = pd.Series(y / trend, index=history.index).groupby(dates.day_of_week).mean()
-    factors = (ratios / ratios.mean()).reindex(range(7)).fillna(1.0).replace(0, 1.0)
-    flat = y / factors.reindex(dates.day_of_week).to_numpy()
-    slope, intercept = np.polyfit(t, flat, 1)
-    fitted = (intercept + slope * t) * factors.reindex(dates.day_of_week).to_numpy()
-    sigma = float(np.std(history.to_numpy() - fitted, ddof=2)) if len(history) > 2 else 0.0
+    weekday = dates.day_of_week
+
+    def fit(keep: np.ndarray) -> tuple[float, float, pd.Series]:
+        # Trend first, then weekday factors from the ratios to it: a pure trend must not look like seasonality.
+        slope, intercept = np.polyfit(t[keep], y[keep], 1)
+        trend = np.where(intercept + slope * t > 0, intercept + slope * t, np.nan)
+        ratios = pd.Series((y / trend)[keep]).groupby(weekday[keep]).mean()
+        factors = (ratios / ratios.mean()).reindex(range(7)).fillna(1.0).replace(0, 1.0)
+        flat = y / factors.reindex(weekday).to_numpy()
+        slope, intercept = np.polyfit(t[keep], flat[keep], 1)
+        return float(slope), float(intercept), factors
+
+    keep = np.ones(len(y), dtype=bool)
+    slope, intercept, factors = fit(keep)
+    # One spike day (a runaway job) must not tilt the trend of the whole month: refit without outliers.
+    residual = y - (intercept + slope * t) * factors.reindex(weekday).to_numpy()
+    scale = 1.4826 * float(np.median(np.abs(residual - np.median(residual))))
+    if scale > 0 and (np.abs(residual) > 5 * scale).any() and (np.abs(residual) <= 5 * scale).sum() >= 7:
+        keep = np.abs(residual) <= 5 * scale
+        slope, intercept, factors = fit(keep)
+    fitted = (intercept + slope * t) * factors.reindex(weekday).to_numpy()
+    sigma = float(np.std((y - fitted)[keep], ddof=2)) if keep.sum() > 2 else 0.0
     future = pd.date_range(history.index[-1] + pd.Timedelta(days=1), stop, freq="D", inclusive="left")
     tf = (future - history.index[0]).days.to_numpy(dtype=float)
     expected = np.maximum((intercept + slope * tf) * factors.reindex(future.day_of_week).to_numpy(), 0)
@@ -1019,7 +1051,6 @@ def forecast(
                           "upper": expected + 1.96 * sigma}, index=future)  # fmt: skip
     out = pd.concat([out, ahead])
     out["actual"] = series.reindex(out.index)
-    month_start = today.replace(day=1)
     known = series[(series.index >= month_start) & (series.index <= history.index[-1])].sum()
     rest = ahead[ahead.index >= month_start]
     band = 1.96 * sigma * np.sqrt(max(len(rest), 1))
@@ -1032,6 +1063,8 @@ def forecast(
         "lower_total": max(projected - band, float(known)),
         "upper_total": projected + band,
         "forecast_from": str(history.index[-1] + pd.Timedelta(days=1)),
+        "month": month_start.isoformat(),
+        "as_of": now.isoformat(),
     }
     return out
 
@@ -1049,7 +1082,8 @@ def anomalies(
     Each day is compared with the median of the previous ``window`` days after removing weekday seasonality;
     the scale is the larger of the median absolute deviation and the interquartile range, so a spike cannot hide
     itself by inflating the spread, and intermittent series keep their real spread. A project that idles on
-    some weekdays shows those days as drops: ask for ``direction="up"`` to watch spend only.
+    some weekdays shows those days as drops: ask for ``direction="up"`` to watch spend only. Days still
+    settling at the data's "as of" time (:func:`as_of`) are never flagged as drops: they are only incomplete.
 
     Args:
         df: Any usage or costs frame.
@@ -1076,6 +1110,8 @@ def anomalies(
     name = _values(df, values)
     keys = _by(df, by)
     day = _times(df).floor("D")
+    settle = COSTS_SETTLE if endpoint_of(df).name == "costs" else USAGE_SETTLE
+    settling = as_of(df) - settle - pd.Timedelta(days=1)  # days starting after this may still grow
     series = df[name].astype(float).groupby([day, *(df[k].astype(object) for k in keys)]).sum()
     series.index = series.index.set_names(["day", *keys])
     rows = []
@@ -1095,7 +1131,8 @@ def anomalies(
         # MAD alone collapses on intermittent series (idle days); the IQR keeps their real spread.
         scale = pd.concat([mad, iqr, 0.05 * median.abs()], axis=1).max(axis=1).replace(0, np.nan)
         z = (flat - median) / scale
-        flagged = {"both": z.abs() > threshold, "up": z > threshold, "down": z < -threshold}[direction]
+        drop = (z < -threshold) & (z.index <= settling)
+        flagged = {"both": (z > threshold) | drop, "up": z > threshold, "down": drop}[direction]
         for when in z.index[flagged]:
             expected = median[when] * factor.get(when.day_of_week, 1.0)
             row = {"day": when, "value": s[when], "expected": expected, "z": z[when],

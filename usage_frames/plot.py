@@ -224,7 +224,7 @@ def month_to_date(
         budget: A budget to draw, in USD.
         alerts: Spend alert thresholds in USD (``uf.spend_alerts()["threshold_usd"]``).
         limit: The hard spend limit in USD (``uf.spend_limit()``).
-        now: The current time (default: the clock).
+        now: The data's "as of" time (default: :func:`usage_frames.ops.as_of`, never the machine's clock).
         ax: Where to draw.
 
     Examples:
@@ -236,9 +236,8 @@ def month_to_date(
         ['alert', 'alert', 'forecast', 'forecast', 'limit', 'spend']
     """
     ax = _axes(ax)
-    now = pd.Timestamp.now(tz="UTC") if now is None else now
     outlook = ops.forecast(costs, now=now)
-    month = now.floor("D").replace(day=1)
+    month = pd.Timestamp(outlook.attrs["month"])
     daily = ops.daily_spend(costs)
     actual = daily[daily.index >= month].cumsum()
     start = float(actual.iloc[-1]) if len(actual) else 0.0
