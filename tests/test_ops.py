@@ -537,3 +537,111 @@ def test_month_to_date_plot__titles_the_data_month(monkeypatch):
     _no_wall_clock(monkeypatch)
     ax = plot.month_to_date(costs)
     assert ax.get_title().startswith("October 2026")
+
+
+# --- issue 10: line items as real bills name them (api-notes.md section 11) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        ("gpt-audio-mini-2025-12-15 audio, input", (None, "gpt-audio-mini-2025-12-15", "audio", "input", None)),
+        ("gpt-image-2-2026-04-21 image, cached input", (None, "gpt-image-2-2026-04-21", "image", "cached input", None)),
+        ("priority | gpt-5.6-sol, output, long context", ("priority", "gpt-5.6-sol", None, "output", "long")),
+        ("gpt-4o-mini-2024-07-18, cached input", (None, "gpt-4o-mini-2024-07-18", None, "cached input", None)),
+        ("gpt-4o-mini-2024-07-18, cache writes", (None, "gpt-4o-mini-2024-07-18", None, "cache writes", None)),
+        ("evals | gpt-4o-mini-2024-07-18 text, input", ("evals", "gpt-4o-mini-2024-07-18", "text", "input", None)),
+        ("gpt-5.6-sol, input, sideways", ("gpt-5.6-sol, input, sideways", None, None, None, None)),
+        ("web search tool calls", ("web search tool calls", None, None, None, None)),
+        ("Vector storage", ("Vector storage", None, None, None, None)),
+    ],
+)
+def test_parse_line_item__real_bill_names(item, expected):
+    parsed = uf.parse_line_item(item)
+    assert tuple(parsed[k] for k in ("product", "model", "modality", "kind", "context")) == expected
+
+
+def bill(rows, start="2026-10-01", end="2026-10-02"):
+    """A one-day costs frame grouped by line item: rows of (line item, USD, tokens)."""
+    results = [{"line_item": item, "amount": {"value": usd, "currency": "usd"}, "quantity": tokens,
+                "quantity_unit": "tokens"} for item, usd, tokens in rows]  # fmt: skip
+    return frame("costs", [(0, DAY, results)], group_by=["line_item"], start=start, end=end)
+
+
+def usage_row(model, **tokens):
+    counts = {"input_tokens": 0, "output_tokens": 0, "num_model_requests": 1, **tokens}
+    return frame("completions", [(0, DAY, [{"model": model, **counts}])], group_by=["model"], end="2026-10-02")
+
+
+def test_unit_prices_and_unit_costs__modality_cache_writes_and_long_context():
+    model = "gpt-audio-mini-2025-12-15"
+    costs = bill([
+        (f"{model}, input", 1.0, 1_000_000),  # text: $1 per 1M
+        (f"{model} audio, input", 10.0, 1_000_000),  # audio: $10 per 1M
+        (f"{model}, cache writes", 0.5, 400_000),
+        (f"{model}, output", 4.0, 1_000_000),
+        (f"{model}, output, long context", 8.0, 1_000_000),
+    ])  # fmt: skip
+    prices = ops.unit_prices(costs)
+    assert prices.loc[f"{model} audio, input", "usd_per_1m"] == pytest.approx(10.0)
+    assert prices.loc[f"{model} audio, input", "modality"] == "audio"
+    assert prices.loc[f"{model}, output, long context", "context"] == "long"
+    assert prices.loc[f"{model}, cache writes", "usd_per_1m"] == pytest.approx(1.25)
+    usage = usage_row(model, input_tokens=2_400_000, input_uncached_tokens=2_000_000, input_text_tokens=1_000_000,
+                      input_audio_tokens=1_000_000, input_cache_write_tokens=400_000, input_cached_tokens=0,
+                      output_tokens=2_000_000, output_text_tokens=2_000_000)  # fmt: skip
+    per = ops.unit_costs(usage, costs).loc[model]
+    assert float(per["usd_input"]) == pytest.approx(11.5)  # text + audio + cache writes: all fresh input
+    assert float(per["usd_output"]) == pytest.approx(12.0)  # long context is output too
+    assert float(per["usd"]) == pytest.approx(23.5)
+
+
+def test_reconcile__prices_each_modality_at_its_own_line_item():
+    model = "gpt-audio-mini-2025-12-15"
+    costs = bill([(f"{model}, input", 1.0, 1_000_000), (f"{model} audio, input", 10.0, 1_000_000),
+                  (f"{model}, cache writes", 0.25, 200_000), (f"{model}, output", 4.0, 1_000_000),
+                  (f"{model}, output, long context", 8.0, 1_000_000)])  # fmt: skip
+    usage = usage_row(model, input_tokens=2_200_000, input_uncached_tokens=2_000_000, input_text_tokens=1_000_000,
+                      input_audio_tokens=1_000_000, input_cache_write_tokens=200_000, input_cached_tokens=0,
+                      output_tokens=2_000_000, output_text_tokens=2_000_000)  # fmt: skip
+    row = ops.reconcile(usage, costs).iloc[0]
+    # Text 1M x $1 + audio 1M x $10 + writes 0.2M x $1.25 + output 2M x $4 (long context's surcharge unexplained).
+    assert float(row["priced_usd"]) == pytest.approx(1 + 10 + 0.25 + 8)
+    assert float(row["billed_usd"]) == pytest.approx(23.25)
+    assert float(row["unexplained_usd"]) == pytest.approx(4.0)  # the long-context surcharge
+
+
+def test_reconcile__a_model_without_a_list_price_is_unpriced_not_unexplained():
+    model = "gpt-4.1-mini-2025-04-14"
+    costs = bill([(f"flex | {model}, input", 0.2, 1_000_000), (f"flex | {model}, output", 0.8, 1_000_000)])
+    usage = usage_row(model, input_tokens=1_000_000, output_tokens=1_000_000)
+    row = ops.reconcile(usage, costs).iloc[0]
+    assert float(row["billed_usd"]) == pytest.approx(1.0)
+    assert pd.isna(row["priced_usd"]) and pd.isna(row["unexplained_usd"])  # not $1.00 "unexplained"
+
+
+def test_tier_savings__priority_long_context_and_audio_from_the_bill():
+    model = "gpt-5.6-sol"
+    costs = bill([(f"{model}, input", 1.0, 1_000_000), (f"{model}, output", 8.0, 1_000_000),
+                  (f"priority | {model}, input", 2.0, 1_000_000), (f"priority | {model}, output", 16.0, 1_000_000),
+                  (f"priority | {model}, output, long context", 32.0, 1_000_000)])  # fmt: skip
+    usage = frame("completions", [(0, DAY, [
+        {"model": model, "batch": False, "service_tier": "priority", "input_tokens": 1_000_000,
+         "output_tokens": 2_000_000, "num_model_requests": 3}])],
+        group_by=["model", "batch", "service_tier"], end="2026-10-02")  # fmt: skip
+    row = ops.tier_savings(usage, costs).loc[(model, "priority")]
+    assert float(row["list_usd"]) == pytest.approx(1 + 16)
+    assert float(row["actual_usd"]) == pytest.approx(2 + 32)  # at the short-context priority rates
+    assert float(row["saved_usd"]) == pytest.approx(-17)
+
+
+def test_fake__names_line_items_as_real_bills_do(october):
+    _, _, costs = october
+    items = set(costs["line_item"].astype(str))
+    assert "gpt-4o-mini-2024-07-18, cache writes" in items
+    assert "priority | gpt-4o-2024-08-06 audio, input" in items
+    assert "gpt-4o-2024-08-06 image, cached input" in items
+    parsed = ops.split_line_items(costs)
+    truth = FakeOrganization().total("costs", "amount", "2026-10-01", "2026-11-01")
+    assert float(parsed["amount"].sum()) == pytest.approx(truth, rel=1e-12)
+    assert parsed.loc[parsed["model"].notna() & parsed["kind"].isna()].empty  # every token item is read whole

@@ -16,6 +16,7 @@ Examples:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Hashable, Sequence
 from typing import Any
@@ -566,7 +567,10 @@ _KINDS = {
     "input": "input", "input_tokens": "input", "input tokens": "input", "uncached input": "input",
     "cached input": "cached input", "cached_input_tokens": "cached input", "input_cached_tokens": "cached input",
     "cached input tokens": "cached input", "output": "output", "output_tokens": "output", "output tokens": "output",
+    "cache writes": "cache writes", "cache write": "cache writes", "input_cache_write_tokens": "cache writes",
 }  # fmt: skip
+_MODALITIES = ("text", "audio", "image")
+_CONTEXTS = {"long context": "long", "short context": "short"}
 _MODEL = re.compile(r"^(ft[-:])?[a-z0-9][a-z0-9.:_-]*$", re.IGNORECASE)
 
 
@@ -621,32 +625,52 @@ def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
 
 
 def parse_line_item(item: str | None) -> dict[str, str | None]:
-    """Split a costs line item into product, model and kind; ``None`` for what it cannot read (no guessing).
+    """Split a costs line item into product, model, modality, kind and context; ``None`` where it cannot tell.
+
+    Real bills name token line items ``[<product> | ]<model>[ audio|text|image], <kind>[, long context]``
+    (``api-notes.md`` section 11), with kind ``input``, ``cached input``, ``cache writes`` or ``output``;
+    anything else (``web search tool calls``) is kept whole as the product, never guessed at.
 
     Examples:
         >>> parse_line_item("gpt-4o-2024-08-06, input")
-        {'product': None, 'model': 'gpt-4o-2024-08-06', 'kind': 'input'}
+        {'product': None, 'model': 'gpt-4o-2024-08-06', 'modality': None, 'kind': 'input', 'context': None}
         >>> parse_line_item("gpt-6-astra, input_tokens")["kind"], parse_line_item("gpt-4o-mini, cached input")["kind"]
         ('input', 'cached input')
-        >>> parse_line_item("evals | gpt-4o-mini, input")
-        {'product': 'evals', 'model': 'gpt-4o-mini', 'kind': 'input'}
+        >>> parse_line_item("gpt-audio-mini-2025-12-15 audio, input")
+        {'product': None, 'model': 'gpt-audio-mini-2025-12-15', 'modality': 'audio', 'kind': 'input', 'context': None}
+        >>> parse_line_item("priority | gpt-5.6-sol, output, long context")
+        {'product': 'priority', 'model': 'gpt-5.6-sol', 'modality': None, 'kind': 'output', 'context': 'long'}
+        >>> parse_line_item("gpt-image-2-2026-04-21 image, cached input")["modality"]
+        'image'
+        >>> parse_line_item("gpt-4o-mini-2024-07-18, cache writes")["kind"]
+        'cache writes'
         >>> parse_line_item("ft-gpt-4o-2024-08-06, output")["model"]
         'ft-gpt-4o-2024-08-06'
-        >>> parse_line_item("assistants api | file search"), parse_line_item("Image models")["product"]
-        ({'product': 'assistants api | file search', 'model': None, 'kind': None}, 'Image models')
+        >>> parse_line_item("assistants api | file search")["product"], parse_line_item("Image models")["model"]
+        ('assistants api | file search', None)
     """
+    empty: dict[str, str | None] = {"product": None, "model": None, "modality": None, "kind": None, "context": None}
     if not isinstance(item, str) or not item.strip():
-        return {"product": None, "model": None, "kind": None}
+        return empty
     *products, last = [part.strip() for part in item.split("|")]
-    model, sep, kind = last.rpartition(",")
-    if not sep or not _MODEL.match(model.strip()):
-        return {"product": item.strip(), "model": None, "kind": None}
-    kind = kind.strip().lower()
-    return {"product": " | ".join(products) or None, "model": model.strip(), "kind": _KINDS.get(kind, kind)}
+    name, *rest = [part.strip() for part in last.split(",")]
+    modality = None
+    for suffix in _MODALITIES:
+        if name.lower().endswith(f" {suffix}"):
+            name, modality = name[: -len(suffix) - 1].strip(), suffix
+    contexts = [_CONTEXTS.get(part.lower()) for part in rest[1:]]
+    if not rest or not _MODEL.match(name) or None in contexts or len(contexts) > 1:
+        return {**empty, "product": item.strip()}
+    kind = rest[0].lower()
+    return {"product": " | ".join(products) or None, "model": name, "modality": modality,
+            "kind": _KINDS.get(kind, kind), "context": contexts[0] if contexts else None}  # fmt: skip
+
+
+_PARTS = ("product", "model", "modality", "kind", "context")
 
 
 def split_line_items(costs: pd.DataFrame) -> pd.DataFrame:
-    """The costs frame with ``product``, ``model`` and ``kind`` columns read from each line item.
+    """The costs frame with ``product``, ``model``, ``modality``, ``kind`` and ``context`` read from each line item.
 
     Each distinct line item is parsed once (a bill has a few dozen, over thousands of rows).
 
@@ -658,6 +682,8 @@ def split_line_items(costs: pd.DataFrame) -> pd.DataFrame:
         >>> items = split_line_items(Client.fake().costs("2026-10-01", "2026-10-02", group_by="line_item"))
         >>> items.groupby("model")["amount"].sum().idxmax()
         'gpt-4o-2024-08-06'
+        >>> sorted(items["modality"].dropna().unique())
+        ['audio', 'image']
     """
     if endpoint_of(costs).name != "costs" or "line_item" not in costs.columns:
         raise InvalidParameterError(
@@ -667,7 +693,7 @@ def split_line_items(costs: pd.DataFrame) -> pd.DataFrame:
     parsed = {item: parse_line_item(item) for item in labels.dropna().unique()}
     empty = parse_line_item(None)
     columns = {part: [parsed.get(item, empty)[part] if item is not None else None for item in labels]
-               for part in ("product", "model", "kind")}  # fmt: skip
+               for part in _PARTS}  # fmt: skip
     out = costs.copy()
     for part, values in columns.items():
         out[part] = pd.array(values, dtype="string")
@@ -681,7 +707,7 @@ def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
 
     Returns:
         ``amount``, ``quantity``, ``quantity_unit``, ``unit_price``, ``usd_per_1m`` (token units only), and the
-        parsed ``product``, ``model``, ``kind``.
+        parsed ``product``, ``model``, ``modality``, ``kind``, ``context``.
 
     Examples:
         >>> from usage_frames import Client
@@ -690,7 +716,7 @@ def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
         10.0
     """
     items = split_line_items(costs)
-    keys = ["line_item", "quantity_unit", "product", "model", "kind"]
+    keys = ["line_item", "quantity_unit", *_PARTS]
     groups = [_times(items).floor("D").rename("day"), *keys] if by_day else keys
     items = items.astype({k: object for k in keys})
     out = items.groupby(groups, dropna=False, observed=True)[["amount", "quantity"]].sum()
@@ -701,38 +727,70 @@ def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
     return _finish(out, costs)
 
 
-def _token_sides(usage: pd.DataFrame) -> pd.DataFrame:
-    """Per row: fresh input (uncached + cache writes), cached input, output tokens and requests."""
+# Each billable token count of a completions row: (column, modality, kind); the columns add up to all tokens.
+_TOKEN_PARTS = tuple(
+    [(f"input_{m}_tokens", m, "input") for m in _MODALITIES]
+    + [("input_cache_write_tokens", "text", "cache writes")]
+    + [(f"input_cached_{m}_tokens", m, "cached input") for m in _MODALITIES]
+    + [(f"output_{m}_tokens", m, "output") for m in _MODALITIES]
+)
+
+
+def _column(usage: pd.DataFrame, name: str) -> pd.Series:
+    if name in usage.columns:
+        return usage[name].astype("Int64")
+    return pd.Series(pd.NA, index=usage.index, dtype="Int64")
+
+
+def _token_parts(usage: pd.DataFrame) -> pd.DataFrame:
+    """Per row, the tokens of each (modality, kind) of :data:`_TOKEN_PARTS`, and ``requests``.
+
+    The explicit breakdown fields are used where the server sent them; older answers lack them, and their text
+    tokens are then the total minus the other parts (section 4 arithmetic; absent parts count as 0).
+    """
     if endpoint_of(usage).name not in ("completions", "decisions"):
         raise InvalidParameterError("usage", endpoint_of(usage).name, ("completions", "decisions"))
-    cached = usage["input_cached_tokens"].astype("Int64")
-    fresh = usage["input_uncached_tokens"].astype("Int64") + usage["input_cache_write_tokens"].astype("Int64")
-    # Older answers lack the breakdown: fresh input is then input minus cached (section 4 arithmetic).
-    fresh = fresh.fillna(usage["input_tokens"].astype("Int64") - cached.fillna(0))
-    return pd.DataFrame(
-        {
-            "fresh_input_tokens": fresh,
-            "cached_input_tokens": cached.fillna(0),
-            "output_tokens": usage["output_tokens"].astype("Int64"),
-            "requests": usage["num_model_requests"].astype("Int64"),
-        },
-        index=usage.index,
-    )
+    get = functools.partial(_column, usage)
+    write = get("input_cache_write_tokens").fillna(0)
+    cached = get("input_cached_tokens").fillna(0)
+    uncached = get("input_uncached_tokens").fillna(get("input_tokens") - cached - write)
+    out = pd.DataFrame(index=usage.index)
+    for total, prefix in ((uncached, "input_"), (cached, "input_cached_"), (get("output_tokens"), "output_")):
+        others = [get(f"{prefix}{m}_tokens").fillna(0) for m in ("audio", "image")]
+        out[f"{prefix}text_tokens"] = get(f"{prefix}text_tokens").fillna(total - others[0] - others[1])
+        out[f"{prefix}audio_tokens"], out[f"{prefix}image_tokens"] = others
+    out["input_cache_write_tokens"] = write
+    out = out[[c for c, _, _ in _TOKEN_PARTS]]
+    out["requests"] = get("num_model_requests")
+    return out
+
+
+def _token_sides(usage: pd.DataFrame) -> pd.DataFrame:
+    """Per row: fresh input (uncached + cache writes), cached input, output tokens and requests."""
+    parts = _token_parts(usage)
+    side = {"input": "fresh_input_tokens", "cache writes": "fresh_input_tokens",
+            "cached input": "cached_input_tokens", "output": "output_tokens"}  # fmt: skip
+    out = pd.DataFrame(index=usage.index)
+    for name in ("fresh_input_tokens", "cached_input_tokens", "output_tokens"):
+        out[name] = sum(parts[c] for c, _, kind in _TOKEN_PARTS if side[kind] == name)
+    out["requests"] = parts["requests"]
+    return out
 
 
 def _bill(costs: pd.DataFrame, keys: list[str], standard_only: bool) -> pd.DataFrame:
     """Dollars per ``keys`` (which include ``model``) and token kind: ``usd_input``, ``usd_cached_input``..."""
     items = split_line_items(costs)
-    items = items[items["model"].notna() & items["kind"].isin(["input", "cached input", "output"])]
+    items = items[items["model"].notna() & items["kind"].isin(["input", "cache writes", "cached input", "output"])]
     if standard_only:
         items = items[items["product"].isna()]
     others = [k for k in keys if k != "model"]
     _by(costs, others)
     items = items.astype({k: object for k in [*others, "model", "kind"]})
-    bill = items.pivot_table(index=keys, columns="kind", values="amount", aggfunc="sum", fill_value=0.0)
-    bill = bill.reindex(columns=["input", "cached input", "output"], fill_value=0.0)
-    bill.columns = ["usd_input", "usd_cached_input", "usd_output"]
-    return bill
+    # Cache writes are fresh input billed apart; every modality and context adds to its side.
+    items["side"] = items["kind"].map({"input": "usd_input", "cache writes": "usd_input",
+                                       "cached input": "usd_cached_input", "output": "usd_output"})  # fmt: skip
+    bill = items.pivot_table(index=keys, columns="side", values="amount", aggfunc="sum", fill_value=0.0)
+    return bill.reindex(columns=["usd_input", "usd_cached_input", "usd_output"], fill_value=0.0)
 
 
 def unit_costs(
@@ -783,8 +841,12 @@ def unit_costs(
 def reconcile(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     """Usage priced at the bill's own list prices, next to the billed dollars, per day and model (and project).
 
-    ``unexplained_usd`` is what the list prices do not explain: discounts (Batch, flex), surcharges (priority),
-    price changes, or usage the Usage API did not report (the Costs API is the one that matches the invoice).
+    ``unexplained_usd`` is what the list prices do not explain: discounts (Batch, flex), surcharges (priority,
+    long context), price changes, or usage the Usage API did not report (the Costs API is the one that matches
+    the invoice). Each token part is priced at its own line item's list price (``"<model> audio, input"``,
+    ``"<model>, cache writes"``), else at the model's price for that kind. Where the bill has no list price for
+    tokens that were used (a model run only on flex), ``priced_usd`` and ``unexplained_usd`` are ``<NA>``: the
+    saving cannot be measured from the bill, and it is not "unexplained" spend either.
 
     Examples:
         >>> from usage_frames import Client
@@ -803,25 +865,24 @@ def reconcile(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     if "model" not in keys:
         raise InvalidParameterError("usage", keys_of(usage), reason="must be grouped by model")
     daily = resample(usage, "D") if _meta(usage).get("bucket_width") != "1d" else usage
-    prices = unit_prices(costs)
-    standard = prices[prices["product"].isna() & prices["model"].notna()]
-    table = standard.pivot_table(index="model", columns="kind", values="usd_per_1m", aggfunc="mean")
-    table = table.reindex(columns=["input", "cached input", "output"])
-    sides = _token_sides(daily).astype("Float64")
+    table = _rate_table(costs)
+    parts = _token_parts(daily)[_PART_COLUMNS].astype("Float64")
     rows = daily[keys].astype(object)
-    rate = table.reindex(rows["model"].to_numpy())
-    priced = (sides["fresh_input_tokens"].to_numpy() * rate["input"].to_numpy()
-              + sides["cached_input_tokens"].to_numpy() * rate["cached input"].to_numpy()
-              + sides["output_tokens"].to_numpy() * rate["output"].to_numpy()) / 1e6  # fmt: skip
+    rates = pd.DataFrame([_rates(table, "list", m) for m in rows["model"]], index=daily.index).astype("Float64")
+    # A part with tokens but no list price in the bill leaves the row unpriced (<NA>), never priced at $0.
+    contributions = (parts * rates).where(parts > 0, 0.0)
+    priced = contributions.sum(axis=1, skipna=False) / 1e6
     day = _times(daily).floor("D").rename("day")
-    priced_usd = pd.Series(priced, index=pd.MultiIndex.from_arrays([day, *(rows[k] for k in keys)]))
-    priced_usd = priced_usd.groupby(level=list(range(len(keys) + 1))).sum()
+    priced_usd = pd.Series(priced.to_numpy(), index=pd.MultiIndex.from_arrays([day, *(rows[k] for k in keys)]))
+    priced_usd = priced_usd.groupby(level=list(range(len(keys) + 1))).sum(min_count=1)
+    priced_usd = priced_usd.where(priced.groupby([day, *(rows[k] for k in keys)]).apply(lambda x: x.notna().all()))
     items = split_line_items(costs)
     models = set(rows["model"])
     items = items[items["model"].isin(models)].astype({"model": object, **{k: object for k in keys if k != "model"}})
     billed_usd = items.groupby([_times(items).floor("D").rename("day"), *keys])["amount"].sum()
     out = pd.concat({"billed_usd": billed_usd, "priced_usd": priced_usd}, axis=1).astype("Float64")
-    out["unexplained_usd"] = out["billed_usd"].fillna(0) - out["priced_usd"].fillna(0)
+    out["billed_usd"] = out["billed_usd"].fillna(0.0)  # no line item: nothing billed
+    out["unexplained_usd"] = out["billed_usd"] - out["priced_usd"]
     return _finish(out, usage)
 
 
@@ -846,8 +907,8 @@ def batch_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     for key in ("model", "batch"):
         _by(usage, key)
     rates = _rate_table(costs)
-    sides = pd.concat([usage[["model", "batch"]].astype(object), _token_sides(usage)], axis=1)
-    per = sides.groupby(["model", "batch"])[[c for c, _ in _SIDES]].sum()
+    sides = pd.concat([usage[["model", "batch"]].astype(object), _token_parts(usage)], axis=1)
+    per = sides.groupby(["model", "batch"])[_PART_COLUMNS].sum()
     rows = []
     for model in sorted(set(sides["model"])):
         list_rate, batch_rate = _rates(rates, "list", model), _rates(rates, "batch", model)
@@ -889,8 +950,8 @@ def tier_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     rates = _rate_table(costs)
     batch = usage["batch"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     tier = np.where(batch, "batch", usage["service_tier"].astype(object).fillna("default").to_numpy())
-    sides = pd.concat([usage[["model"]].astype(object), _token_sides(usage)], axis=1).assign(tier=tier)
-    per = sides.groupby(["model", "tier"])[[c for c, _ in _SIDES]].sum()
+    sides = pd.concat([usage[["model"]].astype(object), _token_parts(usage)], axis=1).assign(tier=tier)
+    per = sides.groupby(["model", "tier"])[_PART_COLUMNS].sum()
     rows = []
     for index, tokens in per.iterrows():
         model, label = str(index[0]), str(index[1])  # type: ignore[index]
@@ -903,30 +964,44 @@ def tier_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     return _finish(out, usage)
 
 
-_SIDES = (("fresh_input_tokens", "input"), ("cached_input_tokens", "cached input"), ("output_tokens", "output"))
+_PART_COLUMNS = [c for c, _, _ in _TOKEN_PARTS]
 
 
 def _rate_table(costs: pd.DataFrame) -> pd.DataFrame:
-    """$ per 1M tokens by (product or "list", model) and token kind, learned from the bill."""
+    """$ per 1M tokens by (product or "list", model) and ``"<modality>/<kind>"`` (modality "" if unnamed).
+
+    Long-context line items are left out: they price the same tokens at a surcharge, not a different part.
+    """
     prices = unit_prices(costs)
-    prices = prices[prices["model"].notna() & prices["kind"].isin([k for _, k in _SIDES])]
-    prices = prices.astype({"product": object, "model": object, "kind": object})
+    kinds = [k for _, _, k in _TOKEN_PARTS]
+    prices = prices[prices["model"].notna() & prices["kind"].isin(kinds) & prices["context"].ne("long").fillna(True)]
+    prices = prices.astype({k: object for k in _PARTS})
     prices["product"] = prices["product"].fillna("list")
-    return prices.pivot_table(index=["product", "model"], columns="kind", values="usd_per_1m")
+    prices["part"] = prices["modality"].fillna("") + "/" + prices["kind"]
+    return prices.pivot_table(index=["product", "model"], columns="part", values="usd_per_1m")
 
 
 def _rates(table: pd.DataFrame, product: str, model: str) -> pd.Series:
-    if (product, model) in table.index:
-        return pd.Series(table.loc[(product, model)]).reindex([k for _, k in _SIDES])
-    return pd.Series(np.nan, index=[k for _, k in _SIDES])
+    """The rate of each token part: its own line item, else the model's line item without a modality.
+
+    Cache writes fall back to the input price: bills that do not list cache writes apart bill them as input.
+    """
+    row = pd.Series(table.loc[(product, model)]) if (product, model) in table.index else pd.Series(dtype=float)
+    known: dict[str, float] = {str(k): float(v) for k, v in row.dropna().astype(float).items()}
+    rates = {}
+    for column, modality, kind in _TOKEN_PARTS:
+        chain = [f"{modality}/{kind}", f"/{kind}"] + (["text/input", "/input"] if kind == "cache writes" else [])
+        found = [known[c] for c in chain if c in known]
+        rates[column] = found[0] if found else np.nan
+    return pd.Series(rates)
 
 
 def _priced(tokens: pd.Series, rates: pd.Series) -> float:
-    """Dollars for token counts at $ per 1M rates (NaN where a kind with tokens has no price: no guessing).
+    """Dollars for token counts at $ per 1M rates (NaN where a part with tokens has no price: no guessing).
 
-    A kind with no tokens costs nothing, even where its price is unknown (0/0 in the bill).
+    A part with no tokens costs nothing, even where its price is unknown (0/0 in the bill).
     """
-    usd = sum(float(tokens[column]) * rates[kind] for column, kind in _SIDES if tokens[column] > 0) / 1e6
+    usd = sum(float(tokens[column]) * rates[column] for column in _PART_COLUMNS if tokens[column] > 0) / 1e6
     return float(usd) if pd.notna(usd) else np.nan
 
 
