@@ -645,3 +645,197 @@ def test_fake__names_line_items_as_real_bills_do(october):
     truth = FakeOrganization().total("costs", "amount", "2026-10-01", "2026-11-01")
     assert float(parsed["amount"].sum()) == pytest.approx(truth, rel=1e-12)
     assert parsed.loc[parsed["model"].notna() & parsed["kind"].isna()].empty  # every token item is read whole
+
+
+# --- issue 10, done when: random frames through random helper chains, against plain ints and Decimal -----------
+
+from decimal import Decimal  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+RULES = ["h", "D", "W-MON", "W-SUN", "MS", "ME", "QS", "QE", "YS", "YE"]
+ZONES = [None, "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu", "Pacific/Chatham",
+         "America/St_Johns", "Australia/Lord_Howe"]  # fmt: skip
+DAYS = ["2026-03-27", "2026-03-29", "2026-06-29", "2026-09-29", "2026-10-24", "2026-12-30"]
+WIDTHS = {"1m": 60, "1h": 3600, "1d": 86400}
+MODELS = ["m-a", "m-b", "m-c"]
+
+
+def bucket_key(rule, when):
+    """Which bucket of ``rule`` a local wall time falls in, from the calendar fields alone (no pandas offsets)."""
+    day = when.date()
+    return {
+        "h": (day, when.hour, when.utcoffset()), "D": day,  # the repeated hour of a DST end is two hours
+        "W-MON": day.toordinal() - day.weekday(), "W-SUN": day.toordinal() - (day.weekday() + 1) % 7,
+        "MS": (day.year, day.month), "ME": (day.year, day.month),
+        "QS": (day.year, (day.month - 1) // 3), "QE": (day.year, (day.month - 1) // 3),
+        "YS": day.year, "YE": day.year,
+    }[rule]  # fmt: skip
+
+
+def local(ts, zone):
+    return ts.to_pydatetime().astimezone(ZoneInfo(zone or "UTC"))
+
+
+@st.composite
+def usage_frames_(draw):
+    """A completions frame by model: random width, start (DST and month edges), gaps, absent fields, big counts."""
+    width = draw(st.sampled_from(list(WIDTHS)))
+    seconds = WIDTHS[width]
+    n = draw(st.integers(0, {"1m": 300, "1h": 300, "1d": 200}[width]))
+    start = pd.Timestamp(draw(st.sampled_from(DAYS)), tz="UTC")
+    if width != "1d":
+        start += pd.Timedelta(hours=draw(st.integers(0, 23)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))  # bulk values: fast, still reproducible
+    t0 = int(start.timestamp())
+    buckets = []
+    for i in range(n):
+        results = []
+        for m in MODELS:
+            if rng.random() < 0.4:
+                continue
+            row = {"object": "organization.usage.completions.result", "model": m,
+                   "input_tokens": int(rng.integers(0, 2**40)), "output_tokens": int(rng.integers(0, 2**40)),
+                   "num_model_requests": int(rng.integers(0, 10**6))}  # fmt: skip
+            if rng.random() < 0.5:
+                row["input_cached_tokens"] = int(rng.integers(0, 2**40))
+            results.append(row)
+        buckets.append({"object": "bucket", "start_time": t0 + i * seconds, "end_time": t0 + (i + 1) * seconds,
+                        "results": results})  # fmt: skip
+    page = {"object": "page", "has_more": False, "next_page": None, "data": buckets}
+    end = pd.Timestamp(t0 + max(n, 1) * seconds, unit="s", tz="UTC")
+    query = build_query("completions", start, end, bucket_width=width, group_by=["model"], now=end)
+    return to_frame([page], query)
+
+
+def raw_rows(df):
+    """The frame's rows as plain Python: (start, end, model, {field: int or None})."""
+    fields = ["input_tokens", "output_tokens", "input_cached_tokens"]
+    return [(s, e, m, {f: (None if pd.isna(v) else int(v)) for f, v in zip(fields, vals, strict=True)})
+            for s, e, m, *vals in zip(df.index, df["end_time"], df["model"].astype(str),
+                                      *(df[f] for f in fields), strict=True)]  # fmt: skip
+
+
+def expected_resample(rows, rule, zone):
+    """Plain-int sums per (bucket, model), or None when some input bucket straddles two output buckets."""
+    out = {}
+    for s, e, m, values in rows:
+        key = bucket_key(rule, local(s, zone))
+        if bucket_key(rule, local(e - pd.Timedelta(microseconds=1), zone)) != key:
+            return None
+        cell = out.setdefault((key, m), {})
+        for f, v in values.items():
+            if v is not None:
+                cell[f] = (cell.get(f) or 0) + v  # <NA> only where every input is <NA>
+            else:
+                cell.setdefault(f, None)
+    return out
+
+
+def observed(result, rule, zone):
+    rows = raw_rows(result)
+    for s, e, _, _ in rows:  # each span is exactly one bucket of the rule
+        assert bucket_key(rule, local(s, zone)) == bucket_key(rule, local(e - pd.Timedelta(microseconds=1), zone))
+        assert bucket_key(rule, local(e, zone)) != bucket_key(rule, local(s, zone))
+        assert s.tzinfo is not None and str(s.tz) == "UTC"
+    return {(bucket_key(rule, local(s, zone)), m): v for s, _, m, v in rows}
+
+
+def matches(expected, got):
+    for cell, values in expected.items():
+        for f, v in values.items():
+            assert got[cell][f] == v, (cell, f)
+    assert set(got) == set(expected)
+
+
+chains = st.lists(st.tuples(st.sampled_from(RULES), st.sampled_from(ZONES)), min_size=1, max_size=2)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(df=usage_frames_(), chain=chains, last=st.sampled_from(["totals", "pivot", "share", "none"]))
+def test_chains__every_total_matches_plain_python(df, chain, last):
+    frame_, rows = df, raw_rows(df)
+    for rule, zone in chain:
+        expected = expected_resample(rows, rule, zone)
+        if expected is None:  # the rule or zone would cut an input bucket: refusing is the only right answer
+            with pytest.raises(uf.InvalidParameterError):
+                ops.resample(frame_, rule, tz=zone)
+            return
+        frame_ = ops.resample(frame_, rule, tz=zone)
+        matches(expected, observed(frame_, rule, zone))
+        rows = raw_rows(frame_)
+    per_model = {}
+    for _, _, m, values in raw_rows(df):
+        per_model[m] = per_model.get(m, 0) + values["input_tokens"]
+    if last == "totals":
+        got = ops.totals(frame_, by="model")["input_tokens"]
+        assert {str(k): int(v) for k, v in got.items()} == per_model
+    elif last == "pivot":
+        wide = ops.pivot(frame_, "model", "input_tokens")
+        assert {str(c): sum(int(v) for v in wide[c]) for c in wide.columns} == per_model
+    elif last == "share":
+        shares = ops.share(frame_, by="model", values="input_tokens")["share_pct"]
+        total = sum(per_model.values())
+        for m, pct in shares.items():
+            exact = Decimal(per_model[str(m)]) * 100 / Decimal(total) if total else None
+            assert exact is None or float(pct) == pytest.approx(float(exact), rel=1e-9, abs=1e-9)
+    if per_model:  # nothing lost or doubled
+        assert int(ops.totals(frame_)["input_tokens"].iloc[0]) == sum(per_model.values())
+
+
+@st.composite
+def costs_and_usage(draw):
+    days = draw(st.integers(1, 40))
+    start = pd.Timestamp(draw(st.sampled_from(DAYS)), tz="UTC")
+    t0 = int(start.timestamp())
+    projects = ["proj_a", "proj_b"]
+    usage_buckets, cost_buckets, truth = [], [], {}
+    hourly = draw(st.booleans())
+    step = 3600 if hourly else DAY
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    for i in range(days * (24 if hourly else 1)):
+        results = [{"object": "organization.usage.completions.result", "project_id": p,
+                    "input_tokens": int(rng.integers(0, 2**35)), "output_tokens": int(rng.integers(0, 2**35)),
+                    "num_model_requests": 1} for p in projects if rng.random() < 0.6]  # fmt: skip
+        usage_buckets.append({"object": "bucket", "start_time": t0 + i * step, "end_time": t0 + (i + 1) * step,
+                              "results": results})  # fmt: skip
+        for r in results:
+            cell = truth.setdefault((i * step // DAY, r["project_id"]), {"tokens": 0, "usd": Decimal(0)})
+            cell["tokens"] += r["input_tokens"] + r["output_tokens"]
+    for d in range(days):
+        results = []
+        for p in [p for p in projects if rng.random() < 0.7]:
+            usd = Decimal(int(rng.integers(0, 10**9))) / Decimal(10**6)
+            results.append({"object": "organization.costs.result", "project_id": p,
+                            "amount": {"value": str(usd), "currency": "usd"}})  # fmt: skip
+            truth.setdefault((d, p), {"tokens": 0, "usd": Decimal(0)})["usd"] += usd
+        cost_buckets.append({"object": "bucket", "start_time": t0 + d * DAY, "end_time": t0 + (d + 1) * DAY,
+                             "results": results})  # fmt: skip
+    end = start + pd.Timedelta(days=days)
+
+    def make(endpoint, buckets, width):
+        page = {"object": "page", "has_more": False, "next_page": None, "data": buckets}
+        return to_frame([page], build_query(endpoint, start, end, bucket_width=width, group_by=["project_id"],
+                                            now=end))  # fmt: skip
+
+    return make("completions", usage_buckets, "1h" if hourly else "1d"), make("costs", cost_buckets, "1d"), truth
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=costs_and_usage())
+def test_chains__join_costs_matches_plain_python(data):
+    usage, costs, truth = data
+    joined = ops.join_costs(usage, costs)
+    t0 = usage.attrs["start"]
+    day0 = int(pd.Timestamp(t0).timestamp()) // DAY
+    got = {}
+    for day, p, tokens, usd in zip(joined.index, joined["project_id"].astype(str),
+                                   (joined["input_tokens"].fillna(0) + joined["output_tokens"].fillna(0)),
+                                   joined["amount"], strict=True):  # fmt: skip
+        got[(int(day.timestamp()) // DAY - day0, p)] = (int(tokens), float(usd))
+    assert set(got) == set(truth)
+    for cell, values in truth.items():
+        assert got[cell][0] == values["tokens"]
+        assert got[cell][1] == pytest.approx(float(values["usd"]), rel=1e-12, abs=1e-12)
