@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -827,7 +828,9 @@ def costs_and_usage(draw):
 @given(data=costs_and_usage())
 def test_chains__join_costs_matches_plain_python(data):
     usage, costs, truth = data
-    joined = ops.join_costs(usage, costs)
+    with warnings.catch_warnings():  # a project with usage and no costs is warned about, and still joined
+        warnings.simplefilter("ignore", uf.UsageFramesWarning)
+        joined = ops.join_costs(usage, costs)
     t0 = usage.attrs["start"]
     day0 = int(pd.Timestamp(t0).timestamp()) // DAY
     got = {}
@@ -839,3 +842,16 @@ def test_chains__join_costs_matches_plain_python(data):
     for cell, values in truth.items():
         assert got[cell][0] == values["tokens"]
         assert got[cell][1] == pytest.approx(float(values["usd"]), rel=1e-12, abs=1e-12)
+
+
+def test_join_costs__warns_when_periods_or_keys_differ():
+    c = uf.Client.fake()
+    usage = c.completions("2026-10-01", "2026-10-08", group_by="project_id")
+    with pytest.warns(uf.UsageFramesWarning, match=r"usage covers 2026-10-01..2026-10-08 but costs .*-10-15"):
+        ops.join_costs(usage, c.costs("2026-10-01", "2026-10-15", group_by="project_id"))
+    with pytest.warns(uf.UsageFramesWarning, match="only usage is grouped by project_id"):
+        ops.join_costs(usage, c.costs("2026-10-01", "2026-10-08"))
+    with pytest.warns(uf.UsageFramesWarning, match="proj_batch, proj_lab has usage but no costs"):
+        ops.join_costs(usage, c.costs("2026-10-01", "2026-10-08", group_by="project_id",
+                                      project_ids=["proj_chat", "proj_search"]))  # fmt: skip
+    ops.join_costs(usage, c.costs("2026-10-01", "2026-10-08", group_by="project_id"))  # aligned: silent (warnings fail)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, KEY_DTYPES, Endpoint
-from usage_frames.errors import InvalidParameterError
+from usage_frames.errors import InvalidParameterError, UsageFramesWarning
 
 USAGE_SETTLE = pd.Timedelta(hours=6)
 COSTS_SETTLE = pd.Timedelta(hours=48)
@@ -578,6 +579,8 @@ def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     """Usage and billed dollars side by side per UTC day (and per project when both frames have ``project_id``).
 
     Hourly or minute usage is summed to days first; costs are daily only, so usage cannot be joined finer.
+    A :class:`~usage_frames.UsageFramesWarning` says when the frames cover different days, when only one is
+    grouped by ``project_id``, or when a project has usage but no costs.
 
     Returns:
         The usage counts, ``amount`` (USD) and, for token endpoints, ``usd_per_1m_tokens``.
@@ -610,6 +613,7 @@ def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         )
     daily = resample(usage, "D") if width in ("1m", "1h") else usage
     keys = [k for k in ("project_id",) if k in keys_of(daily) and k in keys_of(costs)]
+    _check_alignment(usage, costs, keys)
     counts = _fields(daily, "additive")
     used = daily[[*keys, *counts]].astype({k: object for k in keys})
     used = used.groupby([_times(daily).floor("D").rename("day"), *(used[k] for k in keys)]).sum(numeric_only=True)
@@ -622,6 +626,42 @@ def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         out["usd_per_1m_tokens"] = out["amount"] / tokens.where(tokens > 0) * 1e6
     out = out.reset_index(keys) if keys else out
     return _finish(out, usage, bucket_width="1d", joined="costs")
+
+
+def _days(df: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
+    meta = _meta(df)
+    start = pd.Timestamp(meta["start"]) if "start" in meta else _times(df).min()
+    end = pd.Timestamp(meta["end"]) if "end" in meta else pd.Timestamp(df["end_time"].max())
+    return start.floor("D"), end.ceil("D")
+
+
+def _check_alignment(usage: pd.DataFrame, costs: pd.DataFrame, keys: list[str]) -> None:
+    """Warn when a join would compare different things: other periods, or a key only one side has."""
+    if len(usage) and len(costs) and _days(usage) != _days(costs):
+        (a, b), (c, d) = _days(usage), _days(costs)
+        warnings.warn(
+            f"join_costs: usage covers {a:%Y-%m-%d}..{b:%Y-%m-%d} but costs {c:%Y-%m-%d}..{d:%Y-%m-%d}; days outside "
+            "the other frame show no tokens or $0 (fetch both for the same start and end)",
+            UsageFramesWarning,
+            stacklevel=3,
+        )
+    for name, one, other in (("usage", usage, costs), ("costs", costs, usage)):
+        lone = [k for k in ("project_id",) if k in keys_of(one) and k not in keys_of(other)]
+        if lone:
+            warnings.warn(
+                f"join_costs: only {name} is grouped by {lone[0]}; the join is per day only (group both by it)",
+                UsageFramesWarning,
+                stacklevel=3,
+            )
+    if keys:
+        missing = sorted(set(usage[keys[0]].dropna().astype(str)) - set(costs[keys[0]].dropna().astype(str)))
+        if missing:
+            warnings.warn(
+                f"join_costs: {keys[0]} {', '.join(missing)} has usage but no costs in the costs frame "
+                "(filtered out, or another organization)",
+                UsageFramesWarning,
+                stacklevel=3,
+            )
 
 
 def parse_line_item(item: str | None) -> dict[str, str | None]:
