@@ -855,3 +855,17 @@ def test_join_costs__warns_when_periods_or_keys_differ():
         ops.join_costs(usage, c.costs("2026-10-01", "2026-10-08", group_by="project_id",
                                       project_ids=["proj_chat", "proj_search"]))  # fmt: skip
     ops.join_costs(usage, c.costs("2026-10-01", "2026-10-08", group_by="project_id"))  # aligned: silent (warnings fail)
+
+
+def test_helpers__parquet_written_elsewhere_without_attrs(tmp_path):
+    """A Parquet file from another tool has the index and dtypes but no attrs: helpers read the columns."""
+    df = uf.Client.fake().completions("2026-10-01", "2026-10-15", bucket_width="1h", group_by="model")
+    df.to_parquet(tmp_path / "u.parquet")
+    back = pd.read_parquet(tmp_path / "u.parquet")
+    back.attrs = {}
+    truth = FakeOrganization().total("completions", "input_tokens", "2026-10-01", "2026-10-15")
+    assert int(back.usage.resample("D")["input_tokens"].sum()) == truth
+    assert back.usage.restore_attrs().attrs["bucket_width"] == "1h"
+    assert back.usage.as_of() == pd.Timestamp("2026-10-15", tz="UTC")  # the last bucket's end
+    with pytest.raises(uf.InvalidParameterError, match=r"rule: '15min' would cut the data's 1h buckets"):
+        back.usage.resample("15min")
