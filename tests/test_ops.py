@@ -429,6 +429,8 @@ def test_resample__finer_than_the_data_refuses():
         ops.resample(daily, "1h")
     with pytest.raises(uf.InvalidParameterError, match=r"rule: 'weekly' is not a pandas frequency"):
         ops.resample(daily, "weekly")
+    with pytest.raises(uf.InvalidParameterError, match=r"tz: 'Mars/Olympus' is not a time zone"):
+        ops.resample(daily, "D", tz="Mars/Olympus")
 
 
 # --- issue 10: frames that lost their attrs ---------------------------------------------------------------------
@@ -656,7 +658,7 @@ from zoneinfo import ZoneInfo  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-RULES = ["h", "D", "W-MON", "W-SUN", "MS", "ME", "QS", "QE", "YS", "YE"]
+RULES = ["h", "D", "W-MON", "W-SUN", "W-WED", "MS", "ME", "QS", "QE", "QE-NOV", "YS", "YE", "YE-JUN"]
 ZONES = [None, "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu", "Pacific/Chatham",
          "America/St_Johns", "Australia/Lord_Howe"]  # fmt: skip
 DAYS = ["2026-03-27", "2026-03-29", "2026-06-29", "2026-09-29", "2026-10-24", "2026-12-30"]
@@ -670,6 +672,9 @@ def bucket_key(rule, when):
     return {
         "h": (day, when.hour, when.utcoffset()), "D": day,  # the repeated hour of a DST end is two hours
         "W-MON": day.toordinal() - day.weekday(), "W-SUN": day.toordinal() - (day.weekday() + 1) % 7,
+        "W-WED": day.toordinal() - (day.weekday() - 2) % 7,
+        "QE-NOV": (12 * day.year + day.month) // 3,  # quarters Dec-Feb, Mar-May, Jun-Aug, Sep-Nov
+        "YE-JUN": day.year + (day.month >= 7),  # years July to June
         "MS": (day.year, day.month), "ME": (day.year, day.month),
         "QS": (day.year, (day.month - 1) // 3), "QE": (day.year, (day.month - 1) // 3),
         "YS": day.year, "YE": day.year,
@@ -869,3 +874,18 @@ def test_helpers__parquet_written_elsewhere_without_attrs(tmp_path):
     assert back.usage.as_of() == pd.Timestamp("2026-10-15", tz="UTC")  # the last bucket's end
     with pytest.raises(uf.InvalidParameterError, match=r"rule: '15min' would cut the data's 1h buckets"):
         back.usage.resample("15min")
+
+
+def test_resample__local_hours_follow_the_wall_clock_through_dst():
+    c = uf.Client.fake()
+    berlin = c.embeddings("2026-10-24 20:00", "2026-10-25 04:00", bucket_width="1h")
+    hours = ops.resample(berlin, "h", tz="Europe/Berlin")
+    assert len(hours) == len(berlin)  # the repeated 02:00 is two buckets, not one of two hours
+    assert [t.tz_convert("Europe/Berlin").hour for t in hours.index].count(2) == 2
+    # Lord Howe's clocks go back 30 minutes on 2026-04-05: its local hours then start at :30 UTC.
+    lord_howe = c.embeddings("2026-04-04 12:00", "2026-04-04 18:00", bucket_width="1h")
+    with pytest.raises(uf.InvalidParameterError, match="tz: 'Australia/Lord_Howe' does not start its local buckets"):
+        ops.resample(lord_howe, "h", tz="Australia/Lord_Howe")
+    assert int(ops.resample(lord_howe, "D", tz="Australia/Lord_Howe")["input_tokens"].sum()) == int(
+        lord_howe["input_tokens"].sum()
+    )

@@ -290,15 +290,22 @@ def _edges(offset: Any, first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeI
     Buckets start on the anchor of begin-anchored rules (``MS``, ``QS``, ``W-MON``: weeks starting Monday) and
     end with the anchor day of end-anchored ones (``ME`` is the calendar month, not the 30 days before its last
     day). Fixed durations (``h``, ``15min``) count from local midnight of the first day, days (``D``, ``7D``)
-    from that day, in wall time, so local days are DST-correct.
+    from that day, all in wall time, so local days and hours are DST-correct.
     """
     zone = first.tz
     if isinstance(offset, pd.offsets.Tick):
-        midnight = first.normalize()
+        # Wall-clock steps from local midnight, each at every instant it occurs: a repeated hour at the end of
+        # DST is two buckets, a skipped one none, and a half-hour DST shift (Lord Howe) moves the boundaries.
+        wall, stop = first.tz_localize(None), last.tz_localize(None)
         step = pd.Timedelta(offset)
-        start = midnight + (first - midnight) // step * step
-        count = int(np.ceil((last - start) / step)) + 1
-        return pd.DatetimeIndex([start + i * step for i in range(max(count, 2))])
+        start = wall.normalize() + (wall - wall.normalize()) // step * step
+        naive = pd.date_range(start - step, stop + 2 * step, freq=step)
+        both = [
+            naive.tz_localize(zone, ambiguous=np.full(len(naive), fold), nonexistent="NaT") for fold in (True, False)
+        ]
+        ticks = both[0].union(both[1]).dropna()
+        below, above = ticks[ticks <= first], ticks[ticks >= last]
+        return ticks[(ticks >= below.max()) & (ticks <= above.min())]
     day = first.tz_localize(None).normalize()
     base = offset.base
     if type(offset).__name__.endswith("End"):  # ME, QE, YE, BME, SME...: the period ends with its anchor day
