@@ -87,6 +87,8 @@ def test_report__a_month_in_progress_compares_the_same_days_and_projects_the_mon
     assert "Sep 01 to Sep 20 2026" in page
     assert f"${org.total('costs', 'amount', '2026-09-01', '2026-10-01'):,.2f}" in page  # September complete
     assert "Projected October 2026" in page and 'alt="October 2026: month to date and forecast"' in page
+    for billed in ("text cache writes", "audio input", "image cached input"):  # line items as bills name them
+        assert f"<th>{billed}</th>" in page
     assert_no_placeholders(page)
 
 

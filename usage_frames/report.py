@@ -240,11 +240,18 @@ def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | 
     ]))  # fmt: skip
 
     top_lines = ops.share(lines, by="line_item").head(12)
-    per_model = ops.split_line_items(lines).dropna(subset=["model"]).groupby("model")["amount"].sum()
+    items = ops.split_line_items(lines).dropna(subset=["model"])
+    per_model = items.groupby("model")["amount"].sum()
+    # Token spend by what was billed: text/audio/image, input/cached input/cache writes/output, long context.
+    tokens = items[items["kind"].isin(["input", "cached input", "cache writes", "output"])]
+    what = (tokens["modality"].fillna("text") + " " + tokens["kind"]
+            + tokens["context"].map({"long": ", long context"}).fillna(""))  # fmt: skip
+    per_kind = tokens["amount"].groupby(what.rename("billed as").to_numpy()).sum().sort_values(ascending=False)
     sections.append(Section("Spend by line item and model", parts=[
         _figure(plot.top(lines, by="line_item", n=10)),
         _table(top_lines.rename(columns={"amount": "spend"}), money=("spend",), percent=()),
         _table(per_model.sort_values(ascending=False).to_frame("spend"), money=("spend",)),
+        _table(per_kind.rename_axis("tokens billed as").to_frame("spend"), money=("spend",)),
     ]))  # fmt: skip
 
     usage = _optional(lambda: client.completions(shown, stop, group_by=["project_id", "model"]), None)
