@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import usage_frames as uf
-from usage_frames import ops
+from usage_frames import ops, plot
 from usage_frames.fake import SPIKE_DAY, TIER_FACTORS, TOKEN_PRICES, FakeOrganization
 from usage_frames.frames import to_frame
 from usage_frames.params import build_query
@@ -534,8 +538,6 @@ def test_provisional_and_anomalies__read_the_data_clock_not_the_machine(monkeypa
 
 
 def test_month_to_date_plot__titles_the_data_month(monkeypatch):
-    from usage_frames import plot
-
     costs = uf.Client.fake(now=pd.Timestamp("2026-12-01", tz="UTC")).costs("2026-09-01", "2026-11-01")
     _no_wall_clock(monkeypatch)
     ax = plot.month_to_date(costs)
@@ -652,11 +654,6 @@ def test_fake__names_line_items_as_real_bills_do(october):
 
 # --- issue 10, done when: random frames through random helper chains, against plain ints and Decimal -----------
 
-from decimal import Decimal  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 RULES = ["h", "D", "W-MON", "W-SUN", "W-WED", "MS", "ME", "QS", "QE", "QE-NOV", "YS", "YE", "YE-JUN"]
 ZONES = [None, "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu", "Pacific/Chatham",

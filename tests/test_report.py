@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 from conftest import SECRET_KEY
 
+import usage_frames as uf
 from usage_frames.cli import main
+from usage_frames.report import spend_report
 from usage_frames.sample import SAMPLE_NOW
 
 
@@ -50,11 +53,6 @@ def test_report__live_with_a_key_never_contains_it(server, monkeypatch, tmp_path
 
 
 # --- issue 10: every section follows --start/--end; early in a month, words instead of placeholders ------------
-
-import pandas as pd  # noqa: E402
-
-import usage_frames as uf  # noqa: E402
-from usage_frames.report import spend_report  # noqa: E402
 
 
 def visible(page: str) -> str:
