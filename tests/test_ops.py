@@ -390,6 +390,10 @@ def test_resample__every_alias_tiles_and_sums_like_slicing(rule):
     out = ops.resample(costs, rule)
     _check_tiles(costs, out, "amount")
     assert (out["end_time"] > out.index).all()
+    # Calendar periods: a begin-anchored rule starts on its anchor, an end-anchored one the day after it.
+    offset = pd.tseries.frequencies.to_offset(rule).base
+    day = pd.Timedelta(days=1)
+    assert all(offset.is_on_offset(t - day if type(offset).__name__.endswith("End") else t) for t in out.index)
 
 
 def test_resample__month_end_is_the_calendar_month():
