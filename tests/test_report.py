@@ -107,3 +107,10 @@ def test_report__too_few_settled_days_is_said_in_words():
     assert "Too few settled days for a forecast: 3 (it needs 7)." in page
     assert "Projected" not in page
     assert_no_placeholders(page)
+
+
+def test_report__a_one_day_period_draws_tokens_per_hour():
+    page = spend_report(uf.Client.sample(), "2026-10-14", "2026-10-15")
+    assert "<title>OpenAI spend report: October 2026</title>" in page
+    assert "output, per hour." in page and 'alt="Token mix' in page
+    assert_no_placeholders(page)

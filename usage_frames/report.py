@@ -254,10 +254,15 @@ def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | 
         _table(per_kind.rename_axis("tokens billed as").to_frame("spend"), money=("spend",)),
     ]))  # fmt: skip
 
-    usage = _optional(lambda: client.completions(shown, stop, group_by=["project_id", "model"]), None)
+    # A period of a day or two is drawn per hour: one daily point is no chart.
+    hourly = stop - shown <= pd.Timedelta(days=2)
+    keys = None if hourly else ["project_id", "model"]  # what the sample data holds at each width
+    usage = _optional(lambda: client.completions(shown, stop, bucket_width="1h" if hourly else "1d", group_by=keys),
+                      None)  # fmt: skip
     if usage is not None and len(usage):
-        sections.append(Section("Tokens", "Completions input, by how it was served, and output, per day.", parts=[
-            _figure(plot.token_mix(usage)),
+        per = "hour" if hourly else "day"
+        sections.append(Section("Tokens", f"Completions input, by how it was served, and output, per {per}.", parts=[
+            _figure(plot.token_mix(usage, rule="h" if hourly else "D")),
         ]))  # fmt: skip
 
     found = ops.anomalies(history, by="project_id", direction="up")
