@@ -40,7 +40,7 @@ Examples:
     1  search    300.0         489.75            over
     >>> print(lines(status)[1])  # doctest: +NORMALIZE_WHITESPACE
     search: over: $489.75 of $300.00 (163%) as of 2026-10-21 00:00 UTC;
-    forecast $813.22 ($746.89 to $879.56) by month end
+    forecast $714.81 ($711.98 to $717.64) by month end
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ def as_of(costs: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.Timestamp:
         >>> as_of(Client.fake().costs("2026-10-01", "2026-10-16"))
         Timestamp('2026-10-16 00:00:00+0000', tz='UTC')
     """
-    stamps = [now] if now is not None else [costs.attrs.get(k) for k in ("as_of", "end") if costs.attrs.get(k)]
+    stamps: list[Any] = [now] if now is not None else [costs.attrs[k] for k in ("as_of", "end") if costs.attrs.get(k)]
     if not stamps:
         raise InvalidParameterError("costs", "a frame without attrs", reason="has no as-of time; pass now=")
     whens = [pd.Timestamp(t) for t in stamps]
