@@ -30,13 +30,15 @@ from usage_frames.errors import CacheMissError
 SAMPLE_START = pd.Timestamp("2026-04-21", tz="UTC")  # six months before SAMPLE_NOW
 SAMPLE_NOW = pd.Timestamp("2026-10-21", tz="UTC")
 HOURLY_START = pd.Timestamp("2026-09-21", tz="UTC")
+FINOPS_START = pd.Timestamp("2026-09-01", tz="UTC")
 SAMPLE_ENV = "USAGE_FRAMES_SAMPLE_DIR"
 SAMPLE_KEY = "sk-admin-sample"  # not a secret: the fake accepts any sk-admin- key
 
 # What the notebooks and the report ask for: (endpoint, bucket width, group keys, start).
 RECORDINGS: list[tuple[EndpointName, str, tuple[str, ...], pd.Timestamp]] = [
-    *[("costs", "1d", keys, SAMPLE_START) for keys in [(), ("project_id",), ("line_item",), ("user_id",),
-                                                             ("project_id", "line_item"), ("api_key_id",)]],
+    *[("costs", "1d", keys, SAMPLE_START) for keys in [(), ("project_id",), ("line_item",), ("user_id",)]],
+    # FOCUS export and allocation by key: the last two months only, to keep the sample small.
+    *[("costs", "1d", keys, FINOPS_START) for keys in [("project_id", "line_item"), ("api_key_id",)]],
     # Totals by model or by project are sums of these; recording them too would double the size.
     ("completions", "1d", ("project_id", "model"), SAMPLE_START),
     ("completions", "1d", ("model", "batch", "service_tier"), SAMPLE_START),
