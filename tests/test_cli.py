@@ -126,3 +126,10 @@ def test_console_script__is_installed_and_lists_endpoints():
         [sys.executable, "-m", "usage_frames.cli", "fetch", "--help"], capture_output=True, text=True, check=True
     ).stdout
     assert "code_interpreter_sessions" in out and "--vector-store-id" in out and "--no-batch" in out
+
+
+def test_fetch__an_image_size_outside_the_spec_enum_is_accepted(capsys, org):
+    argv = ["fetch", "images", "--fake", "--start", "2026-10-01", "--end", "2026-10-08", "--size", "1536x1024"]
+    assert main(argv) == 0
+    truth = org.total("images", "images", "2026-10-01", "2026-10-08", size="1536x1024")
+    assert f"images={truth:,}" in capsys.readouterr().out
