@@ -984,7 +984,7 @@ def _apply(fault: Fault | None, reply: Reply) -> Reply:
         if reply.status != 200:
             return reply
         page = msgspec.json.decode(reply.body)
-        if fault.kind == "skip":
+        if fault.kind == "skip" and -len(page["data"]) <= fault.bucket < len(page["data"]):
             del page["data"][fault.bucket]
         for bucket in page["data"] if fault.kind == "shift" else ():
             bucket["start_time"] += fault.seconds

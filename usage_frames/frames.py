@@ -132,14 +132,17 @@ def decode_page(content: bytes, endpoint: Endpoint) -> Page:
 def _out_of_range(content: bytes, message: str) -> UnexpectedResponseError:
     """Name the field and the number that msgspec found beyond a float's range (``1e309``)."""
     where = message.partition("at `")[2].rstrip("`")
-    value: Any = json.loads(content, parse_float=str, parse_int=str)
-    steps = re.findall(r"\.(\w+)|\[(\d+)\]", where.removeprefix("$"))
-    for name, index in steps:
-        value = value[int(index)] if index else value[name]
-    names = [name for name, _ in steps[4:] if name]  # the field's path below $.data[i].results[j]
-    if isinstance(value, dict):  # msgspec stops at a leniently typed object ("amount[...]"): find the number
-        key, value = next((k, v) for k, v in value.items() if isinstance(v, str) and math.isinf(float(v)))
-        names.append(key)
+    try:
+        value: Any = json.loads(content, parse_float=str, parse_int=str)
+        steps = re.findall(r"\.(\w+)|\[(\d+)\]", where.removeprefix("$"))
+        for name, index in steps:
+            value = value[int(index)] if index else value[name]
+        names = [name for name, _ in steps[4:] if name]  # the field's path below $.data[i].results[j]
+        if isinstance(value, dict):  # msgspec stops at a leniently typed object ("amount[...]"): find the number
+            key, value = next((k, v) for k, v in value.items() if isinstance(v, str) and math.isinf(float(v)))
+            names.append(key)
+    except (ValueError, LookupError, TypeError, StopIteration):
+        return UnexpectedResponseError(f"the answer holds a number beyond the range of a float ({message})")
     return _impossible(".".join(names) or where, value, "beyond the range of a float")
 
 
@@ -172,8 +175,9 @@ def check_page(page: Page, endpoint: Endpoint, after: int | None = None) -> int 
         The ``end_time`` of this page's last bucket (``after`` when the page has none), for the next call.
 
     Raises:
-        UnexpectedResponseError: If buckets lack times, are out of order or overlap, or the results belong to
-            another endpoint. The message names the problem; the client adds the request id.
+        UnexpectedResponseError: If buckets lack times, are out of order, overlap or leave a gap (the API sends
+            empty buckets, so a gap is a lost bucket), or the results belong to another endpoint. The message
+            names the problem (and the missing span); the client adds the request id.
 
     Examples:
         >>> check_page({"object": "page", "data": [], "has_more": False, "next_page": None}, ENDPOINTS["costs"])
