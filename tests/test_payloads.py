@@ -132,6 +132,7 @@ def test_payload__a_window_that_ends_now_may_end_a_little_short_of_our_clock():
         ('"NaN"', "'NaN'"),
         ('"-inf"', "'-inf'"),
         ('"1e400"', "'1e400'"),
+        ('"1e999999999"', "'1e999999999'"),
         ('"twelve"', "'twelve'"),
         ("true", "True"),
         ("[1.5]", "[1.5]"),
@@ -151,8 +152,19 @@ def test_payload__an_impossible_amount_is_an_error_naming_field_and_value(value,
 
 @pytest.mark.parametrize(
     "value",
-    [1e19, "9" * 30, 1e300, 2**63, -(2**63) - 1, 2.5, "many", True, {"n": 1}],
-    ids=["1e19", "30 nines", "1e300", "2**63", "below int64", "a fraction", "text", "a bool", "an object"],
+    [1e19, "9" * 30, 1e300, 2**63, -(2**63) - 1, "1e999999999", 2.5, "many", True, {"n": 1}],
+    ids=[
+        "1e19",
+        "30 nines",
+        "1e300",
+        "2**63",
+        "below int64",
+        "a huge exponent",
+        "a fraction",
+        "text",
+        "a bool",
+        "an object",
+    ],
 )
 def test_payload__an_impossible_count_is_an_error_naming_field_and_value(value):
     result = {"object": COMPLETIONS, "input_tokens": value, "num_model_requests": 1}

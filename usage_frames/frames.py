@@ -311,10 +311,10 @@ def _number(value: Any, dtype: str, name: str) -> int | float:
     ):
         raise _impossible(name, value, "not a finite number")
     if dtype == "Int64":
+        if not INT64_MIN <= number <= INT64_MAX:  # before int(): "1e999999999" would take all memory
+            raise _impossible(name, value, "a count outside the int64 range")
         if number != int(number):
             raise _impossible(name, value, "a fraction where the API sends a count")
-        if not INT64_MIN <= int(number) <= INT64_MAX:
-            raise _impossible(name, value, "a count outside the int64 range")
         return int(number)
     try:
         as_float = float(number)
