@@ -279,3 +279,14 @@ def test_integers__int64_always_so_products_do_not_wrap():
     big = frame_of(2**61, None, 2**61)
     assert big["input_tokens"].isna().tolist() == [False, True, False]
     assert int(big["input_tokens"].sum()) == 2**62
+
+
+def test_counts__arithmetic_on_a_fetched_frame_never_wraps(client):
+    # The reproduction: on the fake, 14 of 23 rows of input_tokens * 1000 came out negative in Int32.
+    frame = client.completions("2026-10-01", "2026-10-24", group_by="model")
+    tokens = [int(v) for v in frame["input_tokens"]]
+    assert [int(v) for v in frame["input_tokens"] * 1000] == [t * 1000 for t in tokens]
+    assert int(frame["input_tokens"].dot(frame["output_tokens"])) == sum(
+        t * int(o) for t, o in zip(tokens, frame["output_tokens"], strict=True)
+    )
+    assert int(frame["input_tokens"].max() * 1000) == max(tokens) * 1000
