@@ -193,3 +193,10 @@ def test_payload__int64_edge_counts_are_kept_exactly():
     frame = fetch(served(page(bucket(T0, T0 + DAY, *results))), "completions", T0, T0 + DAY)
     assert str(frame["input_tokens"].dtype) == "Int64"
     assert [int(v) for v in frame["input_tokens"]] == [2**63 - 1, 0, 12, 3]
+
+
+def test_payload__has_more_false_ends_the_answer_even_with_a_cursor():
+    last = {**page(bucket(T0, T0 + DAY, cost("4.20"))), "next_page": "page_stale"}  # has_more: false wins
+    client = served(last, page(bucket(T0, T0 + DAY, cost("99"))))  # a second request would get this
+    frame = fetch(client, "costs", T0, T0 + DAY)
+    assert frame["amount"].tolist() == [4.2]
