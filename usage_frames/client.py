@@ -510,7 +510,7 @@ class Client:
         """A client answered in-process by the built-in fake organization (no key, no network, no cache).
 
         Args:
-            organization: The fake organization; defaults to the standard seeded one.
+            organization: The fake organization; defaults to the standard one, on the client's clock (``now=``).
             **kwargs: Passed on to :class:`Client`.
 
         Examples:
@@ -519,7 +519,9 @@ class Client:
         """
         from usage_frames.fake import FakeOrganization
 
-        org = organization or FakeOrganization()
+        # One clock for both sides: a client pretending to be at now= talks to an organization at that time
+        # (its one-year look-back and its "future" both follow it).
+        org = organization or FakeOrganization(now=kwargs.get("now"))
         session = kwargs.pop("session", None) or requests.Session()
         base_url = kwargs.pop("base_url", DEFAULT_BASE_URL)
         org.mount(session, base_url)
