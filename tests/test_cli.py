@@ -293,3 +293,11 @@ def test_serve_fake__stops_cleanly_on_sigint():
         finally:
             if process.poll() is None:
                 process.kill()
+
+
+def test_serve_fake__a_port_in_use_is_one_line_and_exit_1():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = run("serve-fake", "--port", str(taken.getsockname()[1]))
+    assert_one_line_error(result, 1, "usage-frames: error: Address already in use")

@@ -386,7 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except OSError as exc:
-        return _fail(f"{exc.strerror or type(exc).__name__}: {exc.filename or exc}", 1)
+        where = f": {exc.filename}" if exc.filename else ""
+        return _fail(f"{exc.strerror or exc}{where}", 1)
     except Exception as exc:  # a bug: still one line, never a traceback in a cron mail
         return _fail(f"internal error, please report: {type(exc).__name__}: {exc}", 1)
 
