@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import usage_frames as uf
+from usage_frames import sample
 from usage_frames.endpoints import ENDPOINTS
 from usage_frames.fake import FakeOrganization
 from usage_frames.sample import HOURLY_START, SAMPLE_NOW, SAMPLE_START, sample_dir
@@ -117,3 +118,15 @@ def test_sample_dir__the_environment_variable_overrides(tmp_path, monkeypatch):
     assert sample_dir() == tmp_path
     with pytest.raises(uf.CacheMissError, match=f"no sample data at {tmp_path}"):
         uf.Client.sample()
+
+
+def test_sample_client__adds_hourly_recordings_up_to_days(monkeypatch):
+    hourly = [r for r in sample.RECORDINGS if r.bucket_width == "1h"]
+    monkeypatch.setattr(sample, "RECORDINGS", hourly)  # as if completions were recorded hourly only
+    fake = uf.Client.fake(FakeOrganization(now=SAMPLE_NOW), now=SAMPLE_NOW)
+    days = uf.Client.sample().completions("2026-09-28", "2026-10-21")
+    truth = fake.completions("2026-09-28", "2026-10-21")
+    assert days.index.equals(truth.index) and (days["end_time"] == truth["end_time"]).all()
+    assert days["input_tokens"].tolist() == truth["input_tokens"].tolist()
+    with pytest.raises(uf.CacheMissError):
+        uf.Client.sample().costs("2026-10-01")  # nothing else is recorded now
