@@ -167,6 +167,8 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], status: int,
         (["fetch", "costs"], "No admin key"),
         (["report"], "No admin key"),
         (["fetch", "completions", "--sample", "--start", "2025-01-01", "--end", "2025-02-01"], "sample data holds"),
+        (["sync", "data", "--fake"], "start: None is needed for the first sync of completions into data"),
+        (["sync", "data", "--fake", "--start", "2026-10-01", "--group-by", "modle"], "group_by: 'modle' is not"),
     ],
 )
 def test_cli__bad_input_is_one_line_and_exit_2_without_a_traceback(tmp_path, argv, message):

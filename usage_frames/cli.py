@@ -123,6 +123,15 @@ def need_pyarrow() -> None:
         raise CommandLineError(PARQUET_HINT)
 
 
+def _remove_empty_folders(root: Path) -> None:
+    """Remove ``root`` and the folders below it that hold no file (never a file)."""
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    if root.is_dir() and not any(root.iterdir()):
+        root.rmdir()
+
+
 def _create_parent(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
@@ -259,15 +268,21 @@ def _sync(args: argparse.Namespace) -> int:
 
     need_pyarrow()  # before anything is fetched or created
     client = client_from(args)
-    results = sync(
-        args.path,
-        args.endpoint or ("completions", "costs"),
-        group_by=args.group_by,
-        start=args.start,
-        end=args.end if args.end is not None else client.now,  # recorded data ends at its own clock
-        bucket_width=args.bucket_width,
-        client=client,
-    )
+    new = not args.path.exists()
+    try:
+        results = sync(
+            args.path,
+            args.endpoint or ("completions", "costs"),
+            group_by=args.group_by,
+            start=args.start,
+            end=args.end if args.end is not None else client.now,  # recorded data ends at its own clock
+            bucket_width=args.bucket_width,
+            client=client,
+        )
+    except BaseException:
+        if new:
+            _remove_empty_folders(args.path)  # a failed first run leaves no empty dataset behind
+        raise
     for result in results.values():
         written = ", ".join(result.written) or "nothing"
         print(f"{result.endpoint}: wrote {written} ({result.rows} rows); {len(result.skipped)} settled month(s) kept")
