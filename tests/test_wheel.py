@@ -20,13 +20,16 @@ SAMPLE_FILES = sorted(p.name for p in (ROOT / "sample_data" / "http").glob("*.js
 def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """`python -m build` (the sdist, then the wheel from it) and a fresh venv with the wheel: (dist, venv)."""
     work = tmp_path_factory.mktemp("wheel")
-    dist = work / "dist"
-    subprocess.run([sys.executable, "-m", "build", "-q", "--outdir", dist, ROOT], check=True, capture_output=True)
-    venv = work / "venv"
-    subprocess.run([sys.executable, "-m", "venv", venv], check=True, capture_output=True)
-    wheel = next(dist.glob("*.whl"))
-    subprocess.run([venv / "bin" / "pip", "install", "-q", wheel], check=True, capture_output=True)
+    dist, venv = work / "dist", work / "venv"
+    run_ok([sys.executable, "-m", "build", "-q", "--outdir", dist, ROOT])
+    run_ok([sys.executable, "-m", "venv", venv])
+    run_ok([venv / "bin" / "pip", "install", "-q", "--no-input", next(dist.glob("*.whl"))])  # no extras: no pyarrow
     return dist, venv
+
+
+def run_ok(argv: list[object]) -> None:
+    done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    assert done.returncode == 0, f"{argv} failed: {done.stderr[-2000:]}"
 
 
 def offline_env(home: Path) -> dict[str, str]:
