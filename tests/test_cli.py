@@ -303,3 +303,16 @@ def test_serve_fake__a_port_in_use_is_one_line_and_exit_1():
         taken.listen()
         result = run("serve-fake", "--port", str(taken.getsockname()[1]))
     assert_one_line_error(result, 1, "usage-frames: error: Address already in use")
+
+
+def test_fetch__an_image_size_outside_the_spec_enum_is_accepted(capsys, org):
+    argv = ["fetch", "images", "--fake", "--start", "2026-10-01", "--end", "2026-10-08", "--size", "1536x1024"]
+    assert main(argv) == 0
+    truth = org.total("images", "images", "2026-10-01", "2026-10-08", size="1536x1024")
+    assert f"images={truth:,}" in capsys.readouterr().out
+
+
+def test_dry_run__warns_about_a_start_beyond_the_one_year_lookback(capsys):
+    start = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=400)).strftime("%Y-%m-%d")
+    assert main(["fetch", "costs", "--fake", "--dry-run", "--start", start]) == 0
+    assert "warning: start " + start + " is more than a year back" in capsys.readouterr().out

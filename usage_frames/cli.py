@@ -159,7 +159,7 @@ def _add_fetch(commands: Any) -> None:
                 dest=flt.name,
                 action="append",
                 metavar=flt.key.upper(),
-                choices=flt.choices,
+                choices=None if flt.open else flt.choices,
                 help=f"filter: {flt.name} (repeatable)",
             )
     _output_option(fetch, TABLE_SUFFIXES)
