@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import zipfile
 from pathlib import Path
@@ -21,9 +22,19 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """`python -m build` (the sdist, then the wheel from it) and a fresh venv with the wheel: (dist, venv)."""
     work = tmp_path_factory.mktemp("wheel")
     dist, venv = work / "dist", work / "venv"
-    run_ok([sys.executable, "-m", "build", "-q", "--outdir", dist, ROOT])
+    # Offline: the build backend comes from this environment, and the fresh venv installs the wheel alone; its
+    # dependencies (without pyarrow) are seen through a .pth file instead of being fetched from a package index.
+    run_ok([sys.executable, "-m", "build", "-q", "--no-isolation", "--outdir", dist, ROOT])
     run_ok([sys.executable, "-m", "venv", venv])
-    run_ok([venv / "bin" / "pip", "install", "-q", "--no-input", next(dist.glob("*.whl"))])  # no extras: no pyarrow
+    run_ok([venv / "bin" / "pip", "install", "-q", "--no-input", "--no-index", "--no-deps", next(dist.glob("*.whl"))])
+    # What this environment has installed stands in for the index, less this project and pyarrow (the extra).
+    here = Path(sysconfig.get_paths()["purelib"])
+    deps = tmp_path_factory.mktemp("deps")
+    for found in here.iterdir():
+        if not found.name.lower().startswith(("usage_frames", "usage-frames", "_usage_frames", "pyarrow", "__")):
+            (deps / found.name).symlink_to(found)
+    site = Path(sysconfig.get_paths(vars={"base": str(venv), "platbase": str(venv)})["purelib"])
+    (site / "test_dependencies.pth").write_text(f"{deps}\n")
     return dist, venv
 
 
