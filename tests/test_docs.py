@@ -93,3 +93,11 @@ def test_readme__examples_do_not_depend_on_the_machine_time_zone():
         result = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], env=env,
                                 capture_output=True, text=True, check=True)  # fmt: skip
         assert result.stdout.strip() == "ok", result.stdout
+
+
+def test_readme__quick_start_test_command_is_what_ci_runs():
+    block = README.read_text().split("## Quick start", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.splitlines() if line and not line.startswith("#")]
+    ci = (README.parent / ".ci" / "run").read_text().splitlines()
+    assert len(commands) == 2 and "report --sample" in commands[0]
+    assert commands[1] == ci[-1] and "pytest" in ci[-1]
