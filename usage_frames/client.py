@@ -17,14 +17,20 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import http.client
 import logging
+import math
 import os
 import random
+import re
+import sqlite3
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
@@ -36,8 +42,13 @@ import msgspec
 import pandas as pd
 import platformdirs
 import requests
+import requests.adapters
+import urllib3
 from requests_cache import NEVER_EXPIRE, CachedSession
+from requests_cache.backends.base import BaseCache
+from requests_cache.backends.sqlite import SQLiteCache, SQLiteDict
 from requests_cache.cache_keys import create_key
+from requests_cache.serializers import pickle_serializer
 
 from usage_frames.endpoints import ENDPOINTS, BucketWidth, EndpointName
 from usage_frames.errors import (
@@ -45,14 +56,16 @@ from usage_frames.errors import (
     APIError,
     APIStatusError,
     APITimeoutError,
+    CacheError,
     CacheMissError,
     InvalidParameterError,
     MissingAPIKeyError,
     UnexpectedResponseError,
+    UsageFramesWarning,
     status_error_class,
 )
 from usage_frames.frames import Page, check_page, decode_page, to_frame
-from usage_frames.params import FilterValue, Query, TimeLike, bucket_count, build_query, unix, windows
+from usage_frames.params import FilterValue, Query, TimeLike, bucket_count, build_query, to_utc, unix, windows
 
 if TYPE_CHECKING:
     from usage_frames.fake import FakeOrganization
@@ -135,9 +148,9 @@ def retry_delay(
             except ValueError:
                 when = email.utils.parsedate_to_datetime(value)
                 server = when.timestamp() - time.time()
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError, IndexError):
         server = None
-    if server is not None:
+    if server is not None and math.isfinite(server):  # "nan" or "inf" is no delay at all: back off instead
         return min(max(server, 0.0), MAX_RETRY_AFTER_DELAY)
     backoff = min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY)
     return backoff * (1 - 0.25 * jitter())
@@ -170,11 +183,14 @@ def status_error(
         body = content.decode("utf-8", "replace")
         message = " ".join(body.split())[:300] or "(empty body)"
     if secret:
-        message = message.replace(secret, "<redacted>")
-    message += f" [GET {path}]"
+        message, body = _redact(message, secret), _redact(body, secret)
+    lower = {k.lower(): v for k, v in headers.items()}
+    if 300 <= status_code < 400:
+        message += f" (a redirect to {lower.get('location', '')[:200]!r}: the API does not redirect; check base_url)"
+    message = message[:1000] + f" [GET {path}]"
     if status_code in (401, 403):
         message += " " + ADMIN_KEY_HELP
-    request_id = {k.lower(): v for k, v in headers.items()}.get("x-request-id")
+    request_id = lower.get("x-request-id")
     return status_error_class(status_code)(message, status_code=status_code, request_id=request_id, body=body)
 
 
@@ -209,7 +225,176 @@ def cache_key(request: Any, **kwargs: Any) -> str:
     return f"{create_key(request, **kwargs)}-{tag}"
 
 
-def cached_session(directory: str | os.PathLike[str], *, readable: bool = False) -> CachedSession:
+# Another process's write lock may delay a cache read or write this long; then the cache is skipped for that
+# request (with a warning), never the fetch.
+CACHE_LOCK_WAIT = 2.0
+CACHE_FILE = "http_cache.sqlite"
+
+
+class _SQLiteStore(SQLiteDict):
+    """requests-cache's SQLite table with a connection per thread, bounded lock waits, optionally read-only.
+
+    requests-cache shares one connection between threads and waits for a write lock without limit; a full disk
+    then fails fetches with ``SystemError`` from the shared connection, and another process's lock blocks
+    ``Client()``. Here each thread opens its own connection, writes are serialized in-process, and SQLite's busy
+    timeout bounds every wait.
+    """
+
+    def __init__(self, db_path: str, *, read_only: bool, generation: list[int], **kwargs: Any) -> None:
+        self.read_only = read_only
+        self._generation = generation  # shared by the tables of one file; bumped when the file is replaced
+        self._local = threading.local()
+        self._open: dict[threading.Thread, sqlite3.Connection] = {}
+        super().__init__(db_path, **kwargs)
+
+    def init_db(self) -> None:
+        """Create the table unless it exists (a read needs no write lock, so a busy file does not block)."""
+        with self.connection() as con:
+            found = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (self.table_name,)
+            ).fetchone()
+        if found or self.read_only:
+            return
+        with self.connection(commit=True) as con:
+            con.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table_name} (key TEXT PRIMARY KEY, value BLOB, expires INTEGER)"
+            )
+            con.execute(f"CREATE INDEX IF NOT EXISTS {self.table_name}_expires ON {self.table_name}(expires)")
+
+    @contextmanager
+    def connection(self, commit: bool = False) -> Iterator[sqlite3.Connection]:
+        """This thread's connection; with ``commit``, inside one immediate transaction."""
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is None or self._local.generation != self._generation[0]:
+            if con is not None:
+                con.close()
+            path = Path(self.db_path)
+            target = f"{path.resolve().as_uri()}?mode=ro" if self.read_only else str(path)
+            con = sqlite3.connect(
+                target, timeout=CACHE_LOCK_WAIT, isolation_level=None, check_same_thread=False, uri=self.read_only
+            )
+            self._local.con, self._local.generation = con, self._generation[0]
+            with self._lock:  # close the connections of finished threads (workers live for one fetch)
+                for thread in [t for t in self._open if not t.is_alive()]:
+                    self._open.pop(thread).close()
+                self._open[threading.current_thread()] = con
+        if not commit:
+            yield con
+            return
+        with self._lock:  # one writer at a time in this process; SQLite's busy timeout bounds the rest
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        """Close every thread's connection."""
+        with self._lock:
+            for con in getattr(self, "_open", {}).values():
+                con.close()
+            getattr(self, "_open", {}).clear()
+        if hasattr(self, "_generation"):
+            self._generation[0] += 1
+
+
+class SafeSQLiteCache(SQLiteCache):
+    """requests-cache's SQLite backend made harmless: damage is rebuilt, a failed read or write is a warning.
+
+    A damaged file is moved aside and rebuilt; a failed read or write (a full disk, a lock held too long, a
+    read-only file) costs a cache miss and one warning, never a fetch.
+
+    Args:
+        db_path: The SQLite file.
+        read_only: Open the file read-only (its folder cannot be written); nothing new is saved.
+    """
+
+    def __init__(self, db_path: str | os.PathLike[str], *, read_only: bool = False) -> None:
+        BaseCache.__init__(self, cache_name=str(db_path))
+        self.read_only = read_only
+        self._warned: set[str] = set()
+        self._damage = threading.Lock()
+        self._generation = [0]
+        self._tables(str(db_path))
+
+    def _tables(self, path: str) -> None:
+        common: dict[str, Any] = {"read_only": self.read_only, "generation": self._generation}
+        self.responses = _SQLiteStore(path, table_name="responses", serializer=pickle_serializer, **common)
+        self.redirects = _SQLiteStore(
+            path, table_name="redirects", serializer=None, lock=self.responses._lock, **common
+        )
+
+    def warn(self, kind: str, message: str) -> None:
+        """Warn once per kind of trouble (a fetch of a year must not print 365 warnings)."""
+        if kind not in self._warned:
+            self._warned.add(kind)
+            warnings.warn(f"HTTP cache {self.db_path}: {message}", UsageFramesWarning, stacklevel=4)
+
+    def trouble(self, exc: BaseException, doing: str) -> None:
+        """Handle a failed cache operation: rebuild a damaged file, warn about anything else."""
+        name = getattr(exc, "sqlite_errorname", "")
+        if _damaged(exc) and not self.read_only:
+            self.rebuild(exc)
+        elif name in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+            self.warn("busy", f"locked by another process for more than {CACHE_LOCK_WAIT:g} s; {doing} skipped")
+        else:
+            self.warn(doing, f"{doing} failed ({type(exc).__name__}: {exc}); fetching without it")
+
+    def rebuild(self, exc: BaseException) -> None:
+        """Move a damaged file aside (``*.damaged-<time>``) and start an empty cache in its place."""
+        seen = getattr(getattr(self.responses, "_local", None), "generation", None)
+        with self._damage:
+            if seen is not None and seen != self._generation[0]:
+                return  # another thread rebuilt it already
+            # Each thread reopens its connection on its next use; closing them here could break a read in flight.
+            self._generation[0] += 1
+            _quarantined(Path(self.db_path), exc)
+            self.responses.init_db()  # type: ignore[no-untyped-call]
+            self.redirects.init_db()  # type: ignore[no-untyped-call]
+
+    def get_response(self, key: str, default: Any = None) -> Any:
+        """The cached response, or ``default`` when the cache cannot answer (damaged, locked, unreadable)."""
+        try:
+            return super().get_response(key, default)
+        except Exception as exc:  # a damaged row can fail anywhere in SQLite or unpickling; it is only a miss
+            self.trouble(exc, "reading")
+            return default
+
+    def save_response(self, response: requests.Response, cache_key: str | None = None, expires: Any = None) -> None:
+        """Store a response; a failure (full disk, lock, read-only) is a warning, never a failed fetch."""
+        if self.read_only:
+            return
+        try:
+            super().save_response(response, cache_key, expires)
+        except (sqlite3.Error, OSError) as exc:
+            self.trouble(exc, "saving")
+
+    def contains(
+        self, key: str | None = None, request: Any = None, url: str | None = None, verify: bool = True
+    ) -> bool:
+        """Whether the cache holds an answer (``False`` when it cannot tell)."""
+        try:
+            return bool(super().contains(key, request, url, verify))
+        except sqlite3.Error as exc:
+            self.trouble(exc, "reading")
+            return False
+
+    def delete(self, *keys: str, expired: bool = False, vacuum: bool = True, **kwargs: Any) -> None:
+        """Delete answers; a failure is a warning (the answer was unusable anyway)."""
+        if self.read_only:
+            return
+        try:
+            super().delete(*keys, expired=expired, vacuum=vacuum, **kwargs)
+        except sqlite3.Error as exc:
+            self.trouble(exc, "deleting")
+
+
+def cached_session(
+    directory: str | os.PathLike[str], *, readable: bool = False, offline: bool = False
+) -> CachedSession:
     """A requests-cache session under ``directory`` (created owner-only).
 
     By default one SQLite file with pickled responses: the fastest store (a JSON serializer re-encodes every
@@ -218,14 +403,32 @@ def cached_session(directory: str | os.PathLike[str], *, readable: bool = False)
 
     The ``Authorization`` header is one of requests-cache's ignored parameters: it is neither part of the cache
     keys nor stored with the responses (it is written as ``REDACTED``), so the admin key never reaches the disk.
+
+    A damaged SQLite file is moved aside and rebuilt; a folder that cannot be written but holds a cache is read
+    (nothing new is saved); failed reads and writes are warnings (see :class:`SafeSQLiteCache`).
+
+    Args:
+        directory: The cache folder.
+        readable: One JSON file per response instead of one SQLite file.
+        offline: The session will only read (no folder is created for it).
+
+    Raises:
+        CacheError: If the folder can neither hold a cache nor be read as one, naming the path and why.
+
+    Examples:
+        >>> import tempfile
+        >>> cached_session(tempfile.mkdtemp()).cache.db_path.name
+        'http_cache.sqlite'
     """
     path = Path(directory)
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not readable:  # create the database owner-only; SQLite gives its journal files the same mode
-        os.close(os.open(path / "http_cache.sqlite", os.O_CREAT | os.O_WRONLY, 0o600))
-    return CachedSession(
-        str(path / ("http" if readable else "http_cache.sqlite")),
-        backend="filesystem" if readable else "sqlite",
+    backend: Any = "filesystem"
+    if readable:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    else:
+        backend = _sqlite_backend(path, offline)
+    session = CachedSession(
+        **({"cache_name": str(path / "http")} if readable else {}),
+        backend=backend,
         serializer="json" if readable else "pickle",
         expire_after=NEVER_EXPIRE,
         allowable_codes=(200,),
@@ -233,6 +436,58 @@ def cached_session(directory: str | os.PathLike[str], *, readable: bool = False)
         stale_if_error=False,
         key_fn=cache_key,
     )
+    _mount_deadline(session)
+    return session
+
+
+def _sqlite_backend(path: Path, offline: bool) -> SafeSQLiteCache:
+    """The SQLite cache in ``path``: writable if possible, else read-only if it holds a cache, else an error."""
+    db = path / CACHE_FILE
+    why = ""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Create the database owner-only; SQLite gives its journal files the same mode.
+        os.close(os.open(db, os.O_CREAT | os.O_WRONLY, 0o600))
+        if not os.access(path, os.W_OK):  # the journal goes next to the file
+            raise PermissionError(f"the folder {path} is not writable")
+    except OSError as exc:
+        why = f"{type(exc).__name__}: {exc.strerror or exc}"
+    read_only = bool(why)
+    if read_only and not (db.is_file() and os.access(db, os.R_OK)):
+        raise CacheError(f"cannot use {path} as the HTTP cache folder ({why}); pass cache=<another folder> or False")
+    try:
+        try:
+            cache = SafeSQLiteCache(db, read_only=read_only)
+        except sqlite3.DatabaseError as exc:
+            if read_only or not _damaged(exc):
+                raise
+            cache = SafeSQLiteCache(_quarantined(db, exc))
+    except sqlite3.Error as exc:
+        raise CacheError(
+            f"cannot open the HTTP cache {db} ({type(exc).__name__}: {exc}); pass cache=<another folder> or False"
+        ) from None
+    if read_only and not offline:
+        cache.warn("read-only", f"cannot be written ({why}); answering from it, saving nothing new")
+    return cache
+
+
+def _damaged(exc: BaseException) -> bool:
+    return getattr(exc, "sqlite_errorname", "") in ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+
+
+def _quarantined(db: Path, exc: BaseException) -> Path:
+    """Move a damaged database aside, with a warning, and return its path (now free for a new one)."""
+    aside = db.with_name(f"{db.name}.damaged-{time.time_ns()}")
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        if Path(f"{db}{suffix}").exists():
+            Path(f"{db}{suffix}").replace(f"{aside}{suffix}")
+    os.close(os.open(db, os.O_CREAT | os.O_WRONLY, 0o600))
+    warnings.warn(
+        f"HTTP cache {db}: was damaged ({exc}); moved aside to {aside.name} and rebuilt empty",
+        UsageFramesWarning,
+        stacklevel=5,
+    )
+    return db
 
 
 def settled(window: Query, now: pd.Timestamp) -> bool:
@@ -387,6 +642,139 @@ class _EndpointMethod:
         return fetch_endpoint
 
 
+# An admin key is printable ASCII (letters, digits, "-" and "_" in practice); anything else was pasted by mistake.
+_KEY_CHARS = re.compile(r"[\x21-\x7e]+")
+
+
+def _key_shape(key: str) -> str:
+    """What an error may show of a key: its ``sk-<kind>-`` prefix, never a character more."""
+    parts = key.split("-")
+    return f"sk-{parts[1]}-..." if len(parts) > 2 and parts[0] == "sk" and parts[1].isalnum() else "..."
+
+
+def _admin_key(api_key: object) -> str:
+    """The admin key from the argument or ``OPENAI_ADMIN_KEY``, checked; errors show only its prefix."""
+    key = api_key if api_key is not None else os.environ.get("OPENAI_ADMIN_KEY", "")
+    if not isinstance(key, str):
+        raise InvalidParameterError("api_key", f"<{type(key).__name__}>", reason="must be a str. " + ADMIN_KEY_HELP)
+    key = key.strip()  # a trailing newline from a file or a copy is harmless
+    if not key:
+        raise MissingAPIKeyError("No admin key. " + ADMIN_KEY_HELP)
+    if not _KEY_CHARS.fullmatch(key):
+        bad = next(c for c in key if not _KEY_CHARS.fullmatch(c))
+        raise InvalidParameterError(
+            "api_key",
+            _key_shape(key),
+            reason=f"contains {bad.encode('unicode_escape').decode()!r} (a line break, a space or an invisible or "
+            "non-ASCII character, pasted with the key?); copy the key again",
+        )
+    if key.startswith(NON_ADMIN_PREFIXES):
+        raise InvalidParameterError("api_key", _key_shape(key), reason="is not an admin key. " + ADMIN_KEY_HELP)
+    return key
+
+
+def _base_url(base_url: object, allow_http: bool) -> str:
+    """The API root from the argument, ``OPENAI_BASE_URL`` or the default, checked."""
+    url = base_url if base_url is not None else os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+    if not isinstance(url, str):
+        raise InvalidParameterError("base_url", url, reason="must be a str such as " + DEFAULT_BASE_URL)
+    url = url.strip().rstrip("/") or DEFAULT_BASE_URL
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise InvalidParameterError("base_url", url, reason=f"is not a URL ({exc})") from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not _KEY_CHARS.fullmatch(url)
+        or parts.query
+        or parts.fragment
+    ):
+        raise InvalidParameterError("base_url", url, reason="must be an http(s) URL such as " + DEFAULT_BASE_URL)
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS and allow_http is not True:
+        raise InvalidParameterError(
+            "base_url", url, reason="is plain http on a non-loopback host; use https or pass allow_http=True"
+        )
+    return url
+
+
+def _seconds(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 10**6 and value == value
+
+
+def _timeout(timeout: object) -> float | tuple[float, float]:
+    """A positive, finite timeout in seconds, or a ``(connect, read)`` pair of them."""
+    if isinstance(timeout, tuple) and len(timeout) == 2 and all(_seconds(t) for t in timeout):
+        return float(timeout[0]), float(timeout[1])
+    if _seconds(timeout):
+        return float(timeout)  # type: ignore[arg-type]
+    raise InvalidParameterError(
+        "timeout", timeout, reason="must be seconds > 0 (an int or float), or a (connect, read) pair of them"
+    )
+
+
+def deadline(timeout: float | tuple[float, float]) -> float:
+    """The most seconds one request may take in all (connect, headers and body): the connect plus the read timeout.
+
+    A read timeout alone bounds each wait for a byte, so a server that drips one byte a second never times out.
+
+    Examples:
+        >>> deadline(2), deadline((10, 120))
+        (4.0, 130.0)
+    """
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    return float(connect) + float(read)
+
+
+class DeadlineAdapter(requests.adapters.HTTPAdapter):
+    """An HTTP adapter that reads each body under a total deadline (see :func:`deadline`), not only per read."""
+
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any
+    ) -> requests.Response:
+        """Send, then read the whole body before the deadline or raise ``requests.Timeout``."""
+        timeout = kwargs.get("timeout")
+        limit = deadline(timeout) if isinstance(timeout, int | float | tuple) else None
+        started = time.monotonic()
+        response = super().send(request, stream=True, **kwargs)
+        if stream:
+            return response
+        chunks: list[bytes] = []
+        try:
+            while chunk := response.raw.read1(65536, decode_content=True):
+                chunks.append(chunk)
+                if limit is not None and time.monotonic() - started > limit:
+                    raise requests.Timeout(f"the answer took more than {limit:g} s in all (a slow or dripping body)")
+        except BaseException as exc:
+            response.close()  # the connection is mid-body: never give it back to the pool
+            if isinstance(exc, requests.RequestException):
+                raise
+            if isinstance(exc, urllib3.exceptions.DecodeError):
+                raise requests.exceptions.ContentDecodingError(exc) from None
+            if isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError):
+                raise requests.exceptions.ReadTimeout(exc) from None
+            if isinstance(exc, urllib3.exceptions.HTTPError | OSError | http.client.HTTPException):
+                raise requests.exceptions.ChunkedEncodingError(exc) from None
+            raise
+        response._content = b"".join(chunks)
+        response._content_consumed = True  # type: ignore[attr-defined]
+        return response
+
+
+def _plain_session() -> requests.Session:
+    """A ``requests.Session`` whose requests have a total deadline."""
+    session = requests.Session()
+    _mount_deadline(session)
+    return session
+
+
+def _mount_deadline(session: requests.Session) -> None:
+    adapter = DeadlineAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+
+
 class Client:
     """A connection to the Usage and Costs API of one organization.
 
@@ -435,45 +823,53 @@ class Client:
         now: pd.Timestamp | None = None,
         snap: bool = False,
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get("OPENAI_ADMIN_KEY", "")
-        if not key.strip():
-            raise MissingAPIKeyError("No admin key. " + ADMIN_KEY_HELP)
-        if key.startswith(NON_ADMIN_PREFIXES):
-            prefix = key.split("-")[1]
-            raise InvalidParameterError("api_key", f"sk-{prefix}-...", reason="is not an admin key. " + ADMIN_KEY_HELP)
-        self._key = key.strip()
-        url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidParameterError("base_url", url, reason="must be an http(s) URL such as " + DEFAULT_BASE_URL)
-        if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS and not allow_http:
+        self._key = _admin_key(api_key)
+        self.base_url = _base_url(base_url, allow_http)
+        self.timeout = _timeout(timeout)
+        for name, value, low, high in (
+            ("max_retries", max_retries, 0, 100),
+            ("workers", workers, 1, 64),
+            ("max_requests", max_requests, 1, 10**6),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise InvalidParameterError(name, value, reason=f"must be an int from {low} to {high}")
+        for name, flag in (("offline", offline), ("allow_http", allow_http), ("snap", snap)):
+            if not isinstance(flag, bool):
+                raise InvalidParameterError(name, flag, (True, False), reason="must be a bool")
+        if progress is not None and not isinstance(progress, bool):
+            raise InvalidParameterError("progress", progress, (True, False, None), reason="must be a bool or None")
+        if not callable(sleep):
+            raise InvalidParameterError("sleep", sleep, reason="must be a callable taking seconds, like time.sleep")
+        if session is not None and not isinstance(session, requests.Session):
+            raise InvalidParameterError("session", session, reason="must be a requests.Session (or None)")
+        if not isinstance(cache, bool | str | os.PathLike | CachedSession) and cache is not None:
             raise InvalidParameterError(
-                "base_url", url, reason="is plain http on a non-loopback host; use https or pass allow_http=True"
+                "cache", cache, reason="must be True, False, a folder path or a requests-cache CachedSession"
             )
-        for name, value, low in (("max_retries", max_retries, 0), ("workers", workers, 1)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise InvalidParameterError(name, value, reason=f"must be an int >= {low}")
+        self.now = None if now is None else to_utc(now, argument="now")
         if session is None:
             if isinstance(cache, CachedSession):
                 session = cache
-            elif cache is True:
-                session = cached_session(default_cache_dir())
             elif cache is False or cache is None:
-                session = requests.Session()
+                session = _plain_session()
             else:
-                session = cached_session(cache)
+                folder = default_cache_dir() if cache is True else Path(cache)
+                try:
+                    session = cached_session(folder, offline=offline)
+                except CacheError as exc:
+                    if offline:
+                        raise
+                    warnings.warn(f"{exc}; fetching without a cache", UsageFramesWarning, stacklevel=2)
+                    session = _plain_session()
         if offline and not isinstance(session, CachedSession):
             raise InvalidParameterError("offline", offline, reason="needs a cache (cache=True, a path or a session)")
-        self.base_url = url
         self.session = session
         self.offline = offline
         self.workers = workers
         self.progress = progress
-        self.timeout = timeout
         self.max_retries = max_retries
         self.sleep = sleep
         self._fake = False
-        self.now = now
         self.snap = snap
         self.max_requests = max_requests
         self.miss_hint = "run the query once online to fill the cache"
@@ -584,11 +980,22 @@ class Client:
             response: requests.Response | None = None
             self._wait_for_gate()
             try:
-                response = self.session.get(url, params=params, headers=headers, timeout=self.timeout, **extra)
+                # The API never redirects, and a redirect would carry the key elsewhere: a 3xx is an error.
+                response = self.session.get(
+                    url, params=params, headers=headers, timeout=self.timeout, allow_redirects=False, **extra
+                )
             except requests.Timeout as exc:
-                error = APITimeoutError(f"GET {path} timed out after {self.timeout} s: {type(exc).__name__}")
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                error = APITimeoutError(f"GET {path} timed out after {self.timeout} s: {_scrub(exc, self._key)}")
+            except (
+                requests.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ) as exc:
                 error = APIConnectionError(f"GET {path} failed: {type(exc).__name__}: {_scrub(exc, self._key)}")
+            except (requests.RequestException, ValueError, http.client.HTTPException) as exc:
+                raise APIConnectionError(
+                    f"GET {path} failed: {type(exc).__name__}: {_scrub(exc, self._key)}"
+                ) from None
             else:
                 request_id = response.headers.get("x-request-id")
                 log.debug("GET %s %s -> %s (%s)", path, _loggable(params), response.status_code, request_id)
@@ -928,7 +1335,18 @@ def _progress_bar(total: int, name: str, enabled: bool | None) -> Any:
 
 
 def _scrub(exc: BaseException, secret: str) -> str:
-    return str(exc).replace(secret, "<redacted>")
+    return str(_redact(f"{exc}", secret))[:500]
+
+
+def _redact(value: Any, secret: str) -> Any:
+    """``value`` (text, or JSON made of dicts, lists and text) with every occurrence of ``secret`` replaced."""
+    if isinstance(value, str):
+        return value.replace(secret, "<redacted>")
+    if isinstance(value, dict):
+        return {_redact(k, secret): _redact(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, secret) for v in value]
+    return value
 
 
 def _loggable(params: Sequence[tuple[str, str]]) -> str:

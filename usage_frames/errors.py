@@ -95,6 +95,10 @@ class UnexpectedResponseError(APIError):
     """The server answered 200 but the answer is not a usable page (bad JSON, wrong shape, broken cursor)."""
 
 
+class CacheError(UsageFramesError):
+    """The HTTP cache folder can neither hold a cache nor be read as one (the message names the path and why)."""
+
+
 class CacheMissError(UsageFramesError):
     """Offline mode (or the sample data) cannot answer a query: the listed windows are not in the cache."""
 
