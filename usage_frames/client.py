@@ -427,7 +427,7 @@ def cached_session(
     else:
         backend = _sqlite_backend(path, offline)
     session = CachedSession(
-        **({"cache_name": str(path / "http")} if readable else {}),
+        str(path / "http") if readable else "http_cache",  # the default name: ignored with a backend instance
         backend=backend,
         serializer="json" if readable else "pickle",
         expire_after=NEVER_EXPIRE,
@@ -1213,11 +1213,15 @@ class Client:
                 raise UnexpectedResponseError(
                     f"GET {path}: not a list", request_id=response.headers.get("x-request-id")
                 )
+            if not all(isinstance(o, dict) for o in page["data"]):
+                raise UnexpectedResponseError(
+                    f"GET {path}: a list item is not an object", request_id=response.headers.get("x-request-id")
+                )
             objects += page["data"]
             after = page.get("last_id")
-            if not page.get("has_more"):
+            if page.get("has_more") is not True:
                 return objects
-            if not after or after in seen:
+            if not isinstance(after, str) or not after or after in seen:
                 raise UnexpectedResponseError(f"GET {path}: has_more without a new last_id ({after!r})")
             seen.add(after)
 
@@ -1275,6 +1279,26 @@ class Client:
     file_search_calls = _EndpointMethod("file_search_calls")
     web_search_calls = _EndpointMethod("web_search_calls")
     costs = _EndpointMethod("costs")
+
+
+def client_or_default(client: object) -> Client:
+    """``client`` itself, or ``Client()`` (key from ``OPENAI_ADMIN_KEY``) when it is ``None``.
+
+    Raises:
+        InvalidParameterError: If ``client`` is something else than a :class:`Client`.
+
+    Examples:
+        >>> client_or_default("sk-admin-...")
+        Traceback (most recent call last):
+        ...
+        usage_frames.errors.InvalidParameterError: client: 'sk-admin-...' must be a usage_frames.Client or None
+    """
+    if client is None:
+        return Client()
+    if not isinstance(client, Client):
+        shown = _key_shape(client) if isinstance(client, str) and client.startswith("sk-") else client
+        raise InvalidParameterError("client", shown, reason="must be a usage_frames.Client or None")
+    return client
 
 
 def _snapped(parts: list[Query], query: Query, now: pd.Timestamp | None) -> list[Query]:

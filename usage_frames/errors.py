@@ -99,6 +99,10 @@ class CacheError(UsageFramesError):
     """The HTTP cache folder can neither hold a cache nor be read as one (the message names the path and why)."""
 
 
+class DatasetError(UsageFramesError):
+    """A Parquet dataset cannot be synced: its state file is damaged, it cannot be written, or another sync holds it."""
+
+
 class CacheMissError(UsageFramesError):
     """Offline mode (or the sample data) cannot answer a query: the listed windows are not in the cache."""
 
