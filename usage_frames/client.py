@@ -665,7 +665,7 @@ def _admin_key(api_key: object) -> str:
         raise InvalidParameterError(
             "api_key",
             _key_shape(key),
-            reason=f"contains {bad.encode('unicode_escape').decode()!r} (a line break, a space or an invisible or "
+            reason=f"contains '{bad.encode('unicode_escape').decode()}' (a line break, a space or an invisible or "
             "non-ASCII character, pasted with the key?); copy the key again",
         )
     if key.startswith(NON_ADMIN_PREFIXES):

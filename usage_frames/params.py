@@ -233,7 +233,9 @@ def build_query(
     if not isinstance(endpoint, str | Endpoint):
         raise InvalidParameterError("endpoint", endpoint, tuple(ENDPOINTS), reason="must be one endpoint name (a str)")
     ep = endpoint if isinstance(endpoint, Endpoint) else get_endpoint(endpoint)
-    if not isinstance(bucket_width, str) or bucket_width not in ep.bucket_widths:
+    if not isinstance(bucket_width, str):
+        raise InvalidParameterError("bucket_width", bucket_width, ep.bucket_widths, reason="must be a str")
+    if bucket_width not in ep.bucket_widths:
         raise InvalidParameterError(
             "bucket_width", bucket_width, ep.bucket_widths, reason=f"is not allowed for {ep.name}"
         )
