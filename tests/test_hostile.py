@@ -1,0 +1,268 @@
+"""A hostile server and a pasted key (issue 12): every failure is typed, names the request, ends in bounded time,
+and never shows the admin key.
+
+The servers here are tiny ``http.server`` handlers on 127.0.0.1 written for one misbehaviour each (the project's
+fake answers like the API; these answer like a broken proxy). Anything that could hang runs in a thread joined
+with a timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import msgspec
+import pytest
+from conftest import SECRET_KEY
+
+import usage_frames as uf
+from usage_frames.client import MAX_RETRY_AFTER_DELAY, MAX_RETRY_DELAY, deadline, retry_delay
+
+PATH = "/organization/costs"
+SECRET_TAIL = SECRET_KEY.removeprefix("sk-admin-")
+
+Reply = Callable[[BaseHTTPRequestHandler], None]
+
+
+@contextmanager
+def serve(reply: Reply) -> Iterator[tuple[str, list[str]]]:
+    """Serve ``reply`` for every GET on 127.0.0.1; yields the base URL and the paths asked."""
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up, as it should
+                reply(self)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def send(handler: BaseHTTPRequestHandler, status: int, body: bytes, **headers: str) -> None:
+    handler.send_response(status)
+    for name, value in {"Content-Length": str(len(body)), **headers}.items():
+        handler.send_header(name.replace("_", "-"), value)
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def bounded(call: Callable[[], object], seconds: float) -> BaseException | None:
+    """Run ``call`` in a thread; fail the test if it has not finished after ``seconds``; return what it raised."""
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            call()
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds} s"
+    return outcome[0]
+
+
+def client(url: str, **kwargs: object) -> uf.Client:
+    options: dict[str, object] = {"cache": False, "sleep": lambda s: None, "max_retries": 1, **kwargs}
+    return uf.Client(SECRET_KEY, url, **options)  # type: ignore[arg-type]
+
+
+def texts(exc: BaseException) -> list[str]:
+    """Everywhere an error carries text: str, repr, args, message and body."""
+    return [str(exc), repr(exc), repr(exc.args), repr(getattr(exc, "message", "")), repr(getattr(exc, "body", ""))]
+
+
+# --- the key ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    ["\r\n", "\n", "\r", "\t", " ", "\u200b", "\ufeff", "\u00e9", "\x00", "\u2028"],
+    ids=["crlf", "lf", "cr", "tab", "space", "zero-width space", "bom", "e acute", "nul", "line separator"],
+)
+def test_key__a_character_pasted_inside_is_refused_showing_only_the_prefix(pasted):
+    key = SECRET_KEY[:20] + pasted + SECRET_KEY[20:]
+    with pytest.raises(uf.InvalidParameterError) as info:
+        uf.Client(key, cache=False)
+    assert info.value.argument == "api_key"
+    assert "copy the key again" in str(info.value)
+    assert info.value.value == "sk-admin-..."
+    for text in texts(info.value):
+        assert SECRET_KEY[9:20] not in text and SECRET_KEY[20:] not in text, text
+
+
+@pytest.mark.parametrize("key", [" sk-proj-abcdef123456", "sk-proj-abcdef123456\n", "\tsk-svcacct-abcdef123456 "])
+def test_key__surrounding_whitespace_does_not_hide_a_project_key(key):
+    with pytest.raises(uf.InvalidParameterError, match="is not an admin key") as info:
+        uf.Client(key, cache=False)
+    assert all("abcdef" not in text for text in texts(info.value))
+
+
+def test_key__surrounding_whitespace_around_an_admin_key_is_dropped_before_sending():
+    seen: list[str] = []
+
+    def reply(handler: BaseHTTPRequestHandler) -> None:
+        seen.append(handler.headers["Authorization"])
+        send(handler, 401, b'{"error": {"message": "no"}}')
+
+    with serve(reply) as (url, _), pytest.raises(uf.AuthenticationError):
+        uf.Client(f"  {SECRET_KEY}\n", url, cache=False).costs("2026-10-01", "2026-10-02")
+    assert seen == [f"Bearer {SECRET_KEY}"]
+
+
+@pytest.mark.parametrize("status", [400, 401, 500])
+@pytest.mark.parametrize("kind", ["json", "text"])
+def test_key__a_server_echoing_the_authorization_header_is_scrubbed_everywhere(status, kind):
+    def reply(handler: BaseHTTPRequestHandler) -> None:
+        echoed = handler.headers["Authorization"]
+        body = (
+            msgspec.json.encode({"error": {"message": f"bad header {echoed}", "echo": [echoed, {echoed: echoed}]}})
+            if kind == "json"
+            else f"<html>Authorization: {echoed}</html>".encode()
+        )
+        send(handler, status, body, Content_Type="application/json" if kind == "json" else "text/html")
+
+    with serve(reply) as (url, asked), pytest.raises(uf.APIStatusError) as info:
+        client(url).costs("2026-10-01", "2026-10-02")
+    assert asked  # the server did see (and echo) the key
+    for text in texts(info.value):
+        assert SECRET_KEY not in text and SECRET_TAIL not in text, text
+    assert "<redacted>" in repr(info.value.body)
+
+
+# --- the server ---------------------------------------------------------------------------------------------
+
+
+def test_server__gzip_encoding_on_a_plain_body_is_a_typed_error_naming_the_request():
+    plain = serve(lambda h: send(h, 200, b'{"object": "page"}', Content_Encoding="gzip"))
+    with plain as (url, asked), pytest.raises(uf.APIConnectionError, match=f"GET {PATH} failed: ContentDecodingError"):
+        client(url, max_retries=1).costs("2026-10-01", "2026-10-02")
+    assert len(asked) == 2  # retried once: a proxy glitch may pass
+
+
+def test_server__a_real_gzip_body_still_decodes():
+    page = {"object": "page", "has_more": False, "next_page": None, "data": []}
+    body = gzip.compress(msgspec.json.encode(page))
+    with serve(lambda h: send(h, 200, body, Content_Encoding="gzip", Content_Type="application/json")) as (url, _):
+        frame = client(url).costs("2026-10-01", "2026-10-02")
+    assert frame.empty and frame.attrs["endpoint"] == "costs"
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "-1", "1e400", "99999999999", "", "Fri, 31 Dec 9999"])
+def test_server__any_retry_after_on_a_503_gives_a_finite_bounded_wait(value):
+    sleeps: list[float] = []
+    busy = serve(lambda h: send(h, 503, b"busy", Retry_After=value))
+    with busy as (url, asked), pytest.raises(uf.ServerError, match=f"503 Service Unavailable: busy \\[GET {PATH}\\]"):
+        client(url, sleep=sleeps.append, max_retries=3).costs("2026-10-01", "2026-10-02")
+    assert len(asked) == 4 and len(sleeps) == 3
+    assert all(math.isfinite(s) and 0 <= s <= MAX_RETRY_AFTER_DELAY for s in sleeps), sleeps
+
+
+def test_retry_delay__non_finite_server_delays_fall_back_to_backoff():
+    for value in ("nan", "inf", "-inf"):
+        assert retry_delay(2, {"Retry-After": value}, jitter=lambda: 0.0) == 2.0
+        assert retry_delay(2, {"retry-after-ms": value}, jitter=lambda: 0.0) == 2.0
+    assert retry_delay(0, {"Retry-After": "-1"}) == 0.0
+    assert retry_delay(9, {"Retry-After": "1e400"}, jitter=lambda: 0.0) == MAX_RETRY_DELAY  # 1e400 is inf
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ("/v1/organization/costs", "302 Found: (empty body) (a redirect to '/v1/organization/costs': the API does not"),
+        ("file:///etc/passwd", "302 Found: (empty body) (a redirect to 'file:///etc/passwd': the API does not"),
+        ("http://example.com/steal", "302 Found: (empty body) (a redirect to 'http://example.com/steal': the API"),
+        ("", "302 Found: (empty body) (a redirect to '': the API does not redirect; check base_url)"),
+        # requests parses the Location even when it does not follow it
+        ("http://[::1", f"GET {PATH} failed: ValueError: Invalid IPv6 URL"),
+    ],
+    ids=["a loop", "file scheme", "another host", "empty", "broken ipv6"],
+)
+def test_server__a_redirect_is_a_typed_error_naming_the_request_and_not_followed(location, expected):
+    with serve(lambda h: send(h, 302, b"", Location=location)) as (url, asked), pytest.raises(uf.APIError) as info:
+        client(url).costs("2026-10-01", "2026-10-02")
+    assert str(info.value).startswith(expected), str(info.value)
+    assert f"GET {PATH}" in str(info.value)
+    assert len(asked) == 1  # neither followed nor retried
+
+
+def test_server__dripping_a_body_slowly_is_timed_out_by_the_total_deadline():
+    def drip(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", "100000")
+        handler.end_headers()
+        for _ in range(200):  # 64 bytes every 0.2 s: each read is quick, the whole never ends
+            handler.wfile.write(b" " * 64)
+            handler.wfile.flush()
+            time.sleep(0.2)
+
+    timeout = (1.0, 1.0)
+    with serve(drip) as (url, asked):
+        started = time.monotonic()
+        error = bounded(lambda: client(url, timeout=timeout, max_retries=0).costs("2026-10-01", "2026-10-02"), 15)
+        took = time.monotonic() - started
+    assert isinstance(error, uf.APITimeoutError), error
+    assert f"GET {PATH} timed out" in str(error) and "in all" in str(error)
+    assert took < deadline(timeout) + 1.5, took
+    assert len(asked) == 1
+
+
+def test_server__a_stalled_body_is_a_timeout_after_retries():
+    def stall(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", "100")
+        handler.end_headers()
+        handler.wfile.write(b"{")
+        handler.wfile.flush()
+        time.sleep(3)
+
+    with serve(stall) as (url, asked):
+        error = bounded(lambda: client(url, timeout=(1, 0.3), max_retries=1).costs("2026-10-01", "2026-10-02"), 10)
+    assert isinstance(error, uf.APITimeoutError), error
+    assert len(asked) == 2
+
+
+def test_server__a_connection_closed_mid_body_is_a_connection_error():
+    def cut(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", "1000")
+        handler.end_headers()
+        handler.wfile.write(b'{"object": "pa')
+        handler.close_connection = True
+
+    with serve(cut) as (url, asked), pytest.raises(uf.APIConnectionError, match=f"GET {PATH} failed"):
+        client(url, max_retries=1).costs("2026-10-01", "2026-10-02")
+    assert len(asked) == 2
+
+
+def test_server__a_garbage_status_line_is_a_connection_error():
+    def garbage(handler: BaseHTTPRequestHandler) -> None:
+        handler.wfile.write(b"HTTP/1.1 abc nonsense\r\n\r\n")
+        handler.close_connection = True
+
+    with serve(garbage) as (url, _), pytest.raises(uf.APIConnectionError, match=f"GET {PATH} failed"):
+        client(url, max_retries=0).costs("2026-10-01", "2026-10-02")
+
+
+def test_deadline__is_the_connect_plus_the_read_timeout():
+    assert deadline(2) == 4.0 and deadline((10, 120)) == 130.0
