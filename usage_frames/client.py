@@ -31,7 +31,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -228,7 +228,17 @@ def cache_key(request: Any, **kwargs: Any) -> str:
 # Another process's write lock may delay a cache read or write this long; then the cache is skipped for that
 # request (with a warning), never the fetch.
 CACHE_LOCK_WAIT = 2.0
+# After such a wait, the cache is left alone this long, so that a locked file costs one wait, not one per request.
+CACHE_BUSY_PAUSE = 30.0
 CACHE_FILE = "http_cache.sqlite"
+
+
+@dataclass
+class _CacheFile:
+    """What the tables of one SQLite file share: a lock held while the file is replaced, and how often it was."""
+
+    generation: int = 0
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
 
 class _SQLiteStore(SQLiteDict):
@@ -240,9 +250,9 @@ class _SQLiteStore(SQLiteDict):
     timeout bounds every wait.
     """
 
-    def __init__(self, db_path: str, *, read_only: bool, generation: list[int], **kwargs: Any) -> None:
+    def __init__(self, db_path: str, *, read_only: bool, file: _CacheFile, **kwargs: Any) -> None:
         self.read_only = read_only
-        self._generation = generation  # shared by the tables of one file; bumped when the file is replaced
+        self._file = file
         self._local = threading.local()
         self._open: dict[threading.Thread, sqlite3.Connection] = {}
         super().__init__(db_path, **kwargs)
@@ -265,15 +275,16 @@ class _SQLiteStore(SQLiteDict):
     def connection(self, commit: bool = False) -> Iterator[sqlite3.Connection]:
         """This thread's connection; with ``commit``, inside one immediate transaction."""
         con: sqlite3.Connection | None = getattr(self._local, "con", None)
-        if con is None or self._local.generation != self._generation[0]:
+        if con is None or self._local.generation != self._file.generation:
             if con is not None:
                 con.close()
             path = Path(self.db_path)
             target = f"{path.resolve().as_uri()}?mode=ro" if self.read_only else str(path)
-            con = sqlite3.connect(
-                target, timeout=CACHE_LOCK_WAIT, isolation_level=None, check_same_thread=False, uri=self.read_only
-            )
-            self._local.con, self._local.generation = con, self._generation[0]
+            with self._file.lock:  # never open a file that is being replaced
+                con = sqlite3.connect(
+                    target, timeout=CACHE_LOCK_WAIT, isolation_level=None, check_same_thread=False, uri=self.read_only
+                )
+                self._local.con, self._local.generation = con, self._file.generation
             with self._lock:  # close the connections of finished threads (workers live for one fetch)
                 for thread in [t for t in self._open if not t.is_alive()]:
                     self._open.pop(thread).close()
@@ -297,8 +308,8 @@ class _SQLiteStore(SQLiteDict):
             for con in getattr(self, "_open", {}).values():
                 con.close()
             getattr(self, "_open", {}).clear()
-        if hasattr(self, "_generation"):
-            self._generation[0] += 1
+        if hasattr(self, "_file"):
+            self._file.generation += 1
 
 
 class SafeSQLiteCache(SQLiteCache):
@@ -316,16 +327,21 @@ class SafeSQLiteCache(SQLiteCache):
         BaseCache.__init__(self, cache_name=str(db_path))
         self.read_only = read_only
         self._warned: set[str] = set()
-        self._damage = threading.Lock()
-        self._generation = [0]
+        self._file = _CacheFile()
+        self._paused_until = 0.0
         self._tables(str(db_path))
 
     def _tables(self, path: str) -> None:
-        common: dict[str, Any] = {"read_only": self.read_only, "generation": self._generation}
+        common: dict[str, Any] = {"read_only": self.read_only, "file": self._file}
         self.responses = _SQLiteStore(path, table_name="responses", serializer=pickle_serializer, **common)
         self.redirects = _SQLiteStore(
             path, table_name="redirects", serializer=None, lock=self.responses._lock, **common
         )
+
+    @property
+    def paused(self) -> bool:
+        """Whether the cache is skipped for now, after a lock held too long by another process."""
+        return time.monotonic() < self._paused_until
 
     def warn(self, kind: str, message: str) -> None:
         """Warn once per kind of trouble (a fetch of a year must not print 365 warnings)."""
@@ -339,24 +355,32 @@ class SafeSQLiteCache(SQLiteCache):
         if _damaged(exc) and not self.read_only:
             self.rebuild(exc)
         elif name in ("SQLITE_BUSY", "SQLITE_LOCKED"):
-            self.warn("busy", f"locked by another process for more than {CACHE_LOCK_WAIT:g} s; {doing} skipped")
+            self._paused_until = time.monotonic() + CACHE_BUSY_PAUSE
+            self.warn(
+                "busy",
+                f"locked by another process for more than {CACHE_LOCK_WAIT:g} s; not used for the next "
+                f"{CACHE_BUSY_PAUSE:g} s",
+            )
         else:
             self.warn(doing, f"{doing} failed ({type(exc).__name__}: {exc}); fetching without it")
 
     def rebuild(self, exc: BaseException) -> None:
         """Move a damaged file aside (``*.damaged-<time>``) and start an empty cache in its place."""
         seen = getattr(getattr(self.responses, "_local", None), "generation", None)
-        with self._damage:
-            if seen is not None and seen != self._generation[0]:
+        with self._file.lock:
+            if seen is not None and seen != self._file.generation:
                 return  # another thread rebuilt it already
+            aside = _quarantined(Path(self.db_path))
             # Each thread reopens its connection on its next use; closing them here could break a read in flight.
-            self._generation[0] += 1
-            _quarantined(Path(self.db_path), exc)
+            self._file.generation += 1
             self.responses.init_db()  # type: ignore[no-untyped-call]
             self.redirects.init_db()  # type: ignore[no-untyped-call]
+        self.warn("damaged", f"was damaged ({exc}); moved aside to {aside.name} and rebuilt empty")
 
     def get_response(self, key: str, default: Any = None) -> Any:
         """The cached response, or ``default`` when the cache cannot answer (damaged, locked, unreadable)."""
+        if self.paused:
+            return default
         try:
             return super().get_response(key, default)
         except Exception as exc:  # a damaged row can fail anywhere in SQLite or unpickling; it is only a miss
@@ -365,7 +389,7 @@ class SafeSQLiteCache(SQLiteCache):
 
     def save_response(self, response: requests.Response, cache_key: str | None = None, expires: Any = None) -> None:
         """Store a response; a failure (full disk, lock, read-only) is a warning, never a failed fetch."""
-        if self.read_only:
+        if self.read_only or self.paused:
             return
         try:
             super().save_response(response, cache_key, expires)
@@ -376,6 +400,8 @@ class SafeSQLiteCache(SQLiteCache):
         self, key: str | None = None, request: Any = None, url: str | None = None, verify: bool = True
     ) -> bool:
         """Whether the cache holds an answer (``False`` when it cannot tell)."""
+        if self.paused:
+            return False
         try:
             return bool(super().contains(key, request, url, verify))
         except sqlite3.Error as exc:
@@ -384,7 +410,7 @@ class SafeSQLiteCache(SQLiteCache):
 
     def delete(self, *keys: str, expired: bool = False, vacuum: bool = True, **kwargs: Any) -> None:
         """Delete answers; a failure is a warning (the answer was unusable anyway)."""
-        if self.read_only:
+        if self.read_only or self.paused:
             return
         try:
             super().delete(*keys, expired=expired, vacuum=vacuum, **kwargs)
@@ -461,7 +487,9 @@ def _sqlite_backend(path: Path, offline: bool) -> SafeSQLiteCache:
         except sqlite3.DatabaseError as exc:
             if read_only or not _damaged(exc):
                 raise
-            cache = SafeSQLiteCache(_quarantined(db, exc))
+            aside = _quarantined(db)
+            cache = SafeSQLiteCache(db)
+            cache.warn("damaged", f"was damaged ({exc}); moved aside to {aside.name} and rebuilt empty")
     except sqlite3.Error as exc:
         raise CacheError(
             f"cannot open the HTTP cache {db} ({type(exc).__name__}: {exc}); pass cache=<another folder> or False"
@@ -475,19 +503,14 @@ def _damaged(exc: BaseException) -> bool:
     return getattr(exc, "sqlite_errorname", "") in ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 
 
-def _quarantined(db: Path, exc: BaseException) -> Path:
-    """Move a damaged database aside, with a warning, and return its path (now free for a new one)."""
+def _quarantined(db: Path) -> Path:
+    """Move a damaged database (and its journals) aside, start an empty one in its place; return where it went."""
     aside = db.with_name(f"{db.name}.damaged-{time.time_ns()}")
     for suffix in ("", "-journal", "-wal", "-shm"):
         if Path(f"{db}{suffix}").exists():
             Path(f"{db}{suffix}").replace(f"{aside}{suffix}")
     os.close(os.open(db, os.O_CREAT | os.O_WRONLY, 0o600))
-    warnings.warn(
-        f"HTTP cache {db}: was damaged ({exc}); moved aside to {aside.name} and rebuilt empty",
-        UsageFramesWarning,
-        stacklevel=5,
-    )
-    return db
+    return aside
 
 
 def settled(window: Query, now: pd.Timestamp) -> bool:
