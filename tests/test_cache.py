@@ -13,13 +13,11 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SECRET_KEY
+from conftest import SECRET_KEY, read_only
 
 import usage_frames as uf
 from usage_frames.client import CACHE_LOCK_WAIT, OPEN_WINDOW_TTL, default_cache_dir
@@ -281,27 +279,6 @@ def test_cache__a_folder_inside_a_file_is_a_typed_error_offline(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(uf.CacheError, match="NotADirectoryError"):
         uf.Client(SECRET_KEY, cache=tmp_path / "file" / "cache", offline=True)
-
-
-@contextmanager
-def read_only(folder: Path) -> Iterator[None]:
-    """Make ``folder`` truly read-only: a read-only bind mount as root (root ignores modes), else its modes."""
-    if os.geteuid() == 0:
-        subprocess.run(["mount", "--bind", str(folder), str(folder)], check=True)
-        try:
-            subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], check=True)
-            yield
-        finally:
-            subprocess.run(["umount", str(folder)], check=True)
-    else:
-        modes = {p: p.stat().st_mode for p in [folder, *folder.iterdir()]}
-        for p in modes:
-            p.chmod(0o500 if p.is_dir() else 0o400)
-        try:
-            yield
-        finally:
-            for p, mode in modes.items():
-                p.chmod(mode)
 
 
 def test_cache__a_read_only_folder_holding_the_answer_still_answers(server, faults, tmp_path):

@@ -92,8 +92,9 @@ def _write_month(frame: pd.DataFrame, directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def _locked(root: Path, wait: float = LOCK_WAIT) -> Iterator[None]:
+def _locked(root: Path, wait: float | None = None) -> Iterator[None]:
     """Hold the dataset's lock file: one sync at a time per dataset, across threads and processes."""
+    wait = LOCK_WAIT if wait is None else wait
     try:
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(root / LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o600)
@@ -191,6 +192,12 @@ def sync(
     return results
 
 
+def _settled(entry: Mapping[str, Any], wanted_from: pd.Timestamp) -> bool:
+    """Whether a month in the dataset is final and covers the days wanted (a start moved earlier refetches it)."""
+    covered = entry.get("from")
+    return bool(entry.get("settled")) and (not isinstance(covered, str) or pd.Timestamp(covered) <= wanted_from)
+
+
 def _endpoint_names(endpoints: object) -> list[str]:
     """One endpoint name or several, checked, deduplicated in order."""
     names = [endpoints] if isinstance(endpoints, str) else endpoints
@@ -236,7 +243,7 @@ def _sync_endpoint(
         )
     result = SyncResult(name)
     month_starts = pd.date_range(query.start.floor("D").replace(day=1), query.end, freq="MS", inclusive="left")
-    todo = [m for m in month_starts if not months.get(f"{m:%Y-%m}", {}).get("settled")]
+    todo = [m for m in month_starts if not _settled(months.get(f"{m:%Y-%m}", {}), max(m, query.start))]
     result.skipped = [f"{m:%Y-%m}" for m in month_starts if m not in todo]
     if not todo:
         return result
@@ -254,7 +261,12 @@ def _sync_endpoint(
         }
         _write_month(part, folder / f"month={month:%Y-%m}")
         complete = bool(month_end <= query.end and month_end + settle <= now)
-        months[f"{month:%Y-%m}"] = {"settled": complete, "rows": len(part), "written_at": now.isoformat()}
+        months[f"{month:%Y-%m}"] = {
+            "settled": complete,
+            "rows": len(part),
+            "written_at": now.isoformat(),
+            "from": max(month, fetch_start).isoformat(),  # a later sync that starts earlier refetches the month
+        }
         saved = {"query": shape, "start": first.isoformat(), "months": months}
         _atomic_write_text(state_path, json.dumps(saved, indent=1, sort_keys=True))
         result.written.append(f"{month:%Y-%m}")
