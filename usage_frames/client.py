@@ -152,7 +152,7 @@ def retry_delay(
         server = None
     if server is not None and math.isfinite(server):  # "nan" or "inf" is no delay at all: back off instead
         return min(max(server, 0.0), MAX_RETRY_AFTER_DELAY)
-    backoff = min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY)
+    backoff = min(INITIAL_RETRY_DELAY * 2.0 ** min(attempt, 32), MAX_RETRY_DELAY)
     return backoff * (1 - 0.25 * jitter())
 
 
@@ -174,17 +174,16 @@ def status_error(
         >>> str(err)
         '400 Bad Request: Invalid group_by [GET /organization/costs] (request_id: req_1)'
     """
+    # A server (or a proxy) may echo the Authorization header anywhere: redact before anything is cut short.
     body: Any
     try:
-        body = msgspec.json.decode(content)
+        body = _redact(msgspec.json.decode(content), secret)
         error = body.get("error") if isinstance(body, dict) else None
         message = str(error.get("message") if isinstance(error, dict) else error or body)
     except msgspec.DecodeError:
-        body = content.decode("utf-8", "replace")
+        body = _redact(content.decode("utf-8", "replace"), secret)
         message = " ".join(body.split())[:300] or "(empty body)"
-    if secret:
-        message, body = _redact(message, secret), _redact(body, secret)
-    lower = {k.lower(): v for k, v in headers.items()}
+    lower = {k.lower(): _redact(v, secret) for k, v in headers.items()}
     if 300 <= status_code < 400:
         message += f" (a redirect to {lower.get('location', '')[:200]!r}: the API does not redirect; check base_url)"
     message = message[:1000] + f" [GET {path}]"
@@ -1387,6 +1386,8 @@ def _scrub(exc: BaseException, secret: str) -> str:
 
 def _redact(value: Any, secret: str) -> Any:
     """``value`` (text, or JSON made of dicts, lists and text) with every occurrence of ``secret`` replaced."""
+    if not secret:
+        return value
     if isinstance(value, str):
         return value.replace(secret, "<redacted>")
     if isinstance(value, dict):
