@@ -266,3 +266,16 @@ def test_server__a_garbage_status_line_is_a_connection_error():
 
 def test_deadline__is_the_connect_plus_the_read_timeout():
     assert deadline(2) == 4.0 and deadline((10, 120)) == 130.0
+
+
+@pytest.mark.parametrize("pasted", ["\r\n", "\u200b"], ids=["crlf", "zero-width space"])
+def test_key__from_the_environment_is_checked_like_an_argument(monkeypatch, pasted):
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", SECRET_KEY[:20] + pasted + SECRET_KEY[20:])
+    with pytest.raises(uf.InvalidParameterError, match=r"api_key: 'sk-admin-\.\.\.' contains") as info:
+        uf.Client(cache=False)
+    assert all(SECRET_KEY[20:] not in text for text in texts(info.value))
+
+
+def test_fake__an_organization_that_is_not_one_is_refused():
+    with pytest.raises(uf.InvalidParameterError, match="organization: 'acme' must be a FakeOrganization or None"):
+        uf.Client.fake("acme")  # type: ignore[arg-type]

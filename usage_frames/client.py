@@ -912,6 +912,8 @@ class Client:
         """
         from usage_frames.fake import FakeOrganization
 
+        if organization is not None and not isinstance(organization, FakeOrganization):
+            raise InvalidParameterError("organization", organization, reason="must be a FakeOrganization or None")
         org = organization or FakeOrganization()
         session = kwargs.pop("session", None) or requests.Session()
         base_url = kwargs.pop("base_url", DEFAULT_BASE_URL)
