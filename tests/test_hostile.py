@@ -279,3 +279,22 @@ def test_key__from_the_environment_is_checked_like_an_argument(monkeypatch, past
 def test_fake__an_organization_that_is_not_one_is_refused():
     with pytest.raises(uf.InvalidParameterError, match="organization: 'acme' must be a FakeOrganization or None"):
         uf.Client.fake("acme")  # type: ignore[arg-type]
+
+
+def test_server__dripping_the_headers_slowly_is_timed_out_by_the_total_deadline():
+    def drip(handler: BaseHTTPRequestHandler) -> None:
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        for i in range(100):  # one header line every 0.2 s: never a read timeout, never an end
+            handler.wfile.write(f"X-Slow-{i}: yes\r\n".encode())
+            handler.wfile.flush()
+            time.sleep(0.2)
+
+    timeout = (1.0, 1.0)
+    with serve(drip) as (url, asked):
+        started = time.monotonic()
+        error = bounded(lambda: client(url, timeout=timeout, max_retries=1).costs("2026-10-01", "2026-10-02"), 15)
+        took = time.monotonic() - started
+    assert isinstance(error, uf.APITimeoutError), error
+    assert f"GET {PATH} timed out" in str(error) and "in all" in str(error)
+    assert took < 2 * deadline(timeout) + 2, took
+    assert len(asked) == 2  # retried once, each attempt cut at its deadline

@@ -15,6 +15,7 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import http.client
@@ -23,6 +24,7 @@ import math
 import os
 import random
 import re
+import socket
 import sqlite3
 import sys
 import threading
@@ -44,6 +46,7 @@ import platformdirs
 import requests
 import requests.adapters
 import urllib3
+import urllib3.connection
 from requests_cache import NEVER_EXPIRE, CachedSession
 from requests_cache.backends.base import BaseCache
 from requests_cache.backends.sqlite import SQLiteCache, SQLiteDict
@@ -749,8 +752,59 @@ def deadline(timeout: float | tuple[float, float]) -> float:
     return float(connect) + float(read)
 
 
+_deadline = threading.local()  # when the request in flight on this thread must be done (time.monotonic())
+
+
+def _cut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+
+
+class _WatchedConnection:
+    """A connection whose wait for the status line and headers ends at the request's deadline."""
+
+    sock: socket.socket | None
+
+    def getresponse(self) -> Any:
+        at, sock = getattr(_deadline, "at", None), self.sock
+        if at is None or sock is None:
+            return super().getresponse()  # type: ignore[misc]
+        watchdog = threading.Timer(max(at - time.monotonic(), 0.0), _cut, (sock,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            return super().getresponse()  # type: ignore[misc]
+        finally:
+            watchdog.cancel()
+
+
+class _HTTPConnection(_WatchedConnection, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_WatchedConnection, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
 class DeadlineAdapter(requests.adapters.HTTPAdapter):
-    """An HTTP adapter that reads each body under a total deadline (see :func:`deadline`), not only per read."""
+    """An HTTP adapter that gives each request a total deadline (see :func:`deadline`), not only one per read.
+
+    A watchdog ends the wait for the status line and headers at the deadline; the body is read in pieces and
+    the deadline checked after each.
+    """
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """Pools whose connections watch the deadline."""
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any
@@ -759,7 +813,18 @@ class DeadlineAdapter(requests.adapters.HTTPAdapter):
         timeout = kwargs.get("timeout")
         limit = deadline(timeout) if isinstance(timeout, int | float | tuple) else None
         started = time.monotonic()
-        response = super().send(request, stream=True, **kwargs)
+        _deadline.at = None if limit is None else started + limit
+        try:
+            response = super().send(request, stream=True, **kwargs)
+        except requests.ConnectionError:
+            if limit is not None and time.monotonic() - started >= limit:
+                raise requests.Timeout(f"no answer within {limit:g} s in all (a slow or dripping server)") from None
+            raise
+        finally:
+            _deadline.at = None
+        if limit is not None and time.monotonic() - started >= limit:  # the watchdog cut it: the headers are partial
+            response.close()
+            raise requests.Timeout(f"no answer within {limit:g} s in all (a slow or dripping server)")
         if stream:
             return response
         chunks: list[bytes] = []
@@ -767,7 +832,7 @@ class DeadlineAdapter(requests.adapters.HTTPAdapter):
             while chunk := response.raw.read1(65536, decode_content=True):
                 chunks.append(chunk)
                 if limit is not None and time.monotonic() - started > limit:
-                    raise requests.Timeout(f"the answer took more than {limit:g} s in all (a slow or dripping body)")
+                    raise requests.Timeout(f"no answer within {limit:g} s in all (a slow or dripping server)")
         except BaseException as exc:
             response.close()  # the connection is mid-body: never give it back to the pool
             if isinstance(exc, requests.RequestException):
