@@ -1292,6 +1292,7 @@ class Client:
             >>> [p["name"] for p in Client.fake().list_objects("/organization/projects")][:2]
             ['Customer chat', 'Search & RAG']
         """
+        _check_path(path)
         objects: list[dict[str, Any]] = []
         after: str | None = None
         seen: set[str] = set()
@@ -1321,6 +1322,7 @@ class Client:
             >>> Client.fake().get_object("/organization/spend_limit")["threshold_amount"]
             400000
         """
+        _check_path(path)
         value, _ = self.get(path, [], decode=_json, expire_after=OPEN_WINDOW_TTL)
         if not isinstance(value, dict):
             raise UnexpectedResponseError(f"GET {path}: not an object")
@@ -1462,6 +1464,11 @@ def _redact(value: Any, secret: str) -> Any:
     if isinstance(value, list):
         return [_redact(v, secret) for v in value]
     return value
+
+
+def _check_path(path: object) -> None:
+    if not isinstance(path, str) or not path.startswith("/") or not _KEY_CHARS.fullmatch(path):
+        raise InvalidParameterError("path", path, reason="must be an API path such as '/organization/projects'")
 
 
 def _loggable(params: Sequence[tuple[str, str]]) -> str:
