@@ -175,7 +175,8 @@ CLIENT_ARGUMENTS = {
     "sleep": hostile | st.just(lambda s: None),
     "now": times | hostile,
     "session": hostile,
-    "cache": st.sampled_from([True, False, None, 123, 1.5, b"x", ["x"], object(), ROOT / "cache", str(ROOT / "c2")]),
+    "cache": st.sampled_from([True, False, None, 123, 1.5, b"x", ["x"], object(), "", ROOT / "cache", str(ROOT / "c2")])
+    | st.builds(lambda name: str(ROOT / "caches" / name), weird_text.filter(lambda t: "/" not in t and ".." not in t)),
 }
 
 
@@ -210,10 +211,11 @@ def test_hostile__organization_functions_refuse_anything_but_a_client(function, 
         mostly(st.sampled_from(["2026-10-20", "2026-10-25", "1d", "size", "line_item", ["model"]]), hostile),
         max_size=2,
     ),
+    name=weird_text.filter(lambda t: "/" not in t and ".." not in t),
 )
-def test_hostile__sync_validates_before_creating_anything(endpoints, options):
+def test_hostile__sync_validates_before_creating_anything(endpoints, options, name):
     counting = Counting()
-    root = ROOT / f"sync-{next(RUNS)}"
+    root = ROOT / f"sync-{next(RUNS)}-{name}"
     options = {"start": "2026-10-20", **options}
     result = outcome(lambda: uf.sync(root, endpoints, client=counting.client, **options), counting)
     if isinstance(result, uf.InvalidParameterError):

@@ -68,7 +68,7 @@ from usage_frames.errors import (
     status_error_class,
 )
 from usage_frames.frames import Page, check_page, decode_page, to_frame
-from usage_frames.params import FilterValue, Query, TimeLike, bucket_count, build_query, to_utc, unix, windows
+from usage_frames.params import FilterValue, Query, TimeLike, bucket_count, build_query, to_clock, unix, windows
 
 if TYPE_CHECKING:
     from usage_frames.fake import FakeOrganization
@@ -478,8 +478,8 @@ def _sqlite_backend(path: Path, offline: bool) -> SafeSQLiteCache:
         os.close(os.open(db, os.O_CREAT | os.O_WRONLY, 0o600))
         if not os.access(path, os.W_OK):  # the journal goes next to the file
             raise PermissionError(f"the folder {path} is not writable")
-    except OSError as exc:
-        why = f"{type(exc).__name__}: {exc.strerror or exc}"
+    except (OSError, ValueError) as exc:
+        why = f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}"
     read_only = bool(why)
     if read_only and not (db.is_file() and os.access(db, os.R_OK)):
         raise CacheError(f"cannot use {path} as the HTTP cache folder ({why}); pass cache=<another folder> or False")
@@ -933,7 +933,9 @@ class Client:
             raise InvalidParameterError(
                 "cache", cache, reason="must be True, False, a folder path or a requests-cache CachedSession"
             )
-        self.now = None if now is None else to_utc(now, argument="now")
+        if isinstance(cache, str | os.PathLike) and (not os.fspath(cache) or "\x00" in os.fspath(cache)):
+            raise InvalidParameterError("cache", cache, reason="is not a usable folder path (empty, or a NUL in it)")
+        self.now = None if now is None else to_clock(now)
         if session is None:
             if isinstance(cache, CachedSession):
                 session = cache

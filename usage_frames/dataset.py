@@ -171,7 +171,7 @@ def sync(
         InvalidParameterError: For bad arguments, a first run without ``start``, or a dataset that was built
             with other group keys, width or filters.
     """
-    if not isinstance(path, str | os.PathLike) or not str(path):
+    if not isinstance(path, str | os.PathLike) or not os.fspath(path) or "\x00" in os.fspath(path):
         raise InvalidParameterError("path", path, reason="must be a folder path (a str or a Path)")
     names = _endpoint_names(endpoints)
     if group_by is not None and isinstance(group_by, Mapping):

@@ -34,6 +34,7 @@ DEFAULT_WINDOW = pd.Timedelta(days=30)
 # Unix seconds beyond this (year 5138) are almost certainly milliseconds.
 MAX_UNIX_SECONDS = 10**11
 EPOCH = pd.Timestamp(0, tz="UTC")
+LATEST = pd.Timestamp.max.tz_localize("UTC").floor("D")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,19 @@ def to_utc(value: TimeLike, *, argument: str = "start") -> pd.Timestamp:
     return ts
 
 
+def to_clock(value: TimeLike) -> pd.Timestamp:
+    """Read a fixed "now" (naive is UTC), refusing one that the API's times cannot hold.
+
+    Examples:
+        >>> to_clock("2026-11-28 12:00")
+        Timestamp('2026-11-28 12:00:00+0000', tz='UTC')
+    """
+    ts = to_utc(value, argument="now")
+    if ts > LATEST:
+        raise InvalidParameterError("now", value, reason=f"is after {LATEST:%Y-%m-%d}, the last time pandas can hold")
+    return ts.as_unit("ns")
+
+
 def resolve_window(
     start: TimeLike | None, end: TimeLike | None, *, now: pd.Timestamp
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -240,7 +254,7 @@ def build_query(
             "bucket_width", bucket_width, ep.bucket_widths, reason=f"is not allowed for {ep.name}"
         )
     width: BucketWidth = bucket_width
-    clock = pd.Timestamp.now(tz="UTC") if now is None else to_utc(now, argument="now")
+    clock = pd.Timestamp.now(tz="UTC") if now is None else to_clock(now)
     begin, stop = resolve_window(start, end, now=clock)
 
     keys = _strings(ep, "group_by", [] if group_by is None else group_by, ep.group_by)
