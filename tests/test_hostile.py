@@ -297,3 +297,9 @@ def test_list_objects__a_path_that_is_not_an_api_path_is_refused(path):
         uf.Client.fake().list_objects(path)
     with pytest.raises(uf.InvalidParameterError, match="must be an API path"):
         uf.Client.fake().get_object(path)
+
+
+def test_base_url__credentials_in_it_are_refused_without_showing_them():
+    with pytest.raises(uf.InvalidParameterError, match="must not carry credentials") as info:
+        uf.Client(SECRET_KEY, "https://me:hunter2@proxy.example.com/v1", cache=False)
+    assert all("hunter2" not in text for text in texts(info.value))

@@ -11,6 +11,7 @@ import datetime as dt
 import decimal
 import itertools
 import math
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,9 @@ from usage_frames.client import MAX_RETRY_AFTER_DELAY, retry_delay, status_error
 from usage_frames.params import build_query, to_utc
 
 NOW = pd.Timestamp("2026-11-28 12:00", tz="UTC")
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# More examples for a longer hunt: USAGE_FRAMES_EXAMPLES=5000 pytest tests/test_hostile_properties.py
+EXAMPLES = int(os.environ.get("USAGE_FRAMES_EXAMPLES", "150"))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ROOT = Path(tempfile.mkdtemp(prefix="usage-frames-hostile-"))
 RUNS = itertools.count()
 
@@ -203,7 +206,7 @@ def test_hostile__organization_functions_refuse_anything_but_a_client(function, 
     raise AssertionError(f"{function}(client={client!r}) did not refuse")  # no hostile value is a Client
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=EXAMPLES // 2, deadline=None)
 @given(
     endpoints=mostly(st.sampled_from(["images", ["costs"], ("images", "images")]), hostile),
     options=st.dictionaries(

@@ -717,6 +717,10 @@ def _base_url(base_url: object, allow_http: bool) -> str:
         or parts.fragment
     ):
         raise InvalidParameterError("base_url", url, reason="must be an http(s) URL such as " + DEFAULT_BASE_URL)
+    if parts.username is not None or parts.password is not None:  # a secret in the URL would show in every repr
+        raise InvalidParameterError(
+            "base_url", "<a URL with a user or password>", reason="must not carry credentials; the key is enough"
+        )
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS and allow_http is not True:
         raise InvalidParameterError(
             "base_url", url, reason="is plain http on a non-loopback host; use https or pass allow_http=True"

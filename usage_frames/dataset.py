@@ -19,9 +19,9 @@ Examples:
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -104,9 +104,9 @@ def _locked(root: Path, wait: float | None = None) -> Iterator[None]:
         deadline = time.monotonic() + wait
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _try_lock(fd)
                 break
-            except BlockingIOError:
+            except (BlockingIOError, PermissionError):
                 if time.monotonic() > deadline:
                     raise DatasetError(
                         f"another sync has been writing {root} for more than {wait:g} s; try again when it is done"
@@ -115,6 +115,18 @@ def _locked(root: Path, wait: float | None = None) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def _try_lock(fd: int) -> None:
+    """Take an exclusive lock on an open file without waiting (``BlockingIOError`` if another holds it)."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # raises PermissionError when held
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _read_state(path: Path) -> dict[str, Any]:
