@@ -242,6 +242,8 @@ def test_sync__a_full_disk_is_a_typed_error_leaving_nothing_half_written(tmp_pat
         ({"client": "sk-admin-x"}, "client"),
         ({"models": 3}, "models"),
         ({"projects": "x"}, "filter"),
+        ({"start": None}, "start"),  # a first sync needs one
+        ({"start": "2023-01-01", "bucket_width": "1m"}, "start"),  # more than max_requests
     ],
     ids=lambda v: v if isinstance(v, str) else "-".join(map(str, v)),
 )

@@ -438,7 +438,7 @@ def cached_session(
     Args:
         directory: The cache folder.
         readable: One JSON file per response instead of one SQLite file.
-        offline: The session will only read (no folder is created for it).
+        offline: The session will only read, so a read-only folder needs no warning.
 
     Raises:
         CacheError: If the folder can neither hold a cache nor be read as one, naming the path and why.
@@ -1169,11 +1169,11 @@ class Client:
                 page.data = [bucket for bucket in page.data if bucket.start_time < end]
         return pages
 
-    def window_pages(self, query: Query) -> list[list[Page]]:
-        """Fetch the calendar windows of a query, ``workers`` at a time, in order.
+    def check_size(self, query: Query) -> list[Query]:
+        """The calendar windows of a query, or an argument error if they are more than ``max_requests``.
 
         Raises:
-            CacheMissError: Offline, listing every window the cache cannot answer.
+            InvalidParameterError: Naming ``start`` and the coarser width that would answer the query.
         """
         parts = windows(query)
         if len(parts) > self.max_requests:
@@ -1185,6 +1185,15 @@ class Client:
                 reason=f"makes a window too long for bucket_width={query.bucket_width!r}: {days:.0f} days need "
                 f"{len(parts)} requests, more than max_requests={self.max_requests}; use {coarser} or split it",
             )
+        return parts
+
+    def window_pages(self, query: Query) -> list[list[Page]]:
+        """Fetch the calendar windows of a query, ``workers`` at a time, in order.
+
+        Raises:
+            CacheMissError: Offline, listing every window the cache cannot answer.
+        """
+        parts = self.check_size(query)
         if self.snap:
             parts = _snapped(parts, query, self.now)
         now = self.clock()

@@ -195,7 +195,11 @@ def sync(
     # Every argument is checked before anything is created, so that a typo leaves no endpoint=... folder behind.
     for name in names:
         keys = group_by.get(name) if isinstance(group_by, Mapping) else group_by
-        build_query(name, start, end, bucket_width=bucket_width, group_by=keys, filters=filters, now=client.now)
+        client.check_size(
+            build_query(name, start, end, bucket_width=bucket_width, group_by=keys, filters=filters, now=client.now)
+        )
+        if start is None and not _read_state(root / f"endpoint={name}" / STATE_FILE).get("months"):
+            raise InvalidParameterError("start", None, reason=f"is needed for the first sync of {name} into {root}")
     results: dict[str, SyncResult] = {}
     with _locked(root):
         for name in names:
