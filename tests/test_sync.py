@@ -283,3 +283,13 @@ def test_sync__an_earlier_start_extends_the_window_and_later_runs_keep_it(tmp_pa
     back = read(tmp_path, "costs")
     assert back.index.min() == pd.Timestamp("2026-08-20", tz="UTC")
     assert back["amount"].sum() == pytest.approx(direct(client, "costs", "2026-08-20", "2026-10-05")["amount"].sum())
+
+
+def test_sync__temporary_files_left_by_a_killed_run_are_removed(tmp_path, client):
+    uf.sync(tmp_path, "costs", start="2026-09-01", end="2026-10-01", client=client)
+    folder = tmp_path / "endpoint=costs"
+    stale = [folder / "._sync.json.abc.tmp", folder / "month=2026-09" / ".part-0.parquet.x.tmp"]
+    for path in stale:
+        path.write_bytes(b"half")
+    uf.sync(tmp_path, "costs", client=client)
+    assert not any(path.exists() for path in stale)

@@ -250,6 +250,8 @@ def _sync_endpoint(
     first = min(query.start, pd.Timestamp(state.get("start") or query.start))
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for stale in folder.rglob(".*.tmp"):  # left by a run that was killed; the lock says none is being written
+            stale.unlink()
     except OSError as exc:
         raise DatasetError(f"cannot create {folder} ({type(exc).__name__}: {exc.strerror or exc})") from None
     shape = {"bucket_width": query.bucket_width, "group_by": list(query.group_by), "filters": query.attrs()["filters"]}
