@@ -141,118 +141,131 @@ MISTAKES = [
         "offline: True needs a cache (cache=True, a path or a session)",
     ),
     (
-        'a key pasted across lines',
+        "a key pasted across lines",
         'uf.Client("sk-admin-abc\\r\\ndef")',
         "api_key: 'sk-admin-...' contains '\\r' (a line break, a space or an invisible or non-ASCII character, "
-        'pasted with the key?); copy the key again',
+        "pasted with the key?); copy the key again",
     ),
     (
-        'an invisible character in the key',
+        "an invisible character in the key",
         'uf.Client("sk-admin-abc\\u200bdef")',
         "api_key: 'sk-admin-...' contains '\\u200b' (a line break, a space or an invisible or non-ASCII character, "
-        'pasted with the key?); copy the key again',
+        "pasted with the key?); copy the key again",
     ),
     (
-        'a project key with a space before it',
+        "a project key with a space before it",
         'uf.Client(" sk-proj-abc123")',
         "api_key: 'sk-proj-...' is not an admin key. The Usage and Costs API needs an organization admin key (it "
         "starts with 'sk-admin-'); project and user keys are refused. An organization owner creates one at "
-        'https://platform.openai.com/settings/organization/admin-keys; pass it as Client(api_key=...) or set the '
-        'OPENAI_ADMIN_KEY environment variable.',
+        "https://platform.openai.com/settings/organization/admin-keys; pass it as Client(api_key=...) or set the "
+        "OPENAI_ADMIN_KEY environment variable.",
     ),
     (
-        'a key that is not text',
+        "a key that is not text",
         'uf.Client(b"sk-admin-abc")',
         "api_key: '<bytes>' must be a str. The Usage and Costs API needs an organization admin key (it starts with "
         "'sk-admin-'); project and user keys are refused. An organization owner creates one at "
-        'https://platform.openai.com/settings/organization/admin-keys; pass it as Client(api_key=...) or set the '
-        'OPENAI_ADMIN_KEY environment variable.',
+        "https://platform.openai.com/settings/organization/admin-keys; pass it as Client(api_key=...) or set the "
+        "OPENAI_ADMIN_KEY environment variable.",
     ),
     (
-        'a base URL that is not text',
+        "a key that is a number",
+        "uf.Client(123)",
+        "api_key: '<int>' must be a str. The Usage and Costs API needs an organization admin key (it starts with "
+        "'sk-admin-'); project and user keys are refused. An organization owner creates one at "
+        "https://platform.openai.com/settings/organization/admin-keys; pass it as Client(api_key=...) or set the "
+        "OPENAI_ADMIN_KEY environment variable.",
+    ),
+    (
+        "a base URL that is not text",
         'uf.Client("sk-admin-x", 123)',
-        'base_url: 123 must be a str such as https://api.openai.com/v1',
+        "base_url: 123 must be a str such as https://api.openai.com/v1",
     ),
     (
-        'a broken base URL',
+        "a broken base URL",
         'uf.Client("sk-admin-x", "http://[::1")',
         "base_url: 'http://[::1' is not a URL (Invalid IPv6 URL)",
     ),
     (
-        'a zero timeout',
+        "a zero timeout",
         'uf.Client("sk-admin-x", timeout=0)',
-        'timeout: 0 must be seconds > 0 (an int or float), or a (connect, read) pair of them',
+        "timeout: 0 must be seconds > 0 (an int or float), or a (connect, read) pair of them",
     ),
     (
-        'a timeout that is not a number',
+        "a negative timeout",
+        'uf.Client("sk-admin-x", timeout=-1)',
+        "timeout: -1 must be seconds > 0 (an int or float), or a (connect, read) pair of them",
+    ),
+    (
+        "a timeout that is not a number",
         'uf.Client("sk-admin-x", timeout="x")',
         "timeout: 'x' must be seconds > 0 (an int or float), or a (connect, read) pair of them",
     ),
     (
-        'a NaN timeout',
+        "a NaN timeout",
         'uf.Client("sk-admin-x", timeout=math.nan)',
-        'timeout: nan must be seconds > 0 (an int or float), or a (connect, read) pair of them',
+        "timeout: nan must be seconds > 0 (an int or float), or a (connect, read) pair of them",
     ),
     (
-        'max_requests as text',
+        "max_requests as text",
         'uf.Client("sk-admin-x", max_requests="x")',
         "max_requests: 'x' must be an int from 1 to 1000000",
     ),
     (
-        'no workers',
+        "no workers",
         'uf.Client("sk-admin-x", workers=0)',
-        'workers: 0 must be an int from 1 to 64',
+        "workers: 0 must be an int from 1 to 64",
     ),
     (
-        'negative retries',
+        "negative retries",
         'uf.Client("sk-admin-x", max_retries=-1)',
-        'max_retries: -1 must be an int from 0 to 100',
+        "max_retries: -1 must be an int from 0 to 100",
     ),
     (
-        'a sleep that is not callable',
+        "a sleep that is not callable",
         'uf.Client("sk-admin-x", sleep=3)',
-        'sleep: 3 must be a callable taking seconds, like time.sleep',
+        "sleep: 3 must be a callable taking seconds, like time.sleep",
     ),
     (
-        'a cache that is neither a flag nor a path',
+        "a cache that is neither a flag nor a path",
         'uf.Client("sk-admin-x", cache=123)',
-        'cache: 123 must be True, False, a folder path or a requests-cache CachedSession',
+        "cache: 123 must be True, False, a folder path or a requests-cache CachedSession",
     ),
     (
-        'a str for the client',
+        "a str for the client",
         'uf.costs(client="x")',
         "client: 'x' must be a usage_frames.Client or None",
     ),
     (
-        'a str for the client of a list',
+        "a str for the client of a list",
         'uf.projects(client="x")',
         "client: 'x' must be a usage_frames.Client or None",
     ),
     (
-        'a list of endpoints to fetch',
+        "a list of endpoints to fetch",
         'uf.fetch(["completions"], client=client)',
         "endpoint: ['completions'] must be one endpoint name (a str); allowed: 'completions', 'decisions', "
         "'embeddings', 'moderations', 'images', 'audio_speeches', 'audio_transcriptions', 'vector_stores', "
         "'code_interpreter_sessions', 'file_search_calls', 'web_search_calls', 'costs'",
     ),
     (
-        'an array as bucket width',
+        "an array as bucket width",
         'client.costs(bucket_width=np.array(["1d"]))',
         "bucket_width: array(['1d'], dtype='<U2') must be a str; allowed: '1d'",
     ),
     (
-        'Unix seconds beyond any float',
-        'client.costs(10**400)',
-        'start: 10000000000000000000000000000000000000000000000000000000000000000000000000000... is out of range '
-        'for Unix seconds (milliseconds are not accepted)',
+        "Unix seconds beyond any float",
+        "client.costs(10**400)",
+        "start: 10000000000000000000000000000000000000000000000000000000000000000000000000000... is out of range "
+        "for Unix seconds (milliseconds are not accepted)",
     ),
     (
-        'a superscript digit',
+        "a superscript digit",
         'client.costs("²")',
         "start: '²' is not a readable time (Unknown datetime string format, unable to parse: ²)",
     ),
     (
-        'the year 1',
+        "the year 1",
         'uf.plan("costs", dt.datetime(1, 1, 1))',
         "start: datetime.datetime(1, 1, 1, 0, 0) is before 1970-01-01, where the API's Unix time starts",
     ),
