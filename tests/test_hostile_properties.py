@@ -343,3 +343,30 @@ def test_hostile__organization_lists_from_a_hostile_server_are_frames_or_typed_e
         assert result is None or (isinstance(result, float) and math.isfinite(result))
     else:
         assert isinstance(result, pd.DataFrame)
+
+
+cli_values = mostly(
+    st.sampled_from(["2026-10-01", "2026-10-01T12:00", "1d", "1h", "model", "project_id", "3", "gpt-4o-2024-08-06"]),
+    weird_text | st.sampled_from(["-1", "--", "-x", "1e400", "²", "99999999999999999999", "\x7f", "nan"]),
+)
+cli_options = st.lists(
+    st.tuples(st.sampled_from(["--start", "--end", "--bucket-width", "--group-by", "--limit", "--models"]), cli_values),
+    max_size=3,
+)
+
+
+@settings(max_examples=max(EXAMPLES // 3, 20), deadline=None)
+@given(command=st.sampled_from(["fetch", "sync"]), endpoint=mostly(names, weird_text), options=cli_options)
+def test_hostile__cli_exits_with_a_status_never_a_traceback(command, endpoint, options):
+    from usage_frames.cli import main
+
+    where = [str(ROOT / f"cli-{next(RUNS)}")] if command == "sync" else []
+    window = ["--start", "2026-10-01", "--end", "2026-10-03"]
+    argv = [command, *where, *(["--endpoint", endpoint] if command == "sync" else [endpoint]), "--fake", *window]
+    argv += [part for option in options for part in option]
+    try:
+        status = main(argv)
+    except SystemExit as exc:  # argparse refuses what it can parse no further, with a usage message
+        status = exc.code
+    event(f"exit {status}")
+    assert status in (0, 1, 2), argv
