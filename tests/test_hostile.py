@@ -11,6 +11,9 @@ from __future__ import annotations
 import contextlib
 import gzip
 import math
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -303,3 +306,17 @@ def test_base_url__credentials_in_it_are_refused_without_showing_them():
     with pytest.raises(uf.InvalidParameterError, match="must not carry credentials") as info:
         uf.Client(SECRET_KEY, "https://me:hunter2@proxy.example.com/v1", cache=False)
     assert all("hunter2" not in text for text in texts(info.value))
+
+
+def test_cli__a_key_pasted_across_lines_is_refused_without_a_traceback_or_the_key():
+    env = {**os.environ, "OPENAI_ADMIN_KEY": SECRET_KEY[:20] + "\r\n" + SECRET_KEY[20:], "OPENAI_BASE_URL": ""}
+    run = subprocess.run(
+        [sys.executable, "-m", "usage_frames.cli", "fetch", "costs", "--start", "2026-10-01", "--end", "2026-10-02"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr and "contains '\\r'" in run.stderr
+    assert SECRET_KEY[9:20] not in run.stdout + run.stderr and SECRET_KEY[20:] not in run.stdout + run.stderr
