@@ -320,3 +320,22 @@ def test_cli__a_key_pasted_across_lines_is_refused_without_a_traceback_or_the_ke
     assert run.returncode == 2, run.stderr
     assert "Traceback" not in run.stderr and "contains '\\r'" in run.stderr
     assert SECRET_KEY[9:20] not in run.stdout + run.stderr and SECRET_KEY[20:] not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize(
+    "value", [3, b"x", ["x", ["y"]], {"a": 1}, object()], ids=["int", "bytes", "nested", "dict", "object"]
+)
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda df, v: uf.ops.totals(df, by=v),
+        lambda df, v: uf.ops.share(df, by=v),
+        lambda df, v: uf.ops.pivot(df, columns="model", values=v),
+        lambda df, v: uf.ops.join_costs(df, v),
+    ],
+    ids=["totals by", "share by", "pivot values", "join_costs costs"],
+)
+def test_ops__a_wrongly_typed_column_or_frame_is_an_argument_error(call, value):
+    df = uf.Client.fake().completions("2026-10-01", "2026-10-03", group_by="model")
+    with pytest.raises(uf.InvalidParameterError):
+        call(df, value)
