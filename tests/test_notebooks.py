@@ -71,8 +71,18 @@ def test_02_tokens_and_caching__token_totals_match_the_truth(executed, org):
 
 
 def test_03_unit_economics__recovers_list_prices_where_traffic_is_list_price(executed):
-    figures = key_figures(executed["03_unit_economics"])
+    figures = key_figures(executed["03_unit_economics"])["usd_per_1m_output"]
     assert figures["o3-2025-04-16"] == pytest.approx(TOKEN_PRICES["o3-2025-04-16"][2], rel=0.005)
+
+
+def test_03_unit_economics__flex_only_spend_is_not_called_unexplained(executed):
+    """The text says Batch shows as savings and a flex-only model cannot be priced: the numbers agree."""
+    figures = key_figures(executed["03_unit_economics"])["unexplained_usd"]
+    text = " ".join(c.source for c in executed["03_unit_economics"].cells if c.cell_type == "markdown")
+    assert "flex" in text and "`<NA>`" in text
+    assert figures["gpt-4.1-mini-2025-04-14"] is None  # flex only: no list price, not $3.95 "unexplained"
+    assert figures["gpt-4o-mini-2024-07-18"] < 0  # Batch: a saving
+    assert figures["o3-2025-04-16"] == pytest.approx(0, abs=0.01)  # list price only: fully explained
 
 
 def test_04_beyond_completions__counts_match_the_truth(executed, org):

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+import warnings
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import usage_frames as uf
-from usage_frames import ops
+from usage_frames import ops, plot
 from usage_frames.fake import SPIKE_DAY, TIER_FACTORS, TOKEN_PRICES, FakeOrganization
 from usage_frames.frames import to_frame
 from usage_frames.params import build_query
@@ -176,7 +183,7 @@ def test_gib_days__storage_times_time_not_summed_bytes():
 
 
 def test_helpers__refuse_frames_not_made_by_usage_frames():
-    with pytest.raises(uf.InvalidParameterError, match="was not made by usage_frames"):
+    with pytest.raises(uf.InvalidParameterError, match=r"restore_attrs\(df"):
         ops.totals(pd.DataFrame({"a": [1]}))
 
 
@@ -353,3 +360,533 @@ def test_accessor__delegates_to_the_same_functions():
     pd.testing.assert_frame_equal(df.usage.totals(by="project_id"), ops.totals(df, by="project_id"))
     pd.testing.assert_frame_equal(df.usage.resample("W-MON"), ops.resample(df, "W-MON"))
     assert df.usage.top_n.__doc__ == ops.top_n.__doc__
+
+
+# --- issue 10: every alias tiles the data; zones and widths that would cut a bucket refuse --------------------
+
+ALIASES = ["ME", "MS", "QE", "QS", "YE", "YS", "W", "W-SUN", "W-MON", "W-WED", "7D", "3D", "D", "2ME", "QE-NOV",
+           "QS-FEB", "YE-JUN", "SMS", "SME", "BME", "BMS"]  # fmt: skip
+
+
+def _check_tiles(df, out, column):
+    """Rows tile the data and each value is the sum, by direct slicing, of the input rows inside its span."""
+    spans = list(zip(out.index.unique(), out["end_time"].groupby(level=0).first(), strict=True))
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert end <= start  # no overlap
+    assert spans[0][0] <= df.index.min() and spans[-1][1] >= df["end_time"].max()
+    seen = 0
+    for start, end in spans:
+        inside = df[(df.index >= start) & (df["end_time"] <= end)]
+        seen += len(inside)
+        expected = sum(int(v) for v in inside[column].dropna()) if column != "amount" else float(inside[column].sum())
+        got = out.loc[[start], column].sum()
+        assert (int(got) == expected) if column != "amount" else got == pytest.approx(expected, rel=1e-12)
+    assert seen == len(df)  # every input row inside exactly one span
+
+
+@pytest.mark.parametrize("rule", ALIASES)
+def test_resample__every_alias_tiles_and_sums_like_slicing(rule):
+    costs = uf.Client.fake().costs("2025-12-15", "2026-11-20", group_by="project_id")
+    out = ops.resample(costs, rule)
+    _check_tiles(costs, out, "amount")
+    assert (out["end_time"] > out.index).all()
+    # Calendar periods: a begin-anchored rule starts on its anchor, an end-anchored one the day after it.
+    offset = pd.tseries.frequencies.to_offset(rule).base
+    day = pd.Timedelta(days=1)
+    assert all(offset.is_on_offset(t - day if type(offset).__name__.endswith("End") else t) for t in out.index)
+
+
+def test_resample__month_end_is_the_calendar_month():
+    costs = uf.Client.fake().costs("2026-06-01", "2026-11-01")
+    truth = FakeOrganization().total("costs", "amount", "2026-07-01", "2026-08-01")
+    for rule in ("ME", "MS"):
+        july = ops.resample(costs, rule).loc["2026-07-01"]
+        assert str(july["end_time"]) == "2026-08-01 00:00:00+00:00"
+        assert float(july["amount"]) == pytest.approx(truth, rel=1e-9)  # 2061.43, not 1987.60
+    quarter = ops.resample(costs, "QE").loc["2026-07-01"]
+    assert float(quarter["amount"]) == pytest.approx(
+        FakeOrganization().total("costs", "amount", "2026-07-01", "2026-10-01"), rel=1e-9
+    )
+
+
+@pytest.mark.parametrize("rule", ["h", "2h", "D", "W-MON", "MS", "ME"])
+@pytest.mark.parametrize("tz", [None, "Europe/Berlin", "America/New_York"])
+def test_resample__hourly_rules_and_zones_tile(rule, tz):
+    hourly = uf.Client.fake().completions("2026-10-20", "2026-11-06", bucket_width="1h", group_by="model")
+    _check_tiles(hourly, ops.resample(hourly, rule, tz=tz), "input_tokens")
+
+
+@pytest.mark.parametrize("tz", ["Asia/Kolkata", "Asia/Kathmandu", "Pacific/Chatham", "America/St_Johns"])
+def test_resample__half_hour_zones_refuse_hourly_data_and_are_exact_from_minutes(tz):
+    c = uf.Client.fake()
+    hourly = c.embeddings("2026-10-01", "2026-10-04", bucket_width="1h")
+    with pytest.raises(uf.InvalidParameterError, match=r"tz: .*bucket_width='1m'"):
+        ops.resample(hourly, "D", tz=tz)
+    minutes = c.embeddings("2026-10-01", "2026-10-03", bucket_width="1m")
+    days = ops.resample(minutes, "D", tz=tz)
+    for start, row in days.iterrows():
+        local = start.tz_convert(tz)
+        assert (local.hour, local.minute) == (0, 0)
+        lo, hi = max(start, minutes.index.min()), min(row["end_time"], minutes["end_time"].max())
+        assert int(row["input_tokens"]) == FakeOrganization().total("embeddings", "input_tokens", lo, hi)
+
+
+def test_resample__finer_than_the_data_refuses():
+    daily = uf.Client.fake().costs("2026-10-01", "2026-10-05")
+    with pytest.raises(uf.InvalidParameterError, match=r"rule: '1h' would cut the data's 1d buckets"):
+        ops.resample(daily, "1h")
+    with pytest.raises(uf.InvalidParameterError, match=r"rule: 'weekly' is not a pandas frequency"):
+        ops.resample(daily, "weekly")
+    with pytest.raises(uf.InvalidParameterError, match=r"tz: 'Mars/Olympus' is not a time zone"):
+        ops.resample(daily, "D", tz="Mars/Olympus")
+
+
+# --- issue 10: frames that lost their attrs ---------------------------------------------------------------------
+
+
+def test_helpers__concat_of_two_periods_rebuilds_what_they_need():
+    c = uf.Client.fake()
+    a = c.completions("2026-09-01", "2026-10-01", group_by="model")
+    b = c.completions("2026-10-01", "2026-11-01", group_by="model")
+    both = pd.concat([a, b])
+    assert both.attrs == {}  # pandas drops attrs that differ
+    truth = FakeOrganization().total("completions", "input_tokens", "2026-09-01", "2026-11-01")
+    assert int(ops.totals(both)["input_tokens"].iloc[0]) == truth
+    assert int(ops.resample(both, "MS")["input_tokens"].sum()) == truth
+    assert int(ops.pivot(both, "model").to_numpy().sum()) == truth
+    assert ops.restore_attrs(both).attrs["bucket_width"] == "1d"
+    assert ops.restore_attrs(both).attrs["group_by"] == ["model"]
+    assert ops.restore_attrs(both, endpoint="decisions").attrs["endpoint"] == "decisions"
+    assert len(ops.complete(both)) == len(ops.complete(ops.restore_attrs(both)))
+
+
+def test_helpers__csv_round_trip_is_restored(tmp_path):
+    costs = uf.Client.fake().costs("2026-10-01", "2026-10-08", group_by="project_id")
+    costs.to_csv(tmp_path / "c.csv")
+    back = pd.read_csv(tmp_path / "c.csv")
+    with pytest.raises(uf.InvalidParameterError, match=r"restore_attrs\(df"):
+        ops.totals(back)
+    restored = ops.restore_attrs(back)
+    assert restored.index.tz is not None and str(restored.index.tz) == "UTC"
+    assert ops.totals(restored, by="project_id")["amount"].to_dict() == pytest.approx(
+        ops.totals(costs, by="project_id")["amount"].to_dict()
+    )
+    assert restored.attrs["endpoint"] == "costs"
+
+
+def test_restore_attrs__names_the_call_when_columns_tell_nothing():
+    with pytest.raises(uf.InvalidParameterError, match=r"ops.restore_attrs\(df, endpoint=\.\.\.\)"):
+        ops.resample(pd.DataFrame({"x": [1]}, index=pd.DatetimeIndex(["2026-10-01"], tz="UTC")), "D")
+
+
+def test_resample__quarter_hours_of_hourly_data_refuse():
+    hourly = uf.Client.fake().completions("2026-10-20", "2026-10-21", bucket_width="1h")
+    with pytest.raises(uf.InvalidParameterError, match=r"rule: '15min' would cut the data's 1h buckets"):
+        ops.resample(hourly, "15min")
+
+
+# --- issue 10: results follow the data's "as of" time, never the machine's clock --------------------------------
+
+
+def _no_wall_clock(monkeypatch):
+    """Make any use of the machine's clock inside a helper fail loudly."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a helper read the machine's clock")
+
+    monkeypatch.setattr(pd.Timestamp, "now", refuse)
+
+
+def test_forecast__same_answer_from_two_clients_with_the_same_clock_on_any_machine_date():
+    october = pd.Timestamp("2026-10-21", tz="UTC")
+    sample = uf.Client.sample().costs("2026-10-01", "2026-11-01", group_by="project_id")
+    fake = uf.Client.fake(now=october).costs("2026-10-01", "2026-11-01", group_by="project_id")
+    assert sample.attrs["as_of"] == fake.attrs["as_of"] == october.isoformat()
+    a, b = ops.forecast(sample).attrs, ops.forecast(fake).attrs
+    assert a["projected_total"] == pytest.approx(b["projected_total"], rel=1e-12)
+    assert a["month"] == "2026-10-01T00:00:00+00:00"
+    truth = FakeOrganization().total("costs", "amount", "2026-10-01", "2026-10-21")
+    assert a["month_to_date"] == pytest.approx(truth, rel=1e-9)  # not 0.0 as when December was projected
+
+
+def test_forecast__a_finished_month_projects_to_its_own_total_whatever_the_clock(monkeypatch):
+    truth = FakeOrganization().total("costs", "amount", "2026-10-01", "2026-11-01")
+    frames = [uf.Client.fake(now=pd.Timestamp(day, tz="UTC")).costs("2026-09-01", "2026-11-01")
+              for day in ("2026-11-05", "2026-12-01", "2027-03-15")]  # fmt: skip
+    assert len({f.attrs["as_of"] for f in frames}) == 3  # three different clocks
+    _no_wall_clock(monkeypatch)
+    for costs in frames:
+        f = ops.forecast(costs).attrs
+        assert f["month"] == "2026-10-01T00:00:00+00:00"
+        assert f["projected_total"] == pytest.approx(truth, rel=1e-9)
+        assert f["month_to_date"] == pytest.approx(truth, rel=1e-9)
+
+
+def test_forecast__a_spike_day_does_not_tilt_the_month():
+    """On 2026-10-21 the fake's October lands at its ground truth within 2 % (the spike of the 14th is left out)."""
+    costs = uf.Client.fake(now=pd.Timestamp("2026-10-21", tz="UTC")).costs("2026-09-01", "2026-11-01")
+    truth = FakeOrganization().total("costs", "amount", "2026-10-01", "2026-11-01")
+    assert ops.forecast(costs).attrs["projected_total"] == pytest.approx(truth, rel=0.02)
+
+
+def test_provisional_and_anomalies__read_the_data_clock_not_the_machine(monkeypatch):
+    costs = uf.Client.fake(now=pd.Timestamp("2026-10-21 06:00", tz="UTC")).costs("2026-09-01", "2026-11-01")
+    _no_wall_clock(monkeypatch)
+    flags = ops.provisional(costs)["provisional"]
+    # Costs settle within 48 h of the as-of time: Oct 19, 20 and the open day (ends after Oct 19 06:00).
+    assert [str(d.date()) for d in flags[flags].index] == ["2026-10-19", "2026-10-20", "2026-10-21"]
+    assert [str(d.date()) for d in ops.anomalies(costs).index] == ["2026-10-14"]
+    partial = costs.copy()
+    partial.loc[partial.index[-1], "amount"] = 0.01  # the last day still filling looks like a drop
+    assert "2026-10-21" not in [str(d.date()) for d in ops.anomalies(partial, direction="down").index]
+
+
+def test_month_to_date_plot__titles_the_data_month(monkeypatch):
+    costs = uf.Client.fake(now=pd.Timestamp("2026-12-01", tz="UTC")).costs("2026-09-01", "2026-11-01")
+    _no_wall_clock(monkeypatch)
+    ax = plot.month_to_date(costs)
+    assert ax.get_title().startswith("October 2026")
+
+
+# --- issue 10: line items as real bills name them (api-notes.md section 11) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        ("gpt-audio-mini-2025-12-15 audio, input", (None, "gpt-audio-mini-2025-12-15", "audio", "input", None)),
+        ("gpt-image-2-2026-04-21 image, cached input", (None, "gpt-image-2-2026-04-21", "image", "cached input", None)),
+        ("priority | gpt-5.6-sol, output, long context", ("priority", "gpt-5.6-sol", None, "output", "long")),
+        ("gpt-4o-mini-2024-07-18, cached input", (None, "gpt-4o-mini-2024-07-18", None, "cached input", None)),
+        ("gpt-4o-mini-2024-07-18, cache writes", (None, "gpt-4o-mini-2024-07-18", None, "cache writes", None)),
+        ("evals | gpt-4o-mini-2024-07-18 text, input", ("evals", "gpt-4o-mini-2024-07-18", "text", "input", None)),
+        ("gpt-5.6-sol, input, sideways", ("gpt-5.6-sol, input, sideways", None, None, None, None)),
+        ("web search tool calls", ("web search tool calls", None, None, None, None)),
+        ("Vector storage", ("Vector storage", None, None, None, None)),
+    ],
+)
+def test_parse_line_item__real_bill_names(item, expected):
+    parsed = uf.parse_line_item(item)
+    assert tuple(parsed[k] for k in ("product", "model", "modality", "kind", "context")) == expected
+
+
+def bill(rows, start="2026-10-01", end="2026-10-02"):
+    """A one-day costs frame grouped by line item: rows of (line item, USD, tokens)."""
+    results = [{"line_item": item, "amount": {"value": usd, "currency": "usd"}, "quantity": tokens,
+                "quantity_unit": "tokens"} for item, usd, tokens in rows]  # fmt: skip
+    return frame("costs", [(0, DAY, results)], group_by=["line_item"], start=start, end=end)
+
+
+def usage_row(model, **tokens):
+    counts = {"input_tokens": 0, "output_tokens": 0, "num_model_requests": 1, **tokens}
+    return frame("completions", [(0, DAY, [{"model": model, **counts}])], group_by=["model"], end="2026-10-02")
+
+
+def test_unit_prices_and_unit_costs__modality_cache_writes_and_long_context():
+    model = "gpt-audio-mini-2025-12-15"
+    costs = bill([
+        (f"{model}, input", 1.0, 1_000_000),  # text: $1 per 1M
+        (f"{model} audio, input", 10.0, 1_000_000),  # audio: $10 per 1M
+        (f"{model}, cache writes", 0.5, 400_000),
+        (f"{model}, output", 4.0, 1_000_000),
+        (f"{model}, output, long context", 8.0, 1_000_000),
+    ])  # fmt: skip
+    prices = ops.unit_prices(costs)
+    assert prices.loc[f"{model} audio, input", "usd_per_1m"] == pytest.approx(10.0)
+    assert prices.loc[f"{model} audio, input", "modality"] == "audio"
+    assert prices.loc[f"{model}, output, long context", "context"] == "long"
+    assert prices.loc[f"{model}, cache writes", "usd_per_1m"] == pytest.approx(1.25)
+    usage = usage_row(model, input_tokens=2_400_000, input_uncached_tokens=2_000_000, input_text_tokens=1_000_000,
+                      input_audio_tokens=1_000_000, input_cache_write_tokens=400_000, input_cached_tokens=0,
+                      output_tokens=2_000_000, output_text_tokens=2_000_000)  # fmt: skip
+    per = ops.unit_costs(usage, costs).loc[model]
+    assert float(per["usd_input"]) == pytest.approx(11.5)  # text + audio + cache writes: all fresh input
+    assert float(per["usd_output"]) == pytest.approx(12.0)  # long context is output too
+    assert float(per["usd"]) == pytest.approx(23.5)
+
+
+def test_reconcile__prices_each_modality_at_its_own_line_item():
+    model = "gpt-audio-mini-2025-12-15"
+    costs = bill([(f"{model}, input", 1.0, 1_000_000), (f"{model} audio, input", 10.0, 1_000_000),
+                  (f"{model}, cache writes", 0.25, 200_000), (f"{model}, output", 4.0, 1_000_000),
+                  (f"{model}, output, long context", 8.0, 1_000_000)])  # fmt: skip
+    usage = usage_row(model, input_tokens=2_200_000, input_uncached_tokens=2_000_000, input_text_tokens=1_000_000,
+                      input_audio_tokens=1_000_000, input_cache_write_tokens=200_000, input_cached_tokens=0,
+                      output_tokens=2_000_000, output_text_tokens=2_000_000)  # fmt: skip
+    row = ops.reconcile(usage, costs).iloc[0]
+    # Text 1M x $1 + audio 1M x $10 + writes 0.2M x $1.25 + output 2M x $4 (long context's surcharge unexplained).
+    assert float(row["priced_usd"]) == pytest.approx(1 + 10 + 0.25 + 8)
+    assert float(row["billed_usd"]) == pytest.approx(23.25)
+    assert float(row["unexplained_usd"]) == pytest.approx(4.0)  # the long-context surcharge
+
+
+def test_reconcile__a_model_without_a_list_price_is_unpriced_not_unexplained():
+    model = "gpt-4.1-mini-2025-04-14"
+    costs = bill([(f"flex | {model}, input", 0.2, 1_000_000), (f"flex | {model}, output", 0.8, 1_000_000)])
+    usage = usage_row(model, input_tokens=1_000_000, output_tokens=1_000_000)
+    row = ops.reconcile(usage, costs).iloc[0]
+    assert float(row["billed_usd"]) == pytest.approx(1.0)
+    assert pd.isna(row["priced_usd"]) and pd.isna(row["unexplained_usd"])  # not $1.00 "unexplained"
+
+
+def test_tier_savings__priority_long_context_and_audio_from_the_bill():
+    model = "gpt-5.6-sol"
+    costs = bill([(f"{model}, input", 1.0, 1_000_000), (f"{model}, output", 8.0, 1_000_000),
+                  (f"priority | {model}, input", 2.0, 1_000_000), (f"priority | {model}, output", 16.0, 1_000_000),
+                  (f"priority | {model}, output, long context", 32.0, 1_000_000)])  # fmt: skip
+    usage = frame("completions", [(0, DAY, [
+        {"model": model, "batch": False, "service_tier": "priority", "input_tokens": 1_000_000,
+         "output_tokens": 2_000_000, "num_model_requests": 3}])],
+        group_by=["model", "batch", "service_tier"], end="2026-10-02")  # fmt: skip
+    row = ops.tier_savings(usage, costs).loc[(model, "priority")]
+    assert float(row["list_usd"]) == pytest.approx(1 + 16)
+    assert float(row["actual_usd"]) == pytest.approx(2 + 32)  # at the short-context priority rates
+    assert float(row["saved_usd"]) == pytest.approx(-17)
+
+
+def test_fake__names_line_items_as_real_bills_do(october):
+    _, _, costs = october
+    items = set(costs["line_item"].astype(str))
+    assert "gpt-4o-mini-2024-07-18, cache writes" in items
+    assert "priority | gpt-4o-2024-08-06 audio, input" in items
+    assert "gpt-4o-2024-08-06 image, cached input" in items
+    parsed = ops.split_line_items(costs)
+    truth = FakeOrganization().total("costs", "amount", "2026-10-01", "2026-11-01")
+    assert float(parsed["amount"].sum()) == pytest.approx(truth, rel=1e-12)
+    assert parsed.loc[parsed["model"].notna() & parsed["kind"].isna()].empty  # every token item is read whole
+
+
+# --- issue 10, done when: random frames through random helper chains, against plain ints and Decimal -----------
+
+
+RULES = ["h", "D", "W-MON", "W-SUN", "W-WED", "MS", "ME", "QS", "QE", "QE-NOV", "YS", "YE", "YE-JUN"]
+ZONES = [None, "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu", "Pacific/Chatham",
+         "America/St_Johns", "Australia/Lord_Howe"]  # fmt: skip
+DAYS = ["2026-03-27", "2026-03-29", "2026-06-29", "2026-09-29", "2026-10-24", "2026-12-30"]
+WIDTHS = {"1m": 60, "1h": 3600, "1d": 86400}
+MODELS = ["m-a", "m-b", "m-c"]
+
+
+def bucket_key(rule, when):
+    """Which bucket of ``rule`` a local wall time falls in, from the calendar fields alone (no pandas offsets)."""
+    day = when.date()
+    return {
+        "h": (day, when.hour, when.utcoffset()), "D": day,  # the repeated hour of a DST end is two hours
+        "W-MON": day.toordinal() - day.weekday(), "W-SUN": day.toordinal() - (day.weekday() + 1) % 7,
+        "W-WED": day.toordinal() - (day.weekday() - 2) % 7,
+        "QE-NOV": (12 * day.year + day.month) // 3,  # quarters Dec-Feb, Mar-May, Jun-Aug, Sep-Nov
+        "YE-JUN": day.year + (day.month >= 7),  # years July to June
+        "MS": (day.year, day.month), "ME": (day.year, day.month),
+        "QS": (day.year, (day.month - 1) // 3), "QE": (day.year, (day.month - 1) // 3),
+        "YS": day.year, "YE": day.year,
+    }[rule]  # fmt: skip
+
+
+def local(ts, zone):
+    return ts.to_pydatetime().astimezone(ZoneInfo(zone or "UTC"))
+
+
+@st.composite
+def usage_frames_(draw):
+    """A completions frame by model: random width, start (DST and month edges), gaps, absent fields, big counts."""
+    width = draw(st.sampled_from(list(WIDTHS)))
+    seconds = WIDTHS[width]
+    n = draw(st.integers(0, {"1m": 300, "1h": 300, "1d": 200}[width]))
+    start = pd.Timestamp(draw(st.sampled_from(DAYS)), tz="UTC")
+    if width != "1d":
+        start += pd.Timedelta(hours=draw(st.integers(0, 23)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))  # bulk values: fast, still reproducible
+    t0 = int(start.timestamp())
+    buckets = []
+    for i in range(n):
+        results = []
+        for m in MODELS:
+            if rng.random() < 0.4:
+                continue
+            row = {"object": "organization.usage.completions.result", "model": m,
+                   "input_tokens": int(rng.integers(0, 2**40)), "output_tokens": int(rng.integers(0, 2**40)),
+                   "num_model_requests": int(rng.integers(0, 10**6))}  # fmt: skip
+            if rng.random() < 0.5:
+                row["input_cached_tokens"] = int(rng.integers(0, 2**40))
+            results.append(row)
+        buckets.append({"object": "bucket", "start_time": t0 + i * seconds, "end_time": t0 + (i + 1) * seconds,
+                        "results": results})  # fmt: skip
+    page = {"object": "page", "has_more": False, "next_page": None, "data": buckets}
+    end = pd.Timestamp(t0 + max(n, 1) * seconds, unit="s", tz="UTC")
+    query = build_query("completions", start, end, bucket_width=width, group_by=["model"], now=end)
+    return to_frame([page], query)
+
+
+def raw_rows(df):
+    """The frame's rows as plain Python: (start, end, model, {field: int or None})."""
+    fields = ["input_tokens", "output_tokens", "input_cached_tokens"]
+    return [(s, e, m, {f: (None if pd.isna(v) else int(v)) for f, v in zip(fields, vals, strict=True)})
+            for s, e, m, *vals in zip(df.index, df["end_time"], df["model"].astype(str),
+                                      *(df[f] for f in fields), strict=True)]  # fmt: skip
+
+
+def expected_resample(rows, rule, zone):
+    """Plain-int sums per (bucket, model), or None when some input bucket straddles two output buckets."""
+    out = {}
+    for s, e, m, values in rows:
+        key = bucket_key(rule, local(s, zone))
+        if bucket_key(rule, local(e - pd.Timedelta(microseconds=1), zone)) != key:
+            return None
+        cell = out.setdefault((key, m), {})
+        for f, v in values.items():
+            if v is not None:
+                cell[f] = (cell.get(f) or 0) + v  # <NA> only where every input is <NA>
+            else:
+                cell.setdefault(f, None)
+    return out
+
+
+def observed(result, rule, zone):
+    rows = raw_rows(result)
+    for s, e, _, _ in rows:  # each span is exactly one bucket of the rule
+        assert bucket_key(rule, local(s, zone)) == bucket_key(rule, local(e - pd.Timedelta(microseconds=1), zone))
+        assert bucket_key(rule, local(e, zone)) != bucket_key(rule, local(s, zone))
+        assert s.tzinfo is not None and str(s.tz) == "UTC"
+    return {(bucket_key(rule, local(s, zone)), m): v for s, _, m, v in rows}
+
+
+def matches(expected, got):
+    for cell, values in expected.items():
+        for f, v in values.items():
+            assert got[cell][f] == v, (cell, f)
+    assert set(got) == set(expected)
+
+
+chains = st.lists(st.tuples(st.sampled_from(RULES), st.sampled_from(ZONES)), min_size=1, max_size=2)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(df=usage_frames_(), chain=chains, last=st.sampled_from(["totals", "pivot", "share", "none"]))
+def test_chains__every_total_matches_plain_python(df, chain, last):
+    frame_, rows = df, raw_rows(df)
+    for rule, zone in chain:
+        expected = expected_resample(rows, rule, zone)
+        if expected is None:  # the rule or zone would cut an input bucket: refusing is the only right answer
+            with pytest.raises(uf.InvalidParameterError):
+                ops.resample(frame_, rule, tz=zone)
+            return
+        frame_ = ops.resample(frame_, rule, tz=zone)
+        matches(expected, observed(frame_, rule, zone))
+        rows = raw_rows(frame_)
+    per_model = {}
+    for _, _, m, values in raw_rows(df):
+        per_model[m] = per_model.get(m, 0) + values["input_tokens"]
+    if last == "totals":
+        got = ops.totals(frame_, by="model")["input_tokens"]
+        assert {str(k): int(v) for k, v in got.items()} == per_model
+    elif last == "pivot":
+        wide = ops.pivot(frame_, "model", "input_tokens")
+        assert {str(c): sum(int(v) for v in wide[c]) for c in wide.columns} == per_model
+    elif last == "share":
+        shares = ops.share(frame_, by="model", values="input_tokens")["share_pct"]
+        total = sum(per_model.values())
+        for m, pct in shares.items():
+            exact = Decimal(per_model[str(m)]) * 100 / Decimal(total) if total else None
+            assert exact is None or float(pct) == pytest.approx(float(exact), rel=1e-9, abs=1e-9)
+    if per_model:  # nothing lost or doubled
+        assert int(ops.totals(frame_)["input_tokens"].iloc[0]) == sum(per_model.values())
+
+
+@st.composite
+def costs_and_usage(draw):
+    days = draw(st.integers(1, 40))
+    start = pd.Timestamp(draw(st.sampled_from(DAYS)), tz="UTC")
+    t0 = int(start.timestamp())
+    projects = ["proj_a", "proj_b"]
+    usage_buckets, cost_buckets, truth = [], [], {}
+    hourly = draw(st.booleans())
+    step = 3600 if hourly else DAY
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    for i in range(days * (24 if hourly else 1)):
+        results = [{"object": "organization.usage.completions.result", "project_id": p,
+                    "input_tokens": int(rng.integers(0, 2**35)), "output_tokens": int(rng.integers(0, 2**35)),
+                    "num_model_requests": 1} for p in projects if rng.random() < 0.6]  # fmt: skip
+        usage_buckets.append({"object": "bucket", "start_time": t0 + i * step, "end_time": t0 + (i + 1) * step,
+                              "results": results})  # fmt: skip
+        for r in results:
+            cell = truth.setdefault((i * step // DAY, r["project_id"]), {"tokens": 0, "usd": Decimal(0)})
+            cell["tokens"] += r["input_tokens"] + r["output_tokens"]
+    for d in range(days):
+        results = []
+        for p in [p for p in projects if rng.random() < 0.7]:
+            usd = Decimal(int(rng.integers(0, 10**9))) / Decimal(10**6)
+            results.append({"object": "organization.costs.result", "project_id": p,
+                            "amount": {"value": str(usd), "currency": "usd"}})  # fmt: skip
+            truth.setdefault((d, p), {"tokens": 0, "usd": Decimal(0)})["usd"] += usd
+        cost_buckets.append({"object": "bucket", "start_time": t0 + d * DAY, "end_time": t0 + (d + 1) * DAY,
+                             "results": results})  # fmt: skip
+    end = start + pd.Timedelta(days=days)
+
+    def make(endpoint, buckets, width):
+        page = {"object": "page", "has_more": False, "next_page": None, "data": buckets}
+        return to_frame([page], build_query(endpoint, start, end, bucket_width=width, group_by=["project_id"],
+                                            now=end))  # fmt: skip
+
+    return make("completions", usage_buckets, "1h" if hourly else "1d"), make("costs", cost_buckets, "1d"), truth
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=costs_and_usage())
+def test_chains__join_costs_matches_plain_python(data):
+    usage, costs, truth = data
+    with warnings.catch_warnings():  # a project with usage and no costs is warned about, and still joined
+        warnings.simplefilter("ignore", uf.UsageFramesWarning)
+        joined = ops.join_costs(usage, costs)
+    t0 = usage.attrs["start"]
+    day0 = int(pd.Timestamp(t0).timestamp()) // DAY
+    got = {}
+    for day, p, tokens, usd in zip(joined.index, joined["project_id"].astype(str),
+                                   (joined["input_tokens"].fillna(0) + joined["output_tokens"].fillna(0)),
+                                   joined["amount"], strict=True):  # fmt: skip
+        got[(int(day.timestamp()) // DAY - day0, p)] = (int(tokens), float(usd))
+    assert set(got) == set(truth)
+    for cell, values in truth.items():
+        assert got[cell][0] == values["tokens"]
+        assert got[cell][1] == pytest.approx(float(values["usd"]), rel=1e-12, abs=1e-12)
+
+
+def test_join_costs__warns_when_periods_or_keys_differ():
+    c = uf.Client.fake()
+    usage = c.completions("2026-10-01", "2026-10-08", group_by="project_id")
+    with pytest.warns(uf.UsageFramesWarning, match=r"usage covers 2026-10-01..2026-10-08 but costs .*-10-15"):
+        ops.join_costs(usage, c.costs("2026-10-01", "2026-10-15", group_by="project_id"))
+    with pytest.warns(uf.UsageFramesWarning, match="only usage is grouped by project_id"):
+        ops.join_costs(usage, c.costs("2026-10-01", "2026-10-08"))
+    with pytest.warns(uf.UsageFramesWarning, match="proj_batch, proj_lab has usage but no costs"):
+        ops.join_costs(usage, c.costs("2026-10-01", "2026-10-08", group_by="project_id",
+                                      project_ids=["proj_chat", "proj_search"]))  # fmt: skip
+    ops.join_costs(usage, c.costs("2026-10-01", "2026-10-08", group_by="project_id"))  # aligned: silent (warnings fail)
+
+
+def test_helpers__parquet_written_elsewhere_without_attrs(tmp_path):
+    """A Parquet file from another tool has the index and dtypes but no attrs: helpers read the columns."""
+    df = uf.Client.fake().completions("2026-10-01", "2026-10-15", bucket_width="1h", group_by="model")
+    df.to_parquet(tmp_path / "u.parquet")
+    back = pd.read_parquet(tmp_path / "u.parquet")
+    back.attrs = {}
+    truth = FakeOrganization().total("completions", "input_tokens", "2026-10-01", "2026-10-15")
+    assert int(back.usage.resample("D")["input_tokens"].sum()) == truth
+    assert back.usage.restore_attrs().attrs["bucket_width"] == "1h"
+    assert back.usage.as_of() == pd.Timestamp("2026-10-15", tz="UTC")  # the last bucket's end
+    with pytest.raises(uf.InvalidParameterError, match=r"rule: '15min' would cut the data's 1h buckets"):
+        back.usage.resample("15min")
+
+
+def test_resample__local_hours_follow_the_wall_clock_through_dst():
+    c = uf.Client.fake()
+    berlin = c.embeddings("2026-10-24 20:00", "2026-10-25 04:00", bucket_width="1h")
+    hours = ops.resample(berlin, "h", tz="Europe/Berlin")
+    assert len(hours) == len(berlin)  # the repeated 02:00 is two buckets, not one of two hours
+    assert [t.tz_convert("Europe/Berlin").hour for t in hours.index].count(2) == 2
+    # Lord Howe's clocks go back 30 minutes on 2026-04-05: its local hours then start at :30 UTC.
+    lord_howe = c.embeddings("2026-04-04 12:00", "2026-04-04 18:00", bucket_width="1h")
+    with pytest.raises(uf.InvalidParameterError, match="tz: 'Australia/Lord_Howe' does not start its local buckets"):
+        ops.resample(lord_howe, "h", tz="Australia/Lord_Howe")
+    assert int(ops.resample(lord_howe, "D", tz="Australia/Lord_Howe")["input_tokens"].sum()) == int(
+        lord_howe["input_tokens"].sum()
+    )

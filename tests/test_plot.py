@@ -47,7 +47,7 @@ def test_top__largest_on_top_with_units(fake):
     labels = [t.get_text() for t in ax.get_yticklabels()]
     widths = [p.get_width() for p in ax.patches]
     assert len(labels) == 3 and widths == sorted(widths)
-    assert ax.get_xlabel() == "output_tokens (count)"
+    assert ax.get_xlabel() == "output_tokens (tokens)"
     assert ax.xaxis.get_major_formatter()(2_500_000, 0) == "2.5M"
 
 
@@ -104,3 +104,48 @@ def test_colors__stable_per_category_across_plots(fake):
     for label, patch in zip(ax.get_yticklabels(), ax.patches, strict=True):
         assert tuple(patch.get_facecolor()) == pytest.approx(tuple(first[label.get_text()]))
     assert len({tuple(c) for c in first.values()}) == len(first)
+
+
+# --- issue 10: every plot takes its unit from the column it draws, or refuses the frame ------------------------
+
+
+def test_spend__refuses_a_usage_frame_instead_of_drawing_tokens_as_dollars(fake):
+    usage = fake.completions("2026-10-01", "2026-10-08", group_by="model")
+    with pytest.raises(uf.InvalidParameterError, match=r"costs: 'completions' is a completions frame; spend \(USD\)"):
+        usage.usage.plot.spend(by="model")
+    with pytest.raises(uf.InvalidParameterError, match="is a completions frame; month to date"):
+        plot.month_to_date(usage)
+    with pytest.raises(uf.InvalidParameterError, match="is a costs frame; token mix"):
+        plot.token_mix(fake.costs("2026-10-01", "2026-10-08"))
+    with pytest.raises(uf.InvalidParameterError, match="is not a unit_costs"):
+        plot.unit_cost(usage)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "values", "unit"),
+    [("costs", "amount", "USD"), ("completions", "input_tokens", "tokens"), ("completions", "num_model_requests",
+     "requests"), ("images", "images", "images"), ("audio_transcriptions", "seconds", "seconds"),
+     ("vector_stores", "usage_bytes", "bytes"), ("code_interpreter_sessions", "num_sessions", "sessions")],
+)  # fmt: skip
+def test_top__unit_comes_from_the_column_drawn(fake, endpoint, values, unit):
+    df = fake.fetch(endpoint, "2026-10-01", "2026-10-08", group_by="project_id")
+    ax = plot.top(df, by="project_id", values=values)
+    assert ax.get_xlabel() == f"{values} ({unit})"
+    money = ax.xaxis.get_major_formatter()(1234, 0).startswith("$")
+    assert money == (unit == "USD")
+    widest = max(p.get_width() for p in ax.patches)
+    assert widest == pytest.approx(float(ops.totals(df, by="project_id")[values].max()))
+
+
+def test_top__levels_are_averaged_over_time_not_summed(fake):
+    df = fake.vector_stores("2026-10-01", "2026-10-08", group_by="project_id")
+    ax = plot.top(df, by="project_id")
+    per_project = df.groupby("project_id", observed=True)["usage_bytes"]
+    mean_bytes = float(per_project.mean().max())  # one row per day: the mean over days
+    assert max(p.get_width() for p in ax.patches) == pytest.approx(mean_bytes)
+    assert max(p.get_width() for p in ax.patches) < float(per_project.sum().max())
+
+
+def test_heatmap__colorbar_names_the_unit(fake):
+    ax = plot.heatmap(fake.completions("2026-10-05", "2026-10-12", bucket_width="1h"), values="output_tokens")
+    assert ax.figure.axes[-1].get_ylabel() == "output_tokens (tokens)"

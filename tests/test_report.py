@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 from conftest import SECRET_KEY
 
+import usage_frames as uf
 from usage_frames.cli import main
+from usage_frames.report import spend_report
 from usage_frames.sample import SAMPLE_NOW
 
 
@@ -47,3 +50,67 @@ def test_report__live_with_a_key_never_contains_it(server, monkeypatch, tmp_path
     text = path.read_text()
     assert "live organization" in text and SECRET_KEY not in text
     assert SECRET_KEY not in capsys.readouterr().out
+
+
+# --- issue 10: every section follows --start/--end; early in a month, words instead of placeholders ------------
+
+
+def visible(page: str) -> str:
+    """The report's text without its embedded pictures (base64 can contain any letters)."""
+    return re.sub(r"<img[^>]*>", "", page)
+
+
+def assert_no_placeholders(page: str) -> None:
+    text = visible(page)
+    for placeholder in ("&lt;NA&gt;", "<NA>", "NaN", ">nan<", "$0.00"):
+        assert placeholder not in text, placeholder
+
+
+def test_report__a_past_month_shows_that_month_only(tmp_path, org):
+    path = tmp_path / "september.html"
+    assert main(["report", "--sample", "--start", "2026-09-01", "--end", "2026-10-01", "-o", str(path)]) == 0
+    page = path.read_text()
+    assert "<title>OpenAI spend report: September 2026</title>" in page
+    assert "October 2026" not in visible(page)  # no October chart, no October projection
+    assert "Projected" not in page and "month to date and forecast" not in page
+    assert f"${org.total('costs', 'amount', '2026-09-01', '2026-10-01'):,.2f}" in page
+    assert f"${org.total('costs', 'amount', '2026-08-01', '2026-09-01'):,.2f}" in page  # the previous month
+    assert "Aug 01 to Aug 31 2026" in page  # ... with its dates
+    assert_no_placeholders(page)
+
+
+def test_report__a_month_in_progress_compares_the_same_days_and_projects_the_month(org):
+    page = spend_report(uf.Client.sample())
+    assert f"${org.total('costs', 'amount', '2026-09-01', '2026-09-21'):,.2f}" in page  # Sep 1-20, same days
+    assert "Sep 01 to Sep 20 2026" in page
+    assert f"${org.total('costs', 'amount', '2026-09-01', '2026-10-01'):,.2f}" in page  # September complete
+    assert "Projected October 2026" in page and 'alt="October 2026: month to date and forecast"' in page
+    for billed in ("text cache writes", "audio input", "image cached input"):  # line items as bills name them
+        assert f"<th>{billed}</th>" in page
+    assert_no_placeholders(page)
+
+
+def test_report__on_the_first_of_a_month_shows_the_previous_month_and_says_why_no_change(org):
+    client = uf.Client.fake(now=pd.Timestamp("2026-11-01 06:00", tz="UTC"))
+    page = spend_report(client)
+    assert "<title>OpenAI spend report: November 2026</title>" in page
+    assert "the month&#x27;s first day is still in progress" in page or "first day is still in progress" in page
+    assert f"${org.total('costs', 'amount', '2026-10-01', '2026-11-01'):,.2f}" in page  # October, complete
+    assert "Oct 01 to Oct 31 2026" in page
+    assert "Daily spend from October 01" in page  # the charts show October next to the month so far
+    assert_no_placeholders(page)
+
+
+def test_report__too_few_settled_days_is_said_in_words():
+    client = uf.Client.fake(now=pd.Timestamp("2025-06-05 12:00", tz="UTC"))  # the fake organization began June 1
+    page = spend_report(client)
+    assert "Too few settled days for a forecast: 3 (it needs 7)." in page
+    assert "Projected" not in page
+    assert_no_placeholders(page)
+
+
+def test_report__a_one_day_period_draws_tokens_per_hour():
+    page = spend_report(uf.Client.sample(), "2026-10-14", "2026-10-15")
+    assert "<title>OpenAI spend report: October 2026</title>" in page
+    assert "output, per hour." in page and 'alt="Token mix' in page
+    assert_no_placeholders(page)

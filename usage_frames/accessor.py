@@ -68,6 +68,8 @@ class UsageAccessor:
                      "api_keys": organization.api_keys(client)}  # fmt: skip
         return ops.label(self._df, **names)
 
+    restore_attrs = _delegate(ops.restore_attrs)
+    as_of = _delegate(ops.as_of)
     complete = _delegate(ops.complete)
     resample = _delegate(ops.resample)
     gib_days = _delegate(ops.gib_days)

@@ -1292,6 +1292,7 @@ class Client:
         """Fetch a validated query (see :func:`usage_frames.params.build_query`) as a tidy frame."""
         parts = self.window_pages(query)
         frame = to_frame((page for window in parts for page in window), query)
+        frame.attrs["as_of"] = self.clock().isoformat()  # the data's "as of" time, for forecasts (ops.as_of)
         if self.snap:  # keep the buckets that overlap the query
             frame = frame[(frame["end_time"] > query.start) & (frame.index < query.end)]
         return frame

@@ -284,10 +284,17 @@ def _sources(endpoint: EndpointName, name: str) -> tuple[str, ...]:
 def line_items(stream: Stream) -> list[tuple[str, tuple[str, ...], str | None, float]]:
     """The costs line items of a stream: (line item, components it counts, quantity unit, USD per unit).
 
+    Named as real bills name them (``api-notes.md`` section 11): ``[<tier> | ]<model>[ audio| image], <input |
+    cached input | cache writes | output>``, text without a modality suffix. Every modality is priced at the
+    model's token price (the fake's simplification), so the items split the dollars without changing them.
+
     Examples:
         >>> [li[0] for li in line_items(default_streams()[5])]
         ['batch | gpt-4o-mini-2024-07-18, input', 'batch | gpt-4o-mini-2024-07-18, cached input', \
 'batch | gpt-4o-mini-2024-07-18, output']
+        >>> [li[0] for li in line_items(default_streams()[3])][4:7]
+        ['priority | gpt-4o-2024-08-06 audio, input', 'priority | gpt-4o-2024-08-06 audio, cached input', \
+'priority | gpt-4o-2024-08-06 audio, output']
     """
     keys, ep = stream.keys, stream.endpoint
     model = str(keys.get("model"))
@@ -296,17 +303,18 @@ def line_items(stream: Stream) -> list[tuple[str, tuple[str, ...], str | None, f
         factor = TIER_FACTORS.get(tier, 1.0)
         prefix = ("decisions | " if ep == "decisions" else "") + (f"{tier} | " if tier in TIER_FACTORS else "")
         price_in, price_cached, price_out = (p * factor / 1e6 for p in TOKEN_PRICES[model])
-        fields = FIELD_SOURCES["completions"]
-        return [
-            (
-                f"{prefix}{model}, input",
-                fields["input_uncached_tokens"] + fields["input_cache_write_tokens"],
-                "tokens",
-                price_in,
-            ),
-            (f"{prefix}{model}, cached input", fields["input_cached_tokens"], "tokens", price_cached),
-            (f"{prefix}{model}, output", fields["output_tokens"], "tokens", price_out),
-        ]
+        items: list[tuple[str, tuple[str, ...], str | None, float]] = []
+        for modality in ("text", "audio", "image"):
+            suffix = "" if modality == "text" else f" {modality}"
+            for kind, part, price in (("input", f"input_{modality}_tokens", price_in),
+                                      ("cached input", f"input_cached_{modality}_tokens", price_cached),
+                                      ("output", f"output_{modality}_tokens", price_out)):  # fmt: skip
+                if modality == "text" or stream.per_request.get(part, 0) > 0:
+                    items.append((f"{prefix}{model}{suffix}, {kind}", (part,), "tokens", price))
+        if sum(stream.per_request.get(p, 0) for p in FIELD_SOURCES["completions"]["input_cache_write_tokens"]):
+            writes = FIELD_SOURCES["completions"]["input_cache_write_tokens"]
+            items.insert(2, (f"{prefix}{model}, cache writes", writes, "tokens", price_in))
+        return items
     if ep == "embeddings":
         return [(f"{model}, input", ("input_tokens",), "tokens", TOKEN_PRICES[model][0] / 1e6)]
     if ep == "images":

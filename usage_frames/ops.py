@@ -16,15 +16,17 @@ Examples:
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+import warnings
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, Endpoint
-from usage_frames.errors import InvalidParameterError
+from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, KEY_DTYPES, Endpoint
+from usage_frames.errors import InvalidParameterError, UsageFramesWarning
 
 USAGE_SETTLE = pd.Timedelta(hours=6)
 COSTS_SETTLE = pd.Timedelta(hours=48)
@@ -33,30 +35,147 @@ TOKEN_UNITS = {"tokens": 1e6, "1000_tokens": 1e3}  # quantity units -> quantitie
 
 # --- what a frame is -------------------------------------------------------------------------------------------
 
+RESTORE_HINT = "usage_frames.ops.restore_attrs(df, endpoint=...)"
 
-def endpoint_of(df: pd.DataFrame) -> Endpoint:
-    """The endpoint a frame came from (``attrs["endpoint"]``).
+
+def _candidates(df: pd.DataFrame) -> list[Endpoint]:
+    """Endpoints whose value columns include every value column of ``df``, closest match first."""
+    names = {f.name for e in ENDPOINTS.values() for f in e.fields}
+    present = {c for c in df.columns if c in names}
+    if not present:
+        return []
+    fits = [e for e in ENDPOINTS.values() if present <= {f.name for f in e.fields}]
+    # Fewest fields the frame lacks first; ties keep the table's order (completions before decisions).
+    return sorted(fits, key=lambda e: len(e.fields) - len(present))
+
+
+def _inferred(df: pd.DataFrame, endpoint: str | None = None) -> dict[str, Any]:
+    """The ``attrs`` a fetch would have given, rebuilt from the columns (the window from the data)."""
+    if endpoint is not None:
+        if endpoint not in ENDPOINTS:
+            raise InvalidParameterError("endpoint", endpoint, ENDPOINTS)
+        chosen = ENDPOINTS[endpoint]  # type: ignore[index]
+    else:
+        found = _candidates(df)
+        if not found:
+            raise InvalidParameterError(
+                "df", "a frame without usage_frames attrs",
+                reason=f"has no column of any endpoint; name it with {RESTORE_HINT}",
+            )  # fmt: skip
+        chosen = found[0]
+    attrs: dict[str, Any] = {"endpoint": chosen.name, "group_by": [k for k in chosen.group_by if k in df.columns],
+                             "filters": {}}  # fmt: skip
+    if isinstance(df.index, pd.DatetimeIndex) and "end_time" in df.columns and len(df):
+        starts = pd.DatetimeIndex(df.index)
+        spans = (pd.DatetimeIndex(df["end_time"]) - starts).total_seconds()
+        common = pd.Series(spans).mode()
+        width = {seconds: name for name, seconds in BUCKET_SECONDS.items()}.get(int(common.iloc[0]), "")
+        attrs["bucket_width"] = "1d" if chosen.name == "costs" else width
+        attrs["start"] = starts.min().isoformat()
+        attrs["end"] = pd.Timestamp(df["end_time"].max()).isoformat()
+    return attrs
+
+
+def _meta(df: pd.DataFrame) -> dict[str, Any]:
+    """The frame's ``attrs``, or, for a frame that lost them (``pd.concat``, CSV), what its columns tell."""
+    if df.attrs.get("endpoint") in ENDPOINTS:
+        return {str(k): v for k, v in df.attrs.items()}
+    _times(df)
+    return _inferred(df)
+
+
+def restore_attrs(df: pd.DataFrame, endpoint: str | None = None) -> pd.DataFrame:
+    """A frame that lost its ``attrs`` (``pd.concat`` of two periods, a CSV or Parquet file) made whole again.
+
+    The endpoint is read from the columns (completions and decisions, or embeddings and moderations, have the
+    same columns: pass ``endpoint=`` to name the other one), the group keys from the key columns, the bucket width
+    from the bucket spans and the window from the data. A ``start_time`` column becomes the UTC index again and
+    the columns get the schema's dtypes. Helpers do the same on the fly; this makes it explicit.
+
+    Args:
+        df: A frame with the columns of a fetched frame.
+        endpoint: The endpoint's name, when the columns do not tell.
 
     Raises:
-        InvalidParameterError: If the frame has no usage_frames ``attrs``.
+        InvalidParameterError: If the columns match no endpoint (or ``endpoint`` is unknown).
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> c = Client.fake()
+        >>> both = pd.concat([c.costs("2026-09-01", "2026-10-01"), c.costs("2026-10-01", "2026-11-01")])
+        >>> both.attrs
+        {}
+        >>> restore_attrs(both).attrs["end"], restore_attrs(both).attrs["bucket_width"]
+        ('2026-11-01T00:00:00+00:00', '1d')
+    """
+    out = df.copy()
+    if not isinstance(out.index, pd.DatetimeIndex) and "start_time" in out.columns:
+        out = out.set_index("start_time")
+    if out.index.name == "start_time" or isinstance(out.index, pd.DatetimeIndex):
+        out.index = pd.DatetimeIndex(pd.to_datetime(out.index, utc=True), name="start_time")
+    if "end_time" in out.columns:
+        out["end_time"] = pd.to_datetime(out["end_time"], utc=True)
+    attrs = _inferred(out, endpoint)
+    chosen = ENDPOINTS[attrs["endpoint"]]
+    for f in chosen.fields:
+        if f.name in out.columns and str(out[f.name].dtype) != f.dtype:
+            out[f.name] = out[f.name].astype(f.dtype)  # type: ignore[call-overload]
+    for key in attrs["group_by"]:
+        if out[key].dtype == object or str(out[key].dtype).startswith("str"):
+            kind = KEY_DTYPES.get(key, "category")
+            out[key] = out[key].astype(kind)
+    return _finish(out, out, **attrs)
+
+
+def endpoint_of(df: pd.DataFrame) -> Endpoint:
+    """The endpoint a frame came from (``attrs["endpoint"]``, else read from its columns).
+
+    Raises:
+        InvalidParameterError: If neither the ``attrs`` nor the columns tell.
 
     Examples:
         >>> from usage_frames import Client
         >>> endpoint_of(Client.fake().images("2026-10-01", "2026-10-02")).result_object
         'organization.usage.images.result'
+        >>> bare = pd.DataFrame({"images": [1]}, index=pd.DatetimeIndex(["2026-10-01"], tz="UTC"))
+        >>> endpoint_of(bare).name  # no attrs: read from the columns
+        'images'
     """
     if not isinstance(df, pd.DataFrame):
         raise InvalidParameterError("df", df, reason="must be a DataFrame made by usage_frames")
-    name = df.attrs.get("endpoint")
-    for endpoint in ENDPOINTS.values():
-        if endpoint.name == name:
-            return endpoint
-    raise InvalidParameterError(
-        "df", "a frame without usage_frames attrs", reason="was not made by usage_frames (attrs['endpoint'])"
-    )
+    return ENDPOINTS[_meta(df)["endpoint"]]
+
+
+def as_of(df: pd.DataFrame | pd.Series) -> pd.Timestamp:
+    """The time the data is "as of": ``attrs["as_of"]`` (the client's clock at fetch time), else its last end.
+
+    Helpers that need "now" (forecast, provisional buckets, anomalies) read it from here, never from the
+    machine's clock, so that the same frame gives the same answer on any day.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> as_of(Client.sample().costs("2026-10-01", "2026-10-08"))
+        Timestamp('2026-10-21 00:00:00+0000', tz='UTC')
+        >>> bare = Client.sample().costs("2026-10-01", "2026-10-08").iloc[:3].copy()
+        >>> bare.attrs = {}
+        >>> as_of(bare)  # no attrs: the end of the last bucket
+        Timestamp('2026-10-04 00:00:00+0000', tz='UTC')
+    """
+    stamp = df.attrs.get("as_of")
+    if stamp is not None:
+        return pd.Timestamp(stamp).tz_convert("UTC")
+    if isinstance(df, pd.DataFrame) and "end_time" in df.columns and len(df):
+        return pd.Timestamp(df["end_time"].max()).tz_convert("UTC")
+    if len(df):
+        return pd.Timestamp(df.index.max()).tz_convert("UTC") + pd.Timedelta(days=1)
+    raise InvalidParameterError("df", "an empty frame", reason="has no as-of time; pass now=")
 
 
 def _times(df: pd.DataFrame | pd.Series) -> pd.DatetimeIndex:
+    if not isinstance(df.index, pd.DatetimeIndex):
+        raise InvalidParameterError(
+            "df", type(df.index).__name__, reason=f"is not a start_time index; restore it with {RESTORE_HINT}"
+        )
     return pd.DatetimeIndex(df.index)
 
 
@@ -68,7 +187,7 @@ def keys_of(df: pd.DataFrame) -> list[str]:
         >>> keys_of(Client.fake().images("2026-10-01", "2026-10-02", group_by=["source", "model"]))
         ['model', 'source']
     """
-    return [k for k in df.attrs.get("group_by", []) if k in df.columns]
+    return [k for k in _meta(df).get("group_by", []) if k in df.columns]
 
 
 def _fields(df: pd.DataFrame, kind: str) -> list[str]:
@@ -93,8 +212,10 @@ def _combine(grouped: Any, df: pd.DataFrame, over_time: bool) -> pd.DataFrame:
 
 
 def _finish(out: pd.DataFrame, df: pd.DataFrame, **attrs: Any) -> pd.DataFrame:
-    out.attrs = dict(df.attrs)
-    out.attrs.update(attrs)
+    fresh: dict[Hashable | None, Any] = {}
+    fresh.update(_meta(df) if df is not out else {})
+    fresh.update(attrs)
+    out.attrs = fresh
     return out
 
 
@@ -119,10 +240,10 @@ def _values(df: pd.DataFrame, values: str | None) -> str:
 
 def _grid(df: pd.DataFrame) -> pd.DatetimeIndex:
     """The bucket starts the API uses for the frame's window: the (unaligned) start, then width boundaries."""
-    width = df.attrs["bucket_width"]
+    width = _meta(df)["bucket_width"]
     if width not in BUCKET_SECONDS:
         raise InvalidParameterError("df", width, reason="is not a fetched bucket width; complete() before resample()")
-    start, end = pd.Timestamp(df.attrs["start"]), pd.Timestamp(df.attrs["end"])
+    start, end = pd.Timestamp(_meta(df)["start"]), pd.Timestamp(_meta(df)["end"])
     if endpoint_of(df).name == "costs":
         start = start.floor("D")
     step = pd.Timedelta(seconds=BUCKET_SECONDS[width])
@@ -150,8 +271,8 @@ def complete(df: pd.DataFrame) -> pd.DataFrame:
     """
     keys = keys_of(df)
     grid = _grid(df)
-    width = pd.Timedelta(seconds=BUCKET_SECONDS[df.attrs["bucket_width"]])
-    ends = pd.DatetimeIndex([*grid[1:], min(pd.Timestamp(df.attrs["end"]), grid[-1] + width)])
+    width = pd.Timedelta(seconds=BUCKET_SECONDS[_meta(df)["bucket_width"]])
+    ends = pd.DatetimeIndex([*grid[1:], min(pd.Timestamp(_meta(df)["end"]), grid[-1] + width)])
     if endpoint_of(df).name == "costs":
         ends = grid + pd.Timedelta(days=1)
     frame = pd.DataFrame({"start_time": grid, "end_time": ends})
@@ -167,8 +288,52 @@ def complete(df: pd.DataFrame) -> pd.DataFrame:
     return _finish(out[df.columns], df)
 
 
+def _edges(offset: Any, first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
+    """The bucket boundaries of ``offset`` from the bucket holding ``first`` to past ``last``, in their zone.
+
+    Buckets start on the anchor of begin-anchored rules (``MS``, ``QS``, ``W-MON``: weeks starting Monday) and
+    end with the anchor day of end-anchored ones (``ME`` is the calendar month, not the 30 days before its last
+    day). Fixed durations (``h``, ``15min``) count from local midnight of the first day, days (``D``, ``7D``)
+    from that day, all in wall time, so local days and hours are DST-correct.
+    """
+    zone = first.tz
+    if isinstance(offset, pd.offsets.Tick):
+        # Wall-clock steps from local midnight, each at every instant it occurs: a repeated hour at the end of
+        # DST is two buckets, a skipped one none, and a half-hour DST shift (Lord Howe) moves the boundaries.
+        wall, stop = first.tz_localize(None), last.tz_localize(None)
+        step = pd.Timedelta(offset)
+        start = wall.normalize() + (wall - wall.normalize()) // step * step
+        naive = pd.date_range(start - step, stop + 2 * step, freq=step)
+        both = [
+            naive.tz_localize(zone, ambiguous=np.full(len(naive), fold), nonexistent="NaT") for fold in (True, False)
+        ]
+        ticks = both[0].union(both[1]).dropna()
+        below, above = ticks[ticks <= first], ticks[ticks >= last]
+        return ticks[(ticks >= below.max()) & (ticks <= above.min())]
+    day = first.tz_localize(None).normalize()
+    base = offset.base
+    if type(offset).__name__.endswith("End"):  # ME, QE, YE, BME, SME...: the period ends with its anchor day
+        anchor = base.rollforward(day) - base
+        shift = pd.DateOffset(days=1)
+    elif isinstance(offset, pd.offsets.Day):
+        anchor, shift = day, pd.DateOffset(days=0)
+    else:
+        anchor, shift = base.rollback(day), pd.DateOffset(days=0)
+    edges = [anchor]
+    stop = last.tz_localize(None)
+    while edges[-1] + shift < stop or len(edges) < 2:
+        edges.append(edges[-1] + offset)
+    naive = pd.DatetimeIndex(edges) + shift
+    return naive.tz_localize(zone, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward")
+
+
 def resample(df: pd.DataFrame, rule: str, tz: str | None = None) -> pd.DataFrame:
-    """Re-bucket to a coarser rule (``"D"``, ``"W-MON"``, ``"MS"``...): counts summed, levels averaged.
+    """Re-bucket to a coarser rule (``"D"``, ``"W-MON"``, ``"MS"``, ``"ME"``...): counts summed, levels averaged.
+
+    Every output row covers ``[start_time, end_time)`` and holds exactly the input buckets inside that span, so
+    the rows tile the data and each value is the sum over its span. End-anchored rules mean their calendar
+    period (``"ME"`` is the month, ``"QE"`` the quarter); weekly rules start on their weekday (``"W-MON"``: weeks
+    from Monday). A rule that would cut an input bucket in two is refused, never spread or misplaced.
 
     Args:
         df: A frame from a fetch (or another helper).
@@ -177,7 +342,8 @@ def resample(df: pd.DataFrame, rule: str, tz: str | None = None) -> pd.DataFrame
             (local midnight in UTC) and ``attrs["tz"]`` records the zone.
 
     Raises:
-        InvalidParameterError: For ``tz`` with daily data (UTC days cannot be re-cut), or an unknown rule.
+        InvalidParameterError: For an unknown rule, or a rule or zone whose buckets would cut the data's own
+            (``"1h"`` of daily data; local days of a half-hour zone such as Asia/Kolkata from hourly data).
 
     Examples:
         >>> from usage_frames import Client
@@ -187,27 +353,63 @@ def resample(df: pd.DataFrame, rule: str, tz: str | None = None) -> pd.DataFrame
         ['2026-10-23 22:00:00+00:00', '2026-10-24 22:00:00+00:00', '2026-10-25 23:00:00+00:00']
         >>> int(local["input_tokens"].sum()) == int(hourly["input_tokens"].sum())
         True
+        >>> months = resample(Client.fake().costs("2026-06-01", "2026-09-01"), "ME")
+        >>> [f"{s:%b %d}-{e:%b %d}" for s, e in zip(months.index, months["end_time"])]
+        ['Jun 01-Jul 01', 'Jul 01-Aug 01', 'Aug 01-Sep 01']
     """
     keys = keys_of(df)
-    if tz is not None and df.attrs.get("bucket_width") == "1d":
-        raise InvalidParameterError(
-            "tz", tz, reason="cannot re-cut daily buckets (they are UTC days); fetch bucket_width='1h' or '1m'"
-        )
     try:
         offset = pd.tseries.frequencies.to_offset(rule)
     except ValueError:
         raise InvalidParameterError(
-            "rule", rule, reason="is not a pandas frequency such as 'D', 'W-MON', 'MS'"
+            "rule", rule, reason="is not a pandas frequency such as 'D', 'W-MON', 'MS', 'ME'"
         ) from None
-    data = df.drop(columns="end_time")
     if tz is not None:
-        data.index = _times(data).tz_convert(tz)
-    grouper = pd.Grouper(level="start_time", freq=offset, label="left", closed="left")
-    out = _combine(data.groupby([grouper, *keys], observed=True), df, over_time=True)
+        try:
+            pd.Timestamp("2026-01-01", tz=tz)
+        except Exception:  # pytz and zoneinfo raise different errors for an unknown zone
+            raise InvalidParameterError("tz", tz, reason="is not a time zone name such as 'Europe/Berlin'") from None
+    data = df.drop(columns="end_time")
+    starts = _times(df)
+    ends = pd.DatetimeIndex(df["end_time"])
+    if not len(df):
+        out = data.iloc[:0].copy()
+        out.insert(0, "end_time", df["end_time"].iloc[:0])
+        return _finish(out, df, bucket_width=rule, tz=tz)
+    zone = tz or "UTC"
+    edges = _edges(offset, starts.min().tz_convert(zone), ends.max().tz_convert(zone)).tz_convert("UTC")
+    position = edges.searchsorted(starts, side="right") - 1
+    cut = ends > edges[np.minimum(position + 1, len(edges) - 1)]
+    if cut.any():
+        i = int(np.argmax(cut))
+        width = _meta(df).get("bucket_width") or "its"
+        evidence = (f"{starts[i]:%Y-%m-%d %H:%M}..{ends[i]:%Y-%m-%d %H:%M} UTC straddles "
+                    f"{edges[position[i] + 1]:%Y-%m-%d %H:%M} UTC")  # fmt: skip
+        if tz is None:
+            raise InvalidParameterError(
+                "rule",
+                rule,
+                reason=f"would cut the data's {width} buckets in two ({evidence}); choose a rule "
+                "whose buckets hold whole input buckets",
+            )
+        if width == "1d":
+            raise InvalidParameterError(
+                "tz",
+                tz,
+                reason=f"cannot re-cut daily buckets (they are UTC days) into local ones ({evidence}); "
+                "fetch bucket_width='1h' (or '1m' in a half-hour zone)",
+            )
+        raise InvalidParameterError(
+            "tz", tz, reason=f"does not start its local buckets on a boundary of the data's {width} buckets "
+            f"({evidence}); fetch bucket_width='1m' and resample that"
+        )  # fmt: skip
+    bucket = pd.DatetimeIndex(edges[position], name="start_time")
+    out = _combine(data.groupby([bucket, *(data[k] for k in keys)], observed=True), df, over_time=True)
     out = out.reset_index(keys) if keys else out
-    starts = pd.DatetimeIndex(out.index)
-    out.insert(0, "end_time", (starts + offset).tz_convert("UTC"))
-    out.index = starts.tz_convert("UTC").rename("start_time")
+    begins = pd.DatetimeIndex(out.index)
+    following = edges[edges.searchsorted(begins, side="right")]
+    out.insert(0, "end_time", following)
+    out.index = begins.rename("start_time")
     return _finish(out[[c for c in df.columns if c in out.columns]], df, bucket_width=rule, tz=tz)
 
 
@@ -233,17 +435,21 @@ def provisional(df: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.DataFra
 
     Usage buckets settle within hours, costs within about two days (the same delays as the cache).
 
+    Args:
+        df: Any usage or costs frame.
+        now: The time to judge from (default: :func:`as_of`, the data's own "as of" time, never the machine's).
+
     Examples:
         >>> from usage_frames import Client
         >>> df = Client.fake().costs("2026-10-01", "2026-10-05")
         >>> provisional(df, now=pd.Timestamp("2026-10-05 12:00", tz="UTC"))["provisional"].tolist()
         [False, False, True, True]
     """
-    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    now = as_of(df) if now is None else now
     settle = COSTS_SETTLE if endpoint_of(df).name == "costs" else USAGE_SETTLE
     starts = df.index.to_series()
     flags = df["end_time"] > now - settle
-    seconds = BUCKET_SECONDS.get(df.attrs.get("bucket_width", ""), 0)
+    seconds = BUCKET_SECONDS.get(_meta(df).get("bucket_width", ""), 0)
     if seconds and endpoint_of(df).name != "costs":
         flags |= (df["end_time"] - starts).dt.total_seconds() < seconds
     out = df.copy()
@@ -373,7 +579,10 @@ _KINDS = {
     "input": "input", "input_tokens": "input", "input tokens": "input", "uncached input": "input",
     "cached input": "cached input", "cached_input_tokens": "cached input", "input_cached_tokens": "cached input",
     "cached input tokens": "cached input", "output": "output", "output_tokens": "output", "output tokens": "output",
+    "cache writes": "cache writes", "cache write": "cache writes", "input_cache_write_tokens": "cache writes",
 }  # fmt: skip
+_MODALITIES = ("text", "audio", "image")
+_CONTEXTS = {"long context": "long", "short context": "short"}
 _MODEL = re.compile(r"^(ft[-:])?[a-z0-9][a-z0-9.:_-]*$", re.IGNORECASE)
 
 
@@ -381,6 +590,8 @@ def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     """Usage and billed dollars side by side per UTC day (and per project when both frames have ``project_id``).
 
     Hourly or minute usage is summed to days first; costs are daily only, so usage cannot be joined finer.
+    A :class:`~usage_frames.UsageFramesWarning` says when the frames cover different days, when only one is
+    grouped by ``project_id``, or when a project has usage but no costs.
 
     Returns:
         The usage counts, ``amount`` (USD) and, for token endpoints, ``usd_per_1m_tokens``.
@@ -402,17 +613,18 @@ def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         raise InvalidParameterError("costs", endpoint_of(costs).name, ("costs",), reason="is not a costs frame")
     if endpoint_of(usage).name == "costs":
         raise InvalidParameterError("usage", "costs", reason="must be a usage frame (completions, images...)")
-    if costs.attrs.get("bucket_width") not in ("1d", "D"):
+    if _meta(costs).get("bucket_width") not in ("1d", "D"):
         raise InvalidParameterError(
-            "costs", costs.attrs.get("bucket_width"), ("1d",), reason="must be daily: the bill is only known per day"
+            "costs", _meta(costs).get("bucket_width"), ("1d",), reason="must be daily: the bill is only known per day"
         )
-    width = usage.attrs.get("bucket_width")
+    width = _meta(usage).get("bucket_width")
     if width not in ("1m", "1h", "1d", "D"):
         raise InvalidParameterError(
             "usage", width, ("1m", "1h", "1d"), reason="is coarser than the bill's days; join first, then resample"
         )
     daily = resample(usage, "D") if width in ("1m", "1h") else usage
     keys = [k for k in ("project_id",) if k in keys_of(daily) and k in keys_of(costs)]
+    _check_alignment(usage, costs, keys)
     counts = _fields(daily, "additive")
     used = daily[[*keys, *counts]].astype({k: object for k in keys})
     used = used.groupby([_times(daily).floor("D").rename("day"), *(used[k] for k in keys)]).sum(numeric_only=True)
@@ -427,33 +639,89 @@ def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     return _finish(out, usage, bucket_width="1d", joined="costs")
 
 
+def _days(df: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
+    meta = _meta(df)
+    start = pd.Timestamp(meta["start"]) if "start" in meta else _times(df).min()
+    end = pd.Timestamp(meta["end"]) if "end" in meta else pd.Timestamp(df["end_time"].max())
+    return start.floor("D"), end.ceil("D")
+
+
+def _check_alignment(usage: pd.DataFrame, costs: pd.DataFrame, keys: list[str]) -> None:
+    """Warn when a join would compare different things: other periods, or a key only one side has."""
+    if len(usage) and len(costs) and _days(usage) != _days(costs):
+        (a, b), (c, d) = _days(usage), _days(costs)
+        warnings.warn(
+            f"join_costs: usage covers {a:%Y-%m-%d}..{b:%Y-%m-%d} but costs {c:%Y-%m-%d}..{d:%Y-%m-%d}; days outside "
+            "the other frame show no tokens or $0 (fetch both for the same start and end)",
+            UsageFramesWarning,
+            stacklevel=3,
+        )
+    for name, one, other in (("usage", usage, costs), ("costs", costs, usage)):
+        lone = [k for k in ("project_id",) if k in keys_of(one) and k not in keys_of(other)]
+        if lone:
+            warnings.warn(
+                f"join_costs: only {name} is grouped by {lone[0]}; the join is per day only (group both by it)",
+                UsageFramesWarning,
+                stacklevel=3,
+            )
+    if keys:
+        missing = sorted(set(usage[keys[0]].dropna().astype(str)) - set(costs[keys[0]].dropna().astype(str)))
+        if missing:
+            warnings.warn(
+                f"join_costs: {keys[0]} {', '.join(missing)} has usage but no costs in the costs frame "
+                "(filtered out, or another organization)",
+                UsageFramesWarning,
+                stacklevel=3,
+            )
+
+
 def parse_line_item(item: str | None) -> dict[str, str | None]:
-    """Split a costs line item into product, model and kind; ``None`` for what it cannot read (no guessing).
+    """Split a costs line item into product, model, modality, kind and context; ``None`` where it cannot tell.
+
+    Real bills name token line items ``[<product> | ]<model>[ audio|text|image], <kind>[, long context]``
+    (``api-notes.md`` section 11), with kind ``input``, ``cached input``, ``cache writes`` or ``output``;
+    anything else (``web search tool calls``) is kept whole as the product, never guessed at.
 
     Examples:
         >>> parse_line_item("gpt-4o-2024-08-06, input")
-        {'product': None, 'model': 'gpt-4o-2024-08-06', 'kind': 'input'}
+        {'product': None, 'model': 'gpt-4o-2024-08-06', 'modality': None, 'kind': 'input', 'context': None}
         >>> parse_line_item("gpt-6-astra, input_tokens")["kind"], parse_line_item("gpt-4o-mini, cached input")["kind"]
         ('input', 'cached input')
-        >>> parse_line_item("evals | gpt-4o-mini, input")
-        {'product': 'evals', 'model': 'gpt-4o-mini', 'kind': 'input'}
+        >>> parse_line_item("gpt-audio-mini-2025-12-15 audio, input")
+        {'product': None, 'model': 'gpt-audio-mini-2025-12-15', 'modality': 'audio', 'kind': 'input', 'context': None}
+        >>> parse_line_item("priority | gpt-5.6-sol, output, long context")
+        {'product': 'priority', 'model': 'gpt-5.6-sol', 'modality': None, 'kind': 'output', 'context': 'long'}
+        >>> parse_line_item("gpt-image-2-2026-04-21 image, cached input")["modality"]
+        'image'
+        >>> parse_line_item("gpt-4o-mini-2024-07-18, cache writes")["kind"]
+        'cache writes'
         >>> parse_line_item("ft-gpt-4o-2024-08-06, output")["model"]
         'ft-gpt-4o-2024-08-06'
-        >>> parse_line_item("assistants api | file search"), parse_line_item("Image models")["product"]
-        ({'product': 'assistants api | file search', 'model': None, 'kind': None}, 'Image models')
+        >>> parse_line_item("assistants api | file search")["product"], parse_line_item("Image models")["model"]
+        ('assistants api | file search', None)
     """
+    empty: dict[str, str | None] = {"product": None, "model": None, "modality": None, "kind": None, "context": None}
     if not isinstance(item, str) or not item.strip():
-        return {"product": None, "model": None, "kind": None}
+        return empty
     *products, last = [part.strip() for part in item.split("|")]
-    model, sep, kind = last.rpartition(",")
-    if not sep or not _MODEL.match(model.strip()):
-        return {"product": item.strip(), "model": None, "kind": None}
-    kind = kind.strip().lower()
-    return {"product": " | ".join(products) or None, "model": model.strip(), "kind": _KINDS.get(kind, kind)}
+    name, *rest = [part.strip() for part in last.split(",")]
+    modality = None
+    for suffix in _MODALITIES:
+        if name.lower().endswith(f" {suffix}"):
+            name, modality = name[: -len(suffix) - 1].strip(), suffix
+    contexts = [_CONTEXTS.get(part.lower()) for part in rest[1:]]
+    if not rest or not _MODEL.match(name) or None in contexts or len(contexts) > 1:
+        return {**empty, "product": item.strip()}
+    kind = rest[0].lower()
+    return {"product": " | ".join(products) or None, "model": name, "modality": modality,
+            "kind": _KINDS.get(kind, kind), "context": contexts[0] if contexts else None}  # fmt: skip
+
+
+_PARTS = ("product", "model", "modality", "kind", "context")
 
 
 def split_line_items(costs: pd.DataFrame) -> pd.DataFrame:
-    """The costs frame with ``product``, ``model`` and ``kind`` columns read from each line item.
+    """The costs frame with ``product``, ``model``, ``modality``, ``kind`` and ``context`` read from each line item.
 
     Each distinct line item is parsed once (a bill has a few dozen, over thousands of rows).
 
@@ -465,6 +733,8 @@ def split_line_items(costs: pd.DataFrame) -> pd.DataFrame:
         >>> items = split_line_items(Client.fake().costs("2026-10-01", "2026-10-02", group_by="line_item"))
         >>> items.groupby("model")["amount"].sum().idxmax()
         'gpt-4o-2024-08-06'
+        >>> sorted(items["modality"].dropna().unique())
+        ['audio', 'image']
     """
     if endpoint_of(costs).name != "costs" or "line_item" not in costs.columns:
         raise InvalidParameterError(
@@ -474,7 +744,7 @@ def split_line_items(costs: pd.DataFrame) -> pd.DataFrame:
     parsed = {item: parse_line_item(item) for item in labels.dropna().unique()}
     empty = parse_line_item(None)
     columns = {part: [parsed.get(item, empty)[part] if item is not None else None for item in labels]
-               for part in ("product", "model", "kind")}  # fmt: skip
+               for part in _PARTS}  # fmt: skip
     out = costs.copy()
     for part, values in columns.items():
         out[part] = pd.array(values, dtype="string")
@@ -488,7 +758,7 @@ def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
 
     Returns:
         ``amount``, ``quantity``, ``quantity_unit``, ``unit_price``, ``usd_per_1m`` (token units only), and the
-        parsed ``product``, ``model``, ``kind``.
+        parsed ``product``, ``model``, ``modality``, ``kind``, ``context``.
 
     Examples:
         >>> from usage_frames import Client
@@ -497,7 +767,7 @@ def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
         10.0
     """
     items = split_line_items(costs)
-    keys = ["line_item", "quantity_unit", "product", "model", "kind"]
+    keys = ["line_item", "quantity_unit", *_PARTS]
     groups = [_times(items).floor("D").rename("day"), *keys] if by_day else keys
     items = items.astype({k: object for k in keys})
     out = items.groupby(groups, dropna=False, observed=True)[["amount", "quantity"]].sum()
@@ -508,38 +778,70 @@ def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
     return _finish(out, costs)
 
 
-def _token_sides(usage: pd.DataFrame) -> pd.DataFrame:
-    """Per row: fresh input (uncached + cache writes), cached input, output tokens and requests."""
+# Each billable token count of a completions row: (column, modality, kind); the columns add up to all tokens.
+_TOKEN_PARTS = tuple(
+    [(f"input_{m}_tokens", m, "input") for m in _MODALITIES]
+    + [("input_cache_write_tokens", "text", "cache writes")]
+    + [(f"input_cached_{m}_tokens", m, "cached input") for m in _MODALITIES]
+    + [(f"output_{m}_tokens", m, "output") for m in _MODALITIES]
+)
+
+
+def _column(usage: pd.DataFrame, name: str) -> pd.Series:
+    if name in usage.columns:
+        return usage[name].astype("Int64")
+    return pd.Series(pd.NA, index=usage.index, dtype="Int64")
+
+
+def _token_parts(usage: pd.DataFrame) -> pd.DataFrame:
+    """Per row, the tokens of each (modality, kind) of :data:`_TOKEN_PARTS`, and ``requests``.
+
+    The explicit breakdown fields are used where the server sent them; older answers lack them, and their text
+    tokens are then the total minus the other parts (section 4 arithmetic; absent parts count as 0).
+    """
     if endpoint_of(usage).name not in ("completions", "decisions"):
         raise InvalidParameterError("usage", endpoint_of(usage).name, ("completions", "decisions"))
-    cached = usage["input_cached_tokens"].astype("Int64")
-    fresh = usage["input_uncached_tokens"].astype("Int64") + usage["input_cache_write_tokens"].astype("Int64")
-    # Older answers lack the breakdown: fresh input is then input minus cached (section 4 arithmetic).
-    fresh = fresh.fillna(usage["input_tokens"].astype("Int64") - cached.fillna(0))
-    return pd.DataFrame(
-        {
-            "fresh_input_tokens": fresh,
-            "cached_input_tokens": cached.fillna(0),
-            "output_tokens": usage["output_tokens"].astype("Int64"),
-            "requests": usage["num_model_requests"].astype("Int64"),
-        },
-        index=usage.index,
-    )
+    get = functools.partial(_column, usage)
+    write = get("input_cache_write_tokens").fillna(0)
+    cached = get("input_cached_tokens").fillna(0)
+    uncached = get("input_uncached_tokens").fillna(get("input_tokens") - cached - write)
+    out = pd.DataFrame(index=usage.index)
+    for total, prefix in ((uncached, "input_"), (cached, "input_cached_"), (get("output_tokens"), "output_")):
+        others = [get(f"{prefix}{m}_tokens").fillna(0) for m in ("audio", "image")]
+        out[f"{prefix}text_tokens"] = get(f"{prefix}text_tokens").fillna(total - others[0] - others[1])
+        out[f"{prefix}audio_tokens"], out[f"{prefix}image_tokens"] = others
+    out["input_cache_write_tokens"] = write
+    out = out[[c for c, _, _ in _TOKEN_PARTS]]
+    out["requests"] = get("num_model_requests")
+    return out
+
+
+def _token_sides(usage: pd.DataFrame) -> pd.DataFrame:
+    """Per row: fresh input (uncached + cache writes), cached input, output tokens and requests."""
+    parts = _token_parts(usage)
+    side = {"input": "fresh_input_tokens", "cache writes": "fresh_input_tokens",
+            "cached input": "cached_input_tokens", "output": "output_tokens"}  # fmt: skip
+    out = pd.DataFrame(index=usage.index)
+    for name in ("fresh_input_tokens", "cached_input_tokens", "output_tokens"):
+        out[name] = sum(parts[c] for c, _, kind in _TOKEN_PARTS if side[kind] == name)
+    out["requests"] = parts["requests"]
+    return out
 
 
 def _bill(costs: pd.DataFrame, keys: list[str], standard_only: bool) -> pd.DataFrame:
     """Dollars per ``keys`` (which include ``model``) and token kind: ``usd_input``, ``usd_cached_input``..."""
     items = split_line_items(costs)
-    items = items[items["model"].notna() & items["kind"].isin(["input", "cached input", "output"])]
+    items = items[items["model"].notna() & items["kind"].isin(["input", "cache writes", "cached input", "output"])]
     if standard_only:
         items = items[items["product"].isna()]
     others = [k for k in keys if k != "model"]
     _by(costs, others)
     items = items.astype({k: object for k in [*others, "model", "kind"]})
-    bill = items.pivot_table(index=keys, columns="kind", values="amount", aggfunc="sum", fill_value=0.0)
-    bill = bill.reindex(columns=["input", "cached input", "output"], fill_value=0.0)
-    bill.columns = ["usd_input", "usd_cached_input", "usd_output"]
-    return bill
+    # Cache writes are fresh input billed apart; every modality and context adds to its side.
+    items["side"] = items["kind"].map({"input": "usd_input", "cache writes": "usd_input",
+                                       "cached input": "usd_cached_input", "output": "usd_output"})  # fmt: skip
+    bill = items.pivot_table(index=keys, columns="side", values="amount", aggfunc="sum", fill_value=0.0)
+    return bill.reindex(columns=["usd_input", "usd_cached_input", "usd_output"], fill_value=0.0)
 
 
 def unit_costs(
@@ -590,8 +892,12 @@ def unit_costs(
 def reconcile(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     """Usage priced at the bill's own list prices, next to the billed dollars, per day and model (and project).
 
-    ``unexplained_usd`` is what the list prices do not explain: discounts (Batch, flex), surcharges (priority),
-    price changes, or usage the Usage API did not report (the Costs API is the one that matches the invoice).
+    ``unexplained_usd`` is what the list prices do not explain: discounts (Batch, flex), surcharges (priority,
+    long context), price changes, or usage the Usage API did not report (the Costs API is the one that matches
+    the invoice). Each token part is priced at its own line item's list price (``"<model> audio, input"``,
+    ``"<model>, cache writes"``), else at the model's price for that kind. Where the bill has no list price for
+    tokens that were used (a model run only on flex), ``priced_usd`` and ``unexplained_usd`` are ``<NA>``: the
+    saving cannot be measured from the bill, and it is not "unexplained" spend either.
 
     Examples:
         >>> from usage_frames import Client
@@ -609,26 +915,25 @@ def reconcile(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     keys = [k for k in ("project_id", "model") if k in keys_of(usage)]
     if "model" not in keys:
         raise InvalidParameterError("usage", keys_of(usage), reason="must be grouped by model")
-    daily = resample(usage, "D") if usage.attrs.get("bucket_width") != "1d" else usage
-    prices = unit_prices(costs)
-    standard = prices[prices["product"].isna() & prices["model"].notna()]
-    table = standard.pivot_table(index="model", columns="kind", values="usd_per_1m", aggfunc="mean")
-    table = table.reindex(columns=["input", "cached input", "output"])
-    sides = _token_sides(daily).astype("Float64")
+    daily = resample(usage, "D") if _meta(usage).get("bucket_width") != "1d" else usage
+    table = _rate_table(costs)
+    parts = _token_parts(daily)[_PART_COLUMNS].astype("Float64")
     rows = daily[keys].astype(object)
-    rate = table.reindex(rows["model"].to_numpy())
-    priced = (sides["fresh_input_tokens"].to_numpy() * rate["input"].to_numpy()
-              + sides["cached_input_tokens"].to_numpy() * rate["cached input"].to_numpy()
-              + sides["output_tokens"].to_numpy() * rate["output"].to_numpy()) / 1e6  # fmt: skip
+    rates = pd.DataFrame([_rates(table, "list", m) for m in rows["model"]], index=daily.index).astype("Float64")
+    # A part with tokens but no list price in the bill leaves the row unpriced (<NA>), never priced at $0.
+    contributions = (parts * rates).where(parts > 0, 0.0)
+    priced = contributions.sum(axis=1, skipna=False) / 1e6
     day = _times(daily).floor("D").rename("day")
-    priced_usd = pd.Series(priced, index=pd.MultiIndex.from_arrays([day, *(rows[k] for k in keys)]))
-    priced_usd = priced_usd.groupby(level=list(range(len(keys) + 1))).sum()
+    priced_usd = pd.Series(priced.to_numpy(), index=pd.MultiIndex.from_arrays([day, *(rows[k] for k in keys)]))
+    priced_usd = priced_usd.groupby(level=list(range(len(keys) + 1))).sum(min_count=1)
+    priced_usd = priced_usd.where(priced.groupby([day, *(rows[k] for k in keys)]).apply(lambda x: x.notna().all()))
     items = split_line_items(costs)
     models = set(rows["model"])
     items = items[items["model"].isin(models)].astype({"model": object, **{k: object for k in keys if k != "model"}})
     billed_usd = items.groupby([_times(items).floor("D").rename("day"), *keys])["amount"].sum()
     out = pd.concat({"billed_usd": billed_usd, "priced_usd": priced_usd}, axis=1).astype("Float64")
-    out["unexplained_usd"] = out["billed_usd"].fillna(0) - out["priced_usd"].fillna(0)
+    out["billed_usd"] = out["billed_usd"].fillna(0.0)  # no line item: nothing billed
+    out["unexplained_usd"] = out["billed_usd"] - out["priced_usd"]
     return _finish(out, usage)
 
 
@@ -653,8 +958,8 @@ def batch_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     for key in ("model", "batch"):
         _by(usage, key)
     rates = _rate_table(costs)
-    sides = pd.concat([usage[["model", "batch"]].astype(object), _token_sides(usage)], axis=1)
-    per = sides.groupby(["model", "batch"])[[c for c, _ in _SIDES]].sum()
+    sides = pd.concat([usage[["model", "batch"]].astype(object), _token_parts(usage)], axis=1)
+    per = sides.groupby(["model", "batch"])[_PART_COLUMNS].sum()
     rows = []
     for model in sorted(set(sides["model"])):
         list_rate, batch_rate = _rates(rates, "list", model), _rates(rates, "batch", model)
@@ -696,8 +1001,8 @@ def tier_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     rates = _rate_table(costs)
     batch = usage["batch"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     tier = np.where(batch, "batch", usage["service_tier"].astype(object).fillna("default").to_numpy())
-    sides = pd.concat([usage[["model"]].astype(object), _token_sides(usage)], axis=1).assign(tier=tier)
-    per = sides.groupby(["model", "tier"])[[c for c, _ in _SIDES]].sum()
+    sides = pd.concat([usage[["model"]].astype(object), _token_parts(usage)], axis=1).assign(tier=tier)
+    per = sides.groupby(["model", "tier"])[_PART_COLUMNS].sum()
     rows = []
     for index, tokens in per.iterrows():
         model, label = str(index[0]), str(index[1])  # type: ignore[index]
@@ -710,30 +1015,44 @@ def tier_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     return _finish(out, usage)
 
 
-_SIDES = (("fresh_input_tokens", "input"), ("cached_input_tokens", "cached input"), ("output_tokens", "output"))
+_PART_COLUMNS = [c for c, _, _ in _TOKEN_PARTS]
 
 
 def _rate_table(costs: pd.DataFrame) -> pd.DataFrame:
-    """$ per 1M tokens by (product or "list", model) and token kind, learned from the bill."""
+    """$ per 1M tokens by (product or "list", model) and ``"<modality>/<kind>"`` (modality "" if unnamed).
+
+    Long-context line items are left out: they price the same tokens at a surcharge, not a different part.
+    """
     prices = unit_prices(costs)
-    prices = prices[prices["model"].notna() & prices["kind"].isin([k for _, k in _SIDES])]
-    prices = prices.astype({"product": object, "model": object, "kind": object})
+    kinds = [k for _, _, k in _TOKEN_PARTS]
+    prices = prices[prices["model"].notna() & prices["kind"].isin(kinds) & prices["context"].ne("long").fillna(True)]
+    prices = prices.astype({k: object for k in _PARTS})
     prices["product"] = prices["product"].fillna("list")
-    return prices.pivot_table(index=["product", "model"], columns="kind", values="usd_per_1m")
+    prices["part"] = prices["modality"].fillna("") + "/" + prices["kind"]
+    return prices.pivot_table(index=["product", "model"], columns="part", values="usd_per_1m")
 
 
 def _rates(table: pd.DataFrame, product: str, model: str) -> pd.Series:
-    if (product, model) in table.index:
-        return pd.Series(table.loc[(product, model)]).reindex([k for _, k in _SIDES])
-    return pd.Series(np.nan, index=[k for _, k in _SIDES])
+    """The rate of each token part: its own line item, else the model's line item without a modality.
+
+    Cache writes fall back to the input price: bills that do not list cache writes apart bill them as input.
+    """
+    row = pd.Series(table.loc[(product, model)]) if (product, model) in table.index else pd.Series(dtype=float)
+    known: dict[str, float] = {str(k): float(v) for k, v in row.dropna().astype(float).items()}
+    rates = {}
+    for column, modality, kind in _TOKEN_PARTS:
+        chain = [f"{modality}/{kind}", f"/{kind}"] + (["text/input", "/input"] if kind == "cache writes" else [])
+        found = [known[c] for c in chain if c in known]
+        rates[column] = found[0] if found else np.nan
+    return pd.Series(rates)
 
 
 def _priced(tokens: pd.Series, rates: pd.Series) -> float:
-    """Dollars for token counts at $ per 1M rates (NaN where a kind with tokens has no price: no guessing).
+    """Dollars for token counts at $ per 1M rates (NaN where a part with tokens has no price: no guessing).
 
-    A kind with no tokens costs nothing, even where its price is unknown (0/0 in the bill).
+    A part with no tokens costs nothing, even where its price is unknown (0/0 in the bill).
     """
-    usd = sum(float(tokens[column]) * rates[kind] for column, kind in _SIDES if tokens[column] > 0) / 1e6
+    usd = sum(float(tokens[column]) * rates[column] for column in _PART_COLUMNS if tokens[column] > 0) / 1e6
     return float(usd) if pd.notna(usd) else np.nan
 
 
@@ -763,6 +1082,16 @@ def cache_efficiency(df: pd.DataFrame, by: str | Sequence[str] | None = None, ru
     return _finish(out, df, bucket_width=rule)
 
 
+def _data_end(data: pd.DataFrame | pd.Series) -> pd.Timestamp:
+    """Where the data ends: the window's end (``attrs["end"]``), else the last bucket's end."""
+    end = data.attrs.get("end")
+    if end is not None:
+        return pd.Timestamp(end).tz_convert("UTC")
+    if isinstance(data, pd.DataFrame) and "end_time" in data.columns and len(data):
+        return pd.Timestamp(data["end_time"].max()).tz_convert("UTC")
+    return pd.Timestamp(_times(data).max()) + pd.Timedelta(days=1)
+
+
 def daily_spend(costs: pd.DataFrame) -> pd.Series:
     """Total spend per UTC day (a Series indexed by day), from a costs frame of any grouping.
 
@@ -786,13 +1115,15 @@ def forecast(
 ) -> pd.DataFrame:
     """Project daily spend to the end of the month: a linear trend times weekday factors, with a 95 % band.
 
-    Days still settling (the last two) are left out of the fit. ``attrs`` holds ``month_to_date``,
+    Days still settling (the last two) are left out of the fit, and so are outlier days (a spike), whose
+    residual is beyond five robust deviations of the first fit. ``attrs`` holds ``month_to_date``,
     ``projected_total`` and its ``lower_total``/``upper_total``.
 
     Args:
         costs: Costs frame (any grouping) or a daily spend Series.
         until: ``"month_end"`` or a date to project to (exclusive).
-        now: The current time (default: the clock).
+        now: The data's "as of" time (default: :func:`as_of`, the client's clock at fetch time; never the
+            machine's clock). Days that end within a day of it are still settling and left out of the fit.
         lookback: Days of history to fit.
 
     Examples:
@@ -803,9 +1134,12 @@ def forecast(
         5510
     """
     series = daily_spend(costs) if isinstance(costs, pd.DataFrame) else costs.astype(float)
-    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    now = as_of(costs) if now is None else now
     today = now.floor("D")
-    stop = (today + pd.offsets.MonthBegin(1)) if until == "month_end" else pd.Timestamp(until)
+    # The month projected is the month of the last data: a finished period projects to its own total.
+    last = min(now, _data_end(costs)) - pd.Timedelta(seconds=1)
+    month_start = last.floor("D").replace(day=1)
+    stop = (month_start + pd.offsets.MonthBegin(1)) if until == "month_end" else pd.Timestamp(until)
     stop = stop.tz_localize("UTC") if stop.tzinfo is None else stop
     history = series[series.index < today - pd.Timedelta(days=1)].iloc[-lookback:]
     if len(history) < 7:
@@ -813,15 +1147,28 @@ def forecast(
     dates = _times(history)
     t = (dates - dates[0]).days.to_numpy(dtype=float)
     y = history.to_numpy()
-    # Trend first, then weekday factors from the ratios to it: a pure trend must not look like seasonality.
-    slope, intercept = np.polyfit(t, y, 1)
-    trend = np.where(intercept + slope * t > 0, intercept + slope * t, np.nan)
-    ratios = pd.Series(y / trend, index=history.index).groupby(dates.day_of_week).mean()
-    factors = (ratios / ratios.mean()).reindex(range(7)).fillna(1.0).replace(0, 1.0)
-    flat = y / factors.reindex(dates.day_of_week).to_numpy()
-    slope, intercept = np.polyfit(t, flat, 1)
-    fitted = (intercept + slope * t) * factors.reindex(dates.day_of_week).to_numpy()
-    sigma = float(np.std(history.to_numpy() - fitted, ddof=2)) if len(history) > 2 else 0.0
+    weekday = dates.day_of_week
+
+    def fit(keep: np.ndarray) -> tuple[float, float, pd.Series]:
+        # Trend first, then weekday factors from the ratios to it: a pure trend must not look like seasonality.
+        slope, intercept = np.polyfit(t[keep], y[keep], 1)
+        trend = np.where(intercept + slope * t > 0, intercept + slope * t, np.nan)
+        ratios = pd.Series((y / trend)[keep]).groupby(weekday[keep]).mean()
+        factors = (ratios / ratios.mean()).reindex(range(7)).fillna(1.0).replace(0, 1.0)
+        flat = y / factors.reindex(weekday).to_numpy()
+        slope, intercept = np.polyfit(t[keep], flat[keep], 1)
+        return float(slope), float(intercept), factors
+
+    keep = np.ones(len(y), dtype=bool)
+    slope, intercept, factors = fit(keep)
+    # One spike day (a runaway job) must not tilt the trend of the whole month: refit without outliers.
+    residual = y - (intercept + slope * t) * factors.reindex(weekday).to_numpy()
+    scale = 1.4826 * float(np.median(np.abs(residual - np.median(residual))))
+    if scale > 0 and (np.abs(residual) > 5 * scale).any() and (np.abs(residual) <= 5 * scale).sum() >= 7:
+        keep = np.abs(residual) <= 5 * scale
+        slope, intercept, factors = fit(keep)
+    fitted = (intercept + slope * t) * factors.reindex(weekday).to_numpy()
+    sigma = float(np.std((y - fitted)[keep], ddof=2)) if keep.sum() > 2 else 0.0
     future = pd.date_range(history.index[-1] + pd.Timedelta(days=1), stop, freq="D", inclusive="left")
     tf = (future - history.index[0]).days.to_numpy(dtype=float)
     expected = np.maximum((intercept + slope * tf) * factors.reindex(future.day_of_week).to_numpy(), 0)
@@ -830,7 +1177,6 @@ def forecast(
                           "upper": expected + 1.96 * sigma}, index=future)  # fmt: skip
     out = pd.concat([out, ahead])
     out["actual"] = series.reindex(out.index)
-    month_start = today.replace(day=1)
     known = series[(series.index >= month_start) & (series.index <= history.index[-1])].sum()
     rest = ahead[ahead.index >= month_start]
     band = 1.96 * sigma * np.sqrt(max(len(rest), 1))
@@ -843,6 +1189,8 @@ def forecast(
         "lower_total": max(projected - band, float(known)),
         "upper_total": projected + band,
         "forecast_from": str(history.index[-1] + pd.Timedelta(days=1)),
+        "month": month_start.isoformat(),
+        "as_of": now.isoformat(),
     }
     return out
 
@@ -860,7 +1208,8 @@ def anomalies(
     Each day is compared with the median of the previous ``window`` days after removing weekday seasonality;
     the scale is the larger of the median absolute deviation and the interquartile range, so a spike cannot hide
     itself by inflating the spread, and intermittent series keep their real spread. A project that idles on
-    some weekdays shows those days as drops: ask for ``direction="up"`` to watch spend only.
+    some weekdays shows those days as drops: ask for ``direction="up"`` to watch spend only. Days still
+    settling at the data's "as of" time (:func:`as_of`) are never flagged as drops: they are only incomplete.
 
     Args:
         df: Any usage or costs frame.
@@ -887,6 +1236,8 @@ def anomalies(
     name = _values(df, values)
     keys = _by(df, by)
     day = _times(df).floor("D")
+    settle = COSTS_SETTLE if endpoint_of(df).name == "costs" else USAGE_SETTLE
+    settling = as_of(df) - settle - pd.Timedelta(days=1)  # days starting after this may still grow
     series = df[name].astype(float).groupby([day, *(df[k].astype(object) for k in keys)]).sum()
     series.index = series.index.set_names(["day", *keys])
     rows = []
@@ -906,7 +1257,8 @@ def anomalies(
         # MAD alone collapses on intermittent series (idle days); the IQR keeps their real spread.
         scale = pd.concat([mad, iqr, 0.05 * median.abs()], axis=1).max(axis=1).replace(0, np.nan)
         z = (flat - median) / scale
-        flagged = {"both": z.abs() > threshold, "up": z > threshold, "down": z < -threshold}[direction]
+        drop = (z < -threshold) & (z.index <= settling)
+        flagged = {"both": (z > threshold) | drop, "up": z > threshold, "down": drop}[direction]
         for when in z.index[flagged]:
             expected = median[when] * factor.get(when.day_of_week, 1.0)
             row = {"day": when, "value": s[when], "expected": expected, "z": z[when],

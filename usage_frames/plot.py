@@ -81,6 +81,39 @@ def human(value: float) -> str:
 
 USD = FuncFormatter(lambda v, _: f"${v:,.0f}" if abs(v) >= 10 else f"${v:,.2f}")
 COUNT = FuncFormatter(lambda v, _: human(v))
+BYTES = FuncFormatter(lambda v, _: f"{v / 2**30:.3g} GiB" if abs(v) >= 2**30 else f"{v / 2**20:.3g} MiB")
+_UNITS = {"amount": "USD", "usd": "USD", "usage_bytes": "bytes", "gib_days": "GiB-days", "images": "images",
+          "characters": "characters", "seconds": "seconds", "num_sessions": "sessions", "num_requests": "calls",
+          "num_model_requests": "requests"}  # fmt: skip
+
+
+def unit_of(column: str) -> str:
+    """The unit of a frame column, as an axis shows it (``"USD"``, ``"tokens"``, ``"requests"``, ``"bytes"``...).
+
+    Examples:
+        >>> unit_of("amount"), unit_of("input_cached_tokens"), unit_of("num_model_requests"), unit_of("seconds")
+        ('USD', 'tokens', 'requests', 'seconds')
+    """
+    if column in _UNITS:
+        return _UNITS[column]
+    if column.endswith("_tokens"):
+        return "tokens"
+    if column.startswith("usd") or column.endswith("_usd"):
+        return "USD"
+    return "count"
+
+
+def _formatter(unit: str) -> FuncFormatter:
+    return USD if unit == "USD" else BYTES if unit == "bytes" else COUNT
+
+
+def _need(df: pd.DataFrame, plot: str, endpoints: Sequence[str], argument: str = "df") -> None:
+    """Refuse a frame of another kind, naming what it is and what the plot draws."""
+    kind = ops.endpoint_of(df).name
+    if kind not in endpoints:
+        raise InvalidParameterError(
+            argument, kind, endpoints, reason=f"is a {kind} frame; {plot} draws {' or '.join(endpoints)} frames"
+        )
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (10, 4.5)) -> Axes:
@@ -105,12 +138,16 @@ def spend(costs: pd.DataFrame, by: str | None = None, n: int = 6, rule: str = "D
         rule: The bar width: ``"D"``, ``"W-MON"``, ``"MS"``.
         ax: Where to draw (a new figure by default).
 
+    Raises:
+        InvalidParameterError: If ``costs`` is a usage frame (tokens are not dollars: use :func:`top`).
+
     Examples:
         >>> from usage_frames import Client
         >>> ax = spend(Client.fake().costs("2026-09-07", "2026-11-02"), rule="W-MON")
         >>> len(ax.patches), ax.get_title()
         (8, 'Spend per W-MON')
     """
+    _need(costs, "spend (USD)", ("costs",), "costs")
     ax = _axes(ax)
     frame = ops.top_n(costs, n, by=by) if by else costs
     wide = ops.pivot(frame, by) if by else frame[["amount"]].groupby(level=0).sum()
@@ -140,14 +177,17 @@ def top(df: pd.DataFrame, by: str, values: str | None = None, n: int = 10, ax: A
         >>> ax = top(Client.fake().costs("2026-10-01", "2026-11-01", group_by="line_item"), by="line_item", n=5)
         >>> len(ax.patches), ax.get_xlabel()
         (5, 'amount (USD)')
+        >>> top(Client.fake().completions("2026-10-01", "2026-10-08", group_by="model"), by="model").get_xlabel()
+        'input_tokens (tokens)'
     """
     ax = _axes(ax, (8, 0.45 * n + 1.5))
     name = ops._values(df, values)
-    totals = df.groupby(by, observed=True)[name].sum().sort_values().iloc[-n:]
+    # Levels (vector store bytes) are averaged over time, counts summed: the helpers' totals know which.
+    totals = ops.totals(df, by=by)[name].astype(float).sort_values().iloc[-n:]
     ax.barh([str(i) for i in totals.index], totals.to_numpy(dtype=float), color=[color_for(i) for i in totals.index])
-    money = name == "amount"
-    ax.xaxis.set_major_formatter(USD if money else COUNT)
-    ax.set_xlabel(f"{name} ({'USD' if money else 'count'})")
+    unit = unit_of(name)
+    ax.xaxis.set_major_formatter(_formatter(unit))
+    ax.set_xlabel(f"{name} ({unit})")
     ax.set_title(f"Top {len(totals)} {by} by {name}")
     return ax
 
@@ -161,6 +201,7 @@ def token_mix(usage: pd.DataFrame, rule: str = "D", ax: Axes | None = None) -> A
         >>> [t.get_text() for t in ax.get_legend().get_texts()]
         ['input, uncached', 'input, cached', 'input, cache write', 'output']
     """
+    _need(usage, "token mix (tokens)", ("completions", "decisions"), "usage")
     ax = _axes(ax)
     daily = ops.resample(usage, rule)
     parts = {
@@ -204,8 +245,9 @@ def heatmap(usage: pd.DataFrame, values: str | None = None, ax: Axes | None = No
     ax.set_xticks(range(0, 24, 3))
     ax.set_xlabel("Hour of day (UTC)")
     ax.set_title(f"Mean {name} per hour")
-    bar = ax.figure.colorbar(image, ax=ax, format=COUNT)
-    bar.set_label(name)
+    unit = unit_of(name)
+    bar = ax.figure.colorbar(image, ax=ax, format=_formatter(unit))
+    bar.set_label(f"{name} ({unit})")
     return ax
 
 
@@ -224,7 +266,7 @@ def month_to_date(
         budget: A budget to draw, in USD.
         alerts: Spend alert thresholds in USD (``uf.spend_alerts()["threshold_usd"]``).
         limit: The hard spend limit in USD (``uf.spend_limit()``).
-        now: The current time (default: the clock).
+        now: The data's "as of" time (default: :func:`usage_frames.ops.as_of`, never the machine's clock).
         ax: Where to draw.
 
     Examples:
@@ -235,10 +277,10 @@ def month_to_date(
         >>> sorted(t.get_text().split(" ")[0] for t in ax.get_legend().get_texts())
         ['alert', 'alert', 'forecast', 'forecast', 'limit', 'spend']
     """
+    _need(costs, "month to date (USD)", ("costs",), "costs")
     ax = _axes(ax)
-    now = pd.Timestamp.now(tz="UTC") if now is None else now
     outlook = ops.forecast(costs, now=now)
-    month = now.floor("D").replace(day=1)
+    month = pd.Timestamp(outlook.attrs["month"])
     daily = ops.daily_spend(costs)
     actual = daily[daily.index >= month].cumsum()
     start = float(actual.iloc[-1]) if len(actual) else 0.0
@@ -280,6 +322,12 @@ def unit_cost(costs_per_model: pd.DataFrame, ax: Axes | None = None) -> Axes:
         >>> ax.get_ylabel(), len(ax.patches) == 2 * len(u)
         ('USD per 1M tokens', True)
     """
+    needed = ("usd_per_1m_input", "usd_per_1m_output")
+    if not set(needed) <= set(costs_per_model.columns) or "model" not in costs_per_model.index.names:
+        raise InvalidParameterError(
+            "costs_per_model", sorted(map(str, costs_per_model.columns))[:4],
+            reason="is not a unit_costs() frame (needs a model index and usd_per_1m_input/output)",
+        )  # fmt: skip
     ax = _axes(ax)
     models = [str(m) for m in costs_per_model.index.get_level_values("model")]
     x = np.arange(len(models))

@@ -26,7 +26,7 @@ matplotlib.use("Agg")  # a report is drawn off screen, also on machines with a d
 
 from usage_frames import ops, organization, plot
 from usage_frames.client import Client
-from usage_frames.errors import UsageFramesError
+from usage_frames.errors import InvalidParameterError, UsageFramesError
 from usage_frames.params import TimeLike, to_utc
 
 STYLE = """
@@ -61,7 +61,11 @@ def _figure(ax: Any) -> str:
 
 
 def _usd(value: float) -> str:
-    return "" if pd.isna(value) else f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+    if pd.isna(value):
+        return ""
+    if 0 < abs(value) < 0.005:  # real spend below a cent: never shown as a placeholder-like $0.00
+        return "-<$0.01" if value < 0 else "<$0.01"
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
 def _pct(value: float) -> str:
@@ -84,11 +88,74 @@ def _window(
     now = client.clock()
     begin = to_utc(start) if start is not None else now.floor("D").replace(day=1)
     stop = min(to_utc(end, argument="end"), now) if end is not None else now
+    if stop <= begin:
+        raise InvalidParameterError("end", str(stop), reason=f"is not after the start {begin:%Y-%m-%d %H:%M} UTC")
     return begin, stop, now
+
+
+@dataclass(frozen=True)
+class Period:
+    """The report's period and the one it is compared with.
+
+    Attributes:
+        begin: First instant of the period.
+        stop: End of the period (exclusive; at most the as-of time).
+        before: Start of the comparison period (the whole months before for whole months; the same days of the
+            previous month for a month in progress; else the same length just before).
+        before_stop: Its end.
+        month: First of the as-of month when the period reaches the as-of time (the month in progress), else None.
+    """
+
+    begin: pd.Timestamp
+    stop: pd.Timestamp
+    before: pd.Timestamp
+    before_stop: pd.Timestamp
+    month: pd.Timestamp | None
+
+
+def period(begin: pd.Timestamp, stop: pd.Timestamp, now: pd.Timestamp) -> Period:
+    """The comparison period of ``[begin, stop)`` as of ``now`` (see :class:`Period`).
+
+    Examples:
+        >>> now = pd.Timestamp("2026-10-21", tz="UTC")
+        >>> p = period(pd.Timestamp("2026-09-01", tz="UTC"), pd.Timestamp("2026-10-01", tz="UTC"), now)
+        >>> f"{p.before:%Y-%m-%d}..{p.before_stop:%Y-%m-%d}", p.month
+        ('2026-08-01..2026-09-01', None)
+        >>> p = period(pd.Timestamp("2026-10-01", tz="UTC"), now, now)
+        >>> f"{p.before:%Y-%m-%d}..{p.before_stop:%Y-%m-%d}", f"{p.month:%Y-%m-%d}"
+        ('2026-09-01..2026-09-21', '2026-10-01')
+    """
+    month = now.floor("D").replace(day=1) if begin < now <= stop else None
+    starts_month = begin == begin.floor("D").replace(day=1)
+    if starts_month and stop == stop.floor("D").replace(day=1):
+        months = (stop.year - begin.year) * 12 + stop.month - begin.month
+        before = begin - pd.DateOffset(months=months)
+        return Period(begin, stop, before, begin, month)
+    if starts_month and stop < begin + pd.DateOffset(months=1):
+        # The same whole days of the previous month: costs are daily, a day in progress is not comparable.
+        before = begin - pd.DateOffset(months=1)
+        return Period(begin, stop, before, min(before + (stop - begin).floor("D"), begin), month)
+    return Period(begin, stop, begin - (stop - begin), begin, month)
+
+
+def _span(start: pd.Timestamp, stop: pd.Timestamp) -> str:
+    last = stop - pd.Timedelta(seconds=1)
+    return f"{start:%b %d}" + ("" if last.floor("D") == start.floor("D") else f" to {last:%b %d}") + f" {last:%Y}"
+
+
+def _card(label: str, value: str, note: str = "") -> str:
+    small = f'<div class="label">{html.escape(note)}</div>' if note else ""
+    return (f'<div class="card"><div class="label">{html.escape(label)}</div><div class="value">{value}</div>'
+            f"{small}</div>")  # fmt: skip
 
 
 def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | None = None) -> str:
     """Build the spend overview of ``[start, end)`` (default: this month to date) as one HTML page.
+
+    Every section follows the period: the title, the cards, the charts and the tables. The month-end forecast
+    is shown only when the period reaches the data's as-of time (the month in progress), and says in words when
+    there are too few settled days for one. Early in a month, the charts show the previous month next to the
+    month so far, and the cards the previous month complete.
 
     Args:
         client: Where the data comes from (``Client()``, ``Client.sample()``...).
@@ -97,60 +164,109 @@ def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | 
 
     Returns:
         A self-contained HTML document.
+
+    Raises:
+        InvalidParameterError: If the period is empty.
     """
     begin, stop, now = _window(client, start, end)
-    previous = begin - (stop - begin)
-    history = client.costs(min(previous, begin - pd.Timedelta(days=35)), stop, group_by="project_id")
+    when = period(begin, stop, now)
+    early = when.month is not None and stop - begin < pd.Timedelta(days=7)
+    shown = begin - pd.DateOffset(months=1) if early else begin  # early in a month: the previous month too
+    first = min(when.before, shown, begin - pd.Timedelta(days=35))
+    history = client.costs(first, stop, group_by="project_id")
     costs = history[history.index >= begin]
-    before = history[(history.index >= previous) & (history.index < begin)]
+    before = history[(history.index >= when.before) & (history.index < when.before_stop)]
+    month_before = history[(history.index >= when.before) & (history.index < begin)]
+    # Like for like: the whole days the previous period has (a month in progress: its days so far).
+    compared = costs[costs.index < begin + (when.before_stop - when.before)] if when.before_stop < begin else costs
     lines = client.costs(begin, stop, group_by="line_item")
     total = float(costs["amount"].sum())
     before_total = float(before["amount"].sum())
     sections: list[Section] = []
 
-    outlook = ops.forecast(history, now=now)
-    alerts = _optional(lambda: organization.spend_alerts(client)["threshold_usd"].tolist(), [])
-    limit = _optional(lambda: organization.spend_limit(client), None)
-    cards = [
-        ("Spend in the period", _usd(total)),
-        ("Previous period", _usd(before_total)),
-        ("Change", _pct((total / before_total - 1) * 100) if before_total else ""),
-        ("Projected this month", f"{_usd(outlook.attrs['projected_total'])}"),
-    ]
-    sections.append(Section("Month to date and forecast", parts=[
-        '<div class="cards">' + "".join(
-            f'<div class="card"><div class="label">{html.escape(k)}</div><div class="value">{v}</div></div>'
-            for k, v in cards) + "</div>",
-        f'<p class="note">Forecast range {_usd(outlook.attrs["lower_total"])} to {_usd(outlook.attrs["upper_total"])}'
-        f" (95 %), from a trend with weekday seasonality fitted on the last four weeks of settled days.</p>",
-        _figure(plot.month_to_date(history, alerts=alerts, limit=limit, now=now)),
-    ]))  # fmt: skip
+    cards = [_card("Spend in the period", _usd(total), _span(begin, stop))]
+    if when.before_stop > when.before:
+        change = float(compared["amount"].sum()) / before_total - 1 if before_total else None
+        same = "Same days last month" if when.before_stop < begin else "Previous period"
+        cards += [_card(same, _usd(before_total) if before_total else "no spend", _span(when.before, when.before_stop)),
+                  _card("Change", _pct(change * 100) if change is not None else "no spend before",
+                        f"{_span(begin, begin + (when.before_stop - when.before))} vs the same days"
+                        if when.before_stop < begin else "")]  # fmt: skip
+    else:
+        cards.append(_card("Change", "not yet", "the month's first day is still in progress"))
+    if when.before_stop < begin:  # a month in progress: also the previous month, complete
+        month_total = float(month_before["amount"].sum())
+        cards.append(_card("Previous month (complete)", _usd(month_total) if month_total else "no spend",
+                           _span(when.before, begin)))  # fmt: skip
+    parts: list[str] = []
+    if when.month is not None:
+        try:
+            outlook = ops.forecast(history, now=now)
+        except InvalidParameterError:
+            settled = int((ops.daily_spend(history).index < now.floor("D") - pd.Timedelta(days=1)).sum())
+            parts.append(f'<p class="note">Too few settled days for a forecast: {settled} (it needs 7).</p>')
+        else:
+            cards.append(_card(f"Projected {when.month:%B %Y}", _usd(outlook.attrs["projected_total"])))
+            parts.append(
+                f'<p class="note">Forecast range {_usd(outlook.attrs["lower_total"])} to '
+                f"{_usd(outlook.attrs['upper_total'])} (95 %), from a trend with weekday seasonality fitted on the "
+                "last four weeks of settled days.</p>"
+            )
+            alerts = _optional(lambda: organization.spend_alerts(client)["threshold_usd"].tolist(), [])
+            limit = _optional(lambda: organization.spend_limit(client), None)
+            parts.append(_figure(plot.month_to_date(history, alerts=alerts, limit=limit, now=now)))
+    title = "Month to date and forecast" if when.month is not None else "The period"
+    sections.append(Section(title, parts=['<div class="cards">' + "".join(cards) + "</div>", *parts]))
 
-    by_project = ops.compare(costs, before, by="project_id")
+    # Nothing whole to compare with yet (the month's first day), or no spend before: the previous month, if any.
+    first_day = when.before_stop == when.before or not before_total
+    base = month_before if first_day else before
+    by_project = ops.compare(costs if first_day else compared, base, by="project_id")
     names = _optional(lambda: organization.projects(client).set_index("id")["name"], pd.Series(dtype=str))
     by_project.insert(0, "project", [names.get(p, p) for p in by_project.index])
-    sections.append(Section("Spend by project", parts=[
-        _figure(plot.spend(costs, by="project_id")),
-        _table(by_project.rename(columns={"current": "spend", "previous": "previous period"}),
-               money=("spend", "previous period", "change"), percent=("change_pct", "contribution_pct")),
+    new = by_project["previous"].eq(0) & by_project["current"].gt(0)
+    label = "same days last month" if when.before_stop < begin else "previous period"
+    table = by_project.rename(columns={"current": "spend", "previous": "previous month" if first_day else label})
+    table["change_pct"] = [("new" if is_new else _pct(v)) for is_new, v in zip(new, by_project["change_pct"],
+                                                                                strict=True)]  # fmt: skip
+    if first_day:
+        dropped = ["change", "change_pct", "contribution_pct"] + ([] if len(base) else ["previous month"])
+        table = table.drop(columns=dropped)
+    chart_note = f"Daily spend from {shown:%B %d}: the previous month next to the month so far." if early else ""
+    sections.append(Section("Spend by project", chart_note, parts=[
+        _figure(plot.spend(history[history.index >= shown], by="project_id")),
+        _table(table, money=("spend", "previous period", "same days last month", "previous month", "change"),
+               percent=("contribution_pct",)),
     ]))  # fmt: skip
 
     top_lines = ops.share(lines, by="line_item").head(12)
-    per_model = ops.split_line_items(lines).dropna(subset=["model"]).groupby("model")["amount"].sum()
+    items = ops.split_line_items(lines).dropna(subset=["model"])
+    per_model = items.groupby("model")["amount"].sum()
+    # Token spend by what was billed: text/audio/image, input/cached input/cache writes/output, long context.
+    tokens = items[items["kind"].isin(["input", "cached input", "cache writes", "output"])]
+    what = (tokens["modality"].fillna("text") + " " + tokens["kind"]
+            + tokens["context"].map({"long": ", long context"}).fillna(""))  # fmt: skip
+    per_kind = tokens["amount"].groupby(what.rename("billed as").to_numpy()).sum().sort_values(ascending=False)
     sections.append(Section("Spend by line item and model", parts=[
         _figure(plot.top(lines, by="line_item", n=10)),
         _table(top_lines.rename(columns={"amount": "spend"}), money=("spend",), percent=()),
         _table(per_model.sort_values(ascending=False).to_frame("spend"), money=("spend",)),
+        _table(per_kind.rename_axis("tokens billed as").to_frame("spend"), money=("spend",)),
     ]))  # fmt: skip
 
-    usage = _optional(lambda: client.completions(begin, stop, group_by=["project_id", "model"]), None)
+    # A period of a day or two is drawn per hour: one daily point is no chart.
+    hourly = stop - shown <= pd.Timedelta(days=2)
+    keys = None if hourly else ["project_id", "model"]  # what the sample data holds at each width
+    usage = _optional(lambda: client.completions(shown, stop, bucket_width="1h" if hourly else "1d", group_by=keys),
+                      None)  # fmt: skip
     if usage is not None and len(usage):
-        sections.append(Section("Tokens", "Completions input, by how it was served, and output.", parts=[
-            _figure(plot.token_mix(usage)),
+        per = "hour" if hourly else "day"
+        sections.append(Section("Tokens", f"Completions input, by how it was served, and output, per {per}.", parts=[
+            _figure(plot.token_mix(usage, rule="h" if hourly else "D")),
         ]))  # fmt: skip
 
     found = ops.anomalies(history, by="project_id", direction="up")
-    found = found[found.index >= begin]
+    found = found[(found.index >= begin) & (found.index < stop)]
     sections.append(Section(
         "Unusual days",
         "Days whose spend was far above normal for that weekday (robust z-score over the previous four weeks).",
