@@ -186,8 +186,17 @@ def test_sync__a_second_sync_waits_a_bounded_time_then_fails_clearly(tmp_path, c
 
 @pytest.mark.parametrize(
     "state",
-    ["{", "[]", '{"months": []}', '{"months": {"2026-13": {}}}', '{"months": {"2026-09": 1}}', "\x00\xff"],
-    ids=["cut", "a list", "months a list", "a bad month", "a bad entry", "binary"],
+    [
+        "{",
+        "[]",
+        '{"months": []}',
+        '{"months": {"2026-13": {}}}',
+        '{"months": {"2026-09": 1}}',
+        '{"months": {"2026-09": {"from": "soon"}}}',
+        '{"start": 5, "months": {}}',
+        "\x00\xff",
+    ],
+    ids=["cut", "a list", "months a list", "a bad month", "a bad entry", "a bad from", "a bad start", "binary"],
 )
 def test_sync__a_damaged_state_file_is_a_typed_error_that_says_how_to_recover(tmp_path, client, state):
     uf.sync(tmp_path, "costs", start="2026-09-01", end="2026-10-01", client=client)

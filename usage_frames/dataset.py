@@ -141,6 +141,8 @@ def _read_state(path: Path) -> dict[str, Any]:
             pd.Timestamp(month + "-01")
             if not isinstance(entry, dict):
                 raise ValueError(f"month {month!r} is not an object")
+            if "from" in entry and pd.Timestamp(entry["from"]).tzinfo is None:
+                raise ValueError(f"month {month!r} has a 'from' that is not a UTC time")
         if not isinstance(state.get("query", {}), dict):
             raise ValueError("'query' is not an object")
         if "start" in state and pd.Timestamp(state["start"]).tzinfo is None:
