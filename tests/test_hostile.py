@@ -339,3 +339,24 @@ def test_ops__a_wrongly_typed_column_or_frame_is_an_argument_error(call, value):
     df = uf.Client.fake().completions("2026-10-01", "2026-10-03", group_by="model")
     with pytest.raises(uf.InvalidParameterError):
         call(df, value)
+
+
+def test_server__a_chunked_gzip_body_decodes_under_the_deadline_reader():
+    page = {"object": "page", "has_more": False, "next_page": None, "data": []}
+    body = gzip.compress(msgspec.json.encode(page))
+
+    def chunked(handler: BaseHTTPRequestHandler) -> None:
+        handler.protocol_version = "HTTP/1.1"
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Encoding", "gzip")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        for i in range(0, len(body), 7):
+            piece = body[i : i + 7]
+            handler.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+        handler.wfile.write(b"0\r\n\r\n")
+
+    with serve(chunked) as (url, _):
+        frame = client(url).costs("2026-10-01", "2026-10-02")
+    assert frame.empty and list(frame.columns)[:2] == ["end_time", "amount"]
