@@ -65,9 +65,9 @@ MISTAKES = [
     ),
     (
         "enum value",
-        'client.images(sizes="1024")',
-        "sizes: '1024' is not allowed for images; allowed: '256x256', '512x512', '1024x1024', '1792x1792', "
-        "'1024x1792' (did you mean '1024x1792'?)",
+        'client.images(sources="image.edits")',
+        "sources: 'image.edits' is not allowed for images; allowed: 'image.generation', 'image.edit', "
+        "'image.variation' (did you mean 'image.edit'?)",
     ),
     (
         "empty list",

@@ -126,3 +126,16 @@ def test_console_script__is_installed_and_lists_endpoints():
         [sys.executable, "-m", "usage_frames.cli", "fetch", "--help"], capture_output=True, text=True, check=True
     ).stdout
     assert "code_interpreter_sessions" in out and "--vector-store-id" in out and "--no-batch" in out
+
+
+def test_fetch__an_image_size_outside_the_spec_enum_is_accepted(capsys, org):
+    argv = ["fetch", "images", "--fake", "--start", "2026-10-01", "--end", "2026-10-08", "--size", "1536x1024"]
+    assert main(argv) == 0
+    truth = org.total("images", "images", "2026-10-01", "2026-10-08", size="1536x1024")
+    assert f"images={truth:,}" in capsys.readouterr().out
+
+
+def test_dry_run__warns_about_a_start_beyond_the_one_year_lookback(capsys):
+    start = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=400)).strftime("%Y-%m-%d")
+    assert main(["fetch", "costs", "--fake", "--dry-run", "--start", start]) == 0
+    assert "warning: start " + start + " is more than a year back" in capsys.readouterr().out

@@ -7,10 +7,12 @@ test_client.py; this file has the rest of the matrix, plus drift from older API 
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
 import msgspec
+import pandas as pd
 import pytest
 from conftest import SECRET_KEY as SECRET
 
@@ -149,3 +151,67 @@ def test_fake__a_cursor_past_the_end_is_a_bad_request(org):
         {"Authorization": "Bearer sk-admin-x"},
     )
     assert reply.status == 400 and reply.json()["error"]["param"] == "page"
+
+
+def in_process(faults):
+    """A client of the standard organization answered in-process, with these faults."""
+    import requests
+
+    session = requests.Session()
+    FakeOrganization().mount(session, "https://api.openai.com/v1", faults=faults)
+    return uf.Client("sk-admin-test", session=session, cache=False, workers=1)
+
+
+@pytest.mark.parametrize("transport", ["http", "in-process"])
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        (Fault(kind="skip", bucket=1), "skips 2026-10-02 00:00:00..2026-10-03 00:00:00 UTC"),
+        (Fault(kind="skip", bucket=0), "starts late: no bucket covers 2026-10-01 00:00:00..2026-10-02 00:00:00 UTC"),
+        (Fault(kind="skip", bucket=-1), "ends early: no bucket covers 2026-10-04 00:00:00..2026-10-05 00:00:00 UTC"),
+        (Fault(kind="shift"), "starts late: no bucket covers 2026-10-01 00:00:00..2026-10-31 00:00:00 UTC"),
+        (Fault(kind="shift", seconds=-30 * 86400), "another time window: it starts with 2026-09-01 00:00:00"),
+    ],
+    ids=["a skipped bucket", "a skipped first bucket", "a skipped last bucket", "30 days later", "30 days earlier"],
+)
+def test_fault__an_answer_that_does_not_tile_the_window_is_an_error_naming_the_gap(
+    client, faults, transport, fault, message
+):
+    faults.push(fault)
+    fetching = client if transport == "http" else in_process(faults)
+    with pytest.raises(uf.UnexpectedResponseError, match=re.escape(message)) as info:
+        fetching.embeddings(START, END)
+    assert info.value.request_id
+
+
+def test_fault__a_skipped_bucket_on_a_later_page_is_an_error(client, faults):
+    faults.push(Fault(kind="pass"), Fault(kind="skip", bucket=0))
+    with pytest.raises(uf.UnexpectedResponseError, match=re.escape("skips 2026-10-03 00:00:00..2026-10-04")):
+        uf.Client(SECRET, client.base_url, cache=False).fetch("embeddings", START, END, limit=2)
+
+
+def test_fault__the_cache_keeps_no_answer_that_does_not_tile(client, faults, org):
+    faults.push(Fault(kind="skip"))
+    with pytest.raises(uf.UnexpectedResponseError):
+        client.embeddings(START, END)
+    frame = client.embeddings(START, END)  # asks again instead of replaying the broken answer
+    assert int(frame["input_tokens"].sum()) == org.total("embeddings", "input_tokens", START, END)
+
+
+def test_lookback__the_fake_answers_400_reporting_lookback_exceeded_and_the_error_explains(client):
+    start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=400)
+    with pytest.raises(uf.BadRequestError) as info:
+        client.embeddings(start, start + pd.Timedelta(days=3))
+    error = info.value
+    assert error.status_code == 400 and error.body["error"]["code"] == "reporting_lookback_exceeded"
+    assert "Usage and cost data are available for the past year. Earliest supported start date:" in str(error)
+    assert "uf.sync" in str(error)  # what to do about it
+
+
+def test_lookback__plan_warns_before_anything_is_sent(client, faults):
+    now = client.clock()
+    plan = client.plan("costs", now - pd.Timedelta(days=400), now - pd.Timedelta(days=390))
+    assert any("more than a year back" in w and "reporting_lookback_exceeded" in w for w in plan.warnings)
+    assert "warning: start" in str(plan)
+    assert client.plan("costs", now - pd.Timedelta(days=300)).warnings == ()
+    assert faults.requests == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -50,8 +51,7 @@ def assert_contract_schema(frame: pd.DataFrame, endpoint: uf.Endpoint, group_by:
     for key in group_by:
         assert str(frame[key].dtype) == ("boolean" if key == "batch" else "category")
     for f in endpoint.fields:
-        allowed = {"Int32", "Int64"} if f.dtype == "Int64" else {f.dtype}  # the narrowest safe integer dtype
-        assert str(frame[f.name].dtype) in allowed, f.name
+        assert str(frame[f.name].dtype) == f.dtype, f.name  # counts Int64, never narrower
 
 
 @pytest.mark.parametrize("endpoint", SPEC_ENDPOINTS, ids=lambda e: e.name)
@@ -129,11 +129,10 @@ def test_costs_amount__strings_are_coerced_to_float_and_currency_is_kept():
     assert frame["currency"].tolist()[:2] == ["usd", "usd"]
 
 
-def test_costs_amount__unreadable_value_is_na_with_a_warning():
+def test_costs_amount__unreadable_value_is_an_error_naming_field_and_value():
     result = {"object": "organization.costs.result", "amount": {"value": "n/a", "currency": "usd"}}
-    with pytest.warns(uf.UsageFramesWarning, match="1 value.*'amount'"):
-        frame = to_frame([page_of(result)], query("costs"))
-    assert pd.isna(frame["amount"].iloc[0])
+    with pytest.raises(uf.UnexpectedResponseError, match=re.escape("'amount.value' holds 'n/a', not a number")):
+        to_frame([page_of(result)], query("costs"))
 
 
 def test_unknown_fields__are_ignored():
@@ -263,7 +262,7 @@ def test_decode_page__clean_bytes_take_the_strict_fast_path_and_odd_ones_still_p
     assert frame["input_tokens"].tolist() == [5] and frame["num_model_requests"].tolist() == [1]
 
 
-def test_integers__narrowest_safe_dtype_and_exact_sums():
+def test_integers__int64_always_so_products_do_not_wrap():
     def frame_of(*tokens):
         results = [
             {"object": "organization.usage.embeddings.result", "input_tokens": t, "num_model_requests": 1}
@@ -271,11 +270,23 @@ def test_integers__narrowest_safe_dtype_and_exact_sums():
         ]
         return to_frame([page_of(*results)], query("embeddings"))
 
-    small = frame_of(2**30 - 1, 2**30 - 1, None)
-    assert str(small["input_tokens"].dtype) == "Int32"
-    assert int(small["input_tokens"].sum()) == 2 * (2**30 - 1)  # sums accumulate in Int64
-    assert int((small["input_tokens"] + small["input_tokens"]).max()) == 2**31 - 2  # two columns still fit
-    assert str(frame_of(2**30, 1)["input_tokens"].dtype) == "Int64"
+    small = frame_of(2**30 - 1, 7, None)
+    assert str(small["input_tokens"].dtype) == "Int64"
+    # Int32 wrapped here: (2**30 - 1) * 1000 is negative in 32 bits.
+    assert [int(v) for v in (small["input_tokens"] * 1000).dropna()] == [(2**30 - 1) * 1000, 7000]
+    assert int((small["input_tokens"] ** 2).max()) == (2**30 - 1) ** 2
+    assert int(small["input_tokens"].max() * 1000) == (2**30 - 1) * 1000
     big = frame_of(2**61, None, 2**61)
     assert big["input_tokens"].isna().tolist() == [False, True, False]
     assert int(big["input_tokens"].sum()) == 2**62
+
+
+def test_counts__arithmetic_on_a_fetched_frame_never_wraps(client):
+    # The reproduction: on the fake, 14 of 23 rows of input_tokens * 1000 came out negative in Int32.
+    frame = client.completions("2026-10-01", "2026-10-24", group_by="model")
+    tokens = [int(v) for v in frame["input_tokens"]]
+    assert [int(v) for v in frame["input_tokens"] * 1000] == [t * 1000 for t in tokens]
+    assert int(frame["input_tokens"].dot(frame["output_tokens"])) == sum(
+        t * int(o) for t, o in zip(tokens, frame["output_tokens"], strict=True)
+    )
+    assert int(frame["input_tokens"].max() * 1000) == max(tokens) * 1000

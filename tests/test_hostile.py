@@ -31,6 +31,22 @@ PATH = "/organization/costs"
 SECRET_TAIL = SECRET_KEY.removeprefix("sk-admin-")
 
 Reply = Callable[[BaseHTTPRequestHandler], None]
+# The costs answer for 2026-10-01 .. 2026-10-02: one bucket, one result of $1.50.
+ONE_DAY = msgspec.json.encode(
+    {
+        "object": "page",
+        "has_more": False,
+        "next_page": None,
+        "data": [
+            {
+                "object": "bucket",
+                "start_time": 1790812800,
+                "end_time": 1790899200,
+                "results": [{"object": "organization.costs.result", "amount": {"value": 1.5, "currency": "usd"}}],
+            }
+        ],
+    }
+)
 
 
 @contextmanager
@@ -163,11 +179,10 @@ def test_server__gzip_encoding_on_a_plain_body_is_a_typed_error_naming_the_reque
 
 
 def test_server__a_real_gzip_body_still_decodes():
-    page = {"object": "page", "has_more": False, "next_page": None, "data": []}
-    body = gzip.compress(msgspec.json.encode(page))
+    body = gzip.compress(ONE_DAY)
     with serve(lambda h: send(h, 200, body, Content_Encoding="gzip", Content_Type="application/json")) as (url, _):
         frame = client(url).costs("2026-10-01", "2026-10-02")
-    assert frame.empty and frame.attrs["endpoint"] == "costs"
+    assert len(frame) == 1 and frame["amount"].tolist() == [1.5] and frame.attrs["endpoint"] == "costs"
 
 
 @pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "-1", "1e400", "99999999999", "", "Fri, 31 Dec 9999"])
@@ -342,8 +357,7 @@ def test_ops__a_wrongly_typed_column_or_frame_is_an_argument_error(call, value):
 
 
 def test_server__a_chunked_gzip_body_decodes_under_the_deadline_reader():
-    page = {"object": "page", "has_more": False, "next_page": None, "data": []}
-    body = gzip.compress(msgspec.json.encode(page))
+    body = gzip.compress(ONE_DAY)
 
     def chunked(handler: BaseHTTPRequestHandler) -> None:
         handler.protocol_version = "HTTP/1.1"
@@ -359,4 +373,4 @@ def test_server__a_chunked_gzip_body_decodes_under_the_deadline_reader():
 
     with serve(chunked) as (url, _):
         frame = client(url).costs("2026-10-01", "2026-10-02")
-    assert frame.empty and list(frame.columns)[:2] == ["end_time", "amount"]
+    assert len(frame) == 1 and frame["amount"].tolist() == [1.5]

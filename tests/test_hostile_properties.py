@@ -29,6 +29,8 @@ import usage_frames as uf
 from usage_frames.client import MAX_RETRY_AFTER_DELAY, retry_delay, status_error
 from usage_frames.params import build_query, to_utc
 
+# Warnings (an image size the API may have added, a look-back at its limit) are not the point here: exceptions are.
+pytestmark = pytest.mark.filterwarnings("ignore::usage_frames.errors.UsageFramesWarning")
 NOW = pd.Timestamp("2026-11-28 12:00", tz="UTC")
 # More examples for a longer hunt: USAGE_FRAMES_EXAMPLES=5000 pytest tests/test_hostile_properties.py
 EXAMPLES = int(os.environ.get("USAGE_FRAMES_EXAMPLES", "150"))

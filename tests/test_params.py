@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import parse_qsl
 
 import numpy as np
 import pandas as pd
@@ -107,7 +108,7 @@ BAD_ARGUMENTS = [
     ("comma-joined group keys", dict(group_by="project_id,model"), "group_by", "'project_id'"),
     ("unknown filter", dict(filters={"project_id": "p"}), "filter", "did you mean 'project_ids'"),
     ("filter of another endpoint", dict(endpoint="costs", filters={"models": "m"}), "filter", "'line_items'"),
-    ("enum filter value", dict(endpoint="images", filters={"sizes": "1024"}), "sizes", "'1024x1024'"),
+    ("enum filter value", dict(endpoint="images", filters={"sources": "edit"}), "sources", "'image.edit'"),
     ("context level", dict(endpoint="web_search_calls", filters={"context_levels": "max"}), "context_levels", "'high'"),
     ("empty filter list", dict(filters={"project_ids": []}), "project_ids", "would match nothing"),
     ("non-str filter value", dict(filters={"models": [1]}), "models", "non-empty str"),
@@ -145,3 +146,22 @@ def test_bad_argument__no_request_is_sent(client, faults):
         with pytest.raises(uf.InvalidParameterError):
             client.fetch(endpoint, **kwargs, **filters)
     assert faults.requests == []
+
+
+def test_image_sizes__a_real_size_outside_the_spec_enum_is_accepted_and_exact(client, org):
+    # The spec's enum lacks 1536x1024 although the frame's own size column holds it.
+    frame = client.images("2026-10-01", "2026-10-08", sizes="1536x1024", group_by="size")
+    assert set(frame["size"].astype(str)) == {"1536x1024"}
+    assert int(frame["images"].sum()) == org.total("images", "images", "2026-10-01", "2026-10-08", size="1536x1024")
+
+
+def test_image_sizes__an_unknown_size_is_sent_with_a_warning_not_refused(client, faults):
+    with pytest.warns(uf.UsageFramesWarning, match="sizes: '2048x2048' is not a value known for images"):
+        frame = client.images("2026-10-01", "2026-10-03", sizes=["2048x2048", "1024x1024"], group_by="size")
+    assert ("sizes", "2048x2048") in [p for _, q in faults.requests for p in parse_qsl(q)]
+    assert set(frame["size"].astype(str)) == {"1024x1024"}
+
+
+def test_image_sizes__an_empty_size_is_still_refused():
+    with pytest.raises(uf.InvalidParameterError, match="sizes: ' ' must be a non-empty str"):
+        query("images", "2026-10-01", filters={"sizes": " "})

@@ -302,3 +302,45 @@ def test_sync__temporary_files_left_by_a_killed_run_are_removed(tmp_path, client
         path.write_bytes(b"half")
     uf.sync(tmp_path, "costs", client=client)
     assert not any(path.exists() for path in stale)
+
+
+def test_sync__later_months_beyond_2_31_still_read_as_one_int64_dataset(tmp_path):
+    # Three runs into one dataset: a month without rows, months of ordinary counts, then a month whose counts
+    # exceed 2**31. Narrow or inferred types differed per file and pd.read_parquet raised ArrowInvalid.
+    from usage_frames.fake import FakeOrganization, Stream
+
+    small = FakeOrganization()
+    huge = FakeOrganization(
+        streams=(
+            Stream("embeddings", {"project_id": "proj_big", "model": "text-embedding-3-small"}, 10**6,
+                   {"requests": 1, "input_tokens": 10**5}, profile="flat"),
+        )
+    )  # fmt: skip
+    runs = [
+        (FakeOrganization(streams=()), "2026-07-01", "2026-08-01"),
+        (small, None, "2026-10-01"),
+        (huge, None, "2026-11-01"),
+    ]
+    for org, start, end in runs:
+        uf.sync(tmp_path, ["embeddings"], group_by="model", start=start, end=end, client=uf.Client.fake(org))
+    back = pd.read_parquet(tmp_path / "endpoint=embeddings")
+    assert str(back["input_tokens"].dtype) == "Int64" and str(back["num_model_requests"].dtype) == "Int64"
+    assert int(back["input_tokens"].max()) > 2**31
+    truth = small.total("embeddings", "input_tokens", "2026-08-01", "2026-10-01") + huge.total(
+        "embeddings", "input_tokens", "2026-10-01", "2026-11-01"
+    )
+    assert sum(int(v) for v in back["input_tokens"]) == truth
+    assert sorted(back["model"].astype(str).unique()) == ["text-embedding-3-large", "text-embedding-3-small"]
+
+
+def test_sync__a_start_beyond_the_one_year_lookback_backfills_from_the_earliest_date(tmp_path, org):
+    client = uf.Client.fake(org)
+    now = client.clock()
+    with pytest.warns(uf.UsageFramesWarning, match="the API keeps one year of data, so the backfill starts at"):
+        result = uf.sync(tmp_path, ["costs"], start=now - pd.Timedelta(days=500), client=client)
+    earliest = (now - pd.DateOffset(years=1)).floor("D") + pd.Timedelta(days=1)
+    assert result["costs"].unavailable and result["costs"].unavailable[-1] < f"{earliest:%Y-%m}"
+    assert result["costs"].written[0] == f"{earliest:%Y-%m}"
+    back = read(tmp_path, "costs")
+    assert back.index.min() >= earliest
+    assert back["amount"].sum() == pytest.approx(org.total("costs", "amount", earliest, now))

@@ -108,7 +108,7 @@ def plan(
     if client is not None:
         return client_or_default(client).plan(endpoint, start, end, **kwargs)
     filters = {k: kwargs.pop(k) for k in list(kwargs) if k not in ("bucket_width", "group_by", "limit")}
-    return plan_query(build_query(endpoint, start, end, filters=filters, **kwargs))
+    return plan_query(build_query(endpoint, start, end, filters=filters, **kwargs), now=pd.Timestamp.now(tz="UTC"))
 
 
 def _endpoint_function(name: EndpointName) -> PackageEndpointFunction:

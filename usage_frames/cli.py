@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
                 dest=flt.name,
                 action="append",
                 metavar=flt.key.upper(),
-                choices=flt.choices,
+                choices=None if flt.open else flt.choices,
                 help=f"filter: {flt.name} (repeatable)",
             )
     fetch.add_argument("-o", "--output", type=Path, help="write .csv, .parquet or .json instead of a preview")

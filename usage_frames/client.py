@@ -67,8 +67,18 @@ from usage_frames.errors import (
     UsageFramesWarning,
     status_error_class,
 )
-from usage_frames.frames import Page, check_page, decode_page, to_frame
-from usage_frames.params import FilterValue, Query, TimeLike, bucket_count, build_query, to_clock, unix, windows
+from usage_frames.frames import Page, check_coverage, check_page, decode_page, to_frame
+from usage_frames.params import (
+    FilterValue,
+    Query,
+    TimeLike,
+    bucket_count,
+    build_query,
+    earliest_start,
+    to_clock,
+    unix,
+    windows,
+)
 
 if TYPE_CHECKING:
     from usage_frames.fake import FakeOrganization
@@ -96,6 +106,11 @@ ADMIN_KEY_HELP = (
     "OPENAI_ADMIN_KEY environment variable."
 )
 NON_ADMIN_PREFIXES = ("sk-proj-", "sk-svcacct-")
+LOOKBACK_CODE = "reporting_lookback_exceeded"
+LOOKBACK_HELP = (
+    "The API keeps one year of usage and costs: start at or after that date; uf.sync (usage-frames sync) "
+    "backfills from it."
+)
 # Six windows in flight: a year of hourly data in ~9 round trips (benchmarks/: 4 workers 14x, 8 workers 18x the
 # cookbook loop); a 429 closes a gate shared by all of them, so the API's rate limit slows every worker down.
 DEFAULT_WORKERS = 6
@@ -103,6 +118,7 @@ DEFAULT_WORKERS = 6
 USAGE_SETTLE = pd.Timedelta(hours=6)
 COSTS_SETTLE = pd.Timedelta(hours=48)
 OPEN_WINDOW_TTL = 300  # seconds; the window that contains "now" is refetched after this
+CLOCK_SLACK = 300  # seconds the last bucket of a window that ends now may fall short (the server's clock)
 CACHE_DIR_ENV = "USAGE_FRAMES_CACHE_DIR"
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -190,6 +206,8 @@ def status_error(
     if 300 <= status_code < 400:
         message += f" (a redirect to {lower.get('location', '')[:200]!r}: the API does not redirect; check base_url)"
     message = message[:1000] + f" [GET {path}]"
+    if isinstance(body, dict) and isinstance(body.get("error"), dict) and body["error"].get("code") == LOOKBACK_CODE:
+        message += " " + LOOKBACK_HELP
     if status_code in (401, 403):
         message += " " + ADMIN_KEY_HELP
     request_id = lower.get("x-request-id")
@@ -571,8 +589,11 @@ ROWS_WARNING = 1_000_000
 REQUESTS_WARNING = 400
 
 
-def plan_query(query: Query, cached: int = 0) -> Plan:
+def plan_query(query: Query, cached: int = 0, now: pd.Timestamp | None = None) -> Plan:
     """Estimate requests and rows of a query, with warnings for queries likely to explode (pure).
+
+    With ``now``, it also warns when the start is older than the API's one-year look-back (the server would
+    answer HTTP 400 ``reporting_lookback_exceeded``).
 
     Examples:
         >>> from usage_frames.params import build_query
@@ -600,6 +621,11 @@ def plan_query(query: Query, cached: int = 0) -> Plan:
         warnings.append(
             f"~{rows:,} rows expected at {query.bucket_width} over {days:.0f} days: bucket_width={width!r} answers "
             f"the same totals with ~{factor}x fewer rows"
+        )
+    if now is not None and query.start < (earliest := earliest_start(now)):
+        warnings.append(
+            f"start {query.start:%Y-%m-%d} is more than a year back: the API refuses starts before "
+            f"{earliest:%Y-%m-%d} ({LOOKBACK_CODE}); start there, or let uf.sync backfill from it"
         )
     return Plan(query, len(parts), len(parts), cached, buckets, rows, tuple(warnings))
 
@@ -974,7 +1000,7 @@ class Client:
         """A client answered in-process by the built-in fake organization (no key, no network, no cache).
 
         Args:
-            organization: The fake organization; defaults to the standard seeded one.
+            organization: The fake organization; defaults to the standard one, on the client's clock (``now=``).
             **kwargs: Passed on to :class:`Client`.
 
         Examples:
@@ -985,7 +1011,11 @@ class Client:
 
         if organization is not None and not isinstance(organization, FakeOrganization):
             raise InvalidParameterError("organization", organization, reason="must be a FakeOrganization or None")
-        org = organization or FakeOrganization()
+        # One clock for both sides: a client pretending to be at now= talks to an organization at that time
+        # (its one-year look-back and its "future" both follow it).
+        if kwargs.get("now") is not None:
+            kwargs["now"] = to_clock(kwargs["now"])
+        org = organization or FakeOrganization(now=kwargs.get("now"))
         session = kwargs.pop("session", None) or requests.Session()
         base_url = kwargs.pop("base_url", DEFAULT_BASE_URL)
         org.mount(session, base_url)
@@ -1132,7 +1162,9 @@ class Client:
         """Yield every page of a query, following ``next_page`` until ``has_more`` is false.
 
         Each page is checked before it is yielded. A repeated cursor, or ``has_more`` without a cursor, raises
-        instead of looping or stopping early: an incomplete answer is never passed off as complete.
+        instead of looping or stopping early, and so does an answer whose buckets do not tile the window (a
+        skipped bucket, or buckets of another time window): an incomplete answer is never passed off as complete.
+        A page without buckets that says ``has_more`` is followed (costs pages can be empty and carry a cursor).
 
         Args:
             query: The validated query.
@@ -1145,14 +1177,21 @@ class Client:
         seen: set[str] = set()
         cursor: str | None = None
         after: int | None = None
+        first: tuple[int, int] | None = None
+        # A window that ends now may end a little short: the server's clock can be behind ours.
+        slack = CLOCK_SLACK if query.end + pd.Timedelta(seconds=CLOCK_SLACK) >= self.clock() else 0
         while True:
             decode = partial(decode_page, endpoint=query.endpoint)
             page, response = self.get(path, query.params(cursor), decode=decode, expire_after=expire_after)
             request_id = response.headers.get("x-request-id")
             try:
                 after = check_page(page, query.endpoint, after)
+                if first is None and page.data:
+                    first = (page.data[0].start_time, page.data[0].end_time)
                 if page.has_more:
                     cursor = _next_cursor(page, seen)
+                else:
+                    check_coverage(first, after, query, slack=slack)
             except UnexpectedResponseError as exc:
                 self._forget(response)
                 raise UnexpectedResponseError(f"GET {path}: {exc.message}", request_id=request_id) from None
@@ -1230,9 +1269,8 @@ class Client:
                 + ", ".join(sorted(missing))
                 + f" ({self.miss_hint})"
             )
-        pages = [r for r in results if r is not None]
-        _check_windows(pages, query.endpoint.name)
-        return pages
+        # Each window's buckets tile it (checked in pages()), so windows cannot overlap: no check across them.
+        return [r for r in results if r is not None]
 
     def fetch(
         self,
@@ -1358,11 +1396,13 @@ class Client:
         """Say what a fetch would cost (requests, cached windows, rows) without sending anything.
 
         Examples:
-            >>> print(Client.fake().plan("completions", "2025-11-01", "2026-11-01", bucket_width="1h",
-            ...                          group_by=["project_id", "model"]))
+            >>> client = Client.fake(now=pd.Timestamp("2026-11-28", tz="UTC"))
+            >>> print(client.plan("completions", "2025-11-01", "2026-11-01", bucket_width="1h",
+            ...                   group_by=["project_id", "model"]))
             completions 2025-11-01 00:00 .. 2026-11-01 00:00 UTC at 1h by project_id, model:
               53 request(s) in 53 window(s), 0 already cached; 8,760 buckets, at most ~1,314,000 rows
               warning: ~1,314,000 rows expected at 1h over 365 days: bucket_width='1d' answers the same totals ...
+              warning: start 2025-11-01 is more than a year back: the API refuses starts before 2025-11-28 ...
         """
         query = self._query(endpoint, start, end, bucket_width, group_by, limit, filters)
         cached = 0
@@ -1372,7 +1412,7 @@ class Client:
                     "GET", self.base_url + query.endpoint.path, params=window.params(), headers=self._headers()
                 )
                 cached += bool(self.session.cache.contains(request=request.prepare()))
-        return plan_query(query, cached)
+        return plan_query(query, cached, self.clock())
 
     completions = _EndpointMethod("completions")
     decisions = _EndpointMethod("decisions")
@@ -1419,20 +1459,6 @@ def _snapped(parts: list[Query], query: Query, now: pd.Timestamp | None) -> list
         if len(parts) > 1
         else [replace(parts[0], start=first.start, end=tail.end)]
     )
-
-
-def _check_windows(windows_pages: list[list[Page]], name: str) -> None:
-    """Windows must follow each other: a server that answers outside the asked window would duplicate rows."""
-    after: int | None = None
-    for pages in windows_pages:
-        for page in pages:
-            for bucket in page.data:
-                if after is not None and bucket.start_time < after:
-                    raise UnexpectedResponseError(
-                        f"{name}: a bucket starting at {bucket.start_time} overlaps the previous window (ends {after}):"
-                        " the server answered outside the requested window"
-                    )
-                after = bucket.end_time
 
 
 def _next_cursor(page: Page, seen: set[str]) -> str:

@@ -24,17 +24,19 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from usage_frames.client import COSTS_SETTLE, USAGE_SETTLE, Client, client_or_default
-from usage_frames.endpoints import ENDPOINTS
-from usage_frames.errors import DatasetError, InvalidParameterError
-from usage_frames.params import FilterValue, TimeLike, build_query
+from usage_frames.endpoints import ENDPOINTS, KEY_DTYPES, Endpoint
+from usage_frames.errors import DatasetError, InvalidParameterError, UsageFramesWarning
+from usage_frames.params import FilterValue, TimeLike, build_query, earliest_start
 
 STATE_FILE = "_sync.json"
 LOCK_FILE = ".sync.lock"  # hidden: dataset readers skip names starting with a dot
@@ -51,12 +53,14 @@ class SyncResult:
         written: Months (``YYYY-MM``) written in this run.
         skipped: Months already settled in the dataset, left as they were.
         rows: Rows written in this run.
+        unavailable: Months older than the API's one-year look-back, which it no longer answers.
     """
 
     endpoint: str
     written: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     rows: int = 0
+    unavailable: list[str] = field(default_factory=list)
 
 
 def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
@@ -82,13 +86,60 @@ def _atomic_write_text(path: Path, text: str) -> None:
     _atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
+def _pyarrow() -> Any:
+    try:
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.parquet  # type: ignore[import-untyped]  # makes pa.parquet available
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError('Parquet needs pyarrow: pip install "usage-frames[parquet]"') from None
+    return pa
+
+
+def parquet_schema(endpoint: Endpoint, group_by: Sequence[str]) -> Any:
+    """The one Arrow schema of an endpoint's files, from the table, whatever a month holds.
+
+    Every month file of a dataset has the same column types (counts ``int64``, keys dictionary-encoded
+    strings), so that the dataset reads as one table: a month with huge counts, no rows or fewer categories
+    cannot make its file's types differ from the others'.
+
+    Examples:
+        >>> from usage_frames.endpoints import ENDPOINTS
+        >>> schema = parquet_schema(ENDPOINTS["embeddings"], ["model"])
+        >>> [f"{f.name}: {f.type}" for f in schema]  # doctest: +NORMALIZE_WHITESPACE
+        ['end_time: timestamp[us, tz=UTC]', 'model: dictionary<values=string, indices=int32, ordered=0>',
+         'input_tokens: int64', 'num_model_requests: int64', 'start_time: timestamp[us, tz=UTC]']
+    """
+    pa = _pyarrow()
+    arrow = {"Int64": pa.int64(), "Float64": pa.float64(), "string": pa.string()}
+    time = pa.timestamp("us", tz="UTC")
+    category = pa.dictionary(pa.int32(), pa.string())
+    keys = [k for k in endpoint.group_by if k in group_by]
+    return pa.schema(
+        [
+            ("end_time", time),
+            *((k, pa.bool_() if KEY_DTYPES.get(k) == "boolean" else category) for k in keys),
+            *((f.name, arrow[f.dtype]) for f in endpoint.fields),
+            ("start_time", time),  # the index, stored last as pandas does
+        ]
+    )
+
+
+def _to_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write a frame with its endpoint's fixed schema (and pandas' metadata, so it reads back as written)."""
+    pa = _pyarrow()
+    table = pa.Table.from_pandas(frame)
+    schema = parquet_schema(ENDPOINTS[frame.attrs["endpoint"]], frame.attrs["group_by"])
+    metadata = {**table.schema.metadata, b"PANDAS_ATTRS": json.dumps(frame.attrs).encode()}
+    pa.parquet.write_table(table.select(schema.names).cast(schema.with_metadata(metadata)), path)
+
+
 def _write_month(frame: pd.DataFrame, directory: Path) -> None:
     """Write one month's file so that readers see either the old file or the new one, never half of one."""
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise DatasetError(f"cannot create {directory} ({type(exc).__name__}: {exc.strerror or exc})") from None
-    _atomic_write(directory / "part-0.parquet", frame.to_parquet)
+    _atomic_write(directory / "part-0.parquet", partial(_to_parquet, frame))
 
 
 @contextlib.contextmanager
@@ -263,11 +314,24 @@ def _sync_endpoint(
         )
     result = SyncResult(name)
     month_starts = pd.date_range(query.start.floor("D").replace(day=1), query.end, freq="MS", inclusive="left")
+    # The API refuses starts more than a year back; a day's margin, as its exact cut-off is its own business.
+    earliest = earliest_start(client.clock()) + pd.Timedelta(days=1)
     todo = [m for m in month_starts if not _settled(months.get(f"{m:%Y-%m}", {}), max(m, query.start))]
     result.skipped = [f"{m:%Y-%m}" for m in month_starts if m not in todo]
+    result.unavailable = [f"{m:%Y-%m}" for m in todo if m + pd.offsets.MonthBegin(1) <= earliest]
+    todo = [m for m in todo if f"{m:%Y-%m}" not in result.unavailable]
     if not todo:
         return result
     fetch_start = max(query.start, todo[0])
+    if fetch_start < earliest:
+        warnings.warn(
+            f"sync {name}: the API keeps one year of data, so the backfill starts at {earliest:%Y-%m-%d} instead "
+            f"of {fetch_start:%Y-%m-%d}"
+            + (f" (months {', '.join(result.unavailable)} left out)" if result.unavailable else ""),
+            UsageFramesWarning,
+            stacklevel=3,
+        )
+        fetch_start = earliest
     frame = client.frame(replace(query, start=fetch_start))
     now = pd.Timestamp.now(tz="UTC")
     settle = COSTS_SETTLE if query.endpoint.name == "costs" else USAGE_SETTLE

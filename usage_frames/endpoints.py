@@ -98,14 +98,22 @@ class Filter:
     Attributes:
         name: The query parameter and keyword argument (``project_ids``).
         key: The result field it filters on (``project_id``); also the CLI option name.
-        choices: The allowed values where the spec gives an enum, else ``None`` (free strings).
+        choices: The spec's enum for the values, else ``None`` (free strings).
         kind: ``"list"`` for arrays of strings, ``"bool"`` for the single boolean ``batch``.
+        seen: For an enum the API is known to outgrow: values seen in real answers beyond ``choices``. Such a
+            filter accepts any non-empty string and warns only on values in neither (``open``).
     """
 
     name: str
     key: str
     choices: tuple[str, ...] | None = None
     kind: Literal["list", "bool"] = "list"
+    seen: tuple[str, ...] | None = None
+
+    @property
+    def open(self) -> bool:
+        """Whether the enum is known to be incomplete (unknown values warn instead of being refused)."""
+        return self.seen is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +172,8 @@ KEY_DTYPES: Mapping[str, str] = {"batch": "boolean"}
 IMAGE_SOURCES = ("image.generation", "image.edit", "image.variation")
 # Spec enum, sic: it has 1792x1792 and lacks 1792x1024. Results carry any size string.
 IMAGE_SIZES = ("256x256", "512x512", "1024x1024", "1792x1792", "1024x1792")
+# Sizes of real answers (gpt-image, dall-e-3 landscape) that the spec's enum lacks (api-notes.md section 11).
+IMAGE_SIZES_SEEN = ("1536x1024", "1024x1536", "1792x1024")
 CONTEXT_LEVELS = ("low", "medium", "high")
 
 PROJECTS = Filter("project_ids", "project_id")
@@ -238,7 +248,11 @@ ENDPOINTS: Mapping[EndpointName, Endpoint] = {
             "images",
             _counts("images", "num_model_requests"),
             (*PEOPLE_KEYS, "size", "source"),
-            (*PEOPLE, Filter("sources", "source", IMAGE_SOURCES), Filter("sizes", "size", IMAGE_SIZES)),
+            (
+                *PEOPLE,
+                Filter("sources", "source", IMAGE_SOURCES),
+                Filter("sizes", "size", IMAGE_SIZES, seen=IMAGE_SIZES_SEEN),
+            ),
         ),
         _usage("audio_speeches", _counts("characters", "num_model_requests")),
         _usage("audio_transcriptions", _counts("seconds", "num_model_requests")),

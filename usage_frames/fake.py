@@ -45,7 +45,7 @@ from requests.adapters import BaseAdapter
 from urllib3.response import HTTPResponse
 
 from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, Endpoint, EndpointName
-from usage_frames.params import TimeLike, to_utc, unix
+from usage_frames.params import TimeLike, earliest_start, to_utc, unix
 
 HOUR = 3600
 DAY = 86400
@@ -453,9 +453,10 @@ def _error(
 
 
 class _BadRequestError(Exception):
-    def __init__(self, param: str, message: str) -> None:
+    def __init__(self, param: str, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.param = param
+        self.code = code
 
 
 @dataclass
@@ -574,7 +575,7 @@ class FakeOrganization:
                 return self._usage(endpoint, {k.removesuffix("[]"): list(v) for k, v in query.items()})
             return self._directory(path.rstrip("/"), query)
         except _BadRequestError as exc:
-            return _error(400, str(exc), param=exc.param)
+            return _error(400, str(exc), param=exc.param, code=exc.code)
 
     def _directory(self, path: str, query: Mapping[str, Sequence[str]]) -> Reply:
         """The organization's lists (projects, users, project keys, spend alerts) and its spend limit."""
@@ -663,6 +664,14 @@ class FakeOrganization:
             raise _BadRequestError("end_time", "end_time must not be in the future")
         if end <= start:
             raise _BadRequestError("end_time", "end_time must be after start_time")
+        earliest = earliest_start(pd.Timestamp(now, unit="s", tz="UTC"))
+        if start < unix(earliest):  # the live API's answer, word for word but the date
+            raise _BadRequestError(
+                "start_time",
+                "Usage and cost data are available for the past year. Earliest supported start date: "
+                f"{earliest:%Y-%m-%d} (UTC).",
+                code="reporting_lookback_exceeded",
+            )
         width = _one(query, "bucket_width") or "1d"
         if width not in endpoint.limits:
             raise _BadRequestError(
@@ -697,7 +706,7 @@ class FakeOrganization:
                 where[flt.key] = values[0] == "true"
             else:
                 for v in values:
-                    if flt.choices is not None and v not in flt.choices:
+                    if flt.choices is not None and not flt.open and v not in flt.choices:
                         raise _BadRequestError(flt.name, f"Invalid value '{v}' for {flt.name}")
                 where[flt.key] = values
 
@@ -894,16 +903,22 @@ class Fault:
         kind: ``status`` (an error status with the OpenAI error envelope), ``reset`` (the connection drops
             mid-body), ``truncate`` (200 with half a JSON body), ``html`` (200 with an HTML error page),
             ``stall`` (no answer before the client's read timeout), ``replace`` (200 with ``body``), ``pass``
-            (answer normally: lets a script fail the second request, not the first).
+            (answer normally: lets a script fail the second request, not the first), ``skip`` (the true page
+            without its bucket number ``bucket``), ``shift`` (the true page with every bucket moved by
+            ``seconds``: an answer for another time window).
         status: The status for ``status`` faults.
         headers: Extra headers (``Retry-After``).
         body: The body for ``replace``, or instead of the error envelope for ``status``.
+        bucket: The index of the bucket a ``skip`` fault leaves out.
+        seconds: How far a ``shift`` fault moves the buckets (30 days later by default).
     """
 
-    kind: Literal["status", "reset", "truncate", "html", "stall", "replace", "pass"] = "status"
+    kind: Literal["status", "reset", "truncate", "html", "stall", "replace", "pass", "skip", "shift"] = "status"
     status: int = 500
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
+    bucket: int = 1
+    seconds: int = 30 * DAY
 
 
 class Faults:
@@ -973,6 +988,16 @@ def _apply(fault: Fault | None, reply: Reply) -> Reply:
         return replace(reply, body=reply.body[: len(reply.body) // 2])
     if fault.kind == "html":
         return Reply(200, {"Content-Type": "text/html"}, b"<html><body><h1>502 Bad Gateway</h1></body></html>")
+    if fault.kind in ("skip", "shift"):
+        if reply.status != 200:
+            return reply
+        page = msgspec.json.decode(reply.body)
+        if fault.kind == "skip" and -len(page["data"]) <= fault.bucket < len(page["data"]):
+            del page["data"][fault.bucket]
+        for bucket in page["data"] if fault.kind == "shift" else ():
+            bucket["start_time"] += fault.seconds
+            bucket["end_time"] += fault.seconds
+        return replace(reply, body=msgspec.json.encode(page))
     return Reply(200, {**reply.headers, "Content-Type": "application/json"}, fault.body)
 
 

@@ -26,9 +26,12 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
+import math
 import operator
-import warnings
+import re
 from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 import msgspec
@@ -36,8 +39,8 @@ import numpy as np
 import pandas as pd
 
 from usage_frames.endpoints import ENDPOINTS, KEY_DTYPES, RESULT_OBJECTS, Endpoint, EndpointName
-from usage_frames.errors import UnexpectedResponseError, UsageFramesWarning
-from usage_frames.params import Query
+from usage_frames.errors import UnexpectedResponseError
+from usage_frames.params import Query, unix
 
 Page = Any
 """A decoded page: a msgspec struct with ``data``, ``has_more`` and ``next_page`` (see :func:`page_types`)."""
@@ -121,7 +124,26 @@ def decode_page(content: bytes, endpoint: Endpoint) -> Page:
     try:
         return lenient.decode(content)
     except msgspec.ValidationError as exc:
+        if str(exc).startswith("Number out of range"):
+            raise _out_of_range(content, str(exc)) from None
         raise UnexpectedResponseError(f"the answer is not a page: {exc}") from None
+
+
+def _out_of_range(content: bytes, message: str) -> UnexpectedResponseError:
+    """Name the field and the number that msgspec found beyond a float's range (``1e309``)."""
+    where = message.partition("at `")[2].rstrip("`")
+    try:
+        value: Any = json.loads(content, parse_float=str, parse_int=str)
+        steps = re.findall(r"\.(\w+)|\[(\d+)\]", where.removeprefix("$"))
+        for name, index in steps:
+            value = value[int(index)] if index else value[name]
+        names = [name for name, _ in steps[4:] if name]  # the field's path below $.data[i].results[j]
+        if isinstance(value, dict):  # msgspec stops at a leniently typed object ("amount[...]"): find the number
+            key, value = next((k, v) for k, v in value.items() if isinstance(v, str) and math.isinf(float(v)))
+            names.append(key)
+    except (ValueError, LookupError, TypeError, StopIteration):
+        return UnexpectedResponseError(f"the answer holds a number beyond the range of a float ({message})")
+    return _impossible(".".join(names) or where, value, "beyond the range of a float")
 
 
 def as_page(obj: Any, endpoint: Endpoint) -> Page:
@@ -130,7 +152,15 @@ def as_page(obj: Any, endpoint: Endpoint) -> Page:
         return obj
     if not isinstance(obj, dict) or not isinstance(obj.get("data"), list):
         raise UnexpectedResponseError("the answer is not a page: no 'data' list")
-    return decode_page(msgspec.json.encode(obj), endpoint)
+    strict, lenient = page_types(endpoint.name)
+    try:  # convert, not encode: JSON has no infinity, so encoding would turn float("inf") into null
+        return msgspec.convert(obj, strict)
+    except msgspec.ValidationError:
+        pass
+    try:
+        return msgspec.convert(obj, lenient)
+    except msgspec.ValidationError as exc:
+        raise UnexpectedResponseError(f"the answer is not a page: {exc}") from None
 
 
 def check_page(page: Page, endpoint: Endpoint, after: int | None = None) -> int | None:
@@ -145,8 +175,9 @@ def check_page(page: Page, endpoint: Endpoint, after: int | None = None) -> int 
         The ``end_time`` of this page's last bucket (``after`` when the page has none), for the next call.
 
     Raises:
-        UnexpectedResponseError: If buckets lack times, are out of order or overlap, or the results belong to
-            another endpoint. The message names the problem; the client adds the request id.
+        UnexpectedResponseError: If buckets lack times, are out of order, overlap or leave a gap (the API sends
+            empty buckets, so a gap is a lost bucket), or the results belong to another endpoint. The message
+            names the problem (and the missing span); the client adds the request id.
 
     Examples:
         >>> check_page({"object": "page", "data": [], "has_more": False, "next_page": None}, ENDPOINTS["costs"])
@@ -169,6 +200,8 @@ def check_page(page: Page, endpoint: Endpoint, after: int | None = None) -> int 
             raise UnexpectedResponseError(
                 f"buckets are out of order or overlap: one starts at {start}, before the previous end {after}"
             )
+        if after is not None and start > after:  # the API sends empty buckets, so a gap is a lost bucket
+            raise UnexpectedResponseError(f"the answer skips {span(after, start)}: no bucket covers it")
         after = end
         if strict:
             continue  # the strict decoder already refused results of another endpoint
@@ -181,6 +214,59 @@ def check_page(page: Page, endpoint: Endpoint, after: int | None = None) -> int 
                     "is the base URL or a proxy routing to the wrong path?"
                 )
     return after
+
+
+def span(start: int, end: int) -> str:
+    """A time span in words, for messages.
+
+    Examples:
+        >>> span(1790812800, 1790899200)
+        '2026-10-01 00:00:00..2026-10-02 00:00:00 UTC'
+    """
+    a, b = (pd.Timestamp(t, unit="s", tz="UTC") for t in (start, end))
+    return f"{a:%Y-%m-%d %H:%M:%S}..{b:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def check_coverage(first: tuple[int, int] | None, last: int | None, query: Query, *, slack: int = 0) -> None:
+    """Check that the buckets of a whole answer cover the query's window.
+
+    :func:`check_page` has checked that the buckets follow each other without gaps; this checks the ends. The
+    API sends empty buckets as ``results: []``, so the buckets of a window tile it. Edge buckets may be partial
+    or wider (api-notes.md 7.6): usage starts at the unaligned request start, costs at the UTC midnight before
+    it and end at the next one. So the first bucket must contain the window's start, and the last must end at
+    or after the window's end, short by at most ``slack`` seconds (a server clock behind the client's, for a
+    window that ends now).
+
+    Args:
+        first: ``(start_time, end_time)`` of the first bucket, ``None`` if there is none.
+        last: ``end_time`` of the last bucket.
+        query: The window that was asked.
+        slack: Seconds the last bucket may end before the window.
+
+    Raises:
+        UnexpectedResponseError: Naming the span no bucket covers (an answer for another time window).
+
+    Examples:
+        >>> from usage_frames.params import build_query
+        >>> q = build_query("costs", "2026-10-01", "2026-10-03", now=pd.Timestamp("2026-11-01", tz="UTC"))
+        >>> check_coverage((1790812800, 1790899200), 1790985600, q)
+        >>> check_coverage((1790812800, 1790899200), 1790899200, q)
+        Traceback (most recent call last):
+        ...
+        usage_frames.errors.UnexpectedResponseError: the answer ends early: no bucket covers 2026-10-02 \
+00:00:00..2026-10-03 00:00:00 UTC
+    """
+    start, end = unix(query.start), unix(query.end)
+    if first is None or last is None:
+        raise UnexpectedResponseError(f"the answer has no buckets: nothing covers {span(start, end)}")
+    if first[0] > start:
+        raise UnexpectedResponseError(f"the answer starts late: no bucket covers {span(start, first[0])}")
+    if first[1] <= start:
+        raise UnexpectedResponseError(
+            f"the answer is for another time window: it starts with {span(*first)}, before the asked {span(start, end)}"
+        )
+    if last < end - slack:
+        raise UnexpectedResponseError(f"the answer ends early: no bucket covers {span(last, end)}")
 
 
 def empty_frame(query: Query) -> pd.DataFrame:
@@ -197,45 +283,75 @@ def empty_frame(query: Query) -> pd.DataFrame:
     return to_frame([], query)
 
 
+# Counts are Int64, never narrower: users multiply them (tokens x 1000 overflows Int32 long before a bill does).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _impossible(name: str, value: Any, why: str) -> UnexpectedResponseError:
+    shown = repr(value)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    return UnexpectedResponseError(f"{name!r} holds {shown}, {why}")
+
+
+def _number(value: Any, dtype: str, name: str) -> int | float:
+    """One JSON value as an exact int (``Int64`` fields) or a finite float (``Float64``), else an error.
+
+    Strings are read as decimals (``"12.50"``, ``"0E-6176"``, 39 decimals: all seen live); booleans, lists,
+    ``"NaN"``, infinities and counts outside int64 are impossible values and raise.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _impossible(name, value, "not a number")
+    number: int | float | Decimal
+    try:
+        number = Decimal(value.strip()) if isinstance(value, str) else value
+    except InvalidOperation:
+        raise _impossible(name, value, "not a number") from None
+    if (isinstance(number, float) and not math.isfinite(number)) or (
+        isinstance(number, Decimal) and not number.is_finite()
+    ):
+        raise _impossible(name, value, "not a finite number")
+    if dtype == "Int64":
+        if not INT64_MIN <= number <= INT64_MAX:  # before int(): "1e999999999" would take all memory
+            raise _impossible(name, value, "a count outside the int64 range")
+        if number != int(number):
+            raise _impossible(name, value, "a fraction where the API sends a count")
+        return int(number)
+    try:
+        as_float = float(number)
+    except OverflowError:
+        as_float = math.inf
+    if not math.isfinite(as_float):
+        raise _impossible(name, value, "beyond the range of a float")
+    return as_float
+
+
 def _numbers(values: Sequence[Any], dtype: str, name: str) -> Any:
     """A nullable numeric array from JSON values (``None`` where absent), the careful way.
 
-    Integers are kept exact (no detour through floats). Strings such as ``"12.50"`` for ``amount.value`` (seen
-    live) are coerced; what cannot be read becomes ``<NA>`` with a warning, never a silent zero.
+    Integers are kept exact (no detour through floats); string amounts are read as decimals. Anything that is
+    not a finite number in range raises :class:`UnexpectedResponseError` naming the field and the value: never
+    a silent ``<NA>``, infinity or wrapped count.
     """
     mask = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
-    present = [v for v in values if v is not None]
-    if dtype == "Int64" and all(type(v) is int for v in present):
-        return _integers(np.array([0 if v is None else v for v in values], dtype=np.int64), mask)
-    if dtype == "Float64" and all(type(v) in (int, float) for v in present):
-        return pd.arrays.FloatingArray(np.array([0.0 if v is None else v for v in values], dtype=np.float64), mask)
-    numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
-    missing = numbers.isna().to_numpy()
-    bad = int(missing.sum() - mask.sum())
-    if bad:
-        warnings.warn(
-            f"{bad} value(s) of {name!r} are not numbers and were read as <NA>", UsageFramesWarning, stacklevel=3
-        )
-    data = numbers.to_numpy(dtype=np.float64, na_value=0.0)
-    if dtype == "Int64" and (data % 1 == 0).all():
-        return _integers(data.astype(np.int64), missing)
+    clean = [0 if v is None else _number(v, dtype, name) for v in values]
     if dtype == "Int64":
-        warnings.warn(f"{name!r} has fractional values; kept as floats", UsageFramesWarning, stacklevel=3)
-    return pd.arrays.FloatingArray(data, missing)
-
-
-# Counts below 2**30 are stored as Int32: any two of them still add up without overflow, and pandas sums,
-# groupby and resample accumulate in Int64 anyway. Larger counts stay Int64.
-NARROW_LIMIT = 2**30
+        return _integers(np.array(clean, dtype=np.int64), mask)
+    return pd.arrays.FloatingArray(np.array(clean, dtype=np.float64), mask)
 
 
 def _integers(data: np.ndarray, mask: np.ndarray | None = None) -> Any:
-    """A nullable integer array in the narrowest safe dtype (Int32 below :data:`NARROW_LIMIT`, else Int64)."""
+    """A nullable ``Int64`` array (no mask: nothing absent)."""
     mask = np.zeros(len(data), dtype=bool) if mask is None else mask
-    values = data[~mask] if mask.any() else data
-    if values.size == 0 or (values.max() < NARROW_LIMIT and values.min() > -NARROW_LIMIT):
-        return pd.arrays.IntegerArray(data.astype(np.int32), mask)
     return pd.arrays.IntegerArray(data.astype(np.int64, copy=False), mask)
+
+
+def _labels(values: list[Any], name: str, dtype: str) -> list[Any]:
+    """Group-key or text values of a leniently decoded page: ``str`` (``bool`` for ``batch``) or ``None``."""
+    kind = bool if dtype == "boolean" else str
+    for v in values:
+        if v is not None and type(v) is not kind:
+            raise _impossible(name, v, f"not a {kind.__name__} or null")
+    return values
 
 
 def _integer_block(results: list[Any], names: list[str]) -> dict[str, Any] | None:
@@ -270,19 +386,24 @@ def _value_column(results: list[Any], name: str, dtype: str, fast: bool) -> Any:
         else:
             if dtype == "Int64":
                 return _integers(data)
-            # NumPy reads None as NaN; JSON has no NaN, so NaN here means absent.
-            return pd.arrays.FloatingArray(data, np.isnan(data))
+            if np.isfinite(data).all():  # NumPy reads None as NaN: anything not finite goes the careful way
+                return pd.arrays.FloatingArray(data, np.zeros(len(data), dtype=bool))
     values = list(map(getter, results))
     if dtype in ("Int64", "Float64"):
         return _numbers(values, dtype, name)
-    return pd.array(values, dtype=dtype)  # type: ignore[call-overload]
+    return pd.array(values if fast else _labels(values, name, "string"), dtype=dtype)  # type: ignore[call-overload]
 
 
 def _nested(results: list[Any], path: tuple[str, ...]) -> list[Any]:
     out = []
     for value in map(operator.attrgetter(path[0]), results):
-        for key in path[1:]:
-            value = value.get(key) if isinstance(value, dict) else getattr(value, key, None)
+        for depth, key in enumerate(path[1:], 1):
+            if isinstance(value, dict):
+                value = value.get(key)
+            elif isinstance(value, msgspec.Struct):
+                value = getattr(value, key, None)
+            elif value is not None:
+                raise _impossible(".".join(path[:depth]), value, "not an object")
         out.append(value)
     return out
 
@@ -322,8 +443,9 @@ def to_frame(pages: Iterable[Page], query: Query) -> pd.DataFrame:
         "end_time": pd.to_datetime(np.repeat(np.asarray(ends, dtype=np.int64), repeat), unit="s", utc=True)
     }
     for key in query.group_by:
-        values = list(map(operator.attrgetter(key), results))
         dtype = KEY_DTYPES.get(key, "category")
+        values = list(map(operator.attrgetter(key), results))
+        values = values if fast else _labels(values, key, dtype)
         columns[key] = pd.Categorical(values) if dtype == "category" else pd.array(values, dtype=dtype)  # type: ignore[call-overload]
     flat_ints = [f.name for f in endpoint.fields if f.dtype == "Int64" and len(f.json_path) == 1]
     block = _integer_block(results, flat_ints) if fast else None
@@ -333,9 +455,10 @@ def to_frame(pages: Iterable[Page], query: Query) -> pd.DataFrame:
         elif len(f.json_path) == 1:
             columns[f.name] = _value_column(results, f.name, f.dtype, fast)
         elif f.dtype in ("Int64", "Float64"):
-            columns[f.name] = _numbers(_nested(results, f.json_path), f.dtype, f.name)
+            columns[f.name] = _numbers(_nested(results, f.json_path), f.dtype, ".".join(f.json_path))
         else:
-            columns[f.name] = pd.array(_nested(results, f.json_path), dtype=f.dtype)  # type: ignore[call-overload]
+            values = _labels(_nested(results, f.json_path), ".".join(f.json_path), f.dtype)
+            columns[f.name] = pd.array(values, dtype=f.dtype)  # type: ignore[call-overload]
     frame = pd.DataFrame(columns, index=index, copy=False)
     frame.attrs.update(query.attrs())
     return frame

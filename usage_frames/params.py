@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import numbers
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeAlias
@@ -24,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, BucketWidth, Endpoint, get_endpoint
-from usage_frames.errors import InvalidParameterError
+from usage_frames.errors import InvalidParameterError, UsageFramesWarning
 
 TimeLike: TypeAlias = "dt.datetime | dt.date | pd.Timestamp | np.datetime64 | str | int | float"
 """A point in time: datetime, date, Timestamp, ISO string or Unix seconds. Naive values are UTC."""
@@ -192,17 +193,36 @@ def resolve_window(
     return begin, stop
 
 
-def _strings(endpoint: Endpoint, argument: str, value: object, choices: Sequence[str] | None) -> tuple[str, ...]:
-    """A str or a sequence of str, checked against ``choices``, deduplicated in first-seen order."""
+def _strings(
+    endpoint: Endpoint,
+    argument: str,
+    value: object,
+    choices: Sequence[str] | None,
+    seen: Sequence[str] | None = None,
+) -> tuple[str, ...]:
+    """A str or a sequence of str, checked against ``choices``, deduplicated in first-seen order.
+
+    With ``seen`` (an enum the API is known to outgrow), a value in neither ``choices`` nor ``seen`` is sent
+    anyway, with a :class:`~usage_frames.errors.UsageFramesWarning`: the server knows its own values best.
+    """
     values = [value] if isinstance(value, str) else value
     if not isinstance(values, Sequence | set | frozenset) or isinstance(values, bytes):
         raise InvalidParameterError(argument, value, reason="must be a str or a list of str")
     out: list[str] = []
     for v in values:
-        if not isinstance(v, str) or not v:
+        if not isinstance(v, str) or not v.strip():
             raise InvalidParameterError(argument, v, reason="must be a non-empty str")
         if choices is not None and v not in choices:
-            raise InvalidParameterError(argument, v, choices, reason=f"is not allowed for {endpoint.name}")
+            if seen is None:
+                raise InvalidParameterError(argument, v, choices, reason=f"is not allowed for {endpoint.name}")
+            if v not in seen:
+                known = ", ".join(map(repr, (*choices, *seen)))
+                warnings.warn(
+                    f"{argument}: {v!r} is not a value known for {endpoint.name} ({known}); sent as given, since "
+                    "the API's list is known to be incomplete",
+                    UsageFramesWarning,
+                    stacklevel=4,
+                )
         if v not in out:
             out.append(v)
     return tuple(out)
@@ -276,7 +296,7 @@ def build_query(
                 raise InvalidParameterError(flt.name, value, (True, False), reason="must be a bool")
             checked[flt.name] = value
             continue
-        values = _strings(ep, flt.name, value, flt.choices)
+        values = _strings(ep, flt.name, value, flt.choices, flt.seen)
         if not values:
             raise InvalidParameterError(
                 flt.name, value, reason="is empty and would match nothing; leave it out to match everything"
@@ -326,3 +346,17 @@ def bucket_count(query: Query) -> int:
     first = unix(query.start) // seconds
     last = -(-unix(query.end) // seconds)
     return int(last - first)
+
+
+# The live API refuses older start times with HTTP 400 reporting_lookback_exceeded (api-notes.md section 11).
+LOOKBACK = pd.DateOffset(years=1)
+
+
+def earliest_start(now: pd.Timestamp) -> pd.Timestamp:
+    """The earliest start time the API accepts at ``now``: the UTC day one year back ("start date").
+
+    Examples:
+        >>> earliest_start(pd.Timestamp("2026-12-01 09:30", tz="UTC"))
+        Timestamp('2025-12-01 00:00:00+0000', tz='UTC')
+    """
+    return pd.Timestamp(now - LOOKBACK).floor("D")
