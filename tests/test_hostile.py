@@ -374,3 +374,39 @@ def test_server__a_chunked_gzip_body_decodes_under_the_deadline_reader():
     with serve(chunked) as (url, _):
         frame = client(url).costs("2026-10-01", "2026-10-02")
     assert len(frame) == 1 and frame["amount"].tolist() == [1.5]
+
+
+BUCKET = {"object": "bucket", "start_time": 1790812800, "end_time": 1790899200}
+COMPLETION = {"object": "organization.usage.completions.result", "input_tokens": 1, "num_model_requests": 1}
+
+
+def one_bucket(result: dict[str, object]) -> Reply:
+    """A server answering every page with one bucket (2026-10-01) holding ``result``."""
+    body = msgspec.json.encode(
+        {"object": "page", "has_more": False, "next_page": None, "data": [{**BUCKET, "results": [result]}]}
+    )
+    return lambda h: send(h, 200, body, Content_Type="application/json")
+
+
+@pytest.mark.parametrize(
+    ("result", "group_by", "expected"),
+    [
+        ({**COMPLETION, "batch": "true"}, ["batch"], "'batch' holds 'true', not a bool or null"),
+        ({**COMPLETION, "model": ["a"]}, ["model"], "'model' holds ['a'], not a str or null"),
+        ({**COMPLETION, "input_tokens": 2**63}, None, "'input_tokens' holds 9223372036854775808, a count outside"),
+        ({**COMPLETION, "input_tokens": -(2**63) - 1}, None, "'input_tokens' holds -9223372036854775809, a count"),
+    ],
+    ids=["batch as text", "model as a list", "a count of 2^63", "a count below int64"],
+)
+def test_server__a_wrongly_typed_page_value_is_a_typed_error_naming_the_request_and_field(result, group_by, expected):
+    with serve(one_bucket(result)) as (url, _), pytest.raises(uf.UnexpectedResponseError) as info:
+        client(url).completions("2026-10-01", "2026-10-02", group_by=group_by)
+    assert str(info.value).startswith("GET /organization/usage/completions (2026-10-01 00:00..2026-10-02 00:00 UTC): ")
+    assert expected in str(info.value)
+
+
+def test_server__an_amount_beyond_a_float_as_text_is_a_typed_error_naming_the_request():
+    cost = {"object": "organization.costs.result", "amount": {"value": "1e400", "currency": "usd"}}
+    named = r"GET /organization/costs \(2026-10-01.*'amount.value'"
+    with serve(one_bucket(cost)) as (url, _), pytest.raises(uf.UnexpectedResponseError, match=named):
+        client(url).costs("2026-10-01", "2026-10-02")

@@ -1329,7 +1329,13 @@ class Client:
     def frame(self, query: Query) -> pd.DataFrame:
         """Fetch a validated query (see :func:`usage_frames.params.build_query`) as a tidy frame."""
         parts = self.window_pages(query)
-        frame = to_frame((page for window in parts for page in window), query)
+        try:
+            frame = to_frame((page for window in parts for page in window), query)
+        except UnexpectedResponseError as exc:  # an impossible value: say which request brought it
+            window = f"{query.start:%Y-%m-%d %H:%M}..{query.end:%Y-%m-%d %H:%M} UTC"
+            raise UnexpectedResponseError(
+                f"GET {query.endpoint.path} ({window}): {exc.message}", request_id=exc.request_id
+            ) from None
         frame.attrs["as_of"] = self.clock().isoformat()  # the data's "as of" time, for forecasts (ops.as_of)
         if self.snap:  # keep the buckets that overlap the query
             frame = frame[(frame["end_time"] > query.start) & (frame.index < query.end)]
