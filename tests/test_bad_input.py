@@ -209,17 +209,17 @@ MISTAKES = [
     (
         "max_requests as text",
         'uf.Client("sk-admin-x", max_requests="x")',
-        "max_requests: 'x' must be an int from 1 to 1000000",
+        "max_requests: 'x' must be an int >= 1 and <= 1000000",
     ),
     (
         "no workers",
         'uf.Client("sk-admin-x", workers=0)',
-        "workers: 0 must be an int from 1 to 64",
+        "workers: 0 must be an int >= 1 and <= 64",
     ),
     (
         "negative retries",
         'uf.Client("sk-admin-x", max_retries=-1)',
-        "max_retries: -1 must be an int from 0 to 100",
+        "max_retries: -1 must be an int >= 0 and <= 100",
     ),
     (
         "a sleep that is not callable",

@@ -1,12 +1,21 @@
-"""The usage-frames command: fetch to a preview or a file, clear one-line errors, exit codes, no key in output."""
+"""The usage-frames command: fetch to a preview or a file, clear one-line errors, exit codes, no key in output.
+
+Scenarios a script or cron job meets run the installed console script as a subprocess with stdin closed.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
+import requests
 from conftest import SECRET_KEY
 
 from usage_frames.cli import main
@@ -93,7 +102,7 @@ def test_fetch__filters_and_boolean_flags(capsys, org):
         (["fetch", "costs", "--fake", "--group-by", "model"], "group_by: 'model' is not allowed for costs"),
         (["fetch", "vector_stores", "--fake", "--model", "x"], "filter: 'models' is not a filter of vector_stores"),
         (["fetch", "costs", "--fake", "--start", "2026-10-02", "--end", "2026-10-01"], "must be before end"),
-        (["fetch", "costs", "--fake", "-o", "out.xlsx"], "has an unknown suffix"),
+        (["fetch", "costs", "--fake", "-o", "out.xlsx"], "unknown suffix '.xlsx'; allowed: .csv, .parquet, .json"),
         (["fetch", "costs"], "No admin key"),
     ],
 )
@@ -126,6 +135,174 @@ def test_console_script__is_installed_and_lists_endpoints():
         [sys.executable, "-m", "usage_frames.cli", "fetch", "--help"], capture_output=True, text=True, check=True
     ).stdout
     assert "code_interpreter_sessions" in out and "--vector-store-id" in out and "--no-batch" in out
+
+
+SCRIPT = str(Path(sys.executable).with_name("usage-frames"))
+
+
+def run(*argv: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The console script as cron runs it: stdin closed, no terminal, the test's environment (no key)."""
+    return subprocess.run(
+        [SCRIPT, *argv], stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=cwd, env=env, timeout=120
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], status: int, message: str) -> None:
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("usage-frames") and message in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["fetch", "costs", "--fake", "--bucket-width", "1w"], "invalid choice: '1w'"),
+        (["fetch", "costs", "--fake", "--bucket", "1d"], "unrecognized arguments: --bucket"),  # no abbreviations
+        (["sync", "data", "--endp", "costs"], "unrecognized arguments: --endp"),
+        (["fetch", "costs", "--fake", "--sample"], "not allowed with argument --fake"),
+        (["fetch", "costs", "--fake", "--workers", "0"], "workers: 0 must be an int >= 1"),
+        (["fetch", "costs", "--fake", "--start", "last tuesday"], "start: 'last tuesday' is not a readable time"),
+        (["fetch", "costs", "--fake", "-o", "x.xlsx"], "unknown suffix '.xlsx'"),
+        (["report", "--sample", "-o", "r.pdf"], "-o r.pdf: unknown suffix '.pdf'; allowed: .html"),
+        (["fetch", "costs"], "No admin key"),
+        (["report"], "No admin key"),
+        (["fetch", "completions", "--sample", "--start", "2025-01-01", "--end", "2025-02-01"], "sample data holds"),
+        (["sync", "data", "--fake"], "start: None is needed for the first sync of completions into data"),
+        (["sync", "data", "--fake", "--start", "2026-10-01", "--group-by", "modle"], "group_by: 'modle' is not"),
+    ],
+)
+def test_cli__bad_input_is_one_line_and_exit_2_without_a_traceback(tmp_path, argv, message):
+    result = run(*argv, cwd=tmp_path)
+    assert_one_line_error(result, 1 if "sample data holds" in message else 2, message)
+    assert list(tmp_path.iterdir()) == []  # nothing written, no folder left behind
+
+
+def test_cli__api_failure_is_one_line_and_exit_1(server, faults, tmp_path):
+    env = {**os.environ, "OPENAI_ADMIN_KEY": "sk-legacy-" + SECRET_KEY}
+    result = run("fetch", "costs", "--base-url", server.url, "--start", "2026-10-01", "--end", "2026-10-02", env=env)
+    assert_one_line_error(result, 1, "AuthenticationError: 401")
+    assert SECRET_KEY not in result.stdout + result.stderr
+
+
+def test_cli__output_folders_are_created(tmp_path, org):
+    out = tmp_path / "sub" / "dir" / "x.csv"
+    result = run("fetch", "costs", "--fake", "--start", "2026-10-01", "--end", "2026-10-04", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    truth = org.total("costs", "amount", "2026-10-01", "2026-10-04")
+    assert pd.read_csv(out)["amount"].sum() == pytest.approx(truth)
+    report = run("report", "--sample", "-o", "sub/r.html", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    assert (tmp_path / "sub" / "r.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_cli__report_accepts_fake_and_sample(tmp_path):
+    fake = run("report", "--fake", "--start", "2026-10-01", "--end", "2026-10-15", "-o", "fake.html", cwd=tmp_path)
+    assert fake.returncode == 0, fake.stderr
+    page = (tmp_path / "fake.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "2026-10-01" in page
+
+
+def test_cli__sample_is_accepted_where_data_is_read(tmp_path):
+    from usage_frames import Client
+
+    fetched = run("fetch", "costs", "--sample", "--start", "2026-10-01", "--end", "2026-10-08", "-o", "c.json",
+                  cwd=tmp_path)  # fmt: skip
+    assert fetched.returncode == 0, fetched.stderr
+    expected = Client.sample().costs("2026-10-01", "2026-10-08")["amount"].sum()
+    assert pd.read_json(tmp_path / "c.json")["amount"].sum() == pytest.approx(expected)
+    synced = run("sync", "data", "--sample", "--endpoint", "costs", "--start", "2026-09-01", cwd=tmp_path)
+    assert synced.returncode == 0, synced.stderr
+    assert pd.read_parquet(tmp_path / "data" / "endpoint=costs")["amount"].sum() == pytest.approx(
+        Client.sample().costs("2026-09-01")["amount"].sum()
+    )
+
+
+def test_cli__dry_run_needs_no_key(tmp_path):
+    result = run("fetch", "completions", "--start", "2026-01-01", "--end", "2026-02-01", "--bucket-width", "1m",
+                 "--dry-run", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "31 request(s) in 31 window(s)" in result.stdout
+
+
+def test_cli__parquet_without_pyarrow_is_one_line_and_leaves_no_folder(tmp_path):
+    code = (
+        "import sys; sys.modules['pyarrow'] = None  # as if it were not installed\n"
+        "from usage_frames.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    syncing = ["sync", "data", "--sample", "--start", "2026-09-01"]
+    for argv in (syncing, ["fetch", "costs", "--sample", "-o", "d/x.parquet"]):
+        result = subprocess.run([sys.executable, "-c", code, *argv], stdin=subprocess.DEVNULL, capture_output=True,
+                                text=True, cwd=tmp_path)  # fmt: skip
+        assert_one_line_error(result, 2, 'pip install "usage-frames[parquet]"')
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_cli__help_and_import_do_not_load_matplotlib():
+    code = (
+        "import sys, contextlib, io\n"
+        "import usage_frames\n"
+        "assert 'matplotlib' not in sys.modules, 'import usage_frames loaded matplotlib'\n"
+        "from usage_frames.cli import main\n"
+        "for argv in (['--help'], ['report', '--help'], ['fetch', '--help']):\n"
+        "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "        main(argv)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def serve_fake() -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [SCRIPT, "serve-fake", "--port", "0"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+
+def test_serve_fake__serves_with_stdin_closed_until_sigterm_and_frees_the_port():
+    with serve_fake() as process:
+        try:
+            assert process.stdout is not None and process.stderr is not None
+            banner = process.stdout.readline()
+            match = re.search(r"http://127\.0\.0\.1:(\d+)/v1", banner)
+            assert match, banner
+            answer = requests.get(
+                match.group(0) + "/organization/costs",
+                params={"start_time": 1790812800, "end_time": 1790899200},
+                headers={"Authorization": "Bearer sk-admin-fake"},
+                timeout=10,
+            )
+            assert answer.status_code == 200 and answer.json()["object"] == "page"
+            assert process.poll() is None  # still serving although stdin is closed
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=10) == 0
+            assert "Traceback" not in process.stderr.read()
+        finally:
+            if process.poll() is None:
+                process.kill()
+    with socket.socket() as probe:  # the port is free again: a new server can listen on it
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as HTTPServer does (TIME_WAIT is no listener)
+        probe.bind(("127.0.0.1", int(match.group(1))))
+        probe.listen()
+
+
+def test_serve_fake__stops_cleanly_on_sigint():
+    with serve_fake() as process:
+        try:
+            assert process.stdout is not None and "fake OpenAI organization on" in process.stdout.readline()
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=10) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+
+def test_serve_fake__a_port_in_use_is_one_line_and_exit_1():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = run("serve-fake", "--port", str(taken.getsockname()[1]))
+    assert_one_line_error(result, 1, "usage-frames: error: Address already in use")
 
 
 def test_fetch__an_image_size_outside_the_spec_enum_is_accepted(capsys, org):

@@ -1,9 +1,17 @@
-"""Every public function has a docstring, and every helper and plot an example that runs (as a doctest)."""
+"""Every public function has a docstring, every helper and plot an example that runs (as a doctest), and every
+``>>>`` example of README.md runs and prints what the README shows."""
 
 from __future__ import annotations
 
+import doctest
 import importlib
 import inspect
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +51,42 @@ def test_docs__every_public_function_is_documented(name):
 def test_docs__helpers_and_plots_have_a_runnable_example(name):
     missing = [attr for attr, fn in public_functions(name) if ">>> " not in (fn.__doc__ or "")]
     assert missing == []
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_examples() -> list[tuple[int, str]]:
+    """Every fenced python block of README.md that holds ``>>>`` examples, with its first line number."""
+    text = README.read_text()
+    blocks = re.finditer(r"^```python\n(.*?)^```", text, flags=re.S | re.M)
+    return [(text[: m.start()].count("\n") + 2, m.group(1)) for m in blocks if ">>>" in m.group(1)]
+
+
+def run_readme_example(lineno: int, source: str) -> str:
+    """Run one README block as a doctest in fresh globals (blocks are self-contained); the failure report or ""."""
+    test = doctest.DocTestParser().get_doctest(source, {}, f"README.md:{lineno}", str(README), lineno - 1)
+    report = io.StringIO()
+    doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE).run(test, out=report.write)
+    return report.getvalue()
+
+
+def test_readme__has_examples_to_run():
+    assert len(readme_examples()) >= 2
+
+
+@pytest.mark.parametrize(("lineno", "source"), readme_examples(), ids=lambda v: str(v) if isinstance(v, int) else "")
+def test_readme__every_example_runs_and_prints_what_the_readme_shows(lineno, source):
+    assert run_readme_example(lineno, source) == ""
+
+
+def test_readme__examples_do_not_depend_on_the_machine_time_zone():
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import test_docs\n"
+        "print(''.join(test_docs.run_readme_example(n, s) for n, s in test_docs.readme_examples()) or 'ok')\n"
+    )
+    for zone in ("Pacific/Kiritimati", "America/Adak"):  # UTC+14 and UTC-10: another calendar day than UTC
+        env = {**os.environ, "TZ": zone}
+        result = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], env=env,
+                                capture_output=True, text=True, check=True)  # fmt: skip
+        assert result.stdout.strip() == "ok", result.stdout

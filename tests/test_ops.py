@@ -300,6 +300,19 @@ def test_anomalies__find_the_injected_spike_and_nothing_else():
     assert list(zip(up.index, up["project_id"], strict=True)) == [(spike, "proj_search")]
 
 
+def test_anomalies__an_intermittent_project_on_a_short_history_is_no_false_spike():
+    # proj_lab idles on random days; over three weeks two of its Thursdays were idle, and weekday factors from
+    # them once turned the next working Thursday into z = 7076 (README, before this test).
+    spend = uf.Client.fake().costs("2026-09-20", "2026-10-21", group_by="project_id")
+    lab = spend[spend["project_id"] == "proj_lab"]
+    assert (lab["amount"] < 1).sum() >= 8 and (lab["amount"] > 10).sum() >= 15  # really intermittent
+    up = ops.anomalies(spend, by="project_id", direction="up")
+    spike = pd.Timestamp(SPIKE_DAY * DAY, unit="s", tz="UTC")
+    assert list(zip(up.index, up["project_id"], strict=True)) == [(spike, "proj_search")]  # the real one only
+    october = spend[spend.index >= "2026-10-01"]  # too short a history to judge any day
+    assert ops.anomalies(october, by="project_id", direction="up").empty
+
+
 def test_anomalies__a_quiet_series_has_none():
     rng = np.random.default_rng(3)
     days = pd.date_range("2026-01-01", periods=180, freq="D", tz="UTC")

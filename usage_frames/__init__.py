@@ -12,12 +12,12 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
 from usage_frames import accessor as accessor  # registers df.usage
-from usage_frames import ops, plot
+from usage_frames import ops
 from usage_frames.client import Client, EndpointFunction, Plan, __version__, client_or_default, describe, plan_query
 from usage_frames.dataset import SyncResult, sync
 from usage_frames.endpoints import ENDPOINTS, BucketWidth, Endpoint, EndpointName, GroupKey
@@ -44,6 +44,18 @@ from usage_frames.errors import (
 from usage_frames.ops import parse_line_item
 from usage_frames.organization import api_keys, projects, spend_alerts, spend_limit, users
 from usage_frames.params import FilterValue, TimeLike, build_query
+
+if TYPE_CHECKING:
+    from usage_frames import plot
+
+
+def __getattr__(name: str) -> Any:
+    """Import :mod:`usage_frames.plot` (and so matplotlib) on first use: ``import usage_frames`` stays light."""
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module("usage_frames.plot")
+    raise AttributeError(f"module 'usage_frames' has no attribute {name!r}")
 
 
 class PackageEndpointFunction(Protocol):

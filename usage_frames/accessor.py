@@ -21,7 +21,19 @@ from typing import Any
 
 import pandas as pd
 
-from usage_frames import ops, organization, plot
+from usage_frames import ops, organization
+
+
+def _plot(name: str) -> Any:
+    """A plot method that imports matplotlib (via :mod:`usage_frames.plot`) only when a plot is drawn."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        from usage_frames import plot
+
+        return getattr(plot, name)(self._df, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    return method
 
 
 def _delegate(function: Callable[..., Any]) -> Any:
@@ -38,12 +50,12 @@ class PlotAccessor:
     def __init__(self, df: pd.DataFrame) -> None:
         self._df = df
 
-    spend = _delegate(plot.spend)
-    top = _delegate(plot.top)
-    token_mix = _delegate(plot.token_mix)
-    heatmap = _delegate(plot.heatmap)
-    month_to_date = _delegate(plot.month_to_date)
-    unit_cost = _delegate(plot.unit_cost)
+    spend = _plot("spend")
+    top = _plot("top")
+    token_mix = _plot("token_mix")
+    heatmap = _plot("heatmap")
+    month_to_date = _plot("month_to_date")
+    unit_cost = _plot("unit_cost")
 
 
 @pd.api.extensions.register_dataframe_accessor("usage")

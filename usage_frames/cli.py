@@ -1,6 +1,12 @@
-"""The ``usage-frames`` command: subcommands, choices and filter options generated from the endpoint table.
+"""The ``usage-frames`` command: one small function per subcommand, shared option helpers, one error policy.
 
-The admin key is read from ``OPENAI_ADMIN_KEY`` only: a key on the command line would land in shell history.
+Fit for scripts and cron: every error is one line on stderr, exit status 2 for bad input (arguments, no key, a
+missing optional dependency), 1 for API failures and data the cache or the sample cannot give, never a traceback;
+output folders are created as needed; ``-o`` decides the format by its suffix and refuses others. The admin key is
+read from ``OPENAI_ADMIN_KEY`` only: a key on the command line would land in shell history.
+
+Adding a subcommand: write ``_add_NAME(commands)`` (it builds its parser with :func:`_subcommand` and the shared
+helpers such as :func:`_data_options`, and sets ``run=``) and append it to :data:`SUBCOMMANDS`.
 
 Examples:
     >>> main(["fetch", "costs", "--fake", "--start", "2026-10-01", "--end", "2026-10-03", "--group-by",
@@ -15,35 +21,131 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from usage_frames.client import DEFAULT_WORKERS, Client, __version__
-from usage_frames.dataset import sync
 from usage_frames.endpoints import ENDPOINTS, Filter
-from usage_frames.errors import InvalidParameterError, MissingAPIKeyError, UsageFramesError
+from usage_frames.errors import CacheMissError, InvalidParameterError, MissingAPIKeyError, UsageFramesError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FILTERS: dict[str, Filter] = {f.name: f for e in ENDPOINTS.values() for f in e.filters}
+TABLE_SUFFIXES = (".csv", ".parquet", ".json")
+REPORT_SUFFIXES = (".html",)
+PARQUET_HINT = 'Parquet needs pyarrow: pip install "usage-frames[parquet]"'
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="usage-frames",
-        description="The OpenAI organization Usage and Costs API as tidy tables. The admin key comes from the "
-        "OPENAI_ADMIN_KEY environment variable; --fake uses the built-in fake organization instead.",
+class CommandLineError(Exception):
+    """A command-line mistake found by the command itself (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser without abbreviations whose errors are one line (``--help`` shows the usage)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["allow_abbrev"] = False  # `sync --end X` must not be read as --endpoint
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# --- shared option helpers -------------------------------------------------------------------------------
+
+
+def _subcommand(commands: Any, name: str, help: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=help, description=help[:1].upper() + help[1:])
+    return parser
+
+
+def _window_options(parser: argparse.ArgumentParser, start: str, end: str = "exclusive end; default now") -> None:
+    parser.add_argument("--start", help=start)
+    parser.add_argument("--end", help=end)
+
+
+def _data_options(parser: argparse.ArgumentParser, *, cache: bool = True) -> None:
+    """Where the data comes from: the API (key from OPENAI_ADMIN_KEY), ``--fake`` or ``--sample``."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--fake", action="store_true", help="answer from the built-in fake organization")
+    source.add_argument("--sample", action="store_true", help="answer from the embedded sample data (offline)")
+    source.add_argument("--base-url", help="API root (default OPENAI_BASE_URL or https://api.openai.com/v1)")
+    if cache:
+        parser.add_argument("--no-cache", action="store_true", help="do not read or write the HTTP cache")
+        parser.add_argument("--offline", action="store_true", help="answer from the HTTP cache only")
+        parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="windows fetched at once")
+
+
+def _output_option(parser: argparse.ArgumentParser, suffixes: Sequence[str], default: str | None = None) -> None:
+    kinds = ", ".join(suffixes)
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path(default) if default else None,
+        help=f"the file to write, its format by its suffix ({kinds}); folders are created"
+        + (f" (default {default})" if default else ""),
     )
-    parser.add_argument("--version", action="version", version=f"usage-frames {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    fetch = commands.add_parser("fetch", help="fetch one endpoint into a table (CSV, Parquet, JSON or a preview)")
+
+def client_from(args: argparse.Namespace) -> Client:
+    """The client that the data options (:func:`_data_options`) of a subcommand ask for."""
+    options: dict[str, Any] = {k: getattr(args, k) for k in ("workers", "offline") if hasattr(args, k)}
+    if args.sample:
+        return Client.sample()
+    if args.fake:
+        return Client.fake(**options)
+    return Client(base_url=args.base_url, cache=not getattr(args, "no_cache", False), **options)
+
+
+def output_path(path: Path, suffixes: Sequence[str]) -> Path:
+    """Check an output file's suffix before anything is fetched; Parquet also needs pyarrow.
+
+    Examples:
+        >>> output_path(Path("out.xlsx"), TABLE_SUFFIXES)
+        Traceback (most recent call last):
+        ...
+        usage_frames.cli.CommandLineError: -o out.xlsx: unknown suffix '.xlsx'; allowed: .csv, .parquet, .json
+    """
+    suffix = path.suffix.lower()
+    if suffix not in suffixes:
+        raise CommandLineError(f"-o {path}: unknown suffix {suffix!r}; allowed: {', '.join(suffixes)}")
+    if suffix == ".parquet":
+        need_pyarrow()
+    return path
+
+
+def need_pyarrow() -> None:
+    """Refuse Parquet work early, with the install command, when pyarrow is missing."""
+    if importlib.util.find_spec("pyarrow") is None:
+        raise CommandLineError(PARQUET_HINT)
+
+
+def _remove_empty_folders(root: Path) -> None:
+    """Remove ``root`` and the folders below it that hold no file (never a file)."""
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    if root.is_dir() and not any(root.iterdir()):
+        root.rmdir()
+
+
+def _create_parent(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# --- fetch -----------------------------------------------------------------------------------------------
+
+
+def _add_fetch(commands: Any) -> None:
+    fetch = _subcommand(commands, "fetch", "fetch one endpoint into a table (CSV, Parquet, JSON or a preview)")
     fetch.add_argument("endpoint", choices=list(ENDPOINTS), metavar="ENDPOINT", help=", ".join(ENDPOINTS))
-    fetch.add_argument(
-        "--start", help="inclusive start: ISO date/time (UTC if naive) or Unix seconds; default 30 days before --end"
+    _window_options(
+        fetch, "inclusive start: ISO date/time (UTC if naive) or Unix seconds; default 30 days before --end"
     )
-    fetch.add_argument("--end", help="exclusive end; default now (never later)")
     fetch.add_argument("--bucket-width", default="1d", choices=["1m", "1h", "1d"])
     fetch.add_argument("--group-by", nargs="+", default=[], metavar="KEY", help="group keys of the endpoint")
     fetch.add_argument("--limit", type=int, help="buckets per page (default: the largest allowed)")
@@ -60,55 +162,32 @@ def _parser() -> argparse.ArgumentParser:
                 choices=None if flt.open else flt.choices,
                 help=f"filter: {flt.name} (repeatable)",
             )
-    fetch.add_argument("-o", "--output", type=Path, help="write .csv, .parquet or .json instead of a preview")
-    sync = commands.add_parser("sync", help="keep a partitioned Parquet dataset up to date (endpoint=/month=)")
+    _output_option(fetch, TABLE_SUFFIXES)
     fetch.add_argument("--dry-run", action="store_true", help="print what the fetch would cost and send nothing")
-    for command in (fetch, sync):
-        _client_options(command)
-
-    sync.add_argument("path", type=Path, help="the dataset's root directory")
-    sync.add_argument(
-        "--endpoint",
-        action="append",
-        choices=list(ENDPOINTS),
-        metavar="ENDPOINT",
-        help="endpoint to keep (repeatable; default completions and costs)",
-    )
-    sync.add_argument("--start", help="where the first run's backfill starts")
-    sync.add_argument("--bucket-width", default="1d", choices=["1m", "1h", "1d"])
-    sync.add_argument("--group-by", nargs="+", default=[], metavar="KEY")
-
-    report = commands.add_parser("report", help="write the spend report (self-contained HTML)")
-    report.add_argument("--sample", action="store_true", help="use the embedded sample data (no key needed)")
-    report.add_argument("--start", help="first day of the period (default: the first of this month)")
-    report.add_argument("--end", help="end of the period (default: now)")
-    report.add_argument("-o", "--output", type=Path, default=Path("report.html"), help="the HTML file to write")
-    report.add_argument("--base-url", help="API root (default OPENAI_BASE_URL or https://api.openai.com/v1)")
-    report.add_argument("--pictures", type=Path, help="also write the main plots as PNG files into this folder")
-
-    sample = commands.add_parser("sample-data", help="regenerate sample_data/ from the fake organization")
-    sample.add_argument("path", nargs="?", type=Path, help="where to write (default: sample_data/ of this tree)")
-
-    serve = commands.add_parser("serve-fake", help="serve the fake organization's API on 127.0.0.1")
-    serve.add_argument("--port", type=int, default=8123)
-    serve.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
-    serve.add_argument("--rate-limit", type=float, default=0.0, help="share of requests answered 429")
-    return parser
+    _data_options(fetch)
+    fetch.set_defaults(run=_fetch)
 
 
-def _client_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--base-url", help="API root (default OPENAI_BASE_URL or https://api.openai.com/v1)")
-    command.add_argument("--fake", action="store_true", help="answer from the built-in fake organization")
-    command.add_argument("--no-cache", action="store_true", help="do not read or write the HTTP cache")
-    command.add_argument("--offline", action="store_true", help="answer from the HTTP cache only")
-    command.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="windows fetched at once")
+def _fetch(args: argparse.Namespace) -> int:
+    filters: dict[str, Any] = {name: getattr(args, name) for name in FILTERS if getattr(args, name) is not None}
+    request: dict[str, Any] = {"bucket_width": args.bucket_width, "group_by": args.group_by, "limit": args.limit}
+    if args.dry_run:
+        from usage_frames import plan
 
-
-def _client(args: argparse.Namespace) -> Client:
-    options: dict[str, Any] = {"workers": args.workers, "offline": args.offline}
-    if args.fake:
-        return Client.fake(**options)
-    return Client(base_url=args.base_url, cache=not args.no_cache, **options)
+        try:
+            client: Client | None = client_from(args)
+        except MissingAPIKeyError:
+            client = None  # a plan sends nothing, so it needs no key (it just cannot count cached windows)
+        print(plan(args.endpoint, args.start, args.end, client=client, **request, **filters))
+        return 0
+    output = output_path(args.output, TABLE_SUFFIXES) if args.output else None
+    frame = client_from(args).fetch(args.endpoint, args.start, args.end, **request, **filters)
+    if output is None:
+        print(preview(frame))
+    else:
+        write(frame, _create_parent(output))
+        print(f"wrote {len(frame)} rows to {output}")
+    return 0
 
 
 def preview(frame: pd.DataFrame, rows: int = 12) -> str:
@@ -118,6 +197,8 @@ def preview(frame: pd.DataFrame, rows: int = 12) -> str:
         >>> print(preview(Client.fake().vector_stores("2026-10-01", "2026-10-02")).splitlines()[0])
         vector_stores 2026-10-01 00:00 .. 2026-10-02 00:00 UTC, 1d buckets: 1 rows
     """
+    import pandas as pd
+
     attrs = frame.attrs
     window = f"{pd.Timestamp(attrs['start']):%Y-%m-%d %H:%M} .. {pd.Timestamp(attrs['end']):%Y-%m-%d %H:%M} UTC"
     grouped = f", grouped by {', '.join(attrs['group_by'])}" if attrs["group_by"] else ""
@@ -147,7 +228,8 @@ def write(frame: pd.DataFrame, path: Path) -> None:
     """Write a frame by the file's suffix (.csv, .parquet, .json).
 
     Raises:
-        InvalidParameterError: For another suffix, or Parquet without pyarrow (with the install command).
+        InvalidParameterError: For another suffix.
+        CommandLineError: For Parquet without pyarrow (with the install command).
     """
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -155,56 +237,91 @@ def write(frame: pd.DataFrame, path: Path) -> None:
     elif suffix == ".json":
         frame.reset_index().to_json(path, orient="records", date_format="iso", indent=1)
     elif suffix == ".parquet":
-        if importlib.util.find_spec("pyarrow") is None:
-            raise InvalidParameterError(
-                "output", str(path), reason="needs pyarrow: pip install 'usage-frames[parquet]'"
-            )
+        need_pyarrow()
         frame.to_parquet(path)
     else:
-        raise InvalidParameterError("output", str(path), (".csv", ".parquet", ".json"), reason="has an unknown suffix")
+        raise InvalidParameterError("output", str(path), TABLE_SUFFIXES, reason="has an unknown suffix")
 
 
-def _fetch(args: argparse.Namespace) -> int:
-    client = _client(args)
-    filters: dict[str, Any] = {name: getattr(args, name) for name in FILTERS if getattr(args, name) is not None}
-    request: dict[str, Any] = {"bucket_width": args.bucket_width, "group_by": args.group_by, "limit": args.limit}
-    if args.dry_run:
-        print(client.plan(args.endpoint, args.start, args.end, **request, **filters))
-        return 0
-    frame = client.fetch(args.endpoint, args.start, args.end, **request, **filters)
-    if args.output is None:
-        print(preview(frame))
-    else:
-        write(frame, args.output)
-        print(f"wrote {len(frame)} rows to {args.output}")
-    return 0
+# --- sync ------------------------------------------------------------------------------------------------
+
+
+def _add_sync(commands: Any) -> None:
+    sync = _subcommand(commands, "sync", "keep a partitioned Parquet dataset up to date (endpoint=/month=)")
+    sync.add_argument("path", type=Path, help="the dataset's root directory (created if needed)")
+    sync.add_argument(
+        "--endpoint",
+        action="append",
+        choices=list(ENDPOINTS),
+        metavar="ENDPOINT",
+        help="endpoint to keep (repeatable; default completions and costs)",
+    )
+    _window_options(sync, "where the first run's backfill starts", "where to stop; default now")
+    sync.add_argument("--bucket-width", default="1d", choices=["1m", "1h", "1d"])
+    sync.add_argument("--group-by", nargs="+", default=[], metavar="KEY")
+    _data_options(sync)
+    sync.set_defaults(run=_sync)
 
 
 def _sync(args: argparse.Namespace) -> int:
-    results = sync(
-        args.path,
-        args.endpoint or ("completions", "costs"),
-        group_by=args.group_by,
-        start=args.start,
-        bucket_width=args.bucket_width,
-        client=_client(args),
-    )
+    from usage_frames.dataset import sync
+
+    need_pyarrow()  # before anything is fetched or created
+    client = client_from(args)
+    new = not args.path.exists()
+    try:
+        results = sync(
+            args.path,
+            args.endpoint or ("completions", "costs"),
+            group_by=args.group_by,
+            start=args.start,
+            end=args.end if args.end is not None else client.now,  # recorded data ends at its own clock
+            bucket_width=args.bucket_width,
+            client=client,
+        )
+    except BaseException:
+        if new:
+            _remove_empty_folders(args.path)  # a failed first run leaves no empty dataset behind
+        raise
     for result in results.values():
         written = ", ".join(result.written) or "nothing"
         print(f"{result.endpoint}: wrote {written} ({result.rows} rows); {len(result.skipped)} settled month(s) kept")
     return 0
 
 
+# --- report ----------------------------------------------------------------------------------------------
+
+
+def _add_report(commands: Any) -> None:
+    report = _subcommand(commands, "report", "write the spend report (one self-contained HTML file)")
+    _window_options(report, "first day of the period (default: the first of this month)", "end (default: now)")
+    _output_option(report, REPORT_SUFFIXES, default="report.html")
+    report.add_argument("--pictures", type=Path, help="also write the main plots as PNG files into this folder")
+    _data_options(report, cache=False)
+    report.set_defaults(run=_report)
+
+
 def _report(args: argparse.Namespace) -> int:
+    output = output_path(args.output, REPORT_SUFFIXES)
+    client = client_from(args)
     from usage_frames.report import save_pictures, spend_report
 
-    client = Client.sample() if args.sample else Client(base_url=args.base_url)
-    args.output.write_text(spend_report(client, args.start, args.end), encoding="utf-8")
-    print(f"wrote the spend report to {args.output}")
+    page = spend_report(client, args.start, args.end)
+    _create_parent(output).write_text(page, encoding="utf-8")
+    print(f"wrote the spend report to {output}")
     if args.pictures:
         names = save_pictures(client, args.pictures)
         print(f"wrote {', '.join(names)} to {args.pictures}")
     return 0
+
+
+# --- sample-data and serve-fake --------------------------------------------------------------------------
+
+
+def _add_sample_data(commands: Any) -> None:
+    sample = _subcommand(commands, "sample-data", "regenerate the sample data from the fake organization")
+    sample.add_argument("path", nargs="?", type=Path, help="where to write (default: where Client.sample() reads)")
+    sample.set_defaults(run=_sample_data)
 
 
 def _sample_data(args: argparse.Namespace) -> int:
@@ -215,38 +332,84 @@ def _sample_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace) -> int:  # pragma: no cover - runs until interrupted; tested via FakeServer
+def _add_serve_fake(commands: Any) -> None:
+    serve = _subcommand(commands, "serve-fake", "serve the fake organization's API on 127.0.0.1 until stopped")
+    serve.add_argument("--port", type=int, default=8123, help="the port (0 picks a free one)")
+    serve.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    serve.add_argument("--rate-limit", type=float, default=0.0, help="share of requests answered 429")
+    serve.set_defaults(run=_serve_fake)
+
+
+def _serve_fake(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM, whatever stdin is (a daemon, a container, a CI step)."""
+    import signal
+    import threading
+
     from usage_frames.fake import FakeAPI, FakeServer, Faults
 
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     server = FakeServer(FakeAPI(faults=Faults(latency=args.latency, rate_limit=args.rate_limit)), port=args.port)
-    print(f"fake OpenAI organization on {server.url} (any key starting with sk-admin- works); Ctrl-C stops")
-    print(f"  OPENAI_BASE_URL={server.url} OPENAI_ADMIN_KEY=sk-admin-fake usage-frames fetch costs")
     server.start()
+    print(f"fake OpenAI organization on {server.url} (any key starting with sk-admin- works); Ctrl-C stops", flush=True)
+    print(f"  OPENAI_BASE_URL={server.url} OPENAI_ADMIN_KEY=sk-admin-fake usage-frames fetch costs", flush=True)
     try:
-        while True:
-            input()
-    except (KeyboardInterrupt, EOFError):
+        stop.wait()
+    finally:
         server.stop()
+    print("fake OpenAI organization stopped", flush=True)
     return 0
 
 
+# --- the command -----------------------------------------------------------------------------------------
+
+SUBCOMMANDS: list[Callable[[Any], None]] = [_add_fetch, _add_sync, _add_report, _add_sample_data, _add_serve_fake]
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of ``usage-frames``, one subparser per entry of :data:`SUBCOMMANDS`."""
+    top = _Parser(
+        prog="usage-frames",
+        description="The OpenAI organization Usage and Costs API as tidy tables. The admin key comes from the "
+        "OPENAI_ADMIN_KEY environment variable; --fake (the built-in fake organization) or --sample (the embedded "
+        "sample data) need none.",
+    )
+    top.add_argument("--version", action="version", version=f"usage-frames {__version__}")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(commands)
+    return top
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 API failure, 2 bad arguments or no key).
+    """Run the command line; returns the exit status (0 ok, 1 API failure, 2 bad input).
 
     Args:
         argv: The arguments (default ``sys.argv[1:]``).
     """
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     try:
-        commands = {"fetch": _fetch, "sync": _sync, "report": _report, "sample-data": _sample_data,
-                    "serve-fake": _serve}  # fmt: skip
-        return commands[args.command](args)
-    except (InvalidParameterError, MissingAPIKeyError) as exc:
-        print(f"usage-frames: error: {exc}", file=sys.stderr)
-        return 2
+        status: int = args.run(args)
+        return status
+    except (InvalidParameterError, MissingAPIKeyError, CommandLineError) as exc:
+        return _fail(str(exc), 2)
+    except CacheMissError as exc:
+        return _fail(str(exc), 1)
     except UsageFramesError as exc:
-        print(f"usage-frames: error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        return _fail(f"{type(exc).__name__}: {exc}", 1)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        return _fail(f"{exc.strerror or exc}{where}", 1)
+    except Exception as exc:  # a bug: still one line, never a traceback in a cron mail
+        return _fail(f"internal error, please report: {type(exc).__name__}: {exc}", 1)
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"usage-frames: error: {' '.join(message.split())}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

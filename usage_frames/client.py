@@ -949,7 +949,7 @@ class Client:
             ("max_requests", max_requests, 1, 10**6),
         ):
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise InvalidParameterError(name, value, reason=f"must be an int from {low} to {high}")
+                raise InvalidParameterError(name, value, reason=f"must be an int >= {low} and <= {high}")
         for name, flag in (("offline", offline), ("allow_http", allow_http), ("snap", snap)):
             if not isinstance(flag, bool):
                 raise InvalidParameterError(name, flag, (True, False), reason="must be a bool")

@@ -2,15 +2,23 @@
 
 ``sample_data/`` holds one readable JSON file per response (requests-cache's filesystem backend with the JSON
 serializer), recorded at a fixed clock, :data:`SAMPLE_NOW`, so that month-to-date and forecasts have something to
-say. :func:`sample_client` answers every query inside the recorded range from it, offline; a query outside the
-range raises :class:`~usage_frames.errors.CacheMissError` naming what is missing.
+say; every frame the sample client returns says so in ``attrs["as_of"]``. Each endpoint is recorded once, daily,
+grouped by all its keys (costs by ``user_id`` apart: the API does not group it with ``project_id``), and
+completions also hourly (totals) for the last month (:data:`RECORDINGS`). :class:`SampleClient` answers any query those
+recordings contain: any window inside their range, any subset of their keys, filters on those keys, and wider
+buckets (daily from hourly), by adding up the recorded results; anything else raises
+:class:`~usage_frames.errors.CacheMissError` listing what the sample holds.
 
-Regenerate it byte for byte with ``usage-frames sample-data`` (see :func:`record`).
+Regenerate it byte for byte with ``usage-frames sample-data`` (see :func:`record`). It is found in
+``USAGE_FRAMES_SAMPLE_DIR`` if set, else inside the installed package (``usage_frames/sample_data``, where the
+wheel puts it), else in ``sample_data/`` next to the package (a clone or an editable install).
 
 Examples:
     >>> client = sample_client()
     >>> client.costs("2026-10-01", group_by="project_id")["amount"].sum().round(2)
     np.float64(1412.95)
+    >>> client.completions("2026-10-01", "2026-10-08", group_by="model").attrs["as_of"]
+    '2026-10-21T00:00:00+00:00'
 """
 
 from __future__ import annotations
@@ -18,65 +26,210 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from requests_cache import NEVER_EXPIRE, CachedSession
+from requests_cache.backends.base import BaseCache, DictStorage
+from requests_cache.backends.filesystem import FileDict
 
-from usage_frames.client import DEFAULT_BASE_URL, Client, cached_session
-from usage_frames.endpoints import EndpointName
+from usage_frames.client import DEFAULT_BASE_URL, Client, cache_key, cached_session
+from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, BucketWidth, EndpointName
 from usage_frames.errors import CacheMissError
+from usage_frames.frames import to_frame
+from usage_frames.params import Query, build_query, unix
 
-SAMPLE_START = pd.Timestamp("2026-04-21", tz="UTC")  # six months before SAMPLE_NOW
+SAMPLE_START = pd.Timestamp("2026-04-01", tz="UTC")  # a calendar month, so that windows are whole
 SAMPLE_NOW = pd.Timestamp("2026-10-21", tz="UTC")
-HOURLY_START = pd.Timestamp("2026-09-21", tz="UTC")
+HOURLY_START = pd.Timestamp("2026-09-21", tz="UTC")  # a Monday: hourly windows are ISO weeks
 SAMPLE_ENV = "USAGE_FRAMES_SAMPLE_DIR"
 SAMPLE_KEY = "sk-admin-sample"  # not a secret: the fake accepts any sk-admin- key
+# The API refuses to group costs by user_id together with project_id (SDK 3.57): costs by user are recorded alone.
+ALONE: dict[EndpointName, str] = {"costs": "user_id"}
+# Fields the API sends only when grouped by a key: a quantity adds up within one line item, not across them.
+ONLY_BY: dict[str, str] = {"quantity": "line_item", "quantity_unit": "line_item"}
 
-# What the notebooks and the report ask for: (endpoint, bucket width, group keys, start).
-RECORDINGS: list[tuple[EndpointName, str, tuple[str, ...], pd.Timestamp]] = [
-    *[("costs", "1d", keys, SAMPLE_START) for keys in [(), ("project_id",), ("line_item",), ("user_id",)]],
-    # Totals by model or by project are sums of these; recording them too would double the size.
-    ("completions", "1d", ("project_id", "model"), SAMPLE_START),
-    ("completions", "1d", ("model", "batch", "service_tier"), SAMPLE_START),
-    ("completions", "1d", ("user_id",), SAMPLE_START),
-    ("completions", "1h", (), HOURLY_START),
-    ("decisions", "1d", ("model",), SAMPLE_START),
-    ("embeddings", "1d", ("model",), SAMPLE_START),
-    ("moderations", "1d", ("model",), SAMPLE_START),
-    ("images", "1d", ("model", "size", "source"), SAMPLE_START),
-    ("audio_speeches", "1d", ("model",), SAMPLE_START),
-    ("audio_transcriptions", "1d", ("model",), SAMPLE_START),
-    ("vector_stores", "1d", ("project_id",), SAMPLE_START),
-    ("code_interpreter_sessions", "1d", ("project_id",), SAMPLE_START),
-    ("file_search_calls", "1d", ("vector_store_id",), SAMPLE_START),
-    ("web_search_calls", "1d", ("context_level",), SAMPLE_START),
-]
+
+@dataclass(frozen=True)
+class Recording:
+    """One recorded query: an endpoint at a bucket width, grouped by some keys, from ``start`` to :data:`SAMPLE_NOW`.
+
+    Examples:
+        >>> r = Recording("completions", "1h", ("project_id", "model"), HOURLY_START)  # hourly by project and model
+        >>> r.answers(build_query("completions", "2026-10-01", bucket_width="1d", group_by="model",
+        ...                       filters={"project_ids": "proj_chat"}, now=SAMPLE_NOW))
+        True
+        >>> print(r)
+        completions 1h by project_id, model from 2026-09-21
+    """
+
+    endpoint: EndpointName
+    bucket_width: BucketWidth
+    group_by: tuple[str, ...]
+    start: pd.Timestamp
+
+    def answers(self, query: Query) -> bool:
+        """Whether this recording holds the query: its keys, filters on its keys, a multiple of its width."""
+        endpoint = query.endpoint
+        keys = set(query.group_by) | {f.key for f in endpoint.filters if f.name in query.filters}
+        wider = query.bucket_width != self.bucket_width
+        return (
+            endpoint.name == self.endpoint
+            and keys <= set(self.group_by)
+            and BUCKET_SECONDS[query.bucket_width] % BUCKET_SECONDS[self.bucket_width] == 0
+            and not (wider and any(f.kind == "level" for f in endpoint.fields))  # levels do not add up over time
+            and self.start <= query.start
+        )
+
+    def __str__(self) -> str:
+        keys = f" by {', '.join(self.group_by)}" if self.group_by else ""
+        return f"{self.endpoint} {self.bucket_width}{keys} from {self.start:%Y-%m-%d}"
+
+
+def _recordings() -> list[Recording]:
+    recordings: list[Recording] = []
+    for name, endpoint in ENDPOINTS.items():
+        alone = ALONE.get(name)
+        recordings.append(Recording(name, "1d", tuple(k for k in endpoint.group_by if k != alone), SAMPLE_START))
+        if alone:
+            recordings.append(Recording(name, "1d", (alone,), SAMPLE_START))
+    recordings.append(Recording("completions", "1h", (), HOURLY_START))  # hourly totals: the hour-of-day heatmap
+    return recordings
+
+
+RECORDINGS: list[Recording] = _recordings()
 
 
 def sample_dir() -> Path:
-    """Where the sample data lives: ``USAGE_FRAMES_SAMPLE_DIR``, else ``sample_data/`` of this source tree."""
+    """Where the sample data lives: ``USAGE_FRAMES_SAMPLE_DIR``, else in the installed package, else the tree's.
+
+    Examples:
+        >>> (sample_dir() / "http").is_dir()
+        True
+    """
     configured = os.environ.get(SAMPLE_ENV)
-    return Path(configured) if configured else Path(__file__).resolve().parent.parent / "sample_data"
+    if configured:
+        return Path(configured)
+    package = Path(__file__).resolve().parent
+    installed = package / "sample_data"  # the wheel maps the repository's sample_data/ here
+    return installed if installed.is_dir() else package.parent / "sample_data"
+
+
+class SampleClient(Client):
+    """A client answered offline from the sample data, with the sample's clock (see the module docstring).
+
+    Queries a recording holds verbatim are read from the cache; others are added up from the recording that
+    holds them (:meth:`frame`).
+    """
+
+    def frame(self, query: Query) -> pd.DataFrame:
+        """The frame of a query, read or added up from the recordings; ``attrs["as_of"]`` is the sample's clock.
+
+        Raises:
+            CacheMissError: If no recording holds the query, listing what the sample holds.
+        """
+        source = next((r for r in RECORDINGS if r.answers(query)), None)
+        if source is None:
+            raise CacheMissError(
+                f"{query.endpoint.name} at {query.bucket_width} from {query.start:%Y-%m-%d %H:%M}"
+                + (f" by {', '.join(query.group_by)}" if query.group_by else "")
+                + (f" filtered by {', '.join(query.filters)}" if query.filters else "")
+                + f" is not in the sample data ({self.miss_hint})"
+            )
+        if source.group_by == query.group_by and source.bucket_width == query.bucket_width and not query.filters:
+            frame = super().frame(query)
+        else:
+            frame = self._added_up(query, source)
+        frame.attrs["as_of"] = SAMPLE_NOW.isoformat()
+        return frame
+
+    def _added_up(self, query: Query, source: Recording) -> pd.DataFrame:
+        width = pd.Timedelta(seconds=BUCKET_SECONDS[query.bucket_width])
+        start, end = query.start.floor(width), min(query.end.ceil(width), SAMPLE_NOW)
+        wide = build_query(
+            query.endpoint, start, end, bucket_width=source.bucket_width, group_by=source.group_by, now=SAMPLE_NOW
+        )
+        fine = super().frame(wide)
+        keep = pd.Series(True, index=fine.index)
+        for flt in query.endpoint.filters:
+            if flt.name in query.filters:
+                wanted = query.filters[flt.name]
+                keep &= (fine[flt.key] == wanted) if isinstance(wanted, bool) else fine[flt.key].isin(wanted)
+        fine = fine[keep.to_numpy()]
+        index = pd.DatetimeIndex(fine.index)
+        begins = index.floor(width) if source.bucket_width != query.bucket_width else index
+        fields = query.endpoint.fields
+        grouped = fine.groupby([begins.rename("start_time"), *[fine[k] for k in query.group_by]], observed=True,
+                               dropna=False, sort=True)  # fmt: skip
+        sums = grouped[[f.name for f in fields if f.kind != "attribute"]].sum(min_count=1)
+        for f in fields:
+            if f.kind == "attribute":  # one value (a currency, a unit) or none when the rows disagree
+                sums[f.name] = grouped[f.name].agg(_the_one)
+            if f.name in ONLY_BY and ONLY_BY[f.name] not in query.group_by:
+                sums[f.name] = None
+        buckets: dict[int, list[dict[str, Any]]] = {}
+        for values in sums.reset_index().to_dict("records"):
+            result: dict[str, Any] = {"object": query.endpoint.result_object}
+            result.update({k: _plain(values[k]) for k in query.group_by})
+            for f in fields:
+                target = result
+                for part in f.json_path[:-1]:
+                    target = target.setdefault(part, {})
+                target[f.json_path[-1]] = _plain(values[f.name])
+            buckets.setdefault(unix(pd.Timestamp(values["start_time"])), []).append(result)
+        step = BUCKET_SECONDS[query.bucket_width]
+        page = {"object": "page", "has_more": False, "next_page": None, "data": [
+            {"object": "bucket", "start_time": t, "end_time": min(t + step, unix(SAMPLE_NOW)), "results": results}
+            for t, results in sorted(buckets.items())]}  # fmt: skip
+        frame = to_frame([page], query)
+        return frame[(frame["end_time"] > query.start) & (frame.index < query.end)]
+
+
+def _the_one(values: pd.Series) -> Any:
+    """The value all rows agree on, else ``None``."""
+    return values.iloc[0] if values.nunique(dropna=False) == 1 else None
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value from a pandas scalar (``<NA>`` is null)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+class ReadOnlyCache(BaseCache):
+    """The recorded answers as a requests-cache backend that never writes (redirects live in memory).
+
+    An installed package may sit in a read-only folder; the filesystem backend would create its redirects
+    database there on first use.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(cache_name=str(directory))
+        self.responses = FileDict(directory, serializer="json")
+        self.redirects = DictStorage()  # type: ignore[no-untyped-call]
 
 
 def sample_client(path: str | os.PathLike[str] | None = None) -> Client:
     """A client answered offline from the sample data, with the sample's clock.
 
     Raises:
-        CacheMissError: If the sample data is not there (an install without the source tree).
+        CacheMissError: If the sample data is not there.
     """
     directory = Path(path) if path is not None else sample_dir()
     if not (directory / "http").is_dir():
         raise CacheMissError(
-            f"no sample data at {directory}: use a clone of the repository (pip install -e .) or set {SAMPLE_ENV}"
+            f"no sample data at {directory}: reinstall usage-frames, use a clone of the repository, "
+            f"or set {SAMPLE_ENV} to a folder written by `usage-frames sample-data`"
         )
-    session = cached_session(directory, readable=True)
-    client = Client(SAMPLE_KEY, DEFAULT_BASE_URL, session=session, offline=True, now=SAMPLE_NOW, snap=True)
-    client.miss_hint = (
-        f"the sample data holds {SAMPLE_START:%Y-%m-%d} to {SAMPLE_NOW:%Y-%m-%d} in daily buckets, hourly completions "
-        f"from {HOURLY_START:%Y-%m-%d}, and the group keys listed in usage_frames.sample.RECORDINGS"
+    session = CachedSession(
+        backend=ReadOnlyCache(directory / "http"), expire_after=NEVER_EXPIRE, allowable_codes=(200,), key_fn=cache_key
     )
+    client = SampleClient(SAMPLE_KEY, DEFAULT_BASE_URL, session=session, offline=True, now=SAMPLE_NOW, snap=True)
+    client.miss_hint = "the sample data holds, to " + f"{SAMPLE_NOW:%Y-%m-%d}: " + "; ".join(map(str, RECORDINGS))
+    client.miss_hint += " (any subset of those keys, filters on them, wider buckets)"
     return client
 
 
@@ -92,9 +245,10 @@ def record(path: str | os.PathLike[str] | None = None) -> int:
     directory = Path(path) if path is not None else sample_dir()
     shutil.rmtree(directory / "http", ignore_errors=True)
     session = cached_session(directory, readable=True)
-    client = Client.fake(FakeOrganization(now=SAMPLE_NOW), session=session, api_key=SAMPLE_KEY, now=SAMPLE_NOW)
-    for endpoint, width, keys, start in RECORDINGS:
-        client.fetch(endpoint, start, bucket_width=width, group_by=list(keys))
+    org = FakeOrganization(now=SAMPLE_NOW)
+    client = Client.fake(org, session=session, api_key=SAMPLE_KEY, now=SAMPLE_NOW, snap=True)
+    for r in RECORDINGS:
+        client.fetch(r.endpoint, r.start, bucket_width=r.bucket_width, group_by=list(r.group_by))
     for listing in (projects, users, api_keys, spend_alerts):
         listing(client)
     spend_limit(client)
