@@ -7,7 +7,9 @@ import json
 import os
 import secrets
 import socket
+import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +107,24 @@ def sleeps() -> Sleeps:
 def client(server: FakeServer, faults: Faults, sleeps: Sleeps) -> Client:
     """A client of the fake server over HTTP, with the run's secret key and recorded sleeps."""
     return Client(SECRET_KEY, server.url, sleep=sleeps, timeout=(2, 10))
+
+
+@contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """Make ``folder`` truly read-only: a read-only bind mount as root (root ignores modes), else its modes."""
+    if os.geteuid() == 0:
+        subprocess.run(["mount", "--bind", str(folder), str(folder)], check=True)
+        try:
+            subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], check=True)
+            yield
+        finally:
+            subprocess.run(["umount", str(folder)], check=True)
+    else:
+        modes = {p: p.stat().st_mode for p in [folder, *folder.iterdir()]}
+        for p in modes:
+            p.chmod(0o500 if p.is_dir() else 0o400)
+        try:
+            yield
+        finally:
+            for p, mode in modes.items():
+                p.chmod(mode)

@@ -5,9 +5,12 @@ Run ``python tests/test_bad_input.py`` to print the README table; a test checks 
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -137,11 +140,141 @@ MISTAKES = [
         'uf.Client("sk-admin-x", cache=False, offline=True)',
         "offline: True needs a cache (cache=True, a path or a session)",
     ),
+    (
+        "a key pasted across lines",
+        'uf.Client("sk-admin-abc\\r\\ndef")',
+        "api_key: 'sk-admin-...' contains '\\r' (a line break, a space or an invisible or non-ASCII character, "
+        "pasted with the key?); copy the key again",
+    ),
+    (
+        "an invisible character in the key",
+        'uf.Client("sk-admin-abc\\u200bdef")',
+        "api_key: 'sk-admin-...' contains '\\u200b' (a line break, a space or an invisible or non-ASCII character, "
+        "pasted with the key?); copy the key again",
+    ),
+    (
+        "a project key with a space before it",
+        'uf.Client(" sk-proj-abc123")',
+        "api_key: 'sk-proj-...' is not an admin key. The Usage and Costs API needs an organization admin key (it "
+        "starts with 'sk-admin-'); project and user keys are refused. An organization owner creates one at "
+        "https://platform.openai.com/settings/organization/admin-keys; pass it as Client(api_key=...) or set the "
+        "OPENAI_ADMIN_KEY environment variable.",
+    ),
+    (
+        "a key that is not text",
+        'uf.Client(b"sk-admin-abc")',
+        "api_key: '<bytes>' must be a str. The Usage and Costs API needs an organization admin key (it starts with "
+        "'sk-admin-'); project and user keys are refused. An organization owner creates one at "
+        "https://platform.openai.com/settings/organization/admin-keys; pass it as Client(api_key=...) or set the "
+        "OPENAI_ADMIN_KEY environment variable.",
+    ),
+    (
+        "a key that is a number",
+        "uf.Client(123)",
+        "api_key: '<int>' must be a str. The Usage and Costs API needs an organization admin key (it starts with "
+        "'sk-admin-'); project and user keys are refused. An organization owner creates one at "
+        "https://platform.openai.com/settings/organization/admin-keys; pass it as Client(api_key=...) or set the "
+        "OPENAI_ADMIN_KEY environment variable.",
+    ),
+    (
+        "a base URL that is not text",
+        'uf.Client("sk-admin-x", 123)',
+        "base_url: 123 must be a str such as https://api.openai.com/v1",
+    ),
+    (
+        "a broken base URL",
+        'uf.Client("sk-admin-x", "http://[::1")',
+        "base_url: 'http://[::1' is not a URL (Invalid IPv6 URL)",
+    ),
+    (
+        "a zero timeout",
+        'uf.Client("sk-admin-x", timeout=0)',
+        "timeout: 0 must be seconds > 0 (an int or float), or a (connect, read) pair of them",
+    ),
+    (
+        "a negative timeout",
+        'uf.Client("sk-admin-x", timeout=-1)',
+        "timeout: -1 must be seconds > 0 (an int or float), or a (connect, read) pair of them",
+    ),
+    (
+        "a timeout that is not a number",
+        'uf.Client("sk-admin-x", timeout="x")',
+        "timeout: 'x' must be seconds > 0 (an int or float), or a (connect, read) pair of them",
+    ),
+    (
+        "a NaN timeout",
+        'uf.Client("sk-admin-x", timeout=math.nan)',
+        "timeout: nan must be seconds > 0 (an int or float), or a (connect, read) pair of them",
+    ),
+    (
+        "max_requests as text",
+        'uf.Client("sk-admin-x", max_requests="x")',
+        "max_requests: 'x' must be an int >= 1 and <= 1000000",
+    ),
+    (
+        "no workers",
+        'uf.Client("sk-admin-x", workers=0)',
+        "workers: 0 must be an int >= 1 and <= 64",
+    ),
+    (
+        "negative retries",
+        'uf.Client("sk-admin-x", max_retries=-1)',
+        "max_retries: -1 must be an int >= 0 and <= 100",
+    ),
+    (
+        "a sleep that is not callable",
+        'uf.Client("sk-admin-x", sleep=3)',
+        "sleep: 3 must be a callable taking seconds, like time.sleep",
+    ),
+    (
+        "a cache that is neither a flag nor a path",
+        'uf.Client("sk-admin-x", cache=123)',
+        "cache: 123 must be True, False, a folder path or a requests-cache CachedSession",
+    ),
+    (
+        "a str for the client",
+        'uf.costs(client="x")',
+        "client: 'x' must be a usage_frames.Client or None",
+    ),
+    (
+        "a str for the client of a list",
+        'uf.projects(client="x")',
+        "client: 'x' must be a usage_frames.Client or None",
+    ),
+    (
+        "a list of endpoints to fetch",
+        'uf.fetch(["completions"], client=client)',
+        "endpoint: ['completions'] must be one endpoint name (a str); allowed: 'completions', 'decisions', "
+        "'embeddings', 'moderations', 'images', 'audio_speeches', 'audio_transcriptions', 'vector_stores', "
+        "'code_interpreter_sessions', 'file_search_calls', 'web_search_calls', 'costs'",
+    ),
+    (
+        "an array as bucket width",
+        'client.costs(bucket_width=np.array(["1d"]))',
+        "bucket_width: array(['1d'], dtype='<U2') must be a str; allowed: '1d'",
+    ),
+    (
+        "Unix seconds beyond any float",
+        "client.costs(10**400)",
+        "start: 10000000000000000000000000000000000000000000000000000000000000000000000000000... is out of range "
+        "for Unix seconds (milliseconds are not accepted)",
+    ),
+    (
+        "a superscript digit",
+        'client.costs("²")',
+        "start: '²' is not a readable time (Unknown datetime string format, unable to parse: ²)",
+    ),
+    (
+        "the year 1",
+        'uf.plan("costs", dt.datetime(1, 1, 1))',
+        "start: datetime.datetime(1, 1, 1, 0, 0) is before 1970-01-01, where the API's Unix time starts",
+    ),
 ]
 # Accepted, not mistakes: naive and aware times mixed (naive is UTC), a str for a list, an end in the future
-# (clamped to now), repeated group keys (deduplicated).
+# (clamped to now), repeated group keys (deduplicated), a naive clock.
 ACCEPTED = [
     'client.costs("2026-10-01", pd.Timestamp("2026-10-02 02:00", tz="Europe/Berlin"))',
+    'uf.Client.fake(now=dt.datetime(2026, 11, 28, 12)).costs("2026-10-01")',  # a naive "now" is UTC, like any time
     'client.completions("2026-10-01", "2027-01-01", group_by=["model", "model"], models="gpt-4o-2024-08-06")',
 ]
 
@@ -150,7 +283,7 @@ def run(call: str) -> object:
     from usage_frames.fake import FakeOrganization
 
     client = uf.Client.fake(FakeOrganization(now=NOW), now=NOW)
-    return eval(call, {"uf": uf, "pd": pd, "client": client})
+    return eval(call, {"uf": uf, "pd": pd, "np": np, "dt": dt, "math": math, "client": client})
 
 
 @pytest.mark.parametrize(("mistake", "call", "message"), MISTAKES, ids=[m[0] for m in MISTAKES])

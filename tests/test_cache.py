@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import random
+import sqlite3
 import stat
+import subprocess
+import sys
+import threading
+import time
+import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SECRET_KEY
+from conftest import SECRET_KEY, read_only
 
 import usage_frames as uf
-from usage_frames.client import OPEN_WINDOW_TTL, default_cache_dir
+from usage_frames.client import CACHE_LOCK_WAIT, OPEN_WINDOW_TTL, default_cache_dir
 from usage_frames.fake import Fault, Faults
 
 
@@ -54,7 +62,9 @@ def test_cache__warm_refresh_of_a_year_sends_at_most_two_requests(client, faults
     assert 53 <= cold <= 54
     faults.requests.clear()
     client.completions(start, bucket_width="1h", group_by=["project_id", "model"])
-    assert 1 <= len(faults.requests) <= 2  # the open week (and the previous one, right after Monday 00:00)
+    # The open week (and the previous one, right after Monday 00:00); none when both calls fall in the same second
+    # (same end, same URL, still within OPEN_WINDOW_TTL).
+    assert len(faults.requests) <= 2
 
 
 def test_cache__the_key_and_authorization_header_are_never_stored(client):
@@ -220,3 +230,161 @@ def test_cache__each_key_has_its_own_answers(server, faults):
         uf.Client("sk-user-wrong", server.url, sleep=lambda s: None).costs("2026-09-01", "2026-10-01")
     first.costs("2026-09-01", "2026-10-01")
     assert len(faults.requests) == 1  # the 401 only; the first key still reads its cache
+
+
+# --- a damaged, locked, read-only or full cache (issue 12): exact answers or a typed error, never a hang -------
+
+SPAN = ("2026-05-01", "2026-10-01")  # five monthly windows
+
+
+def filled_cache(server, folder):
+    """A cache folder holding the answers of SPAN, and the frame they make."""
+    frame = uf.Client(SECRET_KEY, server.url, cache=folder).costs(*SPAN)
+    return folder / "http_cache.sqlite", frame
+
+
+def damage(db: Path, how: str) -> None:
+    data = db.read_bytes()
+    noise = random.Random(12).randbytes(len(data))
+    half, garbage = data[: len(data) // 2], data[:4096] + noise[4096:]
+    db.write_bytes({"random bytes": noise, "cut in half": half, "garbage pages": garbage}[how])
+
+
+@pytest.mark.parametrize("how", ["random bytes", "cut in half", "garbage pages"])
+def test_cache__a_damaged_file_is_moved_aside_rebuilt_and_warned_about_once(server, faults, tmp_path, how):
+    db, truth = filled_cache(server, tmp_path)
+    damage(db, how)
+    with pytest.warns(uf.UsageFramesWarning, match="was damaged .* moved aside to http_cache.sqlite.damaged-") as seen:
+        again = uf.Client(SECRET_KEY, server.url, cache=tmp_path).costs(*SPAN)
+    pd.testing.assert_frame_equal(again, truth)
+    assert len([w for w in seen if issubclass(w.category, uf.UsageFramesWarning)]) == 1
+    assert len(list(tmp_path.glob("http_cache.sqlite.damaged-*"))) == 1
+    faults.requests.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the rebuilt cache is healthy: no warning, no request
+        pd.testing.assert_frame_equal(uf.Client(SECRET_KEY, server.url, cache=tmp_path).costs(*SPAN), truth)
+    assert faults.requests == []
+
+
+def test_cache__a_file_where_the_folder_should_be_falls_back_to_no_cache_with_a_warning(server, org, tmp_path):
+    folder = tmp_path / "cache"
+    folder.write_text("not a folder")
+    with pytest.warns(uf.UsageFramesWarning, match=f"cannot use {folder} as the HTTP cache folder .*without a cache"):
+        client = uf.Client(SECRET_KEY, server.url, cache=folder)
+    assert client.session.__class__.__name__ == "Session"
+    assert client.costs(*SPAN)["amount"].sum() == pytest.approx(org.total("costs", "amount", *SPAN), rel=1e-9)
+    with pytest.raises(uf.CacheError, match=f"cannot use {folder} as the HTTP cache folder"):
+        uf.Client(SECRET_KEY, server.url, cache=folder, offline=True)
+
+
+def test_cache__a_folder_inside_a_file_is_a_typed_error_offline(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(uf.CacheError, match="NotADirectoryError"):
+        uf.Client(SECRET_KEY, cache=tmp_path / "file" / "cache", offline=True)
+
+
+def test_cache__a_read_only_folder_holding_the_answer_still_answers(server, faults, tmp_path):
+    _, truth = filled_cache(server, tmp_path)
+    faults.requests.clear()
+    with read_only(tmp_path):
+        with pytest.raises(OSError, match=r"Read-only file system|Permission denied"):  # even for root
+            (tmp_path / "probe").write_text("x")
+        with pytest.warns(uf.UsageFramesWarning, match="cannot be written .*answering from it, saving nothing new"):
+            client = uf.Client(SECRET_KEY, server.url, cache=tmp_path)
+        pd.testing.assert_frame_equal(client.costs(*SPAN), truth)
+        assert faults.requests == []
+        later = client.costs("2026-04-01", "2026-05-01")  # not cached: fetched, not saved, no error
+        assert len(faults.requests) == 1 and len(later) == 30
+        offline = uf.Client(SECRET_KEY, server.url, cache=tmp_path, offline=True)
+        pd.testing.assert_frame_equal(offline.costs(*SPAN), truth)
+        for session in (client.session, offline.session):
+            session.close()  # let go of the file before the folder is unmounted
+
+
+def test_cache__a_read_only_folder_without_a_cache_falls_back_or_fails_offline(server, org, tmp_path):
+    with read_only(tmp_path):
+        with pytest.warns(uf.UsageFramesWarning, match=f"cannot use {tmp_path} as the HTTP cache folder"):
+            client = uf.Client(SECRET_KEY, server.url, cache=tmp_path)
+        assert client.costs(*SPAN)["amount"].sum() == pytest.approx(org.total("costs", "amount", *SPAN), rel=1e-9)
+        with pytest.raises(uf.CacheError, match=str(tmp_path)):
+            uf.Client(SECRET_KEY, server.url, cache=tmp_path, offline=True)
+
+
+@pytest.mark.parametrize("lock", ["IMMEDIATE", "EXCLUSIVE"])
+def test_cache__another_connection_holding_a_lock_delays_a_fetch_at_most_briefly(server, faults, tmp_path, lock):
+    db, truth = filled_cache(server, tmp_path)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute(f"BEGIN {lock}")
+    outcome: list[object] = []
+
+    def fetch() -> None:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            client = uf.Client(SECRET_KEY, server.url, cache=tmp_path)
+            outcome.append(client.costs(*SPAN))
+            outcome.append(client.costs("2026-04-01", "2026-05-01"))  # a write: waits once, then skips the cache
+        outcome.append([str(w.message) for w in seen])
+
+    try:
+        started = time.monotonic()
+        worker = threading.Thread(target=fetch, daemon=True)
+        worker.start()
+        worker.join(CACHE_LOCK_WAIT * 4 + 10)
+        took = time.monotonic() - started
+        assert not worker.is_alive(), "blocked by the lock"
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    pd.testing.assert_frame_equal(outcome[0], truth)
+    assert len(outcome[1]) == 30
+    assert took < CACHE_LOCK_WAIT * 3 + 5
+    messages = outcome[2]
+    assert messages and all("locked by another process" in m or "without a cache" in m for m in messages), messages
+
+
+FULL_DISK = """
+import json, resource, signal, sys, warnings
+import usage_frames as uf
+from usage_frames.fake import FakeOrganization, FakeServer
+
+folder, limit = sys.argv[1], int(sys.argv[2])
+org = FakeOrganization()
+with FakeServer() as server:
+    client = uf.Client("sk-admin-full", server.url, cache=folder)  # the default 6 workers
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    results = []
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        for start, end in (("2026-01-01", "2026-06-01"), ("2026-06-01", "2026-11-01")):  # within the API's year
+            for width in ("1d", "1h"):
+                frame = client.completions(start, end, bucket_width=width, group_by="model")
+                results.append([int(frame["input_tokens"].sum()), org.total("completions", "input_tokens", start, end)])
+    print(json.dumps({"results": results, "warnings": sorted({str(w.message)[:200] for w in seen})}))
+"""
+
+
+def test_cache__a_full_disk_never_fails_a_fetch_with_the_default_workers(tmp_path):
+    db = tmp_path / "http_cache.sqlite"
+    uf.client.cached_session(tmp_path).close()  # an empty cache: its tables exist, nothing fits beside them
+    run = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(tmp_path), str(db.stat().st_size)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(run.stdout)
+    assert all(got == truth for got, truth in report["results"]), report
+    assert report["warnings"] and all("saving failed" in w for w in report["warnings"]), report["warnings"]
+    assert db.stat().st_size <= 12 * 4096  # nothing was written past the limit
+
+
+def test_cache__six_workers_share_one_file_safely(server, org, tmp_path):
+    client = uf.Client(SECRET_KEY, server.url, cache=tmp_path, workers=6)
+    frame = client.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")
+    assert int(frame["input_tokens"].sum()) == org.total("completions", "input_tokens", "2026-01-01", "2026-11-01")
+    again = uf.Client(SECRET_KEY, server.url, cache=tmp_path, workers=6, offline=True)
+    pd.testing.assert_frame_equal(
+        again.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model"), frame
+    )

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import subprocess
+import sys
+import threading
+import time
 
 import pandas as pd
 import pytest
+from conftest import read_only
 
 import usage_frames as uf
 import usage_frames.dataset as sync_module
@@ -114,6 +120,188 @@ def test_cli__sync_and_dry_run(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert "window(s)" in out and "bucket_width='1h'" in out
+
+
+# --- concurrency, damage, full disks and argument mistakes (issue 12) ----------------------------------------
+
+
+def files(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*")) if root.exists() else []
+
+
+def test_sync__concurrent_syncs_into_one_folder_never_crash_and_give_the_exact_dataset(tmp_path, client, org):
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        try:
+            uf.sync(tmp_path, ["costs", "images"], start="2026-06-10", end="2026-10-01", client=client)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, daemon=True) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not any(t.is_alive() for t in threads), "a sync hung"
+    assert errors == []
+    assert not [f for f in files(tmp_path) if f.endswith(".tmp")]
+    back = read(tmp_path, "costs")
+    assert back["amount"].sum() == pytest.approx(org.total("costs", "amount", "2026-06-10", "2026-10-01"), rel=1e-9)
+    assert int(read(tmp_path, "images")["images"].sum()) == org.total("images", "images", "2026-06-10", "2026-10-01")
+
+
+SYNC_PROCESS = """
+import sys
+import usage_frames as uf
+uf.sync(sys.argv[1], "embeddings", start="2026-07-01", end="2026-10-01", client=uf.Client("sk-admin-p", sys.argv[2]))
+"""
+
+
+def test_sync__concurrent_processes_share_one_dataset(tmp_path, server, org):
+    runs = [
+        subprocess.Popen([sys.executable, "-c", SYNC_PROCESS, str(tmp_path), server.url], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    for run in runs:
+        assert run.wait(timeout=120) == 0, run.stderr.read().decode()[-2000:] if run.stderr else ""
+        if run.stderr:
+            run.stderr.close()
+    total = int(read(tmp_path, "embeddings")["input_tokens"].sum())
+    assert total == org.total("embeddings", "input_tokens", "2026-07-01", "2026-10-01")
+
+
+def test_sync__a_second_sync_waits_a_bounded_time_then_fails_clearly(tmp_path, client, monkeypatch):
+    monkeypatch.setattr(sync_module, "LOCK_WAIT", 0.5)
+    tmp_path.joinpath(sync_module.LOCK_FILE).touch()
+    with open(tmp_path / sync_module.LOCK_FILE) as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        started = time.monotonic()
+        with pytest.raises(uf.DatasetError, match=f"another sync has been writing {tmp_path} for more than 0.5 s"):
+            uf.sync(tmp_path, "costs", start="2026-09-01", end="2026-10-01", client=client)
+        assert time.monotonic() - started < 5
+    assert not (tmp_path / "endpoint=costs").exists()
+    assert uf.sync(tmp_path, "costs", start="2026-09-01", end="2026-10-01", client=client)["costs"].written
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        "{",
+        "[]",
+        '{"months": []}',
+        '{"months": {"2026-13": {}}}',
+        '{"months": {"2026-09": 1}}',
+        '{"months": {"2026-09": {"from": "soon"}}}',
+        '{"start": 5, "months": {}}',
+        "\x00\xff",
+    ],
+    ids=["cut", "a list", "months a list", "a bad month", "a bad entry", "a bad from", "a bad start", "binary"],
+)
+def test_sync__a_damaged_state_file_is_a_typed_error_that_says_how_to_recover(tmp_path, client, state):
+    uf.sync(tmp_path, "costs", start="2026-09-01", end="2026-10-01", client=client)
+    path = tmp_path / "endpoint=costs" / "_sync.json"
+    path.write_bytes(state.encode("latin-1"))
+    with pytest.raises(uf.DatasetError, match=f"the dataset state {path} is damaged .*delete it"):
+        uf.sync(tmp_path, "costs", client=client)
+
+
+def test_sync__a_read_only_folder_is_a_typed_error_and_changes_nothing(tmp_path, client):
+    uf.sync(tmp_path, "costs", start="2026-09-01", end="2026-10-01", client=client)
+    before = {f: (tmp_path / f).read_bytes() for f in files(tmp_path) if (tmp_path / f).is_file()}
+    with read_only(tmp_path), pytest.raises(uf.DatasetError, match=str(tmp_path)):
+        uf.sync(tmp_path, "costs", start="2026-08-01", end="2026-10-01", client=client)
+    assert {f: (tmp_path / f).read_bytes() for f in files(tmp_path) if (tmp_path / f).is_file()} == before
+
+
+FULL_SYNC = """
+import resource, signal, sys
+import usage_frames as uf
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
+try:
+    uf.sync(sys.argv[1], "costs", group_by="line_item", start="2026-08-01", end="2026-10-01",
+            client=uf.Client("sk-admin-full", sys.argv[2], cache=False))
+except uf.DatasetError as exc:
+    print(exc)
+"""
+
+
+def test_sync__a_full_disk_is_a_typed_error_leaving_nothing_half_written(tmp_path, server):
+    run = subprocess.run(
+        [sys.executable, "-c", FULL_SYNC, str(tmp_path), server.url], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.startswith(f"cannot write {tmp_path}/endpoint=costs/month=2026-08/part-0.parquet")
+    assert [f for f in files(tmp_path) if f.endswith((".tmp", ".parquet", "_sync.json"))] == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"endpoints": "completion"}, "endpoints"),
+        ({"endpoints": ["costs", "nope"]}, "endpoints"),
+        ({"endpoints": []}, "endpoints"),
+        ({"endpoints": 3}, "endpoints"),
+        ({"group_by": "modle"}, "group_by"),
+        ({"group_by": {"images": ["size"]}}, "group_by"),
+        ({"bucket_width": "1w"}, "bucket_width"),
+        ({"start": "last tuesday"}, "start"),
+        ({"end": [2026]}, "end"),
+        ({"client": "sk-admin-x"}, "client"),
+        ({"models": 3}, "models"),
+        ({"projects": "x"}, "filter"),
+        ({"start": None}, "start"),  # a first sync needs one
+        ({"start": "2023-01-01", "bucket_width": "1m"}, "start"),  # more than max_requests
+    ],
+    ids=lambda v: v if isinstance(v, str) else "-".join(map(str, v)),
+)
+def test_sync__an_argument_mistake_creates_nothing(tmp_path, client, kwargs, argument):
+    root = tmp_path / "data"
+    options = {"endpoints": ["completions"], "start": "2026-09-01", "end": "2026-10-01", "client": client, **kwargs}
+    with pytest.raises(uf.InvalidParameterError) as info:
+        uf.sync(root, **options)
+    assert info.value.argument == argument
+    assert not root.exists()
+
+
+def test_sync__a_path_that_is_not_a_path_is_refused(client):
+    with pytest.raises(uf.InvalidParameterError, match="path: 3 must be a folder path"):
+        uf.sync(3, "costs", start="2026-09-01", client=client)
+
+
+def test_sync__a_single_endpoint_name_is_one_endpoint_not_its_letters(tmp_path, client):
+    result = uf.sync(tmp_path, "images", start="2026-09-01", end="2026-10-01", client=client)
+    assert list(result) == ["images"]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["endpoint=images"]
+
+
+def test_sync__a_resumed_sync_without_start_keeps_the_window_asked_for(tmp_path, client):
+    uf.sync(tmp_path, "completions", start="2026-10-10", end="2026-10-20", client=client)
+    uf.sync(tmp_path, "completions", end="2026-10-25", client=client)
+    back = read(tmp_path, "completions")
+    assert back.index.min() == pd.Timestamp("2026-10-10", tz="UTC")
+    fetched = direct(client, "completions", "2026-10-10", "2026-10-25")
+    assert len(back) == len(fetched) and int(back["input_tokens"].sum()) == int(fetched["input_tokens"].sum())
+
+
+def test_sync__an_earlier_start_extends_the_window_and_later_runs_keep_it(tmp_path, client):
+    uf.sync(tmp_path, "costs", start="2026-09-15", end="2026-10-01", client=client)
+    uf.sync(tmp_path, "costs", start="2026-08-20", end="2026-10-01", client=client)
+    uf.sync(tmp_path, "costs", end="2026-10-05", client=client)
+    back = read(tmp_path, "costs")
+    assert back.index.min() == pd.Timestamp("2026-08-20", tz="UTC")
+    assert back["amount"].sum() == pytest.approx(direct(client, "costs", "2026-08-20", "2026-10-05")["amount"].sum())
+
+
+def test_sync__temporary_files_left_by_a_killed_run_are_removed(tmp_path, client):
+    uf.sync(tmp_path, "costs", start="2026-09-01", end="2026-10-01", client=client)
+    folder = tmp_path / "endpoint=costs"
+    stale = [folder / "._sync.json.abc.tmp", folder / "month=2026-09" / ".part-0.parquet.x.tmp"]
+    for path in stale:
+        path.write_bytes(b"half")
+    uf.sync(tmp_path, "costs", client=client)
+    assert not any(path.exists() for path in stale)
 
 
 def test_sync__later_months_beyond_2_31_still_read_as_one_int64_dataset(tmp_path):

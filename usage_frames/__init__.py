@@ -18,7 +18,7 @@ import pandas as pd
 
 from usage_frames import accessor as accessor  # registers df.usage
 from usage_frames import ops
-from usage_frames.client import Client, EndpointFunction, Plan, __version__, describe, plan_query
+from usage_frames.client import Client, EndpointFunction, Plan, __version__, client_or_default, describe, plan_query
 from usage_frames.dataset import SyncResult, sync
 from usage_frames.endpoints import ENDPOINTS, BucketWidth, Endpoint, EndpointName, GroupKey
 from usage_frames.errors import (
@@ -28,7 +28,9 @@ from usage_frames.errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    CacheError,
     CacheMissError,
+    DatasetError,
     InvalidParameterError,
     MissingAPIKeyError,
     NotFoundError,
@@ -95,7 +97,7 @@ def fetch(
         >>> fetch("vector_stores", "2026-10-01", "2026-10-02", client=Client.fake()).columns.tolist()
         ['end_time', 'usage_bytes']
     """
-    return (client or Client()).fetch(endpoint, start, end, **kwargs)
+    return client_or_default(client).fetch(endpoint, start, end, **kwargs)
 
 
 def plan(
@@ -116,7 +118,7 @@ def plan(
         (44, 7296)
     """
     if client is not None:
-        return client.plan(endpoint, start, end, **kwargs)
+        return client_or_default(client).plan(endpoint, start, end, **kwargs)
     filters = {k: kwargs.pop(k) for k in list(kwargs) if k not in ("bucket_width", "group_by", "limit")}
     return plan_query(build_query(endpoint, start, end, filters=filters, **kwargs), now=pd.Timestamp.now(tz="UTC"))
 
@@ -158,8 +160,10 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BucketWidth",
+    "CacheError",
     "CacheMissError",
     "Client",
+    "DatasetError",
     "Endpoint",
     "EndpointFunction",
     "EndpointName",

@@ -15,17 +15,25 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
+import http.client
 import logging
+import math
 import os
 import random
+import re
+import socket
+import sqlite3
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -36,8 +44,14 @@ import msgspec
 import pandas as pd
 import platformdirs
 import requests
+import requests.adapters
+import urllib3
+import urllib3.connection
 from requests_cache import NEVER_EXPIRE, CachedSession
+from requests_cache.backends.base import BaseCache
+from requests_cache.backends.sqlite import SQLiteCache, SQLiteDict
 from requests_cache.cache_keys import create_key
+from requests_cache.serializers import pickle_serializer
 
 from usage_frames.endpoints import ENDPOINTS, BucketWidth, EndpointName
 from usage_frames.errors import (
@@ -45,10 +59,12 @@ from usage_frames.errors import (
     APIError,
     APIStatusError,
     APITimeoutError,
+    CacheError,
     CacheMissError,
     InvalidParameterError,
     MissingAPIKeyError,
     UnexpectedResponseError,
+    UsageFramesWarning,
     status_error_class,
 )
 from usage_frames.frames import Page, check_coverage, check_page, decode_page, to_frame
@@ -59,6 +75,7 @@ from usage_frames.params import (
     bucket_count,
     build_query,
     earliest_start,
+    to_clock,
     unix,
     windows,
 )
@@ -150,11 +167,11 @@ def retry_delay(
             except ValueError:
                 when = email.utils.parsedate_to_datetime(value)
                 server = when.timestamp() - time.time()
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError, IndexError):
         server = None
-    if server is not None:
+    if server is not None and math.isfinite(server):  # "nan" or "inf" is no delay at all: back off instead
         return min(max(server, 0.0), MAX_RETRY_AFTER_DELAY)
-    backoff = min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY)
+    backoff = min(INITIAL_RETRY_DELAY * 2.0 ** min(attempt, 32), MAX_RETRY_DELAY)
     return backoff * (1 - 0.25 * jitter())
 
 
@@ -176,22 +193,24 @@ def status_error(
         >>> str(err)
         '400 Bad Request: Invalid group_by [GET /organization/costs] (request_id: req_1)'
     """
+    # A server (or a proxy) may echo the Authorization header anywhere: redact before anything is cut short.
     body: Any
     try:
-        body = msgspec.json.decode(content)
+        body = _redact(msgspec.json.decode(content), secret)
         error = body.get("error") if isinstance(body, dict) else None
         message = str(error.get("message") if isinstance(error, dict) else error or body)
     except msgspec.DecodeError:
-        body = content.decode("utf-8", "replace")
+        body = _redact(content.decode("utf-8", "replace"), secret)
         message = " ".join(body.split())[:300] or "(empty body)"
-    if secret:
-        message = message.replace(secret, "<redacted>")
-    message += f" [GET {path}]"
+    lower = {k.lower(): _redact(v, secret) for k, v in headers.items()}
+    if 300 <= status_code < 400:
+        message += f" (a redirect to {lower.get('location', '')[:200]!r}: the API does not redirect; check base_url)"
+    message = message[:1000] + f" [GET {path}]"
     if isinstance(body, dict) and isinstance(body.get("error"), dict) and body["error"].get("code") == LOOKBACK_CODE:
         message += " " + LOOKBACK_HELP
     if status_code in (401, 403):
         message += " " + ADMIN_KEY_HELP
-    request_id = {k.lower(): v for k, v in headers.items()}.get("x-request-id")
+    request_id = lower.get("x-request-id")
     return status_error_class(status_code)(message, status_code=status_code, request_id=request_id, body=body)
 
 
@@ -226,7 +245,202 @@ def cache_key(request: Any, **kwargs: Any) -> str:
     return f"{create_key(request, **kwargs)}-{tag}"
 
 
-def cached_session(directory: str | os.PathLike[str], *, readable: bool = False) -> CachedSession:
+# Another process's write lock may delay a cache read or write this long; then the cache is skipped for that
+# request (with a warning), never the fetch.
+CACHE_LOCK_WAIT = 2.0
+# After such a wait, the cache is left alone this long, so that a locked file costs one wait, not one per request.
+CACHE_BUSY_PAUSE = 30.0
+CACHE_FILE = "http_cache.sqlite"
+
+
+@dataclass
+class _CacheFile:
+    """What the tables of one SQLite file share: a lock held while the file is replaced, and how often it was."""
+
+    generation: int = 0
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+class _SQLiteStore(SQLiteDict):
+    """requests-cache's SQLite table with a connection per thread, bounded lock waits, optionally read-only.
+
+    requests-cache shares one connection between threads and waits for a write lock without limit; a full disk
+    then fails fetches with ``SystemError`` from the shared connection, and another process's lock blocks
+    ``Client()``. Here each thread opens its own connection, writes are serialized in-process, and SQLite's busy
+    timeout bounds every wait.
+    """
+
+    def __init__(self, db_path: str, *, read_only: bool, file: _CacheFile, **kwargs: Any) -> None:
+        self.read_only = read_only
+        self._file = file
+        self._local = threading.local()
+        self._open: dict[threading.Thread, sqlite3.Connection] = {}
+        super().__init__(db_path, **kwargs)
+
+    def init_db(self) -> None:
+        """Create the table unless it exists (a read needs no write lock, so a busy file does not block)."""
+        with self.connection() as con:
+            found = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (self.table_name,)
+            ).fetchone()
+        if found or self.read_only:
+            return
+        with self.connection(commit=True) as con:
+            con.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table_name} (key TEXT PRIMARY KEY, value BLOB, expires INTEGER)"
+            )
+            con.execute(f"CREATE INDEX IF NOT EXISTS {self.table_name}_expires ON {self.table_name}(expires)")
+
+    @contextmanager
+    def connection(self, commit: bool = False) -> Iterator[sqlite3.Connection]:
+        """This thread's connection; with ``commit``, inside one immediate transaction."""
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is None or self._local.generation != self._file.generation:
+            if con is not None:
+                con.close()
+            path = Path(self.db_path)
+            target = f"{path.resolve().as_uri()}?mode=ro" if self.read_only else str(path)
+            with self._file.lock:  # never open a file that is being replaced
+                con = sqlite3.connect(
+                    target, timeout=CACHE_LOCK_WAIT, isolation_level=None, check_same_thread=False, uri=self.read_only
+                )
+                self._local.con, self._local.generation = con, self._file.generation
+            with self._lock:  # close the connections of finished threads (workers live for one fetch)
+                for thread in [t for t in self._open if not t.is_alive()]:
+                    self._open.pop(thread).close()
+                self._open[threading.current_thread()] = con
+        if not commit:
+            yield con
+            return
+        with self._lock:  # one writer at a time in this process; SQLite's busy timeout bounds the rest
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        """Close every thread's connection."""
+        with self._lock:
+            for con in getattr(self, "_open", {}).values():
+                con.close()
+            getattr(self, "_open", {}).clear()
+        if hasattr(self, "_file"):
+            self._file.generation += 1
+
+
+class SafeSQLiteCache(SQLiteCache):
+    """requests-cache's SQLite backend made harmless: damage is rebuilt, a failed read or write is a warning.
+
+    A damaged file is moved aside and rebuilt; a failed read or write (a full disk, a lock held too long, a
+    read-only file) costs a cache miss and one warning, never a fetch.
+
+    Args:
+        db_path: The SQLite file.
+        read_only: Open the file read-only (its folder cannot be written); nothing new is saved.
+    """
+
+    def __init__(self, db_path: str | os.PathLike[str], *, read_only: bool = False) -> None:
+        BaseCache.__init__(self, cache_name=str(db_path))
+        self.read_only = read_only
+        self._warned: set[str] = set()
+        self._file = _CacheFile()
+        self._paused_until = 0.0
+        self._tables(str(db_path))
+
+    def _tables(self, path: str) -> None:
+        common: dict[str, Any] = {"read_only": self.read_only, "file": self._file}
+        self.responses = _SQLiteStore(path, table_name="responses", serializer=pickle_serializer, **common)
+        self.redirects = _SQLiteStore(
+            path, table_name="redirects", serializer=None, lock=self.responses._lock, **common
+        )
+
+    @property
+    def paused(self) -> bool:
+        """Whether the cache is skipped for now, after a lock held too long by another process."""
+        return time.monotonic() < self._paused_until
+
+    def warn(self, kind: str, message: str) -> None:
+        """Warn once per kind of trouble (a fetch of a year must not print 365 warnings)."""
+        if kind not in self._warned:
+            self._warned.add(kind)
+            warnings.warn(f"HTTP cache {self.db_path}: {message}", UsageFramesWarning, stacklevel=4)
+
+    def trouble(self, exc: BaseException, doing: str) -> None:
+        """Handle a failed cache operation: rebuild a damaged file, warn about anything else."""
+        name = getattr(exc, "sqlite_errorname", "")
+        if _damaged(exc) and not self.read_only:
+            self.rebuild(exc)
+        elif name in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+            self._paused_until = time.monotonic() + CACHE_BUSY_PAUSE
+            self.warn(
+                "busy",
+                f"locked by another process for more than {CACHE_LOCK_WAIT:g} s; not used for the next "
+                f"{CACHE_BUSY_PAUSE:g} s",
+            )
+        else:
+            self.warn(doing, f"{doing} failed ({type(exc).__name__}: {exc}); fetching without it")
+
+    def rebuild(self, exc: BaseException) -> None:
+        """Move a damaged file aside (``*.damaged-<time>``) and start an empty cache in its place."""
+        seen = getattr(getattr(self.responses, "_local", None), "generation", None)
+        with self._file.lock:
+            if seen is not None and seen != self._file.generation:
+                return  # another thread rebuilt it already
+            aside = _quarantined(Path(self.db_path))
+            # Each thread reopens its connection on its next use; closing them here could break a read in flight.
+            self._file.generation += 1
+            self.responses.init_db()  # type: ignore[no-untyped-call]
+            self.redirects.init_db()  # type: ignore[no-untyped-call]
+        self.warn("damaged", f"was damaged ({exc}); moved aside to {aside.name} and rebuilt empty")
+
+    def get_response(self, key: str, default: Any = None) -> Any:
+        """The cached response, or ``default`` when the cache cannot answer (damaged, locked, unreadable)."""
+        if self.paused:
+            return default
+        try:
+            return super().get_response(key, default)
+        except Exception as exc:  # a damaged row can fail anywhere in SQLite or unpickling; it is only a miss
+            self.trouble(exc, "reading")
+            return default
+
+    def save_response(self, response: requests.Response, cache_key: str | None = None, expires: Any = None) -> None:
+        """Store a response; a failure (full disk, lock, read-only) is a warning, never a failed fetch."""
+        if self.read_only or self.paused:
+            return
+        try:
+            super().save_response(response, cache_key, expires)
+        except (sqlite3.Error, OSError) as exc:
+            self.trouble(exc, "saving")
+
+    def contains(
+        self, key: str | None = None, request: Any = None, url: str | None = None, verify: bool = True
+    ) -> bool:
+        """Whether the cache holds an answer (``False`` when it cannot tell)."""
+        if self.paused:
+            return False
+        try:
+            return bool(super().contains(key, request, url, verify))
+        except sqlite3.Error as exc:
+            self.trouble(exc, "reading")
+            return False
+
+    def delete(self, *keys: str, expired: bool = False, vacuum: bool = True, **kwargs: Any) -> None:
+        """Delete answers; a failure is a warning (the answer was unusable anyway)."""
+        if self.read_only or self.paused:
+            return
+        try:
+            super().delete(*keys, expired=expired, vacuum=vacuum, **kwargs)
+        except sqlite3.Error as exc:
+            self.trouble(exc, "deleting")
+
+
+def cached_session(
+    directory: str | os.PathLike[str], *, readable: bool = False, offline: bool = False
+) -> CachedSession:
     """A requests-cache session under ``directory`` (created owner-only).
 
     By default one SQLite file with pickled responses: the fastest store (a JSON serializer re-encodes every
@@ -235,14 +449,32 @@ def cached_session(directory: str | os.PathLike[str], *, readable: bool = False)
 
     The ``Authorization`` header is one of requests-cache's ignored parameters: it is neither part of the cache
     keys nor stored with the responses (it is written as ``REDACTED``), so the admin key never reaches the disk.
+
+    A damaged SQLite file is moved aside and rebuilt; a folder that cannot be written but holds a cache is read
+    (nothing new is saved); failed reads and writes are warnings (see :class:`SafeSQLiteCache`).
+
+    Args:
+        directory: The cache folder.
+        readable: One JSON file per response instead of one SQLite file.
+        offline: The session will only read, so a read-only folder needs no warning.
+
+    Raises:
+        CacheError: If the folder can neither hold a cache nor be read as one, naming the path and why.
+
+    Examples:
+        >>> import tempfile
+        >>> cached_session(tempfile.mkdtemp()).cache.db_path.name
+        'http_cache.sqlite'
     """
     path = Path(directory)
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not readable:  # create the database owner-only; SQLite gives its journal files the same mode
-        os.close(os.open(path / "http_cache.sqlite", os.O_CREAT | os.O_WRONLY, 0o600))
-    return CachedSession(
-        str(path / ("http" if readable else "http_cache.sqlite")),
-        backend="filesystem" if readable else "sqlite",
+    backend: Any = "filesystem"
+    if readable:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    else:
+        backend = _sqlite_backend(path, offline)
+    session = CachedSession(
+        str(path / "http") if readable else "http_cache",  # the default name: ignored with a backend instance
+        backend=backend,
         serializer="json" if readable else "pickle",
         expire_after=NEVER_EXPIRE,
         allowable_codes=(200,),
@@ -250,6 +482,55 @@ def cached_session(directory: str | os.PathLike[str], *, readable: bool = False)
         stale_if_error=False,
         key_fn=cache_key,
     )
+    _mount_deadline(session)
+    return session
+
+
+def _sqlite_backend(path: Path, offline: bool) -> SafeSQLiteCache:
+    """The SQLite cache in ``path``: writable if possible, else read-only if it holds a cache, else an error."""
+    db = path / CACHE_FILE
+    why = ""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Create the database owner-only; SQLite gives its journal files the same mode.
+        os.close(os.open(db, os.O_CREAT | os.O_WRONLY, 0o600))
+        if not os.access(path, os.W_OK):  # the journal goes next to the file
+            raise PermissionError(f"the folder {path} is not writable")
+    except (OSError, ValueError) as exc:
+        why = f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}"
+    read_only = bool(why)
+    if read_only and not (db.is_file() and os.access(db, os.R_OK)):
+        raise CacheError(f"cannot use {path} as the HTTP cache folder ({why}); pass cache=<another folder> or False")
+    try:
+        try:
+            cache = SafeSQLiteCache(db, read_only=read_only)
+        except sqlite3.DatabaseError as exc:
+            if read_only or not _damaged(exc):
+                raise
+            aside = _quarantined(db)
+            cache = SafeSQLiteCache(db)
+            cache.warn("damaged", f"was damaged ({exc}); moved aside to {aside.name} and rebuilt empty")
+    except sqlite3.Error as exc:
+        raise CacheError(
+            f"cannot open the HTTP cache {db} ({type(exc).__name__}: {exc}); pass cache=<another folder> or False"
+        ) from None
+    if read_only and not offline:
+        cache.warn("read-only", f"cannot be written ({why}); answering from it, saving nothing new")
+    return cache
+
+
+def _damaged(exc: BaseException) -> bool:
+    return getattr(exc, "sqlite_errorname", "") in ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+
+
+def _quarantined(db: Path) -> Path:
+    """Move a damaged database (and its journals) aside, start an empty one in its place; return where it went."""
+    aside = db.with_name(f"{db.name}.damaged-{time.time_ns()}")
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        if Path(f"{db}{suffix}").exists():
+            Path(f"{db}{suffix}").replace(f"{aside}{suffix}")
+    os.close(os.open(db, os.O_CREAT | os.O_WRONLY, 0o600))
+    return aside
 
 
 def settled(window: Query, now: pd.Timestamp) -> bool:
@@ -412,6 +693,205 @@ class _EndpointMethod:
         return fetch_endpoint
 
 
+# An admin key is printable ASCII (letters, digits, "-" and "_" in practice); anything else was pasted by mistake.
+_KEY_CHARS = re.compile(r"[\x21-\x7e]+")
+
+
+def _key_shape(key: str) -> str:
+    """What an error may show of a key: its ``sk-<kind>-`` prefix, never a character more."""
+    parts = key.split("-")
+    return f"sk-{parts[1]}-..." if len(parts) > 2 and parts[0] == "sk" and parts[1].isalnum() else "..."
+
+
+def _admin_key(api_key: object) -> str:
+    """The admin key from the argument or ``OPENAI_ADMIN_KEY``, checked; errors show only its prefix."""
+    key = api_key if api_key is not None else os.environ.get("OPENAI_ADMIN_KEY", "")
+    if not isinstance(key, str):
+        raise InvalidParameterError("api_key", f"<{type(key).__name__}>", reason="must be a str. " + ADMIN_KEY_HELP)
+    key = key.strip()  # a trailing newline from a file or a copy is harmless
+    if not key:
+        raise MissingAPIKeyError("No admin key. " + ADMIN_KEY_HELP)
+    if not _KEY_CHARS.fullmatch(key):
+        bad = next(c for c in key if not _KEY_CHARS.fullmatch(c))
+        raise InvalidParameterError(
+            "api_key",
+            _key_shape(key),
+            reason=f"contains '{bad.encode('unicode_escape').decode()}' (a line break, a space or an invisible or "
+            "non-ASCII character, pasted with the key?); copy the key again",
+        )
+    if key.startswith(NON_ADMIN_PREFIXES):
+        raise InvalidParameterError("api_key", _key_shape(key), reason="is not an admin key. " + ADMIN_KEY_HELP)
+    return key
+
+
+def _base_url(base_url: object, allow_http: bool) -> str:
+    """The API root from the argument, ``OPENAI_BASE_URL`` or the default, checked."""
+    url = base_url if base_url is not None else os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+    if not isinstance(url, str):
+        raise InvalidParameterError("base_url", url, reason="must be a str such as " + DEFAULT_BASE_URL)
+    url = url.strip().rstrip("/") or DEFAULT_BASE_URL
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise InvalidParameterError("base_url", url, reason=f"is not a URL ({exc})") from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not _KEY_CHARS.fullmatch(url)
+        or parts.query
+        or parts.fragment
+    ):
+        raise InvalidParameterError("base_url", url, reason="must be an http(s) URL such as " + DEFAULT_BASE_URL)
+    if parts.username is not None or parts.password is not None:  # a secret in the URL would show in every repr
+        raise InvalidParameterError(
+            "base_url", "<a URL with a user or password>", reason="must not carry credentials; the key is enough"
+        )
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS and allow_http is not True:
+        raise InvalidParameterError(
+            "base_url", url, reason="is plain http on a non-loopback host; use https or pass allow_http=True"
+        )
+    return url
+
+
+def _seconds(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 10**6 and value == value
+
+
+def _timeout(timeout: object) -> float | tuple[float, float]:
+    """A positive, finite timeout in seconds, or a ``(connect, read)`` pair of them."""
+    if isinstance(timeout, tuple) and len(timeout) == 2 and all(_seconds(t) for t in timeout):
+        return float(timeout[0]), float(timeout[1])
+    if _seconds(timeout):
+        return float(timeout)  # type: ignore[arg-type]
+    raise InvalidParameterError(
+        "timeout", timeout, reason="must be seconds > 0 (an int or float), or a (connect, read) pair of them"
+    )
+
+
+def deadline(timeout: float | tuple[float, float]) -> float:
+    """The most seconds one request may take in all (connect, headers and body): the connect plus the read timeout.
+
+    A read timeout alone bounds each wait for a byte, so a server that drips one byte a second never times out.
+
+    Examples:
+        >>> deadline(2), deadline((10, 120))
+        (4.0, 130.0)
+    """
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    return float(connect) + float(read)
+
+
+_deadline = threading.local()  # when the request in flight on this thread must be done (time.monotonic())
+
+
+def _cut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+
+
+class _WatchedConnection:
+    """A connection whose wait for the status line and headers ends at the request's deadline."""
+
+    sock: socket.socket | None
+
+    def getresponse(self) -> Any:
+        at, sock = getattr(_deadline, "at", None), self.sock
+        if at is None or sock is None:
+            return super().getresponse()  # type: ignore[misc]
+        watchdog = threading.Timer(max(at - time.monotonic(), 0.0), _cut, (sock,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            return super().getresponse()  # type: ignore[misc]
+        finally:
+            watchdog.cancel()
+
+
+class _HTTPConnection(_WatchedConnection, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_WatchedConnection, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class DeadlineAdapter(requests.adapters.HTTPAdapter):
+    """An HTTP adapter that gives each request a total deadline (see :func:`deadline`), not only one per read.
+
+    A watchdog ends the wait for the status line and headers at the deadline; the body is read in pieces and
+    the deadline checked after each.
+    """
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """Pools whose connections watch the deadline."""
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any
+    ) -> requests.Response:
+        """Send, then read the whole body before the deadline or raise ``requests.Timeout``."""
+        timeout = kwargs.get("timeout")
+        limit = deadline(timeout) if isinstance(timeout, int | float | tuple) else None
+        started = time.monotonic()
+        _deadline.at = None if limit is None else started + limit
+        try:
+            response = super().send(request, stream=True, **kwargs)
+        except requests.ConnectionError:
+            if limit is not None and time.monotonic() - started >= limit:
+                raise requests.Timeout(f"no answer within {limit:g} s in all (a slow or dripping server)") from None
+            raise
+        finally:
+            _deadline.at = None
+        if limit is not None and time.monotonic() - started >= limit:  # the watchdog cut it: the headers are partial
+            response.close()
+            raise requests.Timeout(f"no answer within {limit:g} s in all (a slow or dripping server)")
+        if stream:
+            return response
+        chunks: list[bytes] = []
+        try:
+            while chunk := response.raw.read1(65536, decode_content=True):
+                chunks.append(chunk)
+                if limit is not None and time.monotonic() - started > limit:
+                    raise requests.Timeout(f"no answer within {limit:g} s in all (a slow or dripping server)")
+        except BaseException as exc:
+            response.close()  # the connection is mid-body: never give it back to the pool
+            if isinstance(exc, requests.RequestException):
+                raise
+            if isinstance(exc, urllib3.exceptions.DecodeError):
+                raise requests.exceptions.ContentDecodingError(exc) from None
+            if isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError):
+                raise requests.exceptions.ReadTimeout(exc) from None
+            if isinstance(exc, urllib3.exceptions.HTTPError | OSError | http.client.HTTPException):
+                raise requests.exceptions.ChunkedEncodingError(exc) from None
+            raise
+        response._content = b"".join(chunks)
+        response._content_consumed = True  # type: ignore[attr-defined]
+        return response
+
+
+def _plain_session() -> requests.Session:
+    """A ``requests.Session`` whose requests have a total deadline."""
+    session = requests.Session()
+    _mount_deadline(session)
+    return session
+
+
+def _mount_deadline(session: requests.Session) -> None:
+    adapter = DeadlineAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+
+
 class Client:
     """A connection to the Usage and Costs API of one organization.
 
@@ -460,45 +940,55 @@ class Client:
         now: pd.Timestamp | None = None,
         snap: bool = False,
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get("OPENAI_ADMIN_KEY", "")
-        if not key.strip():
-            raise MissingAPIKeyError("No admin key. " + ADMIN_KEY_HELP)
-        if key.startswith(NON_ADMIN_PREFIXES):
-            prefix = key.split("-")[1]
-            raise InvalidParameterError("api_key", f"sk-{prefix}-...", reason="is not an admin key. " + ADMIN_KEY_HELP)
-        self._key = key.strip()
-        url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidParameterError("base_url", url, reason="must be an http(s) URL such as " + DEFAULT_BASE_URL)
-        if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS and not allow_http:
+        self._key = _admin_key(api_key)
+        self.base_url = _base_url(base_url, allow_http)
+        self.timeout = _timeout(timeout)
+        for name, value, low, high in (
+            ("max_retries", max_retries, 0, 100),
+            ("workers", workers, 1, 64),
+            ("max_requests", max_requests, 1, 10**6),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise InvalidParameterError(name, value, reason=f"must be an int >= {low} and <= {high}")
+        for name, flag in (("offline", offline), ("allow_http", allow_http), ("snap", snap)):
+            if not isinstance(flag, bool):
+                raise InvalidParameterError(name, flag, (True, False), reason="must be a bool")
+        if progress is not None and not isinstance(progress, bool):
+            raise InvalidParameterError("progress", progress, (True, False, None), reason="must be a bool or None")
+        if not callable(sleep):
+            raise InvalidParameterError("sleep", sleep, reason="must be a callable taking seconds, like time.sleep")
+        if session is not None and not isinstance(session, requests.Session):
+            raise InvalidParameterError("session", session, reason="must be a requests.Session (or None)")
+        if not isinstance(cache, bool | str | os.PathLike | CachedSession) and cache is not None:
             raise InvalidParameterError(
-                "base_url", url, reason="is plain http on a non-loopback host; use https or pass allow_http=True"
+                "cache", cache, reason="must be True, False, a folder path or a requests-cache CachedSession"
             )
-        for name, value, low in (("max_retries", max_retries, 0), ("workers", workers, 1)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise InvalidParameterError(name, value, reason=f"must be an int >= {low}")
+        if isinstance(cache, str | os.PathLike) and (not os.fspath(cache) or "\x00" in os.fspath(cache)):
+            raise InvalidParameterError("cache", cache, reason="is not a usable folder path (empty, or a NUL in it)")
+        self.now = None if now is None else to_clock(now)
         if session is None:
             if isinstance(cache, CachedSession):
                 session = cache
-            elif cache is True:
-                session = cached_session(default_cache_dir())
             elif cache is False or cache is None:
-                session = requests.Session()
+                session = _plain_session()
             else:
-                session = cached_session(cache)
+                folder = default_cache_dir() if cache is True else Path(cache)
+                try:
+                    session = cached_session(folder, offline=offline)
+                except CacheError as exc:
+                    if offline:
+                        raise
+                    warnings.warn(f"{exc}; fetching without a cache", UsageFramesWarning, stacklevel=2)
+                    session = _plain_session()
         if offline and not isinstance(session, CachedSession):
             raise InvalidParameterError("offline", offline, reason="needs a cache (cache=True, a path or a session)")
-        self.base_url = url
         self.session = session
         self.offline = offline
         self.workers = workers
         self.progress = progress
-        self.timeout = timeout
         self.max_retries = max_retries
         self.sleep = sleep
         self._fake = False
-        self.now = now
         self.snap = snap
         self.max_requests = max_requests
         self.miss_hint = "run the query once online to fill the cache"
@@ -519,8 +1009,12 @@ class Client:
         """
         from usage_frames.fake import FakeOrganization
 
+        if organization is not None and not isinstance(organization, FakeOrganization):
+            raise InvalidParameterError("organization", organization, reason="must be a FakeOrganization or None")
         # One clock for both sides: a client pretending to be at now= talks to an organization at that time
         # (its one-year look-back and its "future" both follow it).
+        if kwargs.get("now") is not None:
+            kwargs["now"] = to_clock(kwargs["now"])
         org = organization or FakeOrganization(now=kwargs.get("now"))
         session = kwargs.pop("session", None) or requests.Session()
         base_url = kwargs.pop("base_url", DEFAULT_BASE_URL)
@@ -611,11 +1105,22 @@ class Client:
             response: requests.Response | None = None
             self._wait_for_gate()
             try:
-                response = self.session.get(url, params=params, headers=headers, timeout=self.timeout, **extra)
+                # The API never redirects, and a redirect would carry the key elsewhere: a 3xx is an error.
+                response = self.session.get(
+                    url, params=params, headers=headers, timeout=self.timeout, allow_redirects=False, **extra
+                )
             except requests.Timeout as exc:
-                error = APITimeoutError(f"GET {path} timed out after {self.timeout} s: {type(exc).__name__}")
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                error = APITimeoutError(f"GET {path} timed out after {self.timeout} s: {_scrub(exc, self._key)}")
+            except (
+                requests.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ) as exc:
                 error = APIConnectionError(f"GET {path} failed: {type(exc).__name__}: {_scrub(exc, self._key)}")
+            except (requests.RequestException, ValueError, http.client.HTTPException) as exc:
+                raise APIConnectionError(
+                    f"GET {path} failed: {type(exc).__name__}: {_scrub(exc, self._key)}"
+                ) from None
             else:
                 request_id = response.headers.get("x-request-id")
                 log.debug("GET %s %s -> %s (%s)", path, _loggable(params), response.status_code, request_id)
@@ -703,11 +1208,11 @@ class Client:
                 page.data = [bucket for bucket in page.data if bucket.start_time < end]
         return pages
 
-    def window_pages(self, query: Query) -> list[list[Page]]:
-        """Fetch the calendar windows of a query, ``workers`` at a time, in order.
+    def check_size(self, query: Query) -> list[Query]:
+        """The calendar windows of a query, or an argument error if they are more than ``max_requests``.
 
         Raises:
-            CacheMissError: Offline, listing every window the cache cannot answer.
+            InvalidParameterError: Naming ``start`` and the coarser width that would answer the query.
         """
         parts = windows(query)
         if len(parts) > self.max_requests:
@@ -719,6 +1224,15 @@ class Client:
                 reason=f"makes a window too long for bucket_width={query.bucket_width!r}: {days:.0f} days need "
                 f"{len(parts)} requests, more than max_requests={self.max_requests}; use {coarser} or split it",
             )
+        return parts
+
+    def window_pages(self, query: Query) -> list[list[Page]]:
+        """Fetch the calendar windows of a query, ``workers`` at a time, in order.
+
+        Raises:
+            CacheMissError: Offline, listing every window the cache cannot answer.
+        """
+        parts = self.check_size(query)
         if self.snap:
             parts = _snapped(parts, query, self.now)
         now = self.clock()
@@ -815,7 +1329,13 @@ class Client:
     def frame(self, query: Query) -> pd.DataFrame:
         """Fetch a validated query (see :func:`usage_frames.params.build_query`) as a tidy frame."""
         parts = self.window_pages(query)
-        frame = to_frame((page for window in parts for page in window), query)
+        try:
+            frame = to_frame((page for window in parts for page in window), query)
+        except UnexpectedResponseError as exc:  # an impossible value: say which request brought it
+            window = f"{query.start:%Y-%m-%d %H:%M}..{query.end:%Y-%m-%d %H:%M} UTC"
+            raise UnexpectedResponseError(
+                f"GET {query.endpoint.path} ({window}): {exc.message}", request_id=exc.request_id
+            ) from None
         frame.attrs["as_of"] = self.clock().isoformat()  # the data's "as of" time, for forecasts (ops.as_of)
         if self.snap:  # keep the buckets that overlap the query
             frame = frame[(frame["end_time"] > query.start) & (frame.index < query.end)]
@@ -832,6 +1352,7 @@ class Client:
             >>> [p["name"] for p in Client.fake().list_objects("/organization/projects")][:2]
             ['Customer chat', 'Search & RAG']
         """
+        _check_path(path)
         objects: list[dict[str, Any]] = []
         after: str | None = None
         seen: set[str] = set()
@@ -842,11 +1363,15 @@ class Client:
                 raise UnexpectedResponseError(
                     f"GET {path}: not a list", request_id=response.headers.get("x-request-id")
                 )
+            if not all(isinstance(o, dict) for o in page["data"]):
+                raise UnexpectedResponseError(
+                    f"GET {path}: a list item is not an object", request_id=response.headers.get("x-request-id")
+                )
             objects += page["data"]
             after = page.get("last_id")
-            if not page.get("has_more"):
+            if page.get("has_more") is not True:
                 return objects
-            if not after or after in seen:
+            if not isinstance(after, str) or not after or after in seen:
                 raise UnexpectedResponseError(f"GET {path}: has_more without a new last_id ({after!r})")
             seen.add(after)
 
@@ -857,6 +1382,7 @@ class Client:
             >>> Client.fake().get_object("/organization/spend_limit")["threshold_amount"]
             400000
         """
+        _check_path(path)
         value, _ = self.get(path, [], decode=_json, expire_after=OPEN_WINDOW_TTL)
         if not isinstance(value, dict):
             raise UnexpectedResponseError(f"GET {path}: not an object")
@@ -908,6 +1434,26 @@ class Client:
     costs = _EndpointMethod("costs")
 
 
+def client_or_default(client: object) -> Client:
+    """``client`` itself, or ``Client()`` (key from ``OPENAI_ADMIN_KEY``) when it is ``None``.
+
+    Raises:
+        InvalidParameterError: If ``client`` is something else than a :class:`Client`.
+
+    Examples:
+        >>> client_or_default("sk-admin-...")
+        Traceback (most recent call last):
+        ...
+        usage_frames.errors.InvalidParameterError: client: 'sk-admin-...' must be a usage_frames.Client or None
+    """
+    if client is None:
+        return Client()
+    if not isinstance(client, Client):
+        shown = _key_shape(client) if isinstance(client, str) and client.startswith("sk-") else client
+        raise InvalidParameterError("client", shown, reason="must be a usage_frames.Client or None")
+    return client
+
+
 def _snapped(parts: list[Query], query: Query, now: pd.Timestamp | None) -> list[Query]:
     """The windows of a query widened to whole calendar windows at both ends (the last one ends at ``now``)."""
     whole = windows(replace(query, start=query.start.floor("D") - pd.Timedelta(days=40), end=query.end))
@@ -952,7 +1498,25 @@ def _progress_bar(total: int, name: str, enabled: bool | None) -> Any:
 
 
 def _scrub(exc: BaseException, secret: str) -> str:
-    return str(exc).replace(secret, "<redacted>")
+    return str(_redact(f"{exc}", secret))[:500]
+
+
+def _redact(value: Any, secret: str) -> Any:
+    """``value`` (text, or JSON made of dicts, lists and text) with every occurrence of ``secret`` replaced."""
+    if not secret:
+        return value
+    if isinstance(value, str):
+        return value.replace(secret, "<redacted>")
+    if isinstance(value, dict):
+        return {_redact(k, secret): _redact(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, secret) for v in value]
+    return value
+
+
+def _check_path(path: object) -> None:
+    if not isinstance(path, str) or not path.startswith("/") or not _KEY_CHARS.fullmatch(path):
+        raise InvalidParameterError("path", path, reason="must be an API path such as '/organization/projects'")
 
 
 def _loggable(params: Sequence[tuple[str, str]]) -> str:

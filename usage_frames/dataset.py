@@ -18,22 +18,30 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
+import tempfile
+import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from usage_frames.client import COSTS_SETTLE, USAGE_SETTLE, Client
+from usage_frames.client import COSTS_SETTLE, USAGE_SETTLE, Client, client_or_default
 from usage_frames.endpoints import ENDPOINTS, KEY_DTYPES, Endpoint
-from usage_frames.errors import InvalidParameterError, UsageFramesWarning
+from usage_frames.errors import DatasetError, InvalidParameterError, UsageFramesWarning
 from usage_frames.params import FilterValue, TimeLike, build_query, earliest_start
 
 STATE_FILE = "_sync.json"
+LOCK_FILE = ".sync.lock"  # hidden: dataset readers skip names starting with a dot
+# A second sync of the same dataset waits this long for the first one, then fails with a clear message.
+LOCK_WAIT = 60.0
 
 
 @dataclass
@@ -55,11 +63,27 @@ class SyncResult:
     unavailable: list[str] = field(default_factory=list)
 
 
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Write a file under a unique hidden temporary name, then rename it into place.
+
+    Readers see the old file or the new one, never half of one; a failed write (full disk, read-only folder)
+    leaves nothing behind.
+    """
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)  # mkstemp makes it owner-only (usage data is the organization's business)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        tmp.chmod(0o600)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise DatasetError(f"cannot write {path} ({type(exc).__name__}: {exc.strerror or exc})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.chmod(0o600)
-    os.replace(tmp, path)
+    _atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 def _pyarrow() -> Any:
@@ -111,17 +135,80 @@ def _to_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 def _write_month(frame: pd.DataFrame, directory: Path) -> None:
     """Write one month's file so that readers see either the old file or the new one, never half of one."""
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    target = directory / "part-0.parquet"
-    tmp = directory / ".part-0.parquet.tmp"  # hidden: dataset readers skip names starting with a dot
-    _to_parquet(frame, tmp)
-    tmp.chmod(0o600)  # usage data is the organization's business: owner only
-    os.replace(tmp, target)
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise DatasetError(f"cannot create {directory} ({type(exc).__name__}: {exc.strerror or exc})") from None
+    _atomic_write(directory / "part-0.parquet", partial(_to_parquet, frame))
+
+
+@contextlib.contextmanager
+def _locked(root: Path, wait: float | None = None) -> Iterator[None]:
+    """Hold the dataset's lock file: one sync at a time per dataset, across threads and processes."""
+    wait = LOCK_WAIT if wait is None else wait
+    try:
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(root / LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o600)
+    except OSError as exc:
+        raise DatasetError(f"cannot use {root} as a dataset ({type(exc).__name__}: {exc.strerror or exc})") from None
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                _try_lock(fd)
+                break
+            except (BlockingIOError, PermissionError):
+                if time.monotonic() > deadline:
+                    raise DatasetError(
+                        f"another sync has been writing {root} for more than {wait:g} s; try again when it is done"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _try_lock(fd: int) -> None:
+    """Take an exclusive lock on an open file without waiting (``BlockingIOError`` if another holds it)."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # raises PermissionError when held
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _read_state(path: Path) -> dict[str, Any]:
+    """The dataset's state file, checked: a damaged one is an error that says how to recover."""
+    if not path.exists():
+        return {}
+    try:
+        state = json.loads(path.read_text())
+        if not isinstance(state, dict) or not isinstance(state.get("months", {}), dict):
+            raise ValueError("not an object with a 'months' object")
+        for month, entry in state.get("months", {}).items():
+            pd.Timestamp(month + "-01")
+            if not isinstance(entry, dict):
+                raise ValueError(f"month {month!r} is not an object")
+            if "from" in entry and pd.Timestamp(entry["from"]).tzinfo is None:
+                raise ValueError(f"month {month!r} has a 'from' that is not a UTC time")
+        if not isinstance(state.get("query", {}), dict):
+            raise ValueError("'query' is not an object")
+        if "start" in state and pd.Timestamp(state["start"]).tzinfo is None:
+            raise ValueError("'start' is not a UTC time")
+    except (OSError, ValueError, TypeError) as exc:
+        raise DatasetError(
+            f"the dataset state {path} is damaged ({exc}); delete it (and the folder's month= folders) to rebuild "
+            "them with start=, or restore it"
+        ) from None
+    return state
 
 
 def sync(
     path: str | os.PathLike[str],
-    endpoints: Sequence[str] = ("completions", "costs"),
+    endpoints: str | Sequence[str] = ("completions", "costs"),
     *,
     group_by: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
     start: TimeLike | None = None,
@@ -134,7 +221,7 @@ def sync(
 
     Args:
         path: The dataset's root directory (created if needed).
-        endpoints: Endpoint names to keep.
+        endpoints: An endpoint name, or several, to keep.
         group_by: Group keys for every endpoint, or a mapping from endpoint to its keys.
         start: Where the backfill starts; needed on the first run only (later runs continue from the dataset).
         end: Where to stop (default now); months after it are left alone.
@@ -149,13 +236,48 @@ def sync(
         InvalidParameterError: For bad arguments, a first run without ``start``, or a dataset that was built
             with other group keys, width or filters.
     """
+    if not isinstance(path, str | os.PathLike) or not os.fspath(path) or "\x00" in os.fspath(path):
+        raise InvalidParameterError("path", path, reason="must be a folder path (a str or a Path)")
+    names = _endpoint_names(endpoints)
+    if group_by is not None and isinstance(group_by, Mapping):
+        unknown = [k for k in group_by if k not in names]
+        if unknown:
+            raise InvalidParameterError("group_by", unknown[0], names, reason="is not one of the endpoints synced")
+    client = client_or_default(client)
     root = Path(path)
-    client = client or Client()
-    results: dict[str, SyncResult] = {}
-    for name in endpoints:
+    # Every argument is checked before anything is created, so that a typo leaves no endpoint=... folder behind.
+    for name in names:
         keys = group_by.get(name) if isinstance(group_by, Mapping) else group_by
-        results[name] = _sync_endpoint(root, name, keys, start, end, bucket_width, client, filters)
+        client.check_size(
+            build_query(name, start, end, bucket_width=bucket_width, group_by=keys, filters=filters, now=client.now)
+        )
+        if start is None and not _read_state(root / f"endpoint={name}" / STATE_FILE).get("months"):
+            raise InvalidParameterError("start", None, reason=f"is needed for the first sync of {name} into {root}")
+    results: dict[str, SyncResult] = {}
+    with _locked(root):
+        for name in names:
+            keys = group_by.get(name) if isinstance(group_by, Mapping) else group_by
+            results[name] = _sync_endpoint(root, name, keys, start, end, bucket_width, client, filters)
     return results
+
+
+def _settled(entry: Mapping[str, Any], wanted_from: pd.Timestamp) -> bool:
+    """Whether a month in the dataset is final and covers the days wanted (a start moved earlier refetches it)."""
+    covered = entry.get("from")
+    return bool(entry.get("settled")) and (not isinstance(covered, str) or pd.Timestamp(covered) <= wanted_from)
+
+
+def _endpoint_names(endpoints: object) -> list[str]:
+    """One endpoint name or several, checked, deduplicated in order."""
+    names = [endpoints] if isinstance(endpoints, str) else endpoints
+    if not isinstance(names, Sequence | set | frozenset) or isinstance(names, bytes) or not names:
+        raise InvalidParameterError(
+            "endpoints", endpoints, tuple(ENDPOINTS), reason="must be an endpoint name or a non-empty list of them"
+        )
+    for name in names:
+        if not isinstance(name, str) or name not in ENDPOINTS:
+            raise InvalidParameterError("endpoints", name, tuple(ENDPOINTS))
+    return list(dict.fromkeys(names))
 
 
 def _sync_endpoint(
@@ -169,16 +291,22 @@ def _sync_endpoint(
     filters: Mapping[str, FilterValue | None],
 ) -> SyncResult:
     folder = root / f"endpoint={name}"
-    for directory in (root, folder):
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     state_path = folder / STATE_FILE
-    state: dict[str, Any] = json.loads(state_path.read_text()) if state_path.exists() else {}
+    state = _read_state(state_path)
     months: dict[str, dict[str, Any]] = state.get("months", {})
     if start is None:
         if not months:
             raise InvalidParameterError("start", None, reason=f"is needed for the first sync of {name} into {root}")
-        start = min(months) + "-01"
-    query = build_query(name, start, end, bucket_width=bucket_width, group_by=group_by, filters=filters)
+        # Continue from where the user's first sync started, not from the start of its month.
+        start = state.get("start") if isinstance(state.get("start"), str) else min(months) + "-01"
+    query = build_query(name, start, end, bucket_width=bucket_width, group_by=group_by, filters=filters, now=client.now)
+    first = min(query.start, pd.Timestamp(state.get("start") or query.start))
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for stale in folder.rglob(".*.tmp"):  # left by a run that was killed; the lock says none is being written
+            stale.unlink()
+    except OSError as exc:
+        raise DatasetError(f"cannot create {folder} ({type(exc).__name__}: {exc.strerror or exc})") from None
     shape = {"bucket_width": query.bucket_width, "group_by": list(query.group_by), "filters": query.attrs()["filters"]}
     if state.get("query", shape) != shape:
         raise InvalidParameterError(
@@ -188,7 +316,7 @@ def _sync_endpoint(
     month_starts = pd.date_range(query.start.floor("D").replace(day=1), query.end, freq="MS", inclusive="left")
     # The API refuses starts more than a year back; a day's margin, as its exact cut-off is its own business.
     earliest = earliest_start(client.clock()) + pd.Timedelta(days=1)
-    todo = [m for m in month_starts if not months.get(f"{m:%Y-%m}", {}).get("settled")]
+    todo = [m for m in month_starts if not _settled(months.get(f"{m:%Y-%m}", {}), max(m, query.start))]
     result.skipped = [f"{m:%Y-%m}" for m in month_starts if m not in todo]
     result.unavailable = [f"{m:%Y-%m}" for m in todo if m + pd.offsets.MonthBegin(1) <= earliest]
     todo = [m for m in todo if f"{m:%Y-%m}" not in result.unavailable]
@@ -217,8 +345,14 @@ def _sync_endpoint(
         }
         _write_month(part, folder / f"month={month:%Y-%m}")
         complete = bool(month_end <= query.end and month_end + settle <= now)
-        months[f"{month:%Y-%m}"] = {"settled": complete, "rows": len(part), "written_at": now.isoformat()}
-        _atomic_write_text(state_path, json.dumps({"query": shape, "months": months}, indent=1, sort_keys=True))
+        months[f"{month:%Y-%m}"] = {
+            "settled": complete,
+            "rows": len(part),
+            "written_at": now.isoformat(),
+            "from": max(month, fetch_start).isoformat(),  # a later sync that starts earlier refetches the month
+        }
+        saved = {"query": shape, "start": first.isoformat(), "months": months}
+        _atomic_write_text(state_path, json.dumps(saved, indent=1, sort_keys=True))
         result.written.append(f"{month:%Y-%m}")
         result.rows += len(part)
     return result

@@ -53,13 +53,23 @@ class InvalidParameterError(UsageFramesError, ValueError):
         self.argument = argument
         self.value = value
         self.allowed = tuple(allowed) if allowed is not None else None
-        message = f"{argument}: {value!r} {reason or 'is not allowed here'}"
+        message = f"{argument}: {_shown(value)} {reason or 'is not allowed here'}"
         if self.allowed is not None:
             message += "; allowed: " + (", ".join(repr(a) for a in self.allowed) or "none")
-            close = difflib.get_close_matches(str(value), [str(a) for a in self.allowed], n=1)
-            if close and close[0] != str(value):
+            guess = value if isinstance(value, str) and len(value) < 100 else ""
+            close = difflib.get_close_matches(guess, [str(a) for a in self.allowed], n=1) if guess else []
+            if close and close[0] != guess:
                 message += f" (did you mean {close[0]!r}?)"
         super().__init__(message)
+
+
+def _shown(value: object, width: int = 80) -> str:
+    """``repr(value)``, cut to ``width`` characters (a hostile argument must not flood the message)."""
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__ must not hide the real mistake
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 class MissingAPIKeyError(UsageFramesError):
@@ -93,6 +103,14 @@ class APITimeoutError(APIConnectionError):
 
 class UnexpectedResponseError(APIError):
     """The server answered 200 but the answer is not a usable page (bad JSON, wrong shape, broken cursor)."""
+
+
+class CacheError(UsageFramesError):
+    """The HTTP cache folder can neither hold a cache nor be read as one (the message names the path and why)."""
+
+
+class DatasetError(UsageFramesError):
+    """A Parquet dataset cannot be synced: its state file is damaged, it cannot be written, or another sync holds it."""
 
 
 class CacheMissError(UsageFramesError):

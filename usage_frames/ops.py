@@ -141,6 +141,8 @@ def endpoint_of(df: pd.DataFrame) -> Endpoint:
         >>> endpoint_of(bare).name  # no attrs: read from the columns
         'images'
     """
+    if not isinstance(df, pd.DataFrame):
+        raise InvalidParameterError("df", df, reason="must be a DataFrame made by usage_frames")
     return ENDPOINTS[_meta(df)["endpoint"]]
 
 
@@ -219,9 +221,11 @@ def _finish(out: pd.DataFrame, df: pd.DataFrame, **attrs: Any) -> pd.DataFrame:
 
 def _by(df: pd.DataFrame, by: str | Sequence[str] | None) -> list[str]:
     endpoint_of(df)
+    if by is not None and not isinstance(by, str | Sequence):
+        raise InvalidParameterError("by", by, keys_of(df), reason="must be a column name or a list of them")
     chosen = [] if by is None else [by] if isinstance(by, str) else list(by)
     for key in chosen:
-        if key not in df.columns:
+        if not isinstance(key, str) or key not in df.columns:
             raise InvalidParameterError("by", key, keys_of(df), reason="is not a column of this frame")
     return chosen
 
@@ -229,7 +233,7 @@ def _by(df: pd.DataFrame, by: str | Sequence[str] | None) -> list[str]:
 def _values(df: pd.DataFrame, values: str | None) -> str:
     measures = _fields(df, "additive") or _fields(df, "level")
     name = values or ("amount" if endpoint_of(df).name == "costs" else measures[0])
-    if name not in df.columns:
+    if not isinstance(name, str) or name not in df.columns:
         raise InvalidParameterError("values", name, [c for c in df.columns if c != "end_time"])
     return name
 

@@ -14,20 +14,21 @@ from __future__ import annotations
 
 import pandas as pd
 
-from usage_frames.client import Client
+from usage_frames.client import Client, client_or_default
 
 
 def _frame(objects: list[dict[str, object]], columns: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame(objects).reindex(columns=columns)
     for column in columns:
         if column.endswith("_at"):
-            frame[column] = pd.to_datetime(frame[column], unit="s", utc=True)
+            seconds = pd.to_numeric(frame[column], errors="coerce")  # a server's garbage is NaT, not a crash
+            frame[column] = pd.to_datetime(seconds.where(seconds.between(0, 10**11)), unit="s", utc=True)
     return frame
 
 
 def projects(client: Client | None = None) -> pd.DataFrame:
     """The organization's projects: ``id``, ``name``, ``status``, ``created_at``."""
-    objects = (client or Client()).list_objects("/organization/projects")
+    objects = client_or_default(client).list_objects("/organization/projects")
     return _frame(objects, ["id", "name", "status", "created_at"])
 
 
@@ -39,7 +40,7 @@ def users(client: Client | None = None) -> pd.DataFrame:
         >>> users(Client.fake()).set_index("id").loc["user-ana", "email"]
         'ana@example.com'
     """
-    objects = (client or Client()).list_objects("/organization/users")
+    objects = client_or_default(client).list_objects("/organization/users")
     return _frame(objects, ["id", "name", "email", "role"])
 
 
@@ -51,7 +52,7 @@ def api_keys(client: Client | None = None) -> pd.DataFrame:
         >>> api_keys(Client.fake()).set_index("id").loc["key_batch", "project_id"]
         'proj_batch'
     """
-    client = client or Client()
+    client = client_or_default(client)
     rows = [
         {**key, "project_id": project}
         for project in projects(client)["id"]
@@ -68,15 +69,18 @@ def spend_alerts(client: Client | None = None) -> pd.DataFrame:
         >>> spend_alerts(Client.fake())["threshold_usd"].tolist()
         [1500.0, 2500.0]
     """
-    objects = (client or Client()).list_objects("/organization/spend_alerts")
+    objects = client_or_default(client).list_objects("/organization/spend_alerts")
     frame = _frame(objects, ["id", "threshold_amount", "currency", "interval"])
-    frame.insert(1, "threshold_usd", frame.pop("threshold_amount").astype(float) / 100)
+    frame.insert(1, "threshold_usd", pd.to_numeric(frame.pop("threshold_amount"), errors="coerce") / 100)
     return frame
 
 
 def spend_limit(client: Client | None = None) -> float | None:
     """The organization's hard monthly spend limit in dollars, or ``None`` when none is set or enforced."""
-    limit = (client or Client()).get_object("/organization/spend_limit")
+    limit = client_or_default(client).get_object("/organization/spend_limit")
     cents = limit.get("threshold_amount")
-    status = (limit.get("enforcement") or {}).get("status")
-    return float(cents) / 100 if isinstance(cents, int) and status != "inactive" else None
+    enforcement = limit.get("enforcement")
+    status = enforcement.get("status") if isinstance(enforcement, dict) else None
+    if not isinstance(cents, int) or isinstance(cents, bool) or not 0 <= cents < 10**15 or status == "inactive":
+        return None
+    return cents / 100

@@ -24,7 +24,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
-from usage_frames.endpoints import BUCKET_SECONDS, BucketWidth, Endpoint, get_endpoint
+from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, BucketWidth, Endpoint, get_endpoint
 from usage_frames.errors import InvalidParameterError, UsageFramesWarning
 
 TimeLike: TypeAlias = "dt.datetime | dt.date | pd.Timestamp | np.datetime64 | str | int | float"
@@ -34,6 +34,8 @@ FilterValue: TypeAlias = "str | Sequence[str] | bool"
 DEFAULT_WINDOW = pd.Timedelta(days=30)
 # Unix seconds beyond this (year 5138) are almost certainly milliseconds.
 MAX_UNIX_SECONDS = 10**11
+EPOCH = pd.Timestamp(0, tz="UTC")
+LATEST = pd.Timestamp.max.tz_localize("UTC").floor("D")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +123,10 @@ def to_utc(value: TimeLike, *, argument: str = "start") -> pd.Timestamp:
     """
     if isinstance(value, bool):
         raise InvalidParameterError(argument, value, reason="is a bool, not a time")
-    if isinstance(value, numbers.Real) or (isinstance(value, str) and value.strip().isdigit()):
-        seconds = float(value)
+    digits = isinstance(value, str) and value.strip().isascii() and value.strip().isdigit()  # not "²"
+    if isinstance(value, numbers.Real) or digits:
+        # Compare before converting: float(10**400) overflows, and NaN fails every comparison.
+        seconds = int(value) if digits else value  # type: ignore[arg-type]
         if not 0 <= seconds < MAX_UNIX_SECONDS:
             raise InvalidParameterError(
                 argument, value, reason="is out of range for Unix seconds (milliseconds are not accepted)"
@@ -136,11 +140,28 @@ def to_utc(value: TimeLike, *, argument: str = "start") -> pd.Timestamp:
         )
     try:
         ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
+        if not pd.isna(ts):
+            ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
         raise InvalidParameterError(argument, value, reason=f"is not a readable time ({exc})") from None
     if pd.isna(ts):
         raise InvalidParameterError(argument, value, reason="is not a time")
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    if ts < EPOCH:
+        raise InvalidParameterError(argument, value, reason="is before 1970-01-01, where the API's Unix time starts")
+    return ts
+
+
+def to_clock(value: TimeLike) -> pd.Timestamp:
+    """Read a fixed "now" (naive is UTC), refusing one that the API's times cannot hold.
+
+    Examples:
+        >>> to_clock("2026-11-28 12:00")
+        Timestamp('2026-11-28 12:00:00+0000', tz='UTC')
+    """
+    ts = to_utc(value, argument="now")
+    if ts > LATEST:
+        raise InvalidParameterError("now", value, reason=f"is after {LATEST:%Y-%m-%d}, the last time pandas can hold")
+    return ts.as_unit("ns")
 
 
 def resolve_window(
@@ -243,19 +264,26 @@ def build_query(
         ...
         usage_frames.errors.InvalidParameterError: bucket_width: '1h' is not allowed for costs; allowed: '1d'
     """
+    if not isinstance(endpoint, str | Endpoint):
+        raise InvalidParameterError("endpoint", endpoint, tuple(ENDPOINTS), reason="must be one endpoint name (a str)")
     ep = endpoint if isinstance(endpoint, Endpoint) else get_endpoint(endpoint)
+    if not isinstance(bucket_width, str):
+        raise InvalidParameterError("bucket_width", bucket_width, ep.bucket_widths, reason="must be a str")
     if bucket_width not in ep.bucket_widths:
         raise InvalidParameterError(
             "bucket_width", bucket_width, ep.bucket_widths, reason=f"is not allowed for {ep.name}"
         )
     width: BucketWidth = bucket_width
-    begin, stop = resolve_window(start, end, now=pd.Timestamp.now(tz="UTC") if now is None else now)
+    clock = pd.Timestamp.now(tz="UTC") if now is None else to_clock(now)
+    begin, stop = resolve_window(start, end, now=clock)
 
     keys = _strings(ep, "group_by", [] if group_by is None else group_by, ep.group_by)
     ordered_keys = tuple(k for k in ep.group_by if k in keys)
 
     checked: dict[str, tuple[str, ...] | bool] = {}
-    filters = filters or {}
+    filters = {} if filters is None else filters
+    if not isinstance(filters, Mapping):
+        raise InvalidParameterError("filters", filters, reason="must be a mapping of filter names to values")
     for name in filters:
         if name not in ep.filter_names:
             raise InvalidParameterError("filter", name, ep.filter_names, reason=f"is not a filter of {ep.name}")
@@ -278,11 +306,11 @@ def build_query(
     limits = ep.limits[width]
     if limit is None:
         limit = limits.max
-    elif isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= limits.max:
+    elif isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or not 1 <= limit <= limits.max:
         raise InvalidParameterError(
             "limit", limit, reason=f"must be an int from 1 to {limits.max} for bucket_width={width!r}"
         )
-    return Query(ep, begin, stop, width, ordered_keys, checked, limit)
+    return Query(ep, begin, stop, width, ordered_keys, checked, int(limit))
 
 
 # Each width's calendar window holds at most one page of the largest size (1440 minutes, 168 hours, 31 days).
