@@ -99,6 +99,7 @@ class UsageAccessor:
     batch_savings = _delegate(ops.batch_savings)
     tier_savings = _delegate(ops.tier_savings)
     cache_efficiency = _delegate(ops.cache_efficiency)
+    daily_spend = _delegate(ops.daily_spend)
     forecast = _delegate(ops.forecast)
     anomalies = _delegate(ops.anomalies)
     to_focus = _delegate(ops.to_focus)

@@ -20,82 +20,70 @@ Examples:
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
-import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import msgspec
 import pandas as pd
 import requests
 from requests_cache import CachedSession
 
-from usage_frames.endpoints import ENDPOINTS, BucketWidth, EndpointName
-from usage_frames.errors import (
-    ADMIN_KEY_HELP,
-    LOOKBACK_CODE,
-    LOOKBACK_HELP,
-    CacheError,
-    CacheMissError,
-    InvalidParameterError,
-    MissingAPIKeyError,
-    UnexpectedResponseError,
-    UsageFramesWarning,
-)
+from usage_frames.errors import ADMIN_KEY_HELP, CacheMissError, InvalidParameterError, UnexpectedResponseError
 from usage_frames.frames import Page, decode_page, to_frame
-from usage_frames.paging import CLOCK_SLACK, ListCheck, WindowCheck, paginate, trim
-from usage_frames.plan import Plan, plan_query
-from usage_frames.query import FilterValue, Query, TimeLike, build_query, to_clock, windows
+from usage_frames.paging import ListCheck, WindowCheck, paginate, trim
+from usage_frames.plan import Plan, check_size, plan_query
+from usage_frames.query import Query, snapped, to_clock
+from usage_frames.surface import EndpointFunction, Endpoints, describe
+from usage_frames.transport import config
 from usage_frames.transport.cache import (
-    CACHE_DIR_ENV,
     CACHE_LOCK_WAIT,
     OPEN_WINDOW_TTL,
-    SafeSQLiteCache,
-    cache_key,
     cached_session,
     default_cache_dir,
     expire_after,
-    settled,
 )
 from usage_frames.transport.retry import (
     DEFAULT_MAX_RETRIES,
-    INITIAL_RETRY_DELAY,
     MAX_RETRY_AFTER_DELAY,
     MAX_RETRY_DELAY,
-    RETRY_STATUSES,
     RateGate,
     retry_delay,
     should_retry,
 )
-from usage_frames.transport.send import (
-    DEFAULT_BASE_URL,
-    DEFAULT_TIMEOUT,
-    DeadlineAdapter,
-    deadline,
-    forget,
-    plain_session,
-    send,
-    status_error,
-)
+from usage_frames.transport.send import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, deadline, forget, send, status_error
 
 if TYPE_CHECKING:
     from usage_frames.fake import FakeOrganization
 
-__all__ = [  # the names this module has always offered, wherever they live now
-    "ADMIN_KEY_HELP", "CACHE_DIR_ENV", "CACHE_LOCK_WAIT", "CLOCK_SLACK", "DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES",
-    "DEFAULT_TIMEOUT", "DEFAULT_WORKERS", "INITIAL_RETRY_DELAY", "LOOKBACK_CODE", "LOOKBACK_HELP",
-    "MAX_RETRY_AFTER_DELAY", "MAX_RETRY_DELAY", "OPEN_WINDOW_TTL", "RETRY_STATUSES", "Client", "DeadlineAdapter",
-    "EndpointFunction", "Plan", "Recording", "SafeSQLiteCache", "Source", "__version__", "cache_key",
-    "cached_session", "client_or_default", "deadline", "default_cache_dir", "describe", "plan_query",
-    "retry_delay", "settled", "should_retry", "status_error",
+__all__ = [  # what this module offers; the names moved to transport/ stay importable from here
+    "ADMIN_KEY_HELP",
+    "CACHE_LOCK_WAIT",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_WORKERS",
+    "MAX_RETRY_AFTER_DELAY",
+    "MAX_RETRY_DELAY",
+    "OPEN_WINDOW_TTL",
+    "Client",
+    "EndpointFunction",
+    "Plan",
+    "Recording",
+    "Source",
+    "__version__",
+    "cached_session",
+    "client_or_default",
+    "deadline",
+    "default_cache_dir",
+    "describe",
+    "plan_query",
+    "retry_delay",
+    "should_retry",
+    "status_error",
 ]  # fmt: skip
 
 try:
@@ -107,11 +95,9 @@ T = TypeVar("T")
 Source = Literal["live", "fake", "sample"]
 """Who answers a client: the API (or a server at ``base_url``), the in-process fake, or the recorded sample."""
 
-NON_ADMIN_PREFIXES = ("sk-proj-", "sk-svcacct-")
 # Six windows in flight: a year of hourly data in ~9 round trips (benchmarks/: 4 workers 14x, 8 workers 18x the
 # cookbook loop); a 429 closes a gate shared by all of them, so the API's rate limit slows every worker down.
 DEFAULT_WORKERS = 6
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 MISS_HINT = "run the query once online to fill the cache"
@@ -136,147 +122,7 @@ class Recording:
     answer: Callable[[Query, Callable[[Query], pd.DataFrame]], pd.DataFrame] | None = None
 
 
-class EndpointFunction(Protocol):
-    """The signature shared by the twelve endpoint functions (``uf.completions``, ``Client.costs``, ...)."""
-
-    def __call__(
-        self,
-        start: TimeLike | None = None,
-        end: TimeLike | None = None,
-        *,
-        bucket_width: BucketWidth = "1d",
-        group_by: str | Sequence[str] | None = None,
-        limit: int | None = None,
-        **filters: FilterValue | None,
-    ) -> pd.DataFrame:
-        """Fetch one endpoint as a tidy frame."""
-        ...
-
-
-def describe(name: EndpointName) -> str:
-    """The docstring of an endpoint function, generated from the table.
-
-    Examples:
-        >>> print(describe("vector_stores").splitlines()[0])
-        Fetch /organization/usage/vector_stores as a tidy frame (one row per bucket and group).
-    """
-    ep = ENDPOINTS[name]
-    return (
-        f"Fetch {ep.path} as a tidy frame (one row per bucket and group).\n\n"
-        "Args:\n"
-        "    start: Inclusive start (datetime, date, Timestamp, ISO string or Unix seconds; naive is UTC).\n"
-        "        Defaults to 30 days before end.\n"
-        "    end: Exclusive end; defaults to now and is clamped to now.\n"
-        f"    bucket_width: One of {', '.join(ep.bucket_widths)} (default 1d).\n"
-        f"    group_by: Any of {', '.join(ep.group_by)}.\n"
-        "    limit: Buckets per page; the default is the largest the API allows.\n"
-        f"    **filters: {', '.join(f.name for f in ep.filters)} (a str is a one-item list).\n\n"
-        f"Returns:\n    Columns end_time, the group keys, then {', '.join(f.name for f in ep.fields)}.\n"
-    )
-
-
-class _EndpointMethod:
-    """A descriptor that makes ``client.<endpoint>(...)`` call ``client.fetch("<endpoint>", ...)``."""
-
-    def __init__(self, name: EndpointName) -> None:
-        self.name = name
-        self.__doc__ = describe(name)
-
-    @overload
-    def __get__(self, client: None, owner: type[Client]) -> _EndpointMethod: ...
-    @overload
-    def __get__(self, client: Client, owner: type[Client]) -> EndpointFunction: ...
-    def __get__(self, client: Client | None, owner: type[Client]) -> _EndpointMethod | EndpointFunction:
-        if client is None:
-            return self
-        name, bound = self.name, client
-
-        def fetch_endpoint(start: TimeLike | None = None, end: TimeLike | None = None, **kwargs: Any) -> pd.DataFrame:
-            return bound.fetch(name, start, end, **kwargs)
-
-        fetch_endpoint.__name__ = fetch_endpoint.__qualname__ = name
-        fetch_endpoint.__doc__ = self.__doc__
-        return fetch_endpoint
-
-
-
-# An admin key is printable ASCII (letters, digits, "-" and "_" in practice); anything else was pasted by mistake.
-_KEY_CHARS = re.compile(r"[\x21-\x7e]+")
-
-
-def _key_shape(key: str) -> str:
-    """What an error may show of a key: its ``sk-<kind>-`` prefix, never a character more."""
-    parts = key.split("-")
-    return f"sk-{parts[1]}-..." if len(parts) > 2 and parts[0] == "sk" and parts[1].isalnum() else "..."
-
-
-def _admin_key(api_key: object) -> str:
-    """The admin key from the argument or ``OPENAI_ADMIN_KEY``, checked; errors show only its prefix."""
-    key = api_key if api_key is not None else os.environ.get("OPENAI_ADMIN_KEY", "")
-    if not isinstance(key, str):
-        raise InvalidParameterError("api_key", f"<{type(key).__name__}>", reason="must be a str. " + ADMIN_KEY_HELP)
-    key = key.strip()  # a trailing newline from a file or a copy is harmless
-    if not key:
-        raise MissingAPIKeyError("No admin key. " + ADMIN_KEY_HELP)
-    if not _KEY_CHARS.fullmatch(key):
-        bad = next(c for c in key if not _KEY_CHARS.fullmatch(c))
-        raise InvalidParameterError(
-            "api_key",
-            _key_shape(key),
-            reason=f"contains '{bad.encode('unicode_escape').decode()}' (a line break, a space or an invisible or "
-            "non-ASCII character, pasted with the key?); copy the key again",
-        )
-    if key.startswith(NON_ADMIN_PREFIXES):
-        raise InvalidParameterError("api_key", _key_shape(key), reason="is not an admin key. " + ADMIN_KEY_HELP)
-    return key
-
-
-def _base_url(base_url: object, allow_http: bool) -> str:
-    """The API root from the argument, ``OPENAI_BASE_URL`` or the default, checked."""
-    url = base_url if base_url is not None else os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-    if not isinstance(url, str):
-        raise InvalidParameterError("base_url", url, reason="must be a str such as " + DEFAULT_BASE_URL)
-    url = url.strip().rstrip("/") or DEFAULT_BASE_URL
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port out of range
-    except ValueError as exc:
-        raise InvalidParameterError("base_url", url, reason=f"is not a URL ({exc})") from None
-    if (
-        parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or not _KEY_CHARS.fullmatch(url)
-        or parts.query
-        or parts.fragment
-    ):
-        raise InvalidParameterError("base_url", url, reason="must be an http(s) URL such as " + DEFAULT_BASE_URL)
-    if parts.username is not None or parts.password is not None:  # a secret in the URL would show in every repr
-        raise InvalidParameterError(
-            "base_url", "<a URL with a user or password>", reason="must not carry credentials; the key is enough"
-        )
-    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS and allow_http is not True:
-        raise InvalidParameterError(
-            "base_url", url, reason="is plain http on a non-loopback host; use https or pass allow_http=True"
-        )
-    return url
-
-
-def _seconds(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 10**6 and value == value
-
-
-def _timeout(timeout: object) -> float | tuple[float, float]:
-    """A positive, finite timeout in seconds, or a ``(connect, read)`` pair of them."""
-    if isinstance(timeout, tuple) and len(timeout) == 2 and all(_seconds(t) for t in timeout):
-        return float(timeout[0]), float(timeout[1])
-    if _seconds(timeout):
-        return float(timeout)  # type: ignore[arg-type]
-    raise InvalidParameterError(
-        "timeout", timeout, reason="must be seconds > 0 (an int or float), or a (connect, read) pair of them"
-    )
-
-
-class Client:
+class Client(Endpoints):
     """A connection to the Usage and Costs API of one organization.
 
     Args:
@@ -325,37 +171,17 @@ class Client:
         recording: Recording | None = None,
         source: Source = "live",
     ) -> None:
-        self._key = _admin_key(api_key)
-        self.base_url = _base_url(base_url, allow_http)
-        self.timeout = _timeout(timeout)
-        for name, value, low, high in (
-            ("max_retries", max_retries, 0, 100),
-            ("workers", workers, 1, 64),
-            ("max_requests", max_requests, 1, 10**6),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise InvalidParameterError(name, value, reason=f"must be an int >= {low} and <= {high}")
-        for name, flag in (("offline", offline), ("allow_http", allow_http)):
-            if not isinstance(flag, bool):
-                raise InvalidParameterError(name, flag, (True, False), reason="must be a bool")
-        if progress is not None and not isinstance(progress, bool):
-            raise InvalidParameterError("progress", progress, (True, False, None), reason="must be a bool or None")
-        if not callable(sleep):
-            raise InvalidParameterError("sleep", sleep, reason="must be a callable taking seconds, like time.sleep")
-        if session is not None and not isinstance(session, requests.Session):
-            raise InvalidParameterError("session", session, reason="must be a requests.Session (or None)")
-        if not isinstance(cache, bool | str | os.PathLike | CachedSession) and cache is not None:
-            raise InvalidParameterError(
-                "cache", cache, reason="must be True, False, a folder path or a requests-cache CachedSession"
-            )
-        if isinstance(cache, str | os.PathLike) and (not os.fspath(cache) or "\x00" in os.fspath(cache)):
-            raise InvalidParameterError("cache", cache, reason="is not a usable folder path (empty, or a NUL in it)")
+        self._key = config.admin_key(api_key)
+        self.base_url = config.base_url(base_url, allow_http)
+        self.timeout = config.timeout(timeout)
+        config.check_options(
+            max_retries=max_retries, workers=workers, max_requests=max_requests, offline=offline,
+            allow_http=allow_http, progress=progress, sleep=sleep, session=session, cache=cache, source=source,
+        )  # fmt: skip
         if recording is not None and not isinstance(recording, Recording):
             raise InvalidParameterError("recording", recording, reason="must be a usage_frames.client.Recording")
-        if source not in ("live", "fake", "sample"):
-            raise InvalidParameterError("source", source, ("live", "fake", "sample"))
         self.now = recording.now if recording is not None else None if now is None else to_clock(now)
-        self.session = _session(session, cache, offline)
+        self.session = config.session(session, cache, offline)
         self.offline = offline
         self.workers = workers
         self.progress = progress
@@ -424,16 +250,6 @@ class Client:
             decode=decode, expire_after=expire_after,
         )  # fmt: skip
 
-    def _reject(self, path: str) -> Callable[[requests.Response, UnexpectedResponseError], Exception]:
-        """How a page that fails a check is refused: dropped from the cache, the request named."""
-
-        def reject(response: requests.Response, exc: UnexpectedResponseError) -> Exception:
-            forget(self.session, response)
-            request_id = response.headers.get("x-request-id")
-            return UnexpectedResponseError(f"GET {path}: {exc.message}", request_id=request_id)
-
-        return reject
-
     def pages(self, query: Query, *, expire_after: int | None = None) -> Iterator[Page]:
         """Yield every page of a query, each checked before it is yielded (see :mod:`usage_frames.paging`).
 
@@ -450,25 +266,11 @@ class Client:
         def fetch(cursor: str | None) -> tuple[Page, requests.Response]:
             return self.get(path, query.params(cursor), decode=decode, expire_after=expire_after)
 
-        return paginate(fetch, WindowCheck(query, self.clock()), self._reject(path))
+        return paginate(fetch, WindowCheck(query, self.clock()), _rejecter(self.session, path))
 
     def check_size(self, query: Query) -> list[Query]:
-        """The calendar windows of a query, or an argument error if they are more than ``max_requests``.
-
-        Raises:
-            InvalidParameterError: Naming ``start`` and the coarser width that would answer the query.
-        """
-        parts = windows(query)
-        if len(parts) > self.max_requests:
-            days = (query.end - query.start) / pd.Timedelta(days=1)
-            coarser = {"1m": "'1h'", "1h": "'1d'"}.get(query.bucket_width, "a shorter window")
-            raise InvalidParameterError(
-                "start",
-                query.start.isoformat(),
-                reason=f"makes a window too long for bucket_width={query.bucket_width!r}: {days:.0f} days need "
-                f"{len(parts)} requests, more than max_requests={self.max_requests}; use {coarser} or split it",
-            )
-        return parts
+        """The calendar windows of a query, or an argument error beyond ``max_requests`` (see :func:`check_size`)."""
+        return check_size(query, self.max_requests)
 
     def window_pages(self, query: Query) -> list[list[Page]]:
         """Fetch the calendar windows of a query, ``workers`` at a time, in order.
@@ -478,7 +280,7 @@ class Client:
         """
         parts = self.check_size(query)
         if self.recording is not None:
-            parts = _snapped(parts, query, self.now)
+            parts = snapped(parts, query, self.now)
         now = self.clock()
         bar = _progress_bar(len(parts), query.endpoint.name, self.progress)
         results: list[list[Page] | None] = [None] * len(parts)
@@ -492,19 +294,7 @@ class Client:
             bar.update(1)
 
         try:
-            if self.workers == 1 or len(parts) == 1:
-                for i in range(len(parts)):
-                    run(i)
-            else:
-                with ThreadPoolExecutor(min(self.workers, len(parts)), thread_name_prefix="usage-frames") as pool:
-                    futures: list[Future[None]] = [pool.submit(run, i) for i in range(len(parts))]
-                    try:
-                        for future in as_completed(futures):
-                            future.result()
-                    except BaseException:
-                        for future in futures:
-                            future.cancel()  # stop what has not started; never return a partial frame
-                        raise
+            _fan_out(run, len(parts), self.workers)
         finally:
             bar.close()
         if missing:
@@ -516,61 +306,6 @@ class Client:
             )
         # Each window's buckets tile it (checked in pages()), so windows cannot overlap: no check across them.
         return [r for r in results if r is not None]
-
-    def fetch(
-        self,
-        endpoint: EndpointName | str,
-        start: TimeLike | None = None,
-        end: TimeLike | None = None,
-        *,
-        bucket_width: BucketWidth | str = "1d",
-        group_by: str | Sequence[str] | None = None,
-        limit: int | None = None,
-        **filters: FilterValue | None,
-    ) -> pd.DataFrame:
-        """Fetch any endpoint by name as a tidy frame; the twelve endpoint methods call this.
-
-        Args:
-            endpoint: An endpoint name (see ``usage_frames.ENDPOINTS``).
-            start: Inclusive start; defaults to 30 days before ``end``.
-            end: Exclusive end; defaults to now, clamped to now.
-            bucket_width: ``"1m"``, ``"1h"`` or ``"1d"``.
-            group_by: Group keys of that endpoint.
-            limit: Buckets per page (default: the maximum).
-            **filters: Filters of that endpoint by their spec names.
-
-        Returns:
-            The tidy frame of the public contract.
-
-        Examples:
-            >>> df = Client.fake().fetch("images", "2026-10-01", "2026-10-02", group_by=["size"])
-            >>> list(df.columns)
-            ['end_time', 'size', 'images', 'num_model_requests']
-        """
-        query = self._query(endpoint, start, end, bucket_width, group_by, limit, filters)
-        return self.frame(query)
-
-    def _query(
-        self,
-        endpoint: str,
-        start: TimeLike | None,
-        end: TimeLike | None,
-        bucket_width: str,
-        group_by: str | Sequence[str] | None,
-        limit: int | None,
-        filters: Mapping[str, FilterValue | None],
-    ) -> Query:
-        return build_query(
-            endpoint,
-            start,
-            end,
-            bucket_width=bucket_width,
-            group_by=group_by,
-            limit=limit,
-            filters=filters,
-            now=self.now,
-        )
-
 
     def frame(self, query: Query) -> pd.DataFrame:
         """Fetch a validated query (see :func:`usage_frames.query.build_query`) as a tidy frame.
@@ -609,13 +344,13 @@ class Client:
             >>> [p["name"] for p in Client.fake().list_objects("/organization/projects")][:2]
             ['Customer chat', 'Search & RAG']
         """
-        _check_path(path)
+        config.check_path(path)
 
         def fetch(after: str | None) -> tuple[Any, requests.Response]:
             params = [("limit", "100")] + ([("after", after)] if after else [])
             return self.get(path, params, decode=_json, expire_after=OPEN_WINDOW_TTL)
 
-        return [o for page in paginate(fetch, ListCheck(path), self._reject(path)) for o in page["data"]]
+        return [o for page in paginate(fetch, ListCheck(path), _rejecter(self.session, path)) for o in page["data"]]
 
     def get_object(self, path: str) -> dict[str, Any]:
         """One JSON object, such as ``/organization/spend_limit``.
@@ -624,56 +359,42 @@ class Client:
             >>> Client.fake().get_object("/organization/spend_limit")["threshold_amount"]
             400000
         """
-        _check_path(path)
+        config.check_path(path)
         value, _ = self.get(path, [], decode=_json, expire_after=OPEN_WINDOW_TTL)
         if not isinstance(value, dict):
             raise UnexpectedResponseError(f"GET {path}: not an object")
         return value
 
-    def plan(
-        self,
-        endpoint: EndpointName | str,
-        start: TimeLike | None = None,
-        end: TimeLike | None = None,
-        *,
-        bucket_width: BucketWidth | str = "1d",
-        group_by: str | Sequence[str] | None = None,
-        limit: int | None = None,
-        **filters: FilterValue | None,
-    ) -> Plan:
-        """Say what a fetch would cost (requests, cached windows, rows) without sending anything.
 
-        Examples:
-            >>> client = Client.fake(now=pd.Timestamp("2026-11-28", tz="UTC"))
-            >>> print(client.plan("completions", "2025-11-01", "2026-11-01", bucket_width="1h",
-            ...                   group_by=["project_id", "model"]))
-            completions 2025-11-01 00:00 .. 2026-11-01 00:00 UTC at 1h by project_id, model:
-              53 request(s) in 53 window(s), 0 already cached; 8,760 buckets, at most ~1,314,000 rows
-              warning: ~1,314,000 rows expected at 1h over 365 days: bucket_width='1d' answers the same totals ...
-              warning: start 2025-11-01 is more than a year back: the API refuses starts before 2025-11-28 ...
-        """
-        query = self._query(endpoint, start, end, bucket_width, group_by, limit, filters)
-        cached = 0
-        if isinstance(self.session, CachedSession):
-            for window in windows(query):
-                request = requests.Request(
-                    "GET", self.base_url + query.endpoint.path, params=window.params(), headers=self._headers()
-                )
-                cached += bool(self.session.cache.contains(request=request.prepare()))
-        return plan_query(query, cached, self.clock())
 
-    completions = _EndpointMethod("completions")
-    decisions = _EndpointMethod("decisions")
-    embeddings = _EndpointMethod("embeddings")
-    moderations = _EndpointMethod("moderations")
-    images = _EndpointMethod("images")
-    audio_speeches = _EndpointMethod("audio_speeches")
-    audio_transcriptions = _EndpointMethod("audio_transcriptions")
-    vector_stores = _EndpointMethod("vector_stores")
-    code_interpreter_sessions = _EndpointMethod("code_interpreter_sessions")
-    file_search_calls = _EndpointMethod("file_search_calls")
-    web_search_calls = _EndpointMethod("web_search_calls")
-    costs = _EndpointMethod("costs")
+def _fan_out(run: Callable[[int], None], count: int, workers: int) -> None:
+    """``run(0)`` .. ``run(count - 1)``, ``workers`` at a time; the first error stops what has not started."""
+    if workers == 1 or count == 1:
+        for i in range(count):
+            run(i)
+        return
+    with ThreadPoolExecutor(min(workers, count), thread_name_prefix="usage-frames") as pool:
+        futures: list[Future[None]] = [pool.submit(run, i) for i in range(count)]
+        try:
+            for future in as_completed(futures):
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()  # stop what has not started; never return a partial frame
+            raise
+
+
+Reject = Callable[[requests.Response, UnexpectedResponseError], Exception]
+
+
+def _rejecter(session: requests.Session, path: str) -> Reject:
+    """How a page that fails a check is refused: dropped from the cache, the request named."""
+
+    def reject(response: requests.Response, exc: UnexpectedResponseError) -> Exception:
+        forget(session, response)
+        return UnexpectedResponseError(f"GET {path}: {exc.message}", request_id=response.headers.get("x-request-id"))
+
+    return reject
 
 
 def client_or_default(client: object) -> Client:
@@ -691,45 +412,9 @@ def client_or_default(client: object) -> Client:
     if client is None:
         return Client()
     if not isinstance(client, Client):
-        shown = _key_shape(client) if isinstance(client, str) and client.startswith("sk-") else client
+        shown = config.key_shape(client) if isinstance(client, str) and client.startswith("sk-") else client
         raise InvalidParameterError("client", shown, reason="must be a usage_frames.Client or None")
     return client
-
-
-def _session(
-    session: requests.Session | None, cache: bool | str | os.PathLike[str] | CachedSession | None, offline: bool
-) -> requests.Session:
-    """The session to send with: the one given, else a cached one (see ``Client(cache=)``), else a plain one."""
-    if session is None:
-        if isinstance(cache, CachedSession):
-            session = cache
-        elif cache is False or cache is None:
-            session = plain_session()
-        else:
-            folder = default_cache_dir() if cache is True else Path(cache)
-            try:
-                session = cached_session(folder, offline=offline)
-            except CacheError as exc:
-                if offline:
-                    raise
-                warnings.warn(f"{exc}; fetching without a cache", UsageFramesWarning, stacklevel=3)
-                session = plain_session()
-    if offline and not isinstance(session, CachedSession):
-        raise InvalidParameterError("offline", offline, reason="needs a cache (cache=True, a path or a session)")
-    return session
-
-
-def _snapped(parts: list[Query], query: Query, now: pd.Timestamp | None) -> list[Query]:
-    """The windows of a query widened to whole calendar windows at both ends (the last one ends at ``now``)."""
-    whole = windows(replace(query, start=query.start.floor("D") - pd.Timedelta(days=40), end=query.end))
-    first = next(w for w in whole if w.start <= query.start < w.end)
-    stop = query.end if now is None else now
-    tail = windows(replace(query, start=parts[-1].start, end=max(stop, query.end)))[0]
-    return (
-        [replace(parts[0], start=first.start), *parts[1:-1], replace(parts[-1], end=tail.end)]
-        if len(parts) > 1
-        else [replace(parts[0], start=first.start, end=tail.end)]
-    )
 
 
 
@@ -750,15 +435,6 @@ def _progress_bar(total: int, name: str, enabled: bool | None) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=f"usage-frames {name}", unit="window", leave=False)
-
-
-def _check_path(path: object) -> None:
-    if not isinstance(path, str) or not path.startswith("/") or not _KEY_CHARS.fullmatch(path):
-        raise InvalidParameterError("path", path, reason="must be an API path such as '/organization/projects'")
-
-
-def _loggable(params: Sequence[tuple[str, str]]) -> str:
-    return "&".join(f"{k}={v}" for k, v in params if k != "page")
 
 
 def _json(content: bytes) -> Any:

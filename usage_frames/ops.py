@@ -20,7 +20,7 @@ import functools
 import re
 import warnings
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -68,7 +68,7 @@ def _inferred(df: pd.DataFrame, endpoint: str | None = None) -> dict[str, Any]:
         spans = (pd.DatetimeIndex(df["end_time"]) - starts).total_seconds()
         common = pd.Series(spans).mode()
         width = {seconds: name for name, seconds in BUCKET_SECONDS.items()}.get(int(common.iloc[0]), "")
-        attrs["bucket_width"] = "1d" if chosen.name == "costs" else width
+        attrs["bucket_width"] = "1d" if chosen.whole_days else width
         attrs["start"] = starts.min().isoformat()
         attrs["end"] = pd.Timestamp(df["end_time"].max()).isoformat()
     return attrs
@@ -230,7 +230,7 @@ def _by(df: pd.DataFrame, by: str | Sequence[str] | None) -> list[str]:
 
 def _values(df: pd.DataFrame, values: str | None) -> str:
     measures = _fields(df, "additive") or _fields(df, "level")
-    name = values or ("amount" if endpoint_of(df).name == "costs" else measures[0])
+    name = values or endpoint_of(df).measure or measures[0]
     if not isinstance(name, str) or name not in df.columns:
         raise InvalidParameterError("values", name, [c for c in df.columns if c != "end_time"])
     return name
@@ -242,7 +242,7 @@ def _grid(df: pd.DataFrame) -> pd.DatetimeIndex:
     if width not in BUCKET_SECONDS:
         raise InvalidParameterError("df", width, reason="is not a fetched bucket width; complete() before resample()")
     start, end = pd.Timestamp(_meta(df)["start"]), pd.Timestamp(_meta(df)["end"])
-    if endpoint_of(df).name == "costs":
+    if endpoint_of(df).whole_days:
         start = start.floor("D")
     step = pd.Timedelta(seconds=BUCKET_SECONDS[width])
     inner = pd.date_range(start.floor(step) + step, end, freq=step, inclusive="left")
@@ -271,7 +271,7 @@ def complete(df: pd.DataFrame) -> pd.DataFrame:
     grid = _grid(df)
     width = pd.Timedelta(seconds=BUCKET_SECONDS[_meta(df)["bucket_width"]])
     ends = pd.DatetimeIndex([*grid[1:], min(pd.Timestamp(_meta(df)["end"]), grid[-1] + width)])
-    if endpoint_of(df).name == "costs":
+    if endpoint_of(df).whole_days:
         ends = grid + pd.Timedelta(days=1)
     frame = pd.DataFrame({"start_time": grid, "end_time": ends})
     if keys:
@@ -448,7 +448,7 @@ def provisional(df: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.DataFra
     starts = df.index.to_series()
     flags = df["end_time"] > now - settle
     seconds = BUCKET_SECONDS.get(_meta(df).get("bucket_width", ""), 0)
-    if seconds and endpoint_of(df).name != "costs":
+    if seconds and not endpoint_of(df).whole_days:
         flags |= (df["end_time"] - starts).dt.total_seconds() < seconds
     out = df.copy()
     out["provisional"] = flags.to_numpy()
@@ -1317,7 +1317,22 @@ def label(
     return _finish(out, df)
 
 
-# FinOps: FOCUS export, allocation to teams, budgets (modules of their own, imported last: they use the helpers above).
-from usage_frames.allocation import allocate as allocate  # noqa: E402
-from usage_frames.budgets import check_budgets as check_budgets  # noqa: E402
-from usage_frames.focus import to_focus as to_focus  # noqa: E402
+# FinOps: FOCUS export, allocation to teams, budgets. Modules of their own that use the helpers above: imported on
+# first use (PEP 562), so that ops and they do not import each other at module level.
+_FINOPS = {
+    "allocate": "usage_frames.allocation", "check_budgets": "usage_frames.budgets", "to_focus": "usage_frames.focus",
+}  # fmt: skip
+
+if TYPE_CHECKING:
+    from usage_frames.allocation import allocate as allocate
+    from usage_frames.budgets import check_budgets as check_budgets
+    from usage_frames.focus import to_focus as to_focus
+
+
+def __getattr__(name: str) -> Any:
+    """``ops.allocate``, ``ops.check_budgets`` and ``ops.to_focus``, from their modules."""
+    if name in _FINOPS:
+        import importlib
+
+        return getattr(importlib.import_module(_FINOPS[name]), name)
+    raise AttributeError(f"module 'usage_frames.ops' has no attribute {name!r}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from usage_frames.endpoints import KEY_CARDINALITY
-from usage_frames.errors import LOOKBACK_CODE
+from usage_frames.errors import LOOKBACK_CODE, InvalidParameterError
 from usage_frames.query import Query, bucket_count, earliest_start, windows
 
 ROWS_WARNING = 1_000_000
@@ -94,3 +94,28 @@ def plan_query(query: Query, cached: int = 0, now: pd.Timestamp | None = None) -
         )
     return Plan(query, len(parts), len(parts), cached, buckets, rows, tuple(warnings))
 
+
+def check_size(query: Query, max_requests: int) -> list[Query]:
+    """The calendar windows of a query, or an argument error if they are more than ``max_requests``.
+
+    Raises:
+        InvalidParameterError: Naming ``start`` and the coarser width that would answer the query.
+
+    Examples:
+        >>> from usage_frames.query import build_query
+        >>> q = build_query("completions", "2026-10-01", "2026-10-08", bucket_width="1m",
+        ...                 now=pd.Timestamp("2026-11-28", tz="UTC"))
+        >>> len(check_size(q, 7))
+        7
+    """
+    parts = windows(query)
+    if len(parts) > max_requests:
+        days = (query.end - query.start) / pd.Timedelta(days=1)
+        coarser = {"1m": "'1h'", "1h": "'1d'"}.get(query.bucket_width, "a shorter window")
+        raise InvalidParameterError(
+            "start",
+            query.start.isoformat(),
+            reason=f"makes a window too long for bucket_width={query.bucket_width!r}: {days:.0f} days need "
+            f"{len(parts)} requests, more than max_requests={max_requests}; use {coarser} or split it",
+        )
+    return parts

@@ -360,3 +360,19 @@ def earliest_start(now: pd.Timestamp) -> pd.Timestamp:
         Timestamp('2025-12-01 00:00:00+0000', tz='UTC')
     """
     return pd.Timestamp(now - LOOKBACK).floor("D")
+
+
+def snapped(parts: list[Query], query: Query, now: pd.Timestamp | None) -> list[Query]:
+    """The windows of a query widened to whole calendar windows at both ends (the last one ends at ``now``).
+
+    Recorded data (the sample) answers any query inside its range this way, at bucket granularity.
+    """
+    whole = windows(replace(query, start=query.start.floor("D") - pd.Timedelta(days=40), end=query.end))
+    first = next(w for w in whole if w.start <= query.start < w.end)
+    stop = query.end if now is None else now
+    tail = windows(replace(query, start=parts[-1].start, end=max(stop, query.end)))[0]
+    return (
+        [replace(parts[0], start=first.start), *parts[1:-1], replace(parts[-1], end=tail.end)]
+        if len(parts) > 1
+        else [replace(parts[0], start=first.start, end=tail.end)]
+    )

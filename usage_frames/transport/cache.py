@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -382,3 +382,11 @@ def expire_after(window: Query, now: pd.Timestamp) -> int:
         300
     """
     return NEVER_EXPIRE if settled(window, now) else OPEN_WINDOW_TTL
+
+
+def cached_windows(session: requests.Session, url: str, parts: list[Query], headers: Mapping[str, str]) -> int:
+    """How many of a query's windows the cache of ``session`` answers already (0 without a cache)."""
+    if not isinstance(session, CachedSession):
+        return 0
+    requests_ = (requests.Request("GET", url, params=w.params(), headers=dict(headers)).prepare() for w in parts)
+    return sum(bool(session.cache.contains(request=r)) for r in requests_)

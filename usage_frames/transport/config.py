@@ -1,0 +1,165 @@
+"""What a request is sent with, checked before anything is sent: the admin key, the base URL, the timeout, the session.
+
+Errors show a key's ``sk-<kind>-`` prefix at most (:func:`key_shape`), never a character more.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+from requests_cache import CachedSession
+
+from usage_frames.errors import (
+    ADMIN_KEY_HELP,
+    CacheError,
+    InvalidParameterError,
+    MissingAPIKeyError,
+    UsageFramesWarning,
+)
+from usage_frames.transport.cache import cached_session, default_cache_dir
+from usage_frames.transport.send import DEFAULT_BASE_URL, plain_session
+
+NON_ADMIN_PREFIXES = ("sk-proj-", "sk-svcacct-")
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+# An admin key is printable ASCII (letters, digits, "-" and "_" in practice); anything else was pasted by mistake.
+KEY_CHARS = re.compile(r"[\x21-\x7e]+")
+
+
+def key_shape(key: str) -> str:
+    """What an error may show of a key: its ``sk-<kind>-`` prefix, never a character more."""
+    parts = key.split("-")
+    return f"sk-{parts[1]}-..." if len(parts) > 2 and parts[0] == "sk" and parts[1].isalnum() else "..."
+
+
+def admin_key(api_key: object) -> str:
+    """The admin key from the argument or ``OPENAI_ADMIN_KEY``, checked; errors show only its prefix."""
+    key = api_key if api_key is not None else os.environ.get("OPENAI_ADMIN_KEY", "")
+    if not isinstance(key, str):
+        raise InvalidParameterError("api_key", f"<{type(key).__name__}>", reason="must be a str. " + ADMIN_KEY_HELP)
+    key = key.strip()  # a trailing newline from a file or a copy is harmless
+    if not key:
+        raise MissingAPIKeyError("No admin key. " + ADMIN_KEY_HELP)
+    if not KEY_CHARS.fullmatch(key):
+        bad = next(c for c in key if not KEY_CHARS.fullmatch(c))
+        raise InvalidParameterError(
+            "api_key",
+            key_shape(key),
+            reason=f"contains '{bad.encode('unicode_escape').decode()}' (a line break, a space or an invisible or "
+            "non-ASCII character, pasted with the key?); copy the key again",
+        )
+    if key.startswith(NON_ADMIN_PREFIXES):
+        raise InvalidParameterError("api_key", key_shape(key), reason="is not an admin key. " + ADMIN_KEY_HELP)
+    return key
+
+
+def base_url(base_url: object, allow_http: bool) -> str:
+    """The API root from the argument, ``OPENAI_BASE_URL`` or the default, checked."""
+    url = base_url if base_url is not None else os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+    if not isinstance(url, str):
+        raise InvalidParameterError("base_url", url, reason="must be a str such as " + DEFAULT_BASE_URL)
+    url = url.strip().rstrip("/") or DEFAULT_BASE_URL
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise InvalidParameterError("base_url", url, reason=f"is not a URL ({exc})") from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not KEY_CHARS.fullmatch(url)
+        or parts.query
+        or parts.fragment
+    ):
+        raise InvalidParameterError("base_url", url, reason="must be an http(s) URL such as " + DEFAULT_BASE_URL)
+    if parts.username is not None or parts.password is not None:  # a secret in the URL would show in every repr
+        raise InvalidParameterError(
+            "base_url", "<a URL with a user or password>", reason="must not carry credentials; the key is enough"
+        )
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS and allow_http is not True:
+        raise InvalidParameterError(
+            "base_url", url, reason="is plain http on a non-loopback host; use https or pass allow_http=True"
+        )
+    return url
+
+
+def _seconds(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 10**6 and value == value
+
+
+def timeout(timeout: object) -> float | tuple[float, float]:
+    """A positive, finite timeout in seconds, or a ``(connect, read)`` pair of them."""
+    if isinstance(timeout, tuple) and len(timeout) == 2 and all(_seconds(t) for t in timeout):
+        return float(timeout[0]), float(timeout[1])
+    if _seconds(timeout):
+        return float(timeout)  # type: ignore[arg-type]
+    raise InvalidParameterError(
+        "timeout", timeout, reason="must be seconds > 0 (an int or float), or a (connect, read) pair of them"
+    )
+
+
+
+
+def session(
+    session: requests.Session | None, cache: bool | str | os.PathLike[str] | CachedSession | None, offline: bool
+) -> requests.Session:
+    """The session to send with: the one given, else a cached one (see ``Client(cache=)``), else a plain one."""
+    if session is None:
+        if isinstance(cache, CachedSession):
+            session = cache
+        elif cache is False or cache is None:
+            session = plain_session()
+        else:
+            folder = default_cache_dir() if cache is True else Path(cache)
+            try:
+                session = cached_session(folder, offline=offline)
+            except CacheError as exc:
+                if offline:
+                    raise
+                warnings.warn(f"{exc}; fetching without a cache", UsageFramesWarning, stacklevel=3)
+                session = plain_session()
+    if offline and not isinstance(session, CachedSession):
+        raise InvalidParameterError("offline", offline, reason="needs a cache (cache=True, a path or a session)")
+    return session
+
+
+def check_path(path: object) -> None:
+    """Refuse anything but an API path (``/organization/...``) before it is joined to the base URL."""
+    if not isinstance(path, str) or not path.startswith("/") or not KEY_CHARS.fullmatch(path):
+        raise InvalidParameterError("path", path, reason="must be an API path such as '/organization/projects'")
+
+
+def check_options(
+    *, max_retries: object, workers: object, max_requests: object, offline: object, allow_http: object,
+    progress: object, sleep: object, session: object, cache: object, source: object = "live",
+) -> None:
+    """Refuse a client option of the wrong type or out of range, naming it and what it accepts."""
+    for name, value, low, high in (
+        ("max_retries", max_retries, 0, 100),
+        ("workers", workers, 1, 64),
+        ("max_requests", max_requests, 1, 10**6),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidParameterError(name, value, reason=f"must be an int >= {low} and <= {high}")
+    for name, flag in (("offline", offline), ("allow_http", allow_http)):
+        if not isinstance(flag, bool):
+            raise InvalidParameterError(name, flag, (True, False), reason="must be a bool")
+    if progress is not None and not isinstance(progress, bool):
+        raise InvalidParameterError("progress", progress, (True, False, None), reason="must be a bool or None")
+    if not callable(sleep):
+        raise InvalidParameterError("sleep", sleep, reason="must be a callable taking seconds, like time.sleep")
+    if session is not None and not isinstance(session, requests.Session):
+        raise InvalidParameterError("session", session, reason="must be a requests.Session (or None)")
+    if not isinstance(cache, bool | str | os.PathLike | CachedSession) and cache is not None:
+        raise InvalidParameterError(
+            "cache", cache, reason="must be True, False, a folder path or a requests-cache CachedSession"
+        )
+    if isinstance(cache, str | os.PathLike) and (not os.fspath(cache) or "\x00" in os.fspath(cache)):
+        raise InvalidParameterError("cache", cache, reason="is not a usable folder path (empty, or a NUL in it)")
+    if source not in ("live", "fake", "sample"):
+        raise InvalidParameterError("source", source, ("live", "fake", "sample"))
