@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import pandas as pd
 import pytest
 
+import usage_frames.query
 from usage_frames import Client
 from usage_frames.fake import FakeAPI, FakeOrganization, FakeServer, Faults
 
@@ -27,6 +29,32 @@ collect_ignore = ["spec/vendor.py"]
 SPEC = json.loads((Path(__file__).parent / "spec" / "usage-openapi-excerpt.json").read_text())
 # Made at run time so that no key-shaped string is committed; long enough to be found if it leaks anywhere.
 SECRET_KEY = "sk-admin-" + secrets.token_urlsafe(32)
+# The one "now" of the suite: clients and fake organizations without now= follow usage_frames.query.wall_clock,
+# pinned here, so that fixed 2026 dates stay inside the API's one-year look-back on any date of the machine's clock.
+NOW = pd.Timestamp("2026-11-28 12:00", tz="UTC")
+
+
+REAL_WALL_CLOCK = usage_frames.query.wall_clock
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _pinned_clock() -> Iterator[None]:
+    """Session-wide, so that module-scoped fixtures fetch on the pinned clock too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(usage_frames.query, "wall_clock", lambda: NOW)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _real_clock_where_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("real_clock") is not None:
+        monkeypatch.setattr(usage_frames.query, "wall_clock", REAL_WALL_CLOCK)
+
+
+@pytest.fixture
+def secret_key() -> str:
+    """The admin key of this run (made at run time, so that no key-shaped string is committed)."""
+    return SECRET_KEY
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

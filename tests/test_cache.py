@@ -55,6 +55,7 @@ def test_cache__settled_windows_never_expire_and_the_open_one_does_soon(client):
         assert 0 < left <= OPEN_WINDOW_TTL
 
 
+@pytest.mark.real_clock  # a year back from the machine's today
 def test_cache__warm_refresh_of_a_year_sends_at_most_two_requests(client, faults):
     start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=365)
     client.completions(start, bucket_width="1h", group_by=["project_id", "model"])

@@ -105,6 +105,7 @@ def test_05_finops__statement_budgets_and_export_match_the_truth(executed, org):
     assert figures["statuses"]["org"] != "over" and search > 300 and total < 2000
 
 
+@pytest.mark.real_clock  # the kernel is another process, on the machine's clock
 def test_notebooks__live_mode_with_a_key_never_shows_it(server, monkeypatch):
     monkeypatch.setenv("OPENAI_ADMIN_KEY", SECRET_KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", server.url)

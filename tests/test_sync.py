@@ -42,6 +42,7 @@ def test_sync__first_run_backfills_and_reads_back_like_a_direct_fetch(tmp_path, 
         assert str(back.index.tz) == "UTC"
 
 
+@pytest.mark.real_clock  # "the open month" is the machine's
 def test_sync__rerun_is_idempotent_and_rewrites_only_open_months(tmp_path, client, faults):
     start = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=75)).strftime("%Y-%m-%d")
     uf.sync(tmp_path, ["embeddings"], start=start, client=client)

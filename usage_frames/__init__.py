@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
+import usage_frames.query
 from usage_frames import accessor as accessor  # registers df.usage
 from usage_frames import ops
 from usage_frames.client import Client, EndpointFunction, Plan, __version__, client_or_default, describe, plan_query
@@ -120,7 +121,7 @@ def plan(
     if client is not None:
         return client_or_default(client).plan(endpoint, start, end, **kwargs)
     filters = {k: kwargs.pop(k) for k in list(kwargs) if k not in ("bucket_width", "group_by", "limit")}
-    return plan_query(build_query(endpoint, start, end, filters=filters, **kwargs), now=pd.Timestamp.now(tz="UTC"))
+    return plan_query(build_query(endpoint, start, end, filters=filters, **kwargs), now=usage_frames.query.wall_clock())
 
 
 def _endpoint_function(name: EndpointName) -> PackageEndpointFunction:

@@ -34,6 +34,7 @@ import pandas as pd
 import requests
 from requests_cache import CachedSession
 
+import usage_frames.query
 from usage_frames.errors import ADMIN_KEY_HELP, CacheMissError, InvalidParameterError, UnexpectedResponseError
 from usage_frames.frames import Page, decode_page, to_frame
 from usage_frames.paging import ListCheck, WindowCheck, paginate, trim
@@ -335,7 +336,7 @@ class Client(Endpoints):
 
     def clock(self) -> pd.Timestamp:
         """The client's "now": the real time, or the fixed time of recorded data."""
-        return pd.Timestamp.now(tz="UTC") if self.now is None else self.now
+        return usage_frames.query.wall_clock() if self.now is None else self.now
 
     def list_objects(self, path: str) -> list[dict[str, Any]]:
         """Every object of a list endpoint (``/organization/projects``...), following ``after``/``has_more``.

@@ -333,7 +333,7 @@ def _sync_endpoint(
         )
         fetch_start = earliest
     frame = client.frame(replace(query, start=fetch_start))
-    now = pd.Timestamp.now(tz="UTC")
+    now = client.clock()
     settle = query.endpoint.settle
     for month in todo:
         month_end = month + pd.offsets.MonthBegin(1)

@@ -44,6 +44,7 @@ import requests
 from requests.adapters import BaseAdapter
 from urllib3.response import HTTPResponse
 
+import usage_frames.query
 from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, Endpoint, EndpointName
 from usage_frames.errors import InvalidParameterError
 from usage_frames.query import TimeLike, earliest_start, to_clock, to_utc, unix
@@ -485,7 +486,7 @@ class FakeOrganization:
 
     def clock(self) -> int:
         """The organization's "now" in Unix seconds."""
-        return unix(self.now) if self.now is not None else int(time.time())
+        return unix(self.now if self.now is not None else usage_frames.query.wall_clock())
 
     def streams_of(self, endpoint: EndpointName, where: Mapping[str, Any] | None = None) -> list[Stream]:
         """The streams that show up in an endpoint (costs: all of them), optionally filtered by key values."""

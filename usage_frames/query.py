@@ -151,6 +151,19 @@ def to_utc(value: TimeLike, *, argument: str = "start") -> pd.Timestamp:
     return ts
 
 
+def wall_clock() -> pd.Timestamp:
+    """The machine's clock: the one place the package reads the real time.
+
+    Clients and fake organizations without ``now=`` follow it; the tests pin it (``tests/conftest.py``), so the
+    suite gives the same results on any date of the machine's clock.
+
+    Examples:
+        >>> wall_clock().tz
+        datetime.timezone.utc
+    """
+    return pd.Timestamp.now(tz="UTC")
+
+
 def to_clock(value: TimeLike) -> pd.Timestamp:
     """Read a fixed "now" (naive is UTC), refusing one that the API's times cannot hold.
 
@@ -274,7 +287,7 @@ def build_query(
             "bucket_width", bucket_width, ep.bucket_widths, reason=f"is not allowed for {ep.name}"
         )
     width: BucketWidth = bucket_width
-    clock = pd.Timestamp.now(tz="UTC") if now is None else to_clock(now)
+    clock = wall_clock() if now is None else to_clock(now)
     begin, stop = resolve_window(start, end, now=clock)
 
     keys = _strings(ep, "group_by", [] if group_by is None else group_by, ep.group_by)
