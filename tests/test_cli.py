@@ -16,7 +16,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import requests
-from conftest import SECRET_KEY
 
 from usage_frames.cli import main
 
@@ -113,21 +112,21 @@ def test_errors__one_clear_line_and_exit_2(capsys, argv, message):
     assert err.count("\n") == 1
 
 
-def test_errors__api_failure_exits_1_without_the_key(capsys, server, faults, monkeypatch):
-    monkeypatch.setenv("OPENAI_ADMIN_KEY", "sk-legacy-" + SECRET_KEY)
+def test_errors__api_failure_exits_1_without_the_key(secret_key, capsys, server, faults, monkeypatch):
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", "sk-legacy-" + secret_key)
     assert main(["fetch", "costs", "--base-url", server.url, "--start", "2026-10-01", "--end", "2026-10-02"]) == 1
     captured = capsys.readouterr()
     assert "AuthenticationError: 401" in captured.err
-    assert SECRET_KEY not in captured.err + captured.out
+    assert secret_key not in captured.err + captured.out
 
 
-def test_fetch__against_the_server_with_the_environment_key_never_prints_it(capsys, server, monkeypatch):
-    monkeypatch.setenv("OPENAI_ADMIN_KEY", SECRET_KEY)
+def test_fetch__against_the_server_with_the_environment_key_never_prints_it(secret_key, capsys, server, monkeypatch):
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", secret_key)
     monkeypatch.setenv("OPENAI_BASE_URL", server.url)
     assert main(["fetch", "costs", "--start", "2026-10-01", "--end", "2026-10-03"]) == 0
     captured = capsys.readouterr()
     assert "costs 2026-10-01" in captured.out
-    assert SECRET_KEY not in captured.out + captured.err
+    assert secret_key not in captured.out + captured.err
 
 
 def test_console_script__is_installed_and_lists_endpoints():
@@ -177,11 +176,11 @@ def test_cli__bad_input_is_one_line_and_exit_2_without_a_traceback(tmp_path, arg
     assert list(tmp_path.iterdir()) == []  # nothing written, no folder left behind
 
 
-def test_cli__api_failure_is_one_line_and_exit_1(server, faults, tmp_path):
-    env = {**os.environ, "OPENAI_ADMIN_KEY": "sk-legacy-" + SECRET_KEY}
+def test_cli__api_failure_is_one_line_and_exit_1(secret_key, server, faults, tmp_path):
+    env = {**os.environ, "OPENAI_ADMIN_KEY": "sk-legacy-" + secret_key}
     result = run("fetch", "costs", "--base-url", server.url, "--start", "2026-10-01", "--end", "2026-10-02", env=env)
     assert_one_line_error(result, 1, "AuthenticationError: 401")
-    assert SECRET_KEY not in result.stdout + result.stderr
+    assert secret_key not in result.stdout + result.stderr
 
 
 def test_cli__output_folders_are_created(tmp_path, org):

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from conftest import SECRET_KEY
 from test_budgets import Receiver
 from test_focus import validate
 
@@ -93,8 +92,8 @@ def test_check__bad_budgets_exit_2(capsys, write):
     assert "monthly" in capsys.readouterr().err
 
 
-def test_check__notifies_a_real_receiver_once_and_never_with_the_key(server, monkeypatch, capsys, write):
-    monkeypatch.setenv("OPENAI_ADMIN_KEY", SECRET_KEY)
+def test_check__notifies_a_real_receiver_once_and_never_with_the_key(secret_key, server, monkeypatch, capsys, write):
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", secret_key)
     with Receiver() as receiver:
         args = ["check", "--base-url", server.url, "--no-cache", "--notify", receiver.url]
         assert main([*args, "--budgets", write("over.toml", OVER)]) == 1
@@ -104,8 +103,8 @@ def test_check__notifies_a_real_receiver_once_and_never_with_the_key(server, mon
         assert main([*args, "--budgets", write("ok.toml", OK)]) == 0
         assert len(receiver.requests) == 1  # nothing is sent when all budgets are ok
     captured = capsys.readouterr()
-    assert all(SECRET_KEY not in str(r) for r in receiver.requests)
-    assert SECRET_KEY not in captured.out + captured.err
+    assert all(secret_key not in str(r) for r in receiver.requests)
+    assert secret_key not in captured.out + captured.err
 
 
 def test_check__dry_run_prints_the_message_and_sends_nothing(capsys, write):
@@ -117,8 +116,8 @@ def test_check__dry_run_prints_the_message_and_sends_nothing(capsys, write):
     assert "would send:\nusage-frames: 1 of 2 budgets over or projected over\norg: projected over" in out
 
 
-def test_check__a_bad_notify_url_is_refused_before_any_request(capsys, write, faults, server, monkeypatch):
-    monkeypatch.setenv("OPENAI_ADMIN_KEY", SECRET_KEY)
+def test_check__a_bad_notify_url_is_refused_before_any_request(secret_key, capsys, write, faults, server, monkeypatch):
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", secret_key)
     args = ["check", "--base-url", server.url, "--budgets", write("b.toml", OVER), "--notify", "nonsense://x"]
     assert main(args) == 2
     assert "notify" in capsys.readouterr().err and faults.requests == []

@@ -11,7 +11,6 @@ import msgspec
 import pandas as pd
 import pytest
 import requests
-from conftest import SECRET_KEY
 
 import usage_frames as uf
 from usage_frames.client import ADMIN_KEY_HELP, MAX_RETRY_AFTER_DELAY, retry_delay, should_retry
@@ -94,8 +93,8 @@ def test_fetch__filters_reach_the_server_and_match_ground_truth(client, org):
     assert (costs["quantity_unit"] == "tokens").all()
 
 
-def test_package_functions__use_the_environment_key_and_base_url(server, org, monkeypatch):
-    monkeypatch.setenv("OPENAI_ADMIN_KEY", SECRET_KEY)
+def test_package_functions__use_the_environment_key_and_base_url(secret_key, server, org, monkeypatch):
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", secret_key)
     monkeypatch.setenv("OPENAI_BASE_URL", server.url)
     frame = uf.embeddings("2026-10-01", "2026-10-03", group_by="model")
     assert int(frame["input_tokens"].sum()) == org.total("embeddings", "input_tokens", "2026-10-01", "2026-10-03")
@@ -219,18 +218,18 @@ def test_response__truncated_json_then_success(client, org, faults):
     assert int(frame["input_tokens"].sum()) == org.total("embeddings", "input_tokens", "2026-10-01", "2026-10-02")
 
 
-def test_response__read_timeout_is_retried(server, org, faults, sleeps):
-    quick = uf.Client(SECRET_KEY, server.url, sleep=sleeps, timeout=(2, 0.3))
+def test_response__read_timeout_is_retried(secret_key, server, org, faults, sleeps):
+    quick = uf.Client(secret_key, server.url, sleep=sleeps, timeout=(2, 0.3))
     faults.push(Fault(kind="stall"))
     frame = quick.embeddings("2026-10-01", "2026-10-02")
     assert len(sleeps) == 1
     assert int(frame["input_tokens"].sum()) == org.total("embeddings", "input_tokens", "2026-10-01", "2026-10-02")
 
 
-def test_connection__refused_raises_api_connection_error_after_retries(sleeps):
+def test_connection__refused_raises_api_connection_error_after_retries(secret_key, sleeps):
     with FakeServer() as dead:
         url = dead.url
-    gone = uf.Client(SECRET_KEY, url, sleep=sleeps, max_retries=2)
+    gone = uf.Client(secret_key, url, sleep=sleeps, max_retries=2)
     with pytest.raises(uf.APIConnectionError, match="ConnectionError"):
         gone.costs("2026-10-01", "2026-10-02")
     assert len(sleeps) == 2
@@ -243,17 +242,17 @@ def test_key__missing_key_says_how_to_create_and_set_one():
     assert "OPENAI_ADMIN_KEY" in message and "admin-keys" in message and "sk-admin-" in message
 
 
-def test_key__a_project_key_is_refused_before_any_request_without_echoing_it():
-    project_key = "sk-proj-" + SECRET_KEY.removeprefix("sk-admin-")
+def test_key__a_project_key_is_refused_before_any_request_without_echoing_it(secret_key):
+    project_key = "sk-proj-" + secret_key.removeprefix("sk-admin-")
     with pytest.raises(uf.InvalidParameterError) as info:
         uf.Client(project_key)
     assert "not an admin key" in str(info.value)
     assert project_key not in str(info.value) and project_key not in repr(info.value)
 
 
-def test_key__never_in_reprs_errors_or_debug_logs(server, faults, caplog):
+def test_key__never_in_reprs_errors_or_debug_logs(secret_key, server, faults, caplog):
     caplog.set_level(logging.DEBUG)
-    client = uf.Client(SECRET_KEY, server.url, sleep=lambda s: None, max_retries=1)
+    client = uf.Client(secret_key, server.url, sleep=lambda s: None, max_retries=1)
     texts = [repr(client), str(client)]
     faults.push(Fault(status=500), Fault(status=500), Fault(status=429), Fault(status=429))
     for _ in range(2):
@@ -263,41 +262,41 @@ def test_key__never_in_reprs_errors_or_debug_logs(server, faults, caplog):
     with FakeServer() as dead:
         url = dead.url
     with pytest.raises(uf.APIConnectionError) as info:
-        uf.Client(SECRET_KEY, url, sleep=lambda s: None, max_retries=0).costs("2026-10-01", "2026-10-02")
+        uf.Client(secret_key, url, sleep=lambda s: None, max_retries=0).costs("2026-10-01", "2026-10-02")
     texts += [str(info.value), repr(info.value), caplog.text]
     assert "<set>" in texts[0]
-    assert all(SECRET_KEY not in t for t in texts)
+    assert all(secret_key not in t for t in texts)
     assert "GET /organization/costs" in caplog.text  # the log did record the requests
 
 
-def test_key__a_server_echoing_the_key_is_redacted(client, faults):
+def test_key__a_server_echoing_the_key_is_redacted(secret_key, client, faults):
     body = msgspec.json.encode(
-        {"error": {"message": f"Incorrect API key provided: {SECRET_KEY}", "type": "x", "param": None, "code": None}}
+        {"error": {"message": f"Incorrect API key provided: {secret_key}", "type": "x", "param": None, "code": None}}
     )
     faults.push(Fault(status=401, body=body))
     with pytest.raises(uf.AuthenticationError) as info:
         client.costs("2026-10-01", "2026-10-02")
-    assert SECRET_KEY not in str(info.value)
-    err = uf.client.status_error(401, {}, body, path="/organization/costs", secret=SECRET_KEY)
-    assert SECRET_KEY not in str(err) and "<redacted>" in str(err)
+    assert secret_key not in str(info.value)
+    err = uf.client.status_error(401, {}, body, path="/organization/costs", secret=secret_key)
+    assert secret_key not in str(err) and "<redacted>" in str(err)
 
 
-def test_request__sends_bearer_key_user_agent_and_no_key_in_the_url(client):
+def test_request__sends_bearer_key_user_agent_and_no_key_in_the_url(secret_key, client):
     seen = []
     client.session.hooks["response"].append(lambda r, *a, **k: seen.append(r.request))
     client.costs("2026-10-01", "2026-10-02")
     request = seen[0]
-    assert request.headers["Authorization"] == f"Bearer {SECRET_KEY}"
+    assert request.headers["Authorization"] == f"Bearer {secret_key}"
     assert request.headers["User-Agent"].startswith(f"usage-frames/{uf.__version__}")
-    assert SECRET_KEY not in request.url
+    assert secret_key not in request.url
 
 
-def test_base_url__plain_http_to_a_remote_host_is_refused():
+def test_base_url__plain_http_to_a_remote_host_is_refused(secret_key):
     with pytest.raises(uf.InvalidParameterError, match="plain http"):
-        uf.Client(SECRET_KEY, "http://usage.example.com/v1")
-    assert uf.Client(SECRET_KEY, "http://usage.example.com/v1", allow_http=True).base_url.startswith("http://")
+        uf.Client(secret_key, "http://usage.example.com/v1")
+    assert uf.Client(secret_key, "http://usage.example.com/v1", allow_http=True).base_url.startswith("http://")
     with pytest.raises(uf.InvalidParameterError, match="base_url"):
-        uf.Client(SECRET_KEY, "api.openai.com/v1")
+        uf.Client(secret_key, "api.openai.com/v1")
 
 
 def test_fake_adapter__answers_in_process_like_the_server(client, org):
@@ -321,9 +320,9 @@ def test_retry_policy__statuses_and_delays():
     assert retry_delay(3, {"Retry-After": "soon"}, jitter=lambda: 0) == 4.0
 
 
-def test_session__a_user_session_is_used_and_keeps_no_key(server):
+def test_session__a_user_session_is_used_and_keeps_no_key(secret_key, server):
     session = requests.Session()
-    client = uf.Client(SECRET_KEY, server.url, session=session)
+    client = uf.Client(secret_key, server.url, session=session)
     client.costs("2026-10-01", "2026-10-02")
     assert client.session is session
     assert "Authorization" not in session.headers

@@ -14,7 +14,6 @@ from pathlib import Path
 import msgspec
 import pandas as pd
 import pytest
-from conftest import SECRET_KEY as SECRET
 
 import usage_frames as uf
 from usage_frames.endpoints import COMPLETIONS_FIELDS
@@ -130,7 +129,7 @@ def test_secrets__sync_files_are_readable_by_the_owner_only(tmp_path: Path, clie
         assert mode == (0o700 if path.is_dir() else 0o600), path
 
 
-def test_fault__buckets_past_the_requested_end_are_left_to_the_next_window(client, org, faults):
+def test_fault__buckets_past_the_requested_end_are_left_to_the_next_window(secret_key, client, org, faults):
     # Two windows, September's last days and October's first; the first is answered with all 21 days, as by a
     # server that ignores end_time.
     whole = uf.Client("sk-admin-x", client.base_url, cache=False)
@@ -138,7 +137,7 @@ def test_fault__buckets_past_the_requested_end_are_left_to_the_next_window(clien
         "/organization/usage/embeddings", uf.params.build_query("embeddings", "2026-09-20", "2026-10-11").params()
     )[1].content
     faults.push(Fault(kind="replace", body=body))
-    frame = uf.Client(SECRET, client.base_url, cache=False, workers=1).embeddings("2026-09-20", "2026-10-11")
+    frame = uf.Client(secret_key, client.base_url, cache=False, workers=1).embeddings("2026-09-20", "2026-10-11")
     assert frame.index.is_unique and len(frame) == 21
     assert int(frame["input_tokens"].sum()) == org.total("embeddings", "input_tokens", "2026-09-20", "2026-10-11")
 
@@ -184,10 +183,10 @@ def test_fault__an_answer_that_does_not_tile_the_window_is_an_error_naming_the_g
     assert info.value.request_id
 
 
-def test_fault__a_skipped_bucket_on_a_later_page_is_an_error(client, faults):
+def test_fault__a_skipped_bucket_on_a_later_page_is_an_error(secret_key, client, faults):
     faults.push(Fault(kind="pass"), Fault(kind="skip", bucket=0))
     with pytest.raises(uf.UnexpectedResponseError, match=re.escape("skips 2026-10-03 00:00:00..2026-10-04")):
-        uf.Client(SECRET, client.base_url, cache=False).fetch("embeddings", START, END, limit=2)
+        uf.Client(secret_key, client.base_url, cache=False).fetch("embeddings", START, END, limit=2)
 
 
 def test_fault__the_cache_keeps_no_answer_that_does_not_tile(client, faults, org):

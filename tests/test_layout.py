@@ -154,3 +154,18 @@ def test_accessor__offers_every_public_helper_of_ops():
 def test_accessor__daily_spend_is_ops_daily_spend():
     costs = uf.Client.fake(now=pd.Timestamp("2026-11-28 12:00", tz="UTC")).costs("2026-10-01", "2026-10-08")
     pd.testing.assert_series_equal(costs.usage.daily_spend(), uf.ops.daily_spend(costs))
+
+
+def test_old_module_names__still_work_in_a_fresh_interpreter():
+    """The names moved by the split stay importable, without relying on another test having imported them first."""
+    import subprocess
+    import sys
+
+    code = (
+        "import usage_frames as uf; uf.params.build_query; uf.organization.projects; "
+        "from usage_frames.client import Client, retry_delay, should_retry, cached_session, status_error, deadline; "
+        "from usage_frames.ops import to_focus, allocate, check_budgets; "
+        "from usage_frames.frames import to_frame, decode_page; from usage_frames.fake import FakeServer; print('ok')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ok", done.stderr

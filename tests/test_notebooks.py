@@ -9,7 +9,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import SECRET_KEY
 from nbclient import NotebookClient
 
 from usage_frames.fake import TOKEN_PRICES
@@ -106,11 +105,11 @@ def test_05_finops__statement_budgets_and_export_match_the_truth(executed, org):
 
 
 @pytest.mark.real_clock  # the kernel is another process, on the machine's clock
-def test_notebooks__live_mode_with_a_key_never_shows_it(server, monkeypatch):
-    monkeypatch.setenv("OPENAI_ADMIN_KEY", SECRET_KEY)
+def test_notebooks__live_mode_with_a_key_never_shows_it(secret_key, server, monkeypatch):
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", secret_key)
     monkeypatch.setenv("OPENAI_BASE_URL", server.url)
     for name in ("01_spend_overview", "03_unit_economics", "05_finops"):
         notebook = run(name)
         text = all_output(notebook)
         assert "Data: live organization" in text
-        assert SECRET_KEY not in text
+        assert secret_key not in text

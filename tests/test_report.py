@@ -6,7 +6,6 @@ import re
 
 import pandas as pd
 import pytest
-from conftest import SECRET_KEY
 
 import usage_frames as uf
 from usage_frames.cli import main
@@ -43,13 +42,13 @@ def test_report__spend_matches_the_fake_organization(report, org):
     assert "Search &amp; RAG" in report  # project names from the organization's list
 
 
-def test_report__live_with_a_key_never_contains_it(server, monkeypatch, tmp_path, capsys):
-    monkeypatch.setenv("OPENAI_ADMIN_KEY", SECRET_KEY)
+def test_report__live_with_a_key_never_contains_it(secret_key, server, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", secret_key)
     path = tmp_path / "live.html"
     assert main(["report", "--base-url", server.url, "-o", str(path)]) == 0
     text = path.read_text()
-    assert "live organization" in text and SECRET_KEY not in text
-    assert SECRET_KEY not in capsys.readouterr().out
+    assert "live organization" in text and secret_key not in text
+    assert secret_key not in capsys.readouterr().out
 
 
 # --- issue 10: every section follows --start/--end; early in a month, words instead of placeholders ------------

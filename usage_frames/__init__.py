@@ -19,6 +19,7 @@ import pandas as pd
 import usage_frames.query
 from usage_frames import accessor as accessor  # registers df.usage
 from usage_frames import ops
+from usage_frames import params as params  # the old name of usage_frames.query: uf.params.build_query keeps working
 from usage_frames.client import Client, EndpointFunction, Plan, __version__, client_or_default, describe, plan_query
 from usage_frames.dataset import SyncResult, sync
 from usage_frames.directory import api_keys, projects, spend_alerts, spend_limit, users
