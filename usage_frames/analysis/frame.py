@@ -1,0 +1,268 @@
+"""What a frame is: its endpoint, group keys, value fields, window and "as of" time (``attrs``), and labels.
+
+Part of :mod:`usage_frames.ops`, which re-exports every public name here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, KEY_DTYPES, Endpoint
+from usage_frames.errors import InvalidParameterError
+
+TOKEN_UNITS = {"tokens": 1e6, "1000_tokens": 1e3}  # quantity units -> quantities per 1M tokens
+
+
+# --- what a frame is -------------------------------------------------------------------------------------------
+
+RESTORE_HINT = "usage_frames.ops.restore_attrs(df, endpoint=...)"
+
+
+def _candidates(df: pd.DataFrame) -> list[Endpoint]:
+    """Endpoints whose value columns include every value column of ``df``, closest match first."""
+    names = {f.name for e in ENDPOINTS.values() for f in e.fields}
+    present = {c for c in df.columns if c in names}
+    if not present:
+        return []
+    fits = [e for e in ENDPOINTS.values() if present <= {f.name for f in e.fields}]
+    # Fewest fields the frame lacks first; ties keep the table's order (completions before decisions).
+    return sorted(fits, key=lambda e: len(e.fields) - len(present))
+
+
+def _inferred(df: pd.DataFrame, endpoint: str | None = None) -> dict[str, Any]:
+    """The ``attrs`` a fetch would have given, rebuilt from the columns (the window from the data)."""
+    if endpoint is not None:
+        if endpoint not in ENDPOINTS:
+            raise InvalidParameterError("endpoint", endpoint, ENDPOINTS)
+        chosen = ENDPOINTS[endpoint]  # type: ignore[index]
+    else:
+        found = _candidates(df)
+        if not found:
+            raise InvalidParameterError(
+                "df", "a frame without usage_frames attrs",
+                reason=f"has no column of any endpoint; name it with {RESTORE_HINT}",
+            )  # fmt: skip
+        chosen = found[0]
+    attrs: dict[str, Any] = {"endpoint": chosen.name, "group_by": [k for k in chosen.group_by if k in df.columns],
+                             "filters": {}}  # fmt: skip
+    if isinstance(df.index, pd.DatetimeIndex) and "end_time" in df.columns and len(df):
+        starts = pd.DatetimeIndex(df.index)
+        spans = (pd.DatetimeIndex(df["end_time"]) - starts).total_seconds()
+        common = pd.Series(spans).mode()
+        width = {seconds: name for name, seconds in BUCKET_SECONDS.items()}.get(int(common.iloc[0]), "")
+        attrs["bucket_width"] = "1d" if chosen.whole_days else width
+        attrs["start"] = starts.min().isoformat()
+        attrs["end"] = pd.Timestamp(df["end_time"].max()).isoformat()
+    return attrs
+
+
+def _meta(df: pd.DataFrame) -> dict[str, Any]:
+    """The frame's ``attrs``, or, for a frame that lost them (``pd.concat``, CSV), what its columns tell."""
+    if df.attrs.get("endpoint") in ENDPOINTS:
+        return {str(k): v for k, v in df.attrs.items()}
+    _times(df)
+    return _inferred(df)
+
+
+def restore_attrs(df: pd.DataFrame, endpoint: str | None = None) -> pd.DataFrame:
+    """A frame that lost its ``attrs`` (``pd.concat`` of two periods, a CSV or Parquet file) made whole again.
+
+    The endpoint is read from the columns (completions and decisions, or embeddings and moderations, have the
+    same columns: pass ``endpoint=`` to name the other one), the group keys from the key columns, the bucket width
+    from the bucket spans and the window from the data. A ``start_time`` column becomes the UTC index again and
+    the columns get the schema's dtypes. Helpers do the same on the fly; this makes it explicit.
+
+    Args:
+        df: A frame with the columns of a fetched frame.
+        endpoint: The endpoint's name, when the columns do not tell.
+
+    Raises:
+        InvalidParameterError: If the columns match no endpoint (or ``endpoint`` is unknown).
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> c = Client.fake()
+        >>> both = pd.concat([c.costs("2026-09-01", "2026-10-01"), c.costs("2026-10-01", "2026-11-01")])
+        >>> both.attrs
+        {}
+        >>> restore_attrs(both).attrs["end"], restore_attrs(both).attrs["bucket_width"]
+        ('2026-11-01T00:00:00+00:00', '1d')
+    """
+    out = df.copy()
+    if not isinstance(out.index, pd.DatetimeIndex) and "start_time" in out.columns:
+        out = out.set_index("start_time")
+    if out.index.name == "start_time" or isinstance(out.index, pd.DatetimeIndex):
+        out.index = pd.DatetimeIndex(pd.to_datetime(out.index, utc=True), name="start_time")
+    if "end_time" in out.columns:
+        out["end_time"] = pd.to_datetime(out["end_time"], utc=True)
+    attrs = _inferred(out, endpoint)
+    chosen = ENDPOINTS[attrs["endpoint"]]
+    for f in chosen.fields:
+        if f.name in out.columns and str(out[f.name].dtype) != f.dtype:
+            out[f.name] = out[f.name].astype(f.dtype)  # type: ignore[call-overload]
+    for key in attrs["group_by"]:
+        if out[key].dtype == object or str(out[key].dtype).startswith("str"):
+            kind = KEY_DTYPES.get(key, "category")
+            out[key] = out[key].astype(kind)
+    return _finish(out, out, **attrs)
+
+
+def endpoint_of(df: pd.DataFrame) -> Endpoint:
+    """The endpoint a frame came from (``attrs["endpoint"]``, else read from its columns).
+
+    Raises:
+        InvalidParameterError: If neither the ``attrs`` nor the columns tell.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> endpoint_of(Client.fake().images("2026-10-01", "2026-10-02")).result_object
+        'organization.usage.images.result'
+        >>> bare = pd.DataFrame({"images": [1]}, index=pd.DatetimeIndex(["2026-10-01"], tz="UTC"))
+        >>> endpoint_of(bare).name  # no attrs: read from the columns
+        'images'
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise InvalidParameterError("df", df, reason="must be a DataFrame made by usage_frames")
+    return ENDPOINTS[_meta(df)["endpoint"]]
+
+
+def as_of(df: pd.DataFrame | pd.Series) -> pd.Timestamp:
+    """The time the data is "as of": ``attrs["as_of"]`` (the client's clock at fetch time), else its last end.
+
+    Helpers that need "now" (forecast, provisional buckets, anomalies) read it from here, never from the
+    machine's clock, so that the same frame gives the same answer on any day.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> as_of(Client.sample().costs("2026-10-01", "2026-10-08"))
+        Timestamp('2026-10-21 00:00:00+0000', tz='UTC')
+        >>> bare = Client.sample().costs("2026-10-01", "2026-10-08").iloc[:3].copy()
+        >>> bare.attrs = {}
+        >>> as_of(bare)  # no attrs: the end of the last bucket
+        Timestamp('2026-10-04 00:00:00+0000', tz='UTC')
+    """
+    stamp = df.attrs.get("as_of")
+    if stamp is not None:
+        return pd.Timestamp(stamp).tz_convert("UTC")
+    if isinstance(df, pd.DataFrame) and "end_time" in df.columns and len(df):
+        return pd.Timestamp(df["end_time"].max()).tz_convert("UTC")
+    if len(df):
+        return pd.Timestamp(df.index.max()).tz_convert("UTC") + pd.Timedelta(days=1)
+    raise InvalidParameterError("df", "an empty frame", reason="has no as-of time; pass now=")
+
+
+def _times(df: pd.DataFrame | pd.Series) -> pd.DatetimeIndex:
+    if not isinstance(df.index, pd.DatetimeIndex):
+        raise InvalidParameterError(
+            "df", type(df.index).__name__, reason=f"is not a start_time index; restore it with {RESTORE_HINT}"
+        )
+    return pd.DatetimeIndex(df.index)
+
+
+def keys_of(df: pd.DataFrame) -> list[str]:
+    """The group-key columns of a frame, in the table's order.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> keys_of(Client.fake().images("2026-10-01", "2026-10-02", group_by=["source", "model"]))
+        ['model', 'source']
+    """
+    return [k for k in _meta(df).get("group_by", []) if k in df.columns]
+
+
+def _fields(df: pd.DataFrame, kind: str) -> list[str]:
+    return [f.name for f in endpoint_of(df).fields if f.kind == kind and f.name in df.columns]
+
+
+def _combine(grouped: Any, df: pd.DataFrame, over_time: bool) -> pd.DataFrame:
+    """Combine value columns per group: counts add, levels add across groups but average over time.
+
+    Labels (currency, unit) keep their first value. A group whose values are all ``<NA>`` stays ``<NA>``, never 0.
+    """
+    parts = []
+    additive, levels, labels = _fields(df, "additive"), _fields(df, "level"), _fields(df, "attribute")
+    if additive:
+        parts.append(grouped[additive].sum(min_count=1))
+    if levels:
+        parts.append(grouped[levels].mean() if over_time else grouped[levels].sum(min_count=1))
+    if labels:
+        parts.append(grouped[labels].first())
+    combined: pd.DataFrame = pd.concat(parts, axis=1)
+    return combined
+
+
+def _finish(out: pd.DataFrame, df: pd.DataFrame, **attrs: Any) -> pd.DataFrame:
+    fresh: dict[Hashable | None, Any] = {}
+    fresh.update(_meta(df) if df is not out else {})
+    fresh.update(attrs)
+    out.attrs = fresh
+    return out
+
+
+def _by(df: pd.DataFrame, by: str | Sequence[str] | None) -> list[str]:
+    endpoint_of(df)
+    if by is not None and not isinstance(by, str | Sequence):
+        raise InvalidParameterError("by", by, keys_of(df), reason="must be a column name or a list of them")
+    chosen = [] if by is None else [by] if isinstance(by, str) else list(by)
+    for key in chosen:
+        if not isinstance(key, str) or key not in df.columns:
+            raise InvalidParameterError("by", key, keys_of(df), reason="is not a column of this frame")
+    return chosen
+
+
+def _values(df: pd.DataFrame, values: str | None) -> str:
+    measures = _fields(df, "additive") or _fields(df, "level")
+    name = values or endpoint_of(df).measure or measures[0]
+    if not isinstance(name, str) or name not in df.columns:
+        raise InvalidParameterError("values", name, [c for c in df.columns if c != "end_time"])
+    return name
+
+
+def _grid(df: pd.DataFrame) -> pd.DatetimeIndex:
+    """The bucket starts the API uses for the frame's window: the (unaligned) start, then width boundaries."""
+    width = _meta(df)["bucket_width"]
+    if width not in BUCKET_SECONDS:
+        raise InvalidParameterError("df", width, reason="is not a fetched bucket width; complete() before resample()")
+    start, end = pd.Timestamp(_meta(df)["start"]), pd.Timestamp(_meta(df)["end"])
+    if endpoint_of(df).whole_days:
+        start = start.floor("D")
+    step = pd.Timedelta(seconds=BUCKET_SECONDS[width])
+    inner = pd.date_range(start.floor(step) + step, end, freq=step, inclusive="left")
+    return pd.DatetimeIndex([start, *inner], name="start_time")
+
+
+
+
+def label(
+    df: pd.DataFrame,
+    projects: pd.DataFrame | None = None,
+    users: pd.DataFrame | None = None,
+    api_keys: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Add readable names next to the IDs (``project_name`` after ``project_id``...); unknown IDs keep ``<NA>``.
+
+    Args:
+        df: Any usage or costs frame.
+        projects: A frame with ``id`` and ``name`` (``uf.projects()``).
+        users: A frame with ``id`` and ``name`` or ``email`` (``uf.users()``).
+        api_keys: A frame with ``id`` and ``name`` (``uf.api_keys()``).
+
+    Examples:
+        >>> names = pd.DataFrame({"id": ["proj_chat"], "name": ["Customer chat"]})
+        >>> from usage_frames import Client
+        >>> df = Client.fake().costs("2026-10-01", "2026-10-02", group_by="project_id")
+        >>> label(df, projects=names)[["project_id", "project_name"]].iloc[0].tolist()
+        ['proj_chat', 'Customer chat']
+    """
+    out = df.copy()
+    for column, names in (("project_id", projects), ("user_id", users), ("api_key_id", api_keys)):
+        if names is None or column not in out.columns:
+            continue
+        text = names["name"] if "name" in names else names["email"]
+        mapping = dict(zip(names["id"], text.fillna(names.get("email", text)), strict=True))
+        position = list(out.columns).index(column) + 1
+        out.insert(position, column.replace("_id", "_name"), out[column].astype(object).map(mapping).astype("string"))
+    return _finish(out, df)

@@ -1,0 +1,223 @@
+"""Money: usage joined to costs, line items parsed and split, unit prices.
+
+Part of :mod:`usage_frames.ops`, which re-exports every public name here.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from usage_frames.analysis.frame import TOKEN_UNITS, _fields, _finish, _meta, _times, endpoint_of, keys_of
+from usage_frames.analysis.reshape import resample
+from usage_frames.errors import InvalidParameterError, UsageFramesWarning
+
+# --- money -----------------------------------------------------------------------------------------------------
+
+_KINDS = {
+    "input": "input", "input_tokens": "input", "input tokens": "input", "uncached input": "input",
+    "cached input": "cached input", "cached_input_tokens": "cached input", "input_cached_tokens": "cached input",
+    "cached input tokens": "cached input", "output": "output", "output_tokens": "output", "output tokens": "output",
+    "cache writes": "cache writes", "cache write": "cache writes", "input_cache_write_tokens": "cache writes",
+}  # fmt: skip
+_MODALITIES = ("text", "audio", "image")
+_CONTEXTS = {"long context": "long", "short context": "short"}
+_MODEL = re.compile(r"^(ft[-:])?[a-z0-9][a-z0-9.:_-]*$", re.IGNORECASE)
+
+
+def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
+    """Usage and billed dollars side by side per UTC day (and per project when both frames have ``project_id``).
+
+    Hourly or minute usage is summed to days first; costs are daily only, so usage cannot be joined finer.
+    A :class:`~usage_frames.UsageFramesWarning` says when the frames cover different days, when only one is
+    grouped by ``project_id``, or when a project has usage but no costs.
+
+    Returns:
+        The usage counts, ``amount`` (USD) and, for token endpoints, ``usd_per_1m_tokens``.
+
+    Raises:
+        InvalidParameterError: If the frames cannot be aligned (costs not daily, usage re-bucketed coarser than
+            days, or the wrong endpoints).
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> c = Client.fake()
+        >>> u = c.completions("2026-10-01", "2026-10-03", bucket_width="1h", group_by="project_id")
+        >>> j = join_costs(u, c.costs("2026-10-01", "2026-10-03", group_by="project_id"))
+        >>> day = j.loc["2026-10-01"].set_index("project_id")
+        >>> day.loc["proj_chat", ["amount", "usd_per_1m_tokens"]].round(2).tolist()
+        [44.57, 2.83]
+    """
+    if endpoint_of(costs).name != "costs":
+        raise InvalidParameterError("costs", endpoint_of(costs).name, ("costs",), reason="is not a costs frame")
+    if endpoint_of(usage).name == "costs":
+        raise InvalidParameterError("usage", "costs", reason="must be a usage frame (completions, images...)")
+    if _meta(costs).get("bucket_width") not in ("1d", "D"):
+        raise InvalidParameterError(
+            "costs", _meta(costs).get("bucket_width"), ("1d",), reason="must be daily: the bill is only known per day"
+        )
+    width = _meta(usage).get("bucket_width")
+    if width not in ("1m", "1h", "1d", "D"):
+        raise InvalidParameterError(
+            "usage", width, ("1m", "1h", "1d"), reason="is coarser than the bill's days; join first, then resample"
+        )
+    daily = resample(usage, "D") if width in ("1m", "1h") else usage
+    keys = [k for k in ("project_id",) if k in keys_of(daily) and k in keys_of(costs)]
+    _check_alignment(usage, costs, keys)
+    counts = _fields(daily, "additive")
+    used = daily[[*keys, *counts]].astype({k: object for k in keys})
+    used = used.groupby([_times(daily).floor("D").rename("day"), *(used[k] for k in keys)]).sum(numeric_only=True)
+    bill = costs[[*keys, "amount"]].astype({k: object for k in keys})
+    billed = bill.groupby([_times(costs).floor("D").rename("day"), *(bill[k] for k in keys)])["amount"].sum()
+    out = used.join(billed, how="outer")
+    out["amount"] = out["amount"].fillna(0.0)
+    if {"input_tokens", "output_tokens"} <= set(out.columns):
+        tokens = (out["input_tokens"] + out["output_tokens"]).astype("Float64")
+        out["usd_per_1m_tokens"] = out["amount"] / tokens.where(tokens > 0) * 1e6
+    out = out.reset_index(keys) if keys else out
+    return _finish(out, usage, bucket_width="1d", joined="costs")
+
+
+def _days(df: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
+    meta = _meta(df)
+    start = pd.Timestamp(meta["start"]) if "start" in meta else _times(df).min()
+    end = pd.Timestamp(meta["end"]) if "end" in meta else pd.Timestamp(df["end_time"].max())
+    return start.floor("D"), end.ceil("D")
+
+
+def _check_alignment(usage: pd.DataFrame, costs: pd.DataFrame, keys: list[str]) -> None:
+    """Warn when a join would compare different things: other periods, or a key only one side has."""
+    if len(usage) and len(costs) and _days(usage) != _days(costs):
+        (a, b), (c, d) = _days(usage), _days(costs)
+        warnings.warn(
+            f"join_costs: usage covers {a:%Y-%m-%d}..{b:%Y-%m-%d} but costs {c:%Y-%m-%d}..{d:%Y-%m-%d}; days outside "
+            "the other frame show no tokens or $0 (fetch both for the same start and end)",
+            UsageFramesWarning,
+            stacklevel=3,
+        )
+    for name, one, other in (("usage", usage, costs), ("costs", costs, usage)):
+        lone = [k for k in ("project_id",) if k in keys_of(one) and k not in keys_of(other)]
+        if lone:
+            warnings.warn(
+                f"join_costs: only {name} is grouped by {lone[0]}; the join is per day only (group both by it)",
+                UsageFramesWarning,
+                stacklevel=3,
+            )
+    if keys:
+        missing = sorted(set(usage[keys[0]].dropna().astype(str)) - set(costs[keys[0]].dropna().astype(str)))
+        if missing:
+            warnings.warn(
+                f"join_costs: {keys[0]} {', '.join(missing)} has usage but no costs in the costs frame "
+                "(filtered out, or another organization)",
+                UsageFramesWarning,
+                stacklevel=3,
+            )
+
+
+def parse_line_item(item: str | None) -> dict[str, str | None]:
+    """Split a costs line item into product, model, modality, kind and context; ``None`` where it cannot tell.
+
+    Real bills name token line items ``[<product> | ]<model>[ audio|text|image], <kind>[, long context]``
+    (``api-notes.md`` section 11), with kind ``input``, ``cached input``, ``cache writes`` or ``output``;
+    anything else (``web search tool calls``) is kept whole as the product, never guessed at.
+
+    Examples:
+        >>> parse_line_item("gpt-4o-2024-08-06, input")
+        {'product': None, 'model': 'gpt-4o-2024-08-06', 'modality': None, 'kind': 'input', 'context': None}
+        >>> parse_line_item("gpt-6-astra, input_tokens")["kind"], parse_line_item("gpt-4o-mini, cached input")["kind"]
+        ('input', 'cached input')
+        >>> parse_line_item("gpt-audio-mini-2025-12-15 audio, input")
+        {'product': None, 'model': 'gpt-audio-mini-2025-12-15', 'modality': 'audio', 'kind': 'input', 'context': None}
+        >>> parse_line_item("priority | gpt-5.6-sol, output, long context")
+        {'product': 'priority', 'model': 'gpt-5.6-sol', 'modality': None, 'kind': 'output', 'context': 'long'}
+        >>> parse_line_item("gpt-image-2-2026-04-21 image, cached input")["modality"]
+        'image'
+        >>> parse_line_item("gpt-4o-mini-2024-07-18, cache writes")["kind"]
+        'cache writes'
+        >>> parse_line_item("ft-gpt-4o-2024-08-06, output")["model"]
+        'ft-gpt-4o-2024-08-06'
+        >>> parse_line_item("assistants api | file search")["product"], parse_line_item("Image models")["model"]
+        ('assistants api | file search', None)
+    """
+    empty: dict[str, str | None] = {"product": None, "model": None, "modality": None, "kind": None, "context": None}
+    if not isinstance(item, str) or not item.strip():
+        return empty
+    *products, last = [part.strip() for part in item.split("|")]
+    name, *rest = [part.strip() for part in last.split(",")]
+    modality = None
+    for suffix in _MODALITIES:
+        if name.lower().endswith(f" {suffix}"):
+            name, modality = name[: -len(suffix) - 1].strip(), suffix
+    contexts = [_CONTEXTS.get(part.lower()) for part in rest[1:]]
+    if not rest or not _MODEL.match(name) or None in contexts or len(contexts) > 1:
+        return {**empty, "product": item.strip()}
+    kind = rest[0].lower()
+    return {"product": " | ".join(products) or None, "model": name, "modality": modality,
+            "kind": _KINDS.get(kind, kind), "context": contexts[0] if contexts else None}  # fmt: skip
+
+
+_PARTS = ("product", "model", "modality", "kind", "context")
+
+
+def split_line_items(costs: pd.DataFrame) -> pd.DataFrame:
+    """The costs frame with ``product``, ``model``, ``modality``, ``kind`` and ``context`` read from each line item.
+
+    Each distinct line item is parsed once (a bill has a few dozen, over thousands of rows).
+
+    Raises:
+        InvalidParameterError: If the frame is not costs grouped by ``line_item``.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> items = split_line_items(Client.fake().costs("2026-10-01", "2026-10-02", group_by="line_item"))
+        >>> items.groupby("model")["amount"].sum().idxmax()
+        'gpt-4o-2024-08-06'
+        >>> sorted(items["modality"].dropna().unique())
+        ['audio', 'image']
+    """
+    if endpoint_of(costs).name != "costs" or "line_item" not in costs.columns:
+        raise InvalidParameterError(
+            "costs", endpoint_of(costs).name, reason="must be costs fetched with group_by='line_item'"
+        )
+    labels = costs["line_item"].astype(object)
+    parsed = {item: parse_line_item(item) for item in labels.dropna().unique()}
+    empty = parse_line_item(None)
+    columns = {part: [parsed.get(item, empty)[part] if item is not None else None for item in labels]
+               for part in _PARTS}  # fmt: skip
+    out = costs.copy()
+    for part, values in columns.items():
+        out[part] = pd.array(values, dtype="string")
+    return _finish(out, costs)
+
+
+def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
+    """Effective unit prices learned from the bill: ``amount / quantity`` per line item (and unit).
+
+    With ``by_day=True`` one row per day and line item, which shows price changes and discounts over time.
+
+    Returns:
+        ``amount``, ``quantity``, ``quantity_unit``, ``unit_price``, ``usd_per_1m`` (token units only), and the
+        parsed ``product``, ``model``, ``modality``, ``kind``, ``context``.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> p = unit_prices(Client.fake().costs("2026-10-01", "2026-10-08", group_by="line_item"))
+        >>> round(float(p.loc["gpt-4o-2024-08-06, output", "usd_per_1m"]), 6)
+        10.0
+    """
+    items = split_line_items(costs)
+    keys = ["line_item", "quantity_unit", *_PARTS]
+    groups = [_times(items).floor("D").rename("day"), *keys] if by_day else keys
+    items = items.astype({k: object for k in keys})
+    out = items.groupby(groups, dropna=False, observed=True)[["amount", "quantity"]].sum()
+    out = out.reset_index([k for k in keys if k != "line_item"])
+    out["unit_price"] = out["amount"] / out["quantity"].replace(0, np.nan)
+    per_1m = out["quantity_unit"].map(TOKEN_UNITS).astype(float)
+    out["usd_per_1m"] = out["unit_price"] * per_1m
+    return _finish(out, costs)
+
+
+# Each billable token count of a completions row: (column, modality, kind); the columns add up to all tokens.

@@ -1,0 +1,82 @@
+"""Summaries: totals, shares and period-over-period comparisons.
+
+Part of :mod:`usage_frames.ops`, which re-exports every public name here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from usage_frames.analysis.frame import _by, _combine, _finish, _values
+
+# --- summaries -------------------------------------------------------------------------------------------------
+
+
+def totals(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Totals per dimension, largest first (levels: the mean over time of the per-bucket total).
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> t = totals(Client.fake().costs("2026-10-01", "2026-11-01", group_by="project_id"), by="project_id")
+        >>> t.index.tolist()
+        ['proj_chat', 'proj_search', 'proj_lab', 'proj_batch']
+    """
+    keys = _by(df, by)
+    per_bucket = _combine(df.drop(columns="end_time").groupby([df.index, *keys], observed=True), df, False)
+    out = _combine(per_bucket.groupby(level=keys, observed=True) if keys else per_bucket.groupby(lambda _: 0), df, True)
+    first = _values(df, None)
+    return _finish(out.sort_values(first, ascending=False) if keys else out, df)
+
+
+def share(df: pd.DataFrame, by: str, values: str | None = None) -> pd.DataFrame:
+    """Totals of ``values`` per ``by`` with their percentage of the whole.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> s = share(Client.fake().costs("2026-10-01", "2026-11-01", group_by="project_id"), by="project_id")
+        >>> round(float(s["share_pct"].sum()), 6)
+        100.0
+    """
+    name = _values(df, values)
+    out = totals(df, by)[[name]].copy()
+    out["share_pct"] = out[name] / out[name].sum() * 100
+    return out
+
+
+def compare(
+    df: pd.DataFrame, previous: pd.DataFrame, by: str | Sequence[str], values: str | None = None
+) -> pd.DataFrame:
+    """What drove the change between two periods: per dimension, the change and its share of the total change.
+
+    Args:
+        df: The current period.
+        previous: The period to compare with (same endpoint and group keys).
+        by: The dimension(s) to explain the change by.
+        values: The measure (default: ``amount`` for costs, else the first count).
+
+    Returns:
+        ``previous``, ``current``, ``change``, ``change_pct`` and ``contribution_pct`` (share of the total
+        change), largest absolute change first.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> c = Client.fake()
+        >>> now = c.costs("2026-10-12", "2026-10-19", group_by="project_id")
+        >>> before = c.costs("2026-10-05", "2026-10-12", group_by="project_id")
+        >>> compare(now, before, by="project_id").index[0]  # the spike week of Search & RAG
+        'proj_search'
+    """
+    name = _values(df, values)
+    keys = _by(df, by)
+    _by(previous, keys)
+    current = df.groupby(keys, observed=True)[name].sum()
+    before = previous.groupby(keys, observed=True)[name].sum()
+    out = pd.concat({"previous": before, "current": current}, axis=1).fillna(0).astype("Float64")
+    out["change"] = out["current"] - out["previous"]
+    out["change_pct"] = (out["change"] / out["previous"].replace(0, np.nan) * 100).astype("Float64")
+    total = out["change"].sum()
+    out["contribution_pct"] = out["change"] / total * 100 if total else np.nan
+    return _finish(out.reindex(out["change"].abs().sort_values(ascending=False).index), df, values=name)
