@@ -1,0 +1,85 @@
+"""The ``usage-frames`` command: one small function per subcommand, shared option helpers, one error policy.
+
+Fit for scripts and cron: every error is one line on stderr, exit status 2 for bad input (arguments, no key, a
+missing optional dependency), 1 for API failures and data the cache or the sample cannot give, never a traceback;
+output folders are created as needed; ``-o`` decides the format by its suffix and refuses others. The admin key is
+read from ``OPENAI_ADMIN_KEY`` only: a key on the command line would land in shell history.
+
+Adding a subcommand: write ``_add_NAME(commands)`` in :mod:`.data` or :mod:`.finops` (it builds its parser with
+:func:`.options._subcommand` and the shared helpers such as :func:`.options._data_options`, and sets ``run=``)
+and append it to :data:`SUBCOMMANDS`.
+
+Examples:
+    >>> main(["fetch", "costs", "--fake", "--start", "2026-10-01", "--end", "2026-10-03", "--group-by",
+    ...       "project_id"])  # doctest: +ELLIPSIS
+    costs 2026-10-01 00:00 .. 2026-10-03 00:00 UTC, 1d buckets, grouped by project_id: 8 rows
+    ...
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from usage_frames.cli.data import _add_fetch, _add_report, _add_sample_data, _add_serve_fake, _add_sync
+from usage_frames.cli.finops import _add_allocate, _add_check, _add_export
+from usage_frames.cli.options import CommandLineError, _Parser
+from usage_frames.client import __version__
+from usage_frames.errors import CacheMissError, InvalidParameterError, MissingAPIKeyError, UsageFramesError
+
+# --- the command -----------------------------------------------------------------------------------------
+
+SUBCOMMANDS: list[Callable[[Any], None]] = [_add_fetch, _add_sync, _add_report, _add_sample_data, _add_serve_fake,
+                                            _add_export, _add_allocate, _add_check]  # fmt: skip
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of ``usage-frames``, one subparser per entry of :data:`SUBCOMMANDS`."""
+    top = _Parser(
+        prog="usage-frames",
+        description="The OpenAI organization Usage and Costs API as tidy tables. The admin key comes from the "
+        "OPENAI_ADMIN_KEY environment variable; --fake (the built-in fake organization) or --sample (the embedded "
+        "sample data) need none.",
+    )
+    top.add_argument("--version", action="version", version=f"usage-frames {__version__}")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(commands)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 API failure, 2 bad input).
+
+    Args:
+        argv: The arguments (default ``sys.argv[1:]``).
+    """
+    args = parser().parse_args(argv)
+    try:
+        status: int = args.run(args)
+        return status
+    except (InvalidParameterError, MissingAPIKeyError, CommandLineError) as exc:
+        return _fail(str(exc), 2)
+    except CacheMissError as exc:
+        return _fail(str(exc), 1)
+    except UsageFramesError as exc:
+        return _fail(f"{type(exc).__name__}: {exc}", 1)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        return _fail(f"{exc.strerror or exc}{where}", 1)
+    except Exception as exc:  # a bug: still one line, never a traceback in a cron mail
+        return _fail(f"internal error, please report: {type(exc).__name__}: {exc}", 1)
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"usage-frames: error: {' '.join(message.split())}", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""The data subcommands: fetch, sync, report, sample-data, serve-fake."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from usage_frames.client import Client
+from usage_frames.endpoints import ENDPOINTS
+from usage_frames.errors import InvalidParameterError, MissingAPIKeyError
+
+if TYPE_CHECKING:
+    import pandas as pd
+from usage_frames.cli.options import (
+    FILTERS,
+    REPORT_SUFFIXES,
+    TABLE_SUFFIXES,
+    _create_parent,
+    _data_options,
+    _output_option,
+    _remove_empty_folders,
+    _subcommand,
+    _window_options,
+    client_from,
+    need_pyarrow,
+    output_path,
+)
+
+
+def _add_fetch(commands: Any) -> None:
+    fetch = _subcommand(commands, "fetch", "fetch one endpoint into a table (CSV, Parquet, JSON or a preview)")
+    fetch.add_argument("endpoint", choices=list(ENDPOINTS), metavar="ENDPOINT", help=", ".join(ENDPOINTS))
+    _window_options(
+        fetch, "inclusive start: ISO date/time (UTC if naive) or Unix seconds; default 30 days before --end"
+    )
+    fetch.add_argument("--bucket-width", default="1d", choices=["1m", "1h", "1d"])
+    fetch.add_argument("--group-by", nargs="+", default=[], metavar="KEY", help="group keys of the endpoint")
+    fetch.add_argument("--limit", type=int, help="buckets per page (default: the largest allowed)")
+    for flt in FILTERS.values():
+        option = "--" + flt.key.replace("_", "-")
+        if flt.kind == "bool":
+            fetch.add_argument(option, dest=flt.name, action=argparse.BooleanOptionalAction, help=f"filter: {flt.name}")
+        else:
+            fetch.add_argument(
+                option,
+                dest=flt.name,
+                action="append",
+                metavar=flt.key.upper(),
+                choices=None if flt.open else flt.choices,
+                help=f"filter: {flt.name} (repeatable)",
+            )
+    _output_option(fetch, TABLE_SUFFIXES)
+    fetch.add_argument("--dry-run", action="store_true", help="print what the fetch would cost and send nothing")
+    _data_options(fetch)
+    fetch.set_defaults(run=_fetch)
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    filters: dict[str, Any] = {name: getattr(args, name) for name in FILTERS if getattr(args, name) is not None}
+    request: dict[str, Any] = {"bucket_width": args.bucket_width, "group_by": args.group_by, "limit": args.limit}
+    if args.dry_run:
+        from usage_frames import plan
+
+        try:
+            client: Client | None = client_from(args)
+        except MissingAPIKeyError:
+            client = None  # a plan sends nothing, so it needs no key (it just cannot count cached windows)
+        print(plan(args.endpoint, args.start, args.end, client=client, **request, **filters))
+        return 0
+    output = output_path(args.output, TABLE_SUFFIXES) if args.output else None
+    frame = client_from(args).fetch(args.endpoint, args.start, args.end, **request, **filters)
+    if output is None:
+        print(preview(frame))
+    else:
+        write(frame, _create_parent(output))
+        print(f"wrote {len(frame)} rows to {output}")
+    return 0
+
+
+def preview(frame: pd.DataFrame, rows: int = 12) -> str:
+    """A readable summary of a fetched frame: the window, totals per value column and the first rows.
+
+    Examples:
+        >>> print(preview(Client.fake().vector_stores("2026-10-01", "2026-10-02")).splitlines()[0])
+        vector_stores 2026-10-01 00:00 .. 2026-10-02 00:00 UTC, 1d buckets: 1 rows
+    """
+    import pandas as pd
+
+    attrs = frame.attrs
+    window = f"{pd.Timestamp(attrs['start']):%Y-%m-%d %H:%M} .. {pd.Timestamp(attrs['end']):%Y-%m-%d %H:%M} UTC"
+    grouped = f", grouped by {', '.join(attrs['group_by'])}" if attrs["group_by"] else ""
+    lines = [f"{attrs['endpoint']} {window}, {attrs['bucket_width']} buckets{grouped}: {len(frame)} rows"]
+    if frame.empty:
+        lines.append("No usage in this window for this organization (check the key's organization and the dates).")
+        return "\n".join(lines)
+    endpoint = ENDPOINTS[attrs["endpoint"]]
+    totals = [
+        f"{f.name}={frame[f.name].sum():,.2f}" if f.dtype == "Float64" else f"{f.name}={int(frame[f.name].sum()):,}"
+        for f in endpoint.fields
+        if f.kind == "additive" and frame[f.name].notna().any()
+    ]
+    if totals:
+        lines.append("totals: " + ", ".join(totals[:6]) + (f" (+{len(totals) - 6} more)" if len(totals) > 6 else ""))
+    values = [f.name for f in endpoint.fields if frame[f.name].notna().any()]
+    shown = frame[[*attrs["group_by"], *values[:4]]]
+    lines.append(shown.head(rows).to_string())
+    if len(values) > 4:
+        lines.append(f"(+{len(values) - 4} more columns: {', '.join(values[4:])})")
+    if len(frame) > rows:
+        lines.append(f"... {len(frame) - rows} more rows; write them all with -o FILE.csv|.parquet|.json")
+    return "\n".join(lines)
+
+
+def write(frame: pd.DataFrame, path: Path) -> None:
+    """Write a frame by the file's suffix (.csv, .parquet, .json).
+
+    Raises:
+        InvalidParameterError: For another suffix.
+        CommandLineError: For Parquet without pyarrow (with the install command).
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        frame.to_csv(path)
+    elif suffix == ".json":
+        frame.reset_index().to_json(path, orient="records", date_format="iso", indent=1)
+    elif suffix == ".parquet":
+        need_pyarrow()
+        frame.to_parquet(path)
+    else:
+        raise InvalidParameterError("output", str(path), TABLE_SUFFIXES, reason="has an unknown suffix")
+
+
+# --- sync ------------------------------------------------------------------------------------------------
+
+
+def _add_sync(commands: Any) -> None:
+    sync = _subcommand(commands, "sync", "keep a partitioned Parquet dataset up to date (endpoint=/month=)")
+    sync.add_argument("path", type=Path, help="the dataset's root directory (created if needed)")
+    sync.add_argument(
+        "--endpoint",
+        action="append",
+        choices=list(ENDPOINTS),
+        metavar="ENDPOINT",
+        help="endpoint to keep (repeatable; default completions and costs)",
+    )
+    _window_options(sync, "where the first run's backfill starts", "where to stop; default now")
+    sync.add_argument("--bucket-width", default="1d", choices=["1m", "1h", "1d"])
+    sync.add_argument("--group-by", nargs="+", default=[], metavar="KEY")
+    _data_options(sync)
+    sync.set_defaults(run=_sync)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from usage_frames.dataset import sync
+
+    need_pyarrow()  # before anything is fetched or created
+    client = client_from(args)
+    new = not args.path.exists()
+    try:
+        results = sync(
+            args.path,
+            args.endpoint or ("completions", "costs"),
+            group_by=args.group_by,
+            start=args.start,
+            end=args.end if args.end is not None else client.now,  # recorded data ends at its own clock
+            bucket_width=args.bucket_width,
+            client=client,
+        )
+    except BaseException:
+        if new:
+            _remove_empty_folders(args.path)  # a failed first run leaves no empty dataset behind
+        raise
+    for result in results.values():
+        written = ", ".join(result.written) or "nothing"
+        print(f"{result.endpoint}: wrote {written} ({result.rows} rows); {len(result.skipped)} settled month(s) kept")
+    return 0
+
+
+# --- report ----------------------------------------------------------------------------------------------
+
+
+def _add_report(commands: Any) -> None:
+    report = _subcommand(commands, "report", "write the spend report (one self-contained HTML file)")
+    _window_options(report, "first day of the period (default: the first of this month)", "end (default: now)")
+    _output_option(report, REPORT_SUFFIXES, default="report.html")
+    report.add_argument("--pictures", type=Path, help="also write the main plots as PNG files into this folder")
+    _data_options(report, cache=False)
+    report.set_defaults(run=_report)
+
+
+def _report(args: argparse.Namespace) -> int:
+    output = output_path(args.output, REPORT_SUFFIXES)
+    client = client_from(args)
+    from usage_frames.report import save_pictures, spend_report
+
+    page = spend_report(client, args.start, args.end)
+    _create_parent(output).write_text(page, encoding="utf-8")
+    print(f"wrote the spend report to {output}")
+    if args.pictures:
+        names = save_pictures(client, args.pictures)
+        print(f"wrote {', '.join(names)} to {args.pictures}")
+    return 0
+
+
+# --- sample-data and serve-fake --------------------------------------------------------------------------
+
+
+def _add_sample_data(commands: Any) -> None:
+    sample = _subcommand(commands, "sample-data", "regenerate the sample data from the fake organization")
+    sample.add_argument("path", nargs="?", type=Path, help="where to write (default: where Client.sample() reads)")
+    sample.set_defaults(run=_sample_data)
+
+
+def _sample_data(args: argparse.Namespace) -> int:
+    from usage_frames.sample import record, sample_dir
+
+    count = record(args.path)
+    print(f"wrote {count} recorded answers to {(args.path or sample_dir()) / 'http'}")
+    return 0
+
+
+def _add_serve_fake(commands: Any) -> None:
+    serve = _subcommand(commands, "serve-fake", "serve the fake organization's API on 127.0.0.1 until stopped")
+    serve.add_argument("--port", type=int, default=8123, help="the port (0 picks a free one)")
+    serve.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    serve.add_argument("--rate-limit", type=float, default=0.0, help="share of requests answered 429")
+    serve.set_defaults(run=_serve_fake)
+
+
+def _serve_fake(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM, whatever stdin is (a daemon, a container, a CI step)."""
+    import signal
+    import threading
+
+    from usage_frames.fake import FakeAPI, FakeServer, Faults
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    server = FakeServer(FakeAPI(faults=Faults(latency=args.latency, rate_limit=args.rate_limit)), port=args.port)
+    server.start()
+    print(f"fake OpenAI organization on {server.url} (any key starting with sk-admin- works); Ctrl-C stops", flush=True)
+    print(f"  OPENAI_BASE_URL={server.url} OPENAI_ADMIN_KEY=sk-admin-fake usage-frames fetch costs", flush=True)
+    try:
+        stop.wait()
+    finally:
+        server.stop()
+    print("fake OpenAI organization stopped", flush=True)
+    return 0
+
+
+# --- FinOps: export focus, allocate, check ---------------------------------------------------------------

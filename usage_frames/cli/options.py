@@ -1,0 +1,122 @@
+"""What the subcommands share: the parser class, option helpers, the client from the options, output paths."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from usage_frames.client import DEFAULT_WORKERS, Client
+from usage_frames.endpoints import ENDPOINTS, Filter
+
+if TYPE_CHECKING:
+    pass
+
+FILTERS: dict[str, Filter] = {f.name: f for e in ENDPOINTS.values() for f in e.filters}
+TABLE_SUFFIXES = (".csv", ".parquet", ".json")
+REPORT_SUFFIXES = (".html",)
+PARQUET_HINT = 'Parquet needs pyarrow: pip install "usage-frames[parquet]"'
+
+
+class CommandLineError(Exception):
+    """A command-line mistake found by the command itself (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser without abbreviations whose errors are one line (``--help`` shows the usage)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["allow_abbrev"] = False  # `sync --end X` must not be read as --endpoint
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# --- shared option helpers -------------------------------------------------------------------------------
+
+
+def _subcommand(commands: Any, name: str, help: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=help, description=help[:1].upper() + help[1:])
+    return parser
+
+
+def _window_options(parser: argparse.ArgumentParser, start: str, end: str = "exclusive end; default now") -> None:
+    parser.add_argument("--start", help=start)
+    parser.add_argument("--end", help=end)
+
+
+def _data_options(parser: argparse.ArgumentParser, *, cache: bool = True) -> None:
+    """Where the data comes from: the API (key from OPENAI_ADMIN_KEY), ``--fake`` or ``--sample``."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--fake", action="store_true", help="answer from the built-in fake organization")
+    source.add_argument("--sample", action="store_true", help="answer from the embedded sample data (offline)")
+    source.add_argument("--base-url", help="API root (default OPENAI_BASE_URL or https://api.openai.com/v1)")
+    if cache:
+        parser.add_argument("--no-cache", action="store_true", help="do not read or write the HTTP cache")
+        parser.add_argument("--offline", action="store_true", help="answer from the HTTP cache only")
+        parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="windows fetched at once")
+
+
+def _output_option(parser: argparse.ArgumentParser, suffixes: Sequence[str], default: str | None = None) -> None:
+    kinds = ", ".join(suffixes)
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path(default) if default else None,
+        help=f"the file to write, its format by its suffix ({kinds}); folders are created"
+        + (f" (default {default})" if default else ""),
+    )
+
+
+def client_from(args: argparse.Namespace) -> Client:
+    """The client that the data options (:func:`_data_options`) of a subcommand ask for."""
+    options: dict[str, Any] = {k: getattr(args, k) for k in ("workers", "offline") if hasattr(args, k)}
+    if args.sample:
+        return Client.sample()
+    if args.fake:
+        return Client.fake(**options)
+    return Client(base_url=args.base_url, cache=not getattr(args, "no_cache", False), **options)
+
+
+def output_path(path: Path, suffixes: Sequence[str]) -> Path:
+    """Check an output file's suffix before anything is fetched; Parquet also needs pyarrow.
+
+    Examples:
+        >>> output_path(Path("out.xlsx"), TABLE_SUFFIXES)
+        Traceback (most recent call last):
+        ...
+        usage_frames.cli.options.CommandLineError: -o out.xlsx: unknown suffix '.xlsx'; allowed: .csv, .parquet, .json
+    """
+    suffix = path.suffix.lower()
+    if suffix not in suffixes:
+        raise CommandLineError(f"-o {path}: unknown suffix {suffix!r}; allowed: {', '.join(suffixes)}")
+    if suffix == ".parquet":
+        need_pyarrow()
+    return path
+
+
+def need_pyarrow() -> None:
+    """Refuse Parquet work early, with the install command, when pyarrow is missing."""
+    if importlib.util.find_spec("pyarrow") is None:
+        raise CommandLineError(PARQUET_HINT)
+
+
+def _remove_empty_folders(root: Path) -> None:
+    """Remove ``root`` and the folders below it that hold no file (never a file)."""
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    if root.is_dir() and not any(root.iterdir()):
+        root.rmdir()
+
+
+def _create_parent(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# --- fetch -----------------------------------------------------------------------------------------------
