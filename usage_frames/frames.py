@@ -32,7 +32,7 @@ import operator
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 import numpy as np
@@ -43,6 +43,11 @@ from usage_frames.errors import UnexpectedResponseError
 from usage_frames.params import Query, unix
 
 Page = Any
+
+# Counts are Int64, never narrower: users multiply them (tokens x 1000 overflows Int32 long before a bill does).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+ABSENT = INT64_MIN
+"""What an absent count decodes to in a strict struct; strict decoding refuses the value itself in an answer."""
 """A decoded page: a msgspec struct with ``data``, ``has_more`` and ``next_page`` (see :func:`page_types`)."""
 
 
@@ -56,7 +61,11 @@ def page_types(name: EndpointName) -> tuple[type[msgspec.Struct], type[msgspec.S
     absent fields are ``None``.
     """
     endpoint = ENDPOINTS[name]
-    kinds: dict[str, Any] = {"Int64": int, "Float64": float | str, "string": str}
+    # Strict counts are int64 minus the sentinel (msgspec checks the range in C, anything else goes lenient), and an
+    # absent count decodes to the sentinel, so a whole block of counts converts in one C pass even when older
+    # answers leave fields out; the NA mask comes from the sentinel.
+    count = Annotated[int, msgspec.Meta(ge=ABSENT + 1, le=INT64_MAX)]
+    kinds: dict[str, Any] = {"Int64": count, "Float64": float | str, "string": str}
     types = []
     for strict in (True, False):
 
@@ -70,7 +79,8 @@ def page_types(name: EndpointName) -> tuple[type[msgspec.Struct], type[msgspec.S
         for f in endpoint.fields:
             top = f.json_path[0]
             if len(f.json_path) == 1:
-                fields.append((f.name, typed(kinds[f.dtype]), None))
+                absent = ABSENT if strict and f.dtype == "Int64" else None
+                fields.append((f.name, typed(kinds[f.dtype]), absent))
             elif top not in {n for n, _, _ in fields}:
                 fields.append((top, typed(amount), None))
         result: Any = msgspec.defstruct(f"{name}_result", fields, gc=False)
@@ -283,10 +293,6 @@ def empty_frame(query: Query) -> pd.DataFrame:
     return to_frame([], query)
 
 
-# Counts are Int64, never narrower: users multiply them (tokens x 1000 overflows Int32 long before a bill does).
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-
-
 def _impossible(name: str, value: Any, why: str) -> UnexpectedResponseError:
     shown = repr(value)
     shown = shown if len(shown) <= 80 else shown[:77] + "..."
@@ -357,26 +363,66 @@ def _labels(values: list[Any], name: str, dtype: str) -> list[Any]:
 def _integer_block(results: list[Any], names: list[str]) -> dict[str, Any] | None:
     """All integer fields of clean results at once: one C call per result, one conversion for the block.
 
-    Returns ``None`` when a value is absent (``None``), so that the caller goes column by column.
+    Absent counts hold :data:`ABSENT` (the strict structs' default), an explicit ``null`` is read as absent too
+    (a second pass, in Python); both become ``<NA>``. Returns ``None`` if a value is not an int at all.
     """
     if not names or not results:
         return None
-    rows = (
-        map(operator.attrgetter(*names), results)
-        if len(names) > 1
-        else ((v,) for v in map(operator.attrgetter(names[0]), results))
-    )
+
+    def values() -> Iterable[Any]:
+        rows = (
+            map(operator.attrgetter(*names), results)
+            if len(names) > 1
+            else ((v,) for v in map(operator.attrgetter(names[0]), results))
+        )
+        return itertools.chain.from_iterable(rows)
+
+    size = len(results) * len(names)
     try:  # one pass in C over every value, no intermediate list of tuples
-        flat = np.fromiter(itertools.chain.from_iterable(rows), np.int64, len(results) * len(names))
-    except (TypeError, ValueError, OverflowError):
+        flat = np.fromiter(values(), np.int64, size)
+    except TypeError:  # an explicit null
+        try:
+            flat = np.fromiter((ABSENT if v is None else v for v in values()), np.int64, size)
+        except (TypeError, ValueError, OverflowError):
+            return None
+    except (ValueError, OverflowError):
         return None
-    block = flat.reshape(len(results), len(names))
-    columns = np.ascontiguousarray(block.T)
-    return {name: _integers(columns[i]) for i, name in enumerate(names)}
+    columns = np.ascontiguousarray(flat.reshape(len(results), len(names)).T)
+    masks = columns == ABSENT
+    return {name: _integers(columns[i], masks[i]) for i, name in enumerate(names)}
+
+
+def _categorical(values: Sequence[Any]) -> Any:
+    """A categorical from hashable labels (``None`` is ``NaN``): one dictionary lookup per value, categories sorted.
+
+    Examples:
+        >>> _categorical(["b", None, "a", "b"]).tolist()
+        ['b', nan, 'a', 'b']
+    """
+    codes_of = _Codes({None: -1})
+    codes = np.fromiter(map(codes_of.__getitem__, values), np.int64, len(values))
+    labels = list(codes_of)[1:]  # in code order
+    order = sorted(range(len(labels)), key=labels.__getitem__)
+    remap = np.empty(len(labels) + 1, dtype=np.int64)
+    remap[order] = np.arange(len(labels))
+    remap[-1] = -1  # code -1 (absent) indexes the last slot
+    categories = pd.Index([labels[i] for i in order]) if labels else pd.Categorical([]).categories
+    return pd.Categorical.from_codes(remap[codes], dtype=pd.CategoricalDtype(categories))
+
+
+class _Codes(dict[Any, int]):
+    """Label -> code, a new code for each new label."""
+
+    def __missing__(self, key: Any) -> int:
+        code = self[key] = len(self) - 1
+        return code
 
 
 def _value_column(results: list[Any], name: str, dtype: str, fast: bool) -> Any:
-    """One value column; from strictly typed structs it converts in C (``np.fromiter``) when nothing is absent."""
+    """One value column; from strictly typed structs it converts in C (``np.fromiter``) when nothing is absent.
+
+    From strict structs an absent count is :data:`ABSENT` (a value strict decoding refuses), so it reads as ``<NA>``.
+    """
     getter = operator.attrgetter(name)
     if fast and dtype in ("Int64", "Float64"):
         try:
@@ -385,11 +431,13 @@ def _value_column(results: list[Any], name: str, dtype: str, fast: bool) -> Any:
             pass
         else:
             if dtype == "Int64":
-                return _integers(data)
+                return _integers(data, data == ABSENT)
             if np.isfinite(data).all():  # NumPy reads None as NaN: anything not finite goes the careful way
                 return pd.arrays.FloatingArray(data, np.zeros(len(data), dtype=bool))
     values = list(map(getter, results))
     if dtype in ("Int64", "Float64"):
+        if fast and dtype == "Int64":
+            values = [None if v == ABSENT else v for v in values]
         return _numbers(values, dtype, name)
     return pd.array(values if fast else _labels(values, name, "string"), dtype=dtype)  # type: ignore[call-overload]
 
@@ -446,7 +494,7 @@ def to_frame(pages: Iterable[Page], query: Query) -> pd.DataFrame:
         dtype = KEY_DTYPES.get(key, "category")
         values = list(map(operator.attrgetter(key), results))
         values = values if fast else _labels(values, key, dtype)
-        columns[key] = pd.Categorical(values) if dtype == "category" else pd.array(values, dtype=dtype)  # type: ignore[call-overload]
+        columns[key] = _categorical(values) if dtype == "category" else pd.array(values, dtype=dtype)  # type: ignore[call-overload]
     flat_ints = [f.name for f in endpoint.fields if f.dtype == "Int64" and len(f.json_path) == 1]
     block = _integer_block(results, flat_ints) if fast else None
     for f in endpoint.fields:
