@@ -114,3 +114,23 @@ def test_report__a_one_day_period_draws_tokens_per_hour():
     assert "<title>OpenAI spend report: October 2026</title>" in page
     assert "output, per hour." in page and 'alt="Token mix' in page
     assert_no_placeholders(page)
+
+
+def test_report__each_figure_is_drawn_once_and_labels_stay_inside_it(monkeypatch):
+    from matplotlib.figure import Figure
+
+    draws: list[Figure] = []
+    original = Figure.draw
+
+    def counted(self, renderer):
+        draws.append(self)
+        return original(self, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counted)
+    html = spend_report(uf.Client.sample())
+    images = html.count("<img")
+    assert images >= 4
+    assert len(draws) == images == len(set(map(id, draws)))  # bbox_inches="tight" drew each figure twice
+    for figure in draws:  # the tight layout was applied: every axis label is on the canvas
+        box, (width, height) = figure.get_tightbbox(), figure.get_size_inches()  # inches
+        assert box.x0 >= -0.01 and box.y0 >= -0.01 and box.x1 <= width + 0.01 and box.y1 <= height + 0.01
