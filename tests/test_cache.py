@@ -14,13 +14,14 @@ import threading
 import time
 import warnings
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pandas as pd
 import pytest
 from conftest import SECRET_KEY, read_only
 
 import usage_frames as uf
-from usage_frames.client import CACHE_LOCK_WAIT, OPEN_WINDOW_TTL, default_cache_dir
+from usage_frames.client import CACHE_LOCK_WAIT, OPEN_WINDOW_TTL, USAGE_SETTLE, default_cache_dir
 from usage_frames.fake import Fault, Faults
 
 
@@ -55,16 +56,23 @@ def test_cache__settled_windows_never_expire_and_the_open_one_does_soon(client):
         assert 0 < left <= OPEN_WINDOW_TTL
 
 
-def test_cache__warm_refresh_of_a_year_sends_at_most_two_requests(client, faults):
+def test_cache__warm_refresh_of_a_year_sends_only_windows_that_were_not_settled(client, faults, org):
+    # What the cache promises, whatever the clock does between the calls: a settled window (ended USAGE_SETTLE
+    # ago) is never sent again, and the refreshed frame is still exact. How many open windows are re-sent (none
+    # within OPEN_WINDOW_TTL of the same URL, one or two across a week boundary) is a matter of timing.
     start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=365)
     client.completions(start, bucket_width="1h", group_by=["project_id", "model"])
     cold = len(faults.requests)
     assert 53 <= cold <= 54
     faults.requests.clear()
-    client.completions(start, bucket_width="1h", group_by=["project_id", "model"])
-    # The open week (and the previous one, right after Monday 00:00); none when both calls fall in the same second
-    # (same end, same URL, still within OPEN_WINDOW_TTL).
+    again = client.completions(start, bucket_width="1h", group_by=["project_id", "model"])
+    now = pd.Timestamp.now(tz="UTC")
+    for _, query in faults.requests:
+        window_end = pd.Timestamp(int(parse_qs(query)["end_time"][0]), unit="s", tz="UTC")
+        assert window_end + USAGE_SETTLE > now, f"a settled window was sent again: {query}"
     assert len(faults.requests) <= 2
+    expected = org.total("completions", "input_tokens", again.attrs["start"], again.attrs["end"])
+    assert int(again["input_tokens"].sum()) == expected
 
 
 def test_cache__the_key_and_authorization_header_are_never_stored(client):
