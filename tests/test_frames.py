@@ -329,3 +329,27 @@ def test_to_frame__group_keys_are_categoricals_with_sorted_categories_as_pandas_
     assert frame["model"].astype(object).where(frame["model"].notna(), None).tolist() == models
     empty = to_frame([], q)["model"]
     assert empty.dtype == "category" and len(empty.cat.categories) == 0
+
+
+def test_assemble__columns_of_windows_join_to_the_frame_of_all_their_pages():
+    from usage_frames.frames import assemble, columns_of
+
+    def result(model, tokens):
+        return {"object": "organization.usage.completions.result", "input_tokens": tokens, "model": model}
+
+    day = 86400
+    windows = [
+        [page_of(result("gpt-b", 1), result(None, 2), start=1730419200)],
+        [page_of(start=1730419200 + day)],  # a window with an empty bucket only
+        [
+            page_of(result("gpt-a", 3), start=1730419200 + 2 * day),
+            page_of(result("gpt-c", 4), start=1730419200 + 3 * day),
+        ],
+    ]
+    q = build_query("completions", "2024-11-01", "2024-11-05", group_by=["model"], now=NOW)
+    joined = assemble([columns_of(pages, q) for pages in windows], q)
+    whole = to_frame([page for pages in windows for page in pages], q)
+    pd.testing.assert_frame_equal(joined, whole)
+    assert joined["model"].cat.categories.tolist() == ["gpt-a", "gpt-b", "gpt-c"]
+    assert joined["input_tokens"].tolist() == [1, 2, 3, 4] and joined.attrs == whole.attrs
+    assert str(joined.index.dtype) == str(whole.index.dtype) and str(joined.index.tz) == "UTC"

@@ -37,6 +37,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from usage_frames.endpoints import ENDPOINTS, KEY_DTYPES, RESULT_OBJECTS, Endpoint, EndpointName
 from usage_frames.errors import UnexpectedResponseError
@@ -456,16 +457,21 @@ def _nested(results: list[Any], path: tuple[str, ...]) -> list[Any]:
     return out
 
 
-def to_frame(pages: Iterable[Page], query: Query) -> pd.DataFrame:
-    """Build the tidy frame of the public contract from response pages.
+Columns = dict[str, Any]
+"""The columns of a part of a frame (pandas arrays by name, ``start_time`` among them), see :func:`columns_of`."""
 
-    Args:
-        pages: Decoded pages in order (structs from :func:`decode_page`, or dicts), already checked with
-            :func:`check_page` by the client.
-        query: The query that produced them; gives the schema and ``attrs``.
 
-    Returns:
-        One row per (bucket x result), indexed by UTC ``start_time``; ``attrs`` holds the query.
+def columns_of(pages: Iterable[Page], query: Query) -> Columns:
+    """The columns of the pages of one window (or any run of pages), to be joined by :func:`assemble`.
+
+    The client builds them in the worker that fetched the window, so that the window's decoded structs are freed
+    there and only the (much smaller) columns wait for the others.
+
+    Examples:
+        >>> from usage_frames.params import build_query
+        >>> q = build_query("moderations", "2024-11-01", "2024-11-02", now=pd.Timestamp("2026-01-01", tz="UTC"))
+        >>> sorted(columns_of([], q))
+        ['end_time', 'input_tokens', 'num_model_requests', 'start_time']
     """
     endpoint = query.endpoint
     strict_type = page_types(endpoint.name)[0]
@@ -484,11 +490,9 @@ def to_frame(pages: Iterable[Page], query: Query) -> pd.DataFrame:
             ends.append(bucket.end_time)
             counts.append(len(found))
     repeat = np.asarray(counts, dtype=np.int64)
-    index = pd.DatetimeIndex(
-        pd.to_datetime(np.repeat(np.asarray(starts, dtype=np.int64), repeat), unit="s", utc=True), name="start_time"
-    )
-    columns: dict[str, Any] = {
-        "end_time": pd.to_datetime(np.repeat(np.asarray(ends, dtype=np.int64), repeat), unit="s", utc=True)
+    columns: Columns = {
+        "start_time": _times(np.repeat(np.asarray(starts, dtype=np.int64), repeat)),
+        "end_time": _times(np.repeat(np.asarray(ends, dtype=np.int64), repeat)),
     }
     for key in query.group_by:
         dtype = KEY_DTYPES.get(key, "category")
@@ -507,6 +511,60 @@ def to_frame(pages: Iterable[Page], query: Query) -> pd.DataFrame:
         else:
             values = _labels(_nested(results, f.json_path), ".".join(f.json_path), f.dtype)
             columns[f.name] = pd.array(values, dtype=f.dtype)  # type: ignore[call-overload]
-    frame = pd.DataFrame(columns, index=index, copy=False)
+    return columns
+
+
+def _times(seconds: np.ndarray) -> Any:
+    """UTC times from Unix seconds (the resolution pandas gives them: ``us`` from pandas 3)."""
+    return pd.to_datetime(seconds, unit="s", utc=True).array
+
+
+def assemble(parts: Sequence[Columns], query: Query) -> pd.DataFrame:
+    """The tidy frame of the public contract from the columns of consecutive windows (:func:`columns_of`).
+
+    Categorical keys are joined over the union of their categories (sorted, as one window's would be).
+
+    Examples:
+        >>> from usage_frames.params import build_query
+        >>> q = build_query("moderations", "2024-11-01", "2024-11-02", group_by="model",
+        ...                 now=pd.Timestamp("2026-01-01", tz="UTC"))
+        >>> def page(model):
+        ...     return {"object": "page", "has_more": False, "next_page": None, "data": [
+        ...         {"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": [
+        ...             {"object": "organization.usage.moderations.result", "input_tokens": 3, "model": model}]}]}
+        >>> frame = assemble([columns_of([page(m)], q) for m in ("b", "a")], q)
+        >>> frame["model"].tolist(), frame["model"].cat.categories.tolist()
+        (['b', 'a'], ['a', 'b'])
+    """
+    if not parts:
+        parts = [columns_of([], query)]
+    if len(parts) == 1:
+        joined = dict(parts[0])
+    else:
+        joined = {}
+        for name, first in parts[0].items():
+            arrays = [part[name] for part in parts]
+            if isinstance(first, pd.Categorical):
+                labels = sorted(set().union(*(a.categories for a in arrays)))
+                categories = pd.Index(labels) if labels else first.categories
+                joined[name] = union_categoricals([a.set_categories(categories) for a in arrays])
+            else:
+                joined[name] = type(first)._concat_same_type(arrays)
+    index = pd.DatetimeIndex(joined.pop("start_time"), name="start_time")
+    frame = pd.DataFrame(joined, index=index, copy=False)
     frame.attrs.update(query.attrs())
     return frame
+
+
+def to_frame(pages: Iterable[Page], query: Query) -> pd.DataFrame:
+    """Build the tidy frame of the public contract from response pages.
+
+    Args:
+        pages: Decoded pages in order (structs from :func:`decode_page`, or dicts), already checked with
+            :func:`check_page` by the client.
+        query: The query that produced them; gives the schema and ``attrs``.
+
+    Returns:
+        One row per (bucket x result), indexed by UTC ``start_time``; ``attrs`` holds the query.
+    """
+    return assemble([columns_of(pages, query)], query)
