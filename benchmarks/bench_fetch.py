@@ -37,7 +37,8 @@ import pandas as pd
 import requests
 
 import usage_frames as uf
-from usage_frames.frames import check_page, decode_page, to_frame
+from usage_frames.frames import decode_page, to_frame
+from usage_frames.paging import check_page
 from usage_frames.params import build_query
 
 KEY = "sk-admin-benchmark"

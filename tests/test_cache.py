@@ -21,7 +21,7 @@ import pytest
 from conftest import SECRET_KEY, read_only
 
 import usage_frames as uf
-from usage_frames.client import CACHE_LOCK_WAIT, OPEN_WINDOW_TTL, USAGE_SETTLE, default_cache_dir
+from usage_frames.client import CACHE_LOCK_WAIT, OPEN_WINDOW_TTL, default_cache_dir
 from usage_frames.fake import Fault, Faults
 
 
@@ -57,8 +57,8 @@ def test_cache__settled_windows_never_expire_and_the_open_one_does_soon(client):
 
 
 def test_cache__warm_refresh_of_a_year_sends_only_windows_that_were_not_settled(client, faults, org):
-    # What the cache promises, whatever the clock does between the calls: a settled window (ended USAGE_SETTLE
-    # ago) is never sent again, and the refreshed frame is still exact. How many open windows are re-sent (none
+    # What the cache promises, whatever the clock does between the calls: a settled window (ended its endpoint's
+    # settle time ago) is never sent again, and the refreshed frame is still exact. How many open windows are re-sent (none
     # within OPEN_WINDOW_TTL of the same URL, one or two across a week boundary) is a matter of timing.
     start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=365)
     client.completions(start, bucket_width="1h", group_by=["project_id", "model"])
@@ -69,7 +69,7 @@ def test_cache__warm_refresh_of_a_year_sends_only_windows_that_were_not_settled(
     now = pd.Timestamp.now(tz="UTC")
     for _, query in faults.requests:
         window_end = pd.Timestamp(int(parse_qs(query)["end_time"][0]), unit="s", tz="UTC")
-        assert window_end + USAGE_SETTLE > now, f"a settled window was sent again: {query}"
+        assert window_end + uf.ENDPOINTS["completions"].settle > now, f"a settled window was sent again: {query}"
     assert len(faults.requests) <= 2
     expected = org.total("completions", "input_tokens", again.attrs["start"], again.attrs["end"])
     assert int(again["input_tokens"].sum()) == expected

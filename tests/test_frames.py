@@ -11,7 +11,8 @@ from conftest import SPEC
 
 import usage_frames as uf
 from usage_frames.endpoints import ENDPOINTS
-from usage_frames.frames import check_page, empty_frame, to_frame
+from usage_frames.frames import empty_frame, to_frame
+from usage_frames.paging import check_page
 from usage_frames.params import build_query
 
 NOW = pd.Timestamp("2026-11-28", tz="UTC")

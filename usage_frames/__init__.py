@@ -20,6 +20,7 @@ from usage_frames import accessor as accessor  # registers df.usage
 from usage_frames import ops
 from usage_frames.client import Client, EndpointFunction, Plan, __version__, client_or_default, describe, plan_query
 from usage_frames.dataset import SyncResult, sync
+from usage_frames.directory import api_keys, projects, spend_alerts, spend_limit, users
 from usage_frames.endpoints import ENDPOINTS, BucketWidth, Endpoint, EndpointName, GroupKey
 from usage_frames.errors import (
     APIConnectionError,
@@ -42,8 +43,7 @@ from usage_frames.errors import (
     UsageFramesWarning,
 )
 from usage_frames.ops import parse_line_item
-from usage_frames.organization import api_keys, projects, spend_alerts, spend_limit, users
-from usage_frames.params import FilterValue, TimeLike, build_query
+from usage_frames.query import FilterValue, TimeLike, build_query
 
 if TYPE_CHECKING:
     from usage_frames import plot

@@ -42,10 +42,10 @@ from typing import Any
 
 import pandas as pd
 
-from usage_frames.client import COSTS_SETTLE, USAGE_SETTLE, Client, client_or_default
+from usage_frames.client import Client, client_or_default
 from usage_frames.endpoints import ENDPOINTS, KEY_DTYPES, Endpoint
 from usage_frames.errors import DatasetError, InvalidParameterError, UsageFramesWarning
-from usage_frames.params import FilterValue, TimeLike, build_query, earliest_start
+from usage_frames.query import FilterValue, TimeLike, build_query, earliest_start
 
 STATE_FILE = "_sync.json"
 LOCK_FILE = ".sync.lock"  # hidden: dataset readers skip names starting with a dot
@@ -460,7 +460,7 @@ def _sync_endpoint(
         fetch_start = earliest
     frame = client.frame(replace(query, start=fetch_start))
     now = pd.Timestamp.now(tz="UTC")
-    settle = COSTS_SETTLE if query.endpoint.name == "costs" else USAGE_SETTLE
+    settle = query.endpoint.settle
     for month in todo:
         month_end = month + pd.offsets.MonthBegin(1)
         part = frame[(frame.index >= month) & (frame.index < month_end)]

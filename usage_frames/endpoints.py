@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+import pandas as pd
+
 from usage_frames.errors import InvalidParameterError
 
 EndpointName = Literal[
@@ -59,6 +61,8 @@ FieldKind = Literal["additive", "level", "attribute"]
 but never over time (vector store bytes). ``attribute``: a label of the value, such as a currency."""
 
 BUCKET_SECONDS: Mapping[BucketWidth, int] = {"1m": 60, "1h": 3600, "1d": 86400}
+USAGE_SETTLE = pd.Timedelta(hours=6)  # usage buckets fill within hours
+COSTS_SETTLE = pd.Timedelta(hours=48)  # costs lag about a day
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +134,10 @@ class Endpoint:
         bucket_widths: The allowed ``bucket_width`` values.
         limits: The default and maximum ``limit`` (buckets per page) for each width.
         source: ``"spec"`` when the vendored spec has it, ``"sdk"`` when only the newer SDK does.
+        settle: How long after a window closes its answer stops changing (usage buckets fill within hours, costs
+            lag about a day); then the cache keeps it forever and forecasts trust it.
+        whole_days: Whether buckets are whole UTC days whatever the request's start (costs, api-notes.md 7.6).
+        measure: The value column helpers show when none is named (``None``: the first additive field).
     """
 
     name: EndpointName
@@ -140,6 +148,14 @@ class Endpoint:
     filters: tuple[Filter, ...]
     limits: Mapping[BucketWidth, Limit]
     source: Literal["spec", "sdk"] = "spec"
+    settle: pd.Timedelta = USAGE_SETTLE
+    whole_days: bool = False
+    measure: str | None = None
+
+    @property
+    def default_measure(self) -> str:
+        """The value column helpers show when none is named: ``measure``, else the first additive field."""
+        return self.measure or next(f.name for f in self.fields if f.kind == "additive")
 
     @property
     def bucket_widths(self) -> tuple[BucketWidth, ...]:
@@ -287,9 +303,18 @@ ENDPOINTS: Mapping[EndpointName, Endpoint] = {
             group_by=("project_id", "user_id", "api_key_id", "line_item", "api_source"),
             filters=(PROJECTS, API_KEYS, Filter("line_items", "line_item")),
             limits=COSTS_LIMITS,
+            settle=COSTS_SETTLE,
+            whole_days=True,
+            measure="amount",
         ),
     )
 }
+
+# Assumed distinct values per group key, for a plan's row estimate (a filter on the key replaces it by its length).
+KEY_CARDINALITY: Mapping[str, int] = {
+    "project_id": 10, "user_id": 25, "api_key_id": 25, "model": 15, "batch": 2, "service_tier": 4, "api_source": 2,
+    "size": 6, "source": 3, "vector_store_id": 10, "context_level": 3, "line_item": 60,
+}  # fmt: skip
 
 RESULT_OBJECTS: Mapping[str, EndpointName] = {e.result_object: e.name for e in ENDPOINTS.values()}
 

@@ -20,6 +20,18 @@ from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
+ADMIN_KEY_HELP = (
+    "The Usage and Costs API needs an organization admin key (it starts with 'sk-admin-'); project and user "
+    "keys are refused. An organization owner creates one at "
+    "https://platform.openai.com/settings/organization/admin-keys; pass it as Client(api_key=...) or set the "
+    "OPENAI_ADMIN_KEY environment variable."
+)
+LOOKBACK_CODE = "reporting_lookback_exceeded"
+LOOKBACK_HELP = (
+    "The API keeps one year of usage and costs: start at or after that date; uf.sync (usage-frames sync) "
+    "backfills from it."
+)
+
 
 class UsageFramesError(Exception):
     """The base of every error this package raises."""

@@ -45,7 +45,9 @@ from requests.adapters import BaseAdapter
 from urllib3.response import HTTPResponse
 
 from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, Endpoint, EndpointName
-from usage_frames.params import TimeLike, earliest_start, to_utc, unix
+from usage_frames.errors import InvalidParameterError
+from usage_frames.query import TimeLike, earliest_start, to_clock, to_utc, unix
+from usage_frames.transport.send import DEFAULT_BASE_URL
 
 HOUR = 3600
 DAY = 86400
@@ -1179,3 +1181,30 @@ def mount(
     api = FakeAPI(organization, faults, base_path=parts.path or "/")
     session.mount(f"{parts.scheme}://{parts.netloc}/", FakeAdapter(api))
     return api
+
+
+def client_arguments(organization: FakeOrganization | None = None, **kwargs: Any) -> dict[str, Any]:
+    """The constructor arguments of a :class:`~usage_frames.client.Client` answered in-process by ``organization``.
+
+    One clock for both sides: a client pretending to be at ``now=`` talks to an organization at that time (its
+    one-year look-back and its "future" both follow it).
+
+    Raises:
+        InvalidParameterError: If ``organization`` is not a :class:`FakeOrganization`.
+
+    Examples:
+        >>> sorted(client_arguments())
+        ['api_key', 'base_url', 'session', 'source']
+    """
+    if organization is not None and not isinstance(organization, FakeOrganization):
+        raise InvalidParameterError("organization", organization, reason="must be a FakeOrganization or None")
+    if kwargs.get("now") is not None:
+        kwargs["now"] = to_clock(kwargs["now"])
+    recording = kwargs.get("recording")
+    clock = kwargs.get("now") or getattr(recording, "now", None)
+    org = organization or FakeOrganization(now=clock)
+    session = kwargs.pop("session", None) or requests.Session()
+    kwargs.setdefault("base_url", DEFAULT_BASE_URL)
+    org.mount(session, kwargs["base_url"])
+    kwargs.setdefault("api_key", "sk-admin-fake")
+    return {**kwargs, "session": session, "source": "fake"}

@@ -10,7 +10,7 @@ and columns are built from them in C where the values are clean (:func:`decode_p
 that do not fit the strict types (a float where the spec says integer) are decoded leniently and coerced.
 
 Examples:
-    >>> from usage_frames.params import build_query
+    >>> from usage_frames.query import build_query
     >>> q = build_query("embeddings", "2024-11-01", "2024-11-02", now=pd.Timestamp("2026-01-01", tz="UTC"))
     >>> page = {"object": "page", "has_more": False, "next_page": None, "data": [
     ...     {"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": [
@@ -39,17 +39,17 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from usage_frames.endpoints import ENDPOINTS, KEY_DTYPES, RESULT_OBJECTS, Endpoint, EndpointName
+from usage_frames.endpoints import ENDPOINTS, KEY_DTYPES, Endpoint, EndpointName
 from usage_frames.errors import UnexpectedResponseError
-from usage_frames.params import Query, unix
+from usage_frames.query import Query
 
 Page = Any
+"""A decoded page: a msgspec struct with ``data``, ``has_more`` and ``next_page`` (see :func:`page_types`)."""
 
 # Counts are Int64, never narrower: users multiply them (tokens x 1000 overflows Int32 long before a bill does).
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 ABSENT = INT64_MIN
 """What an absent count decodes to in a strict struct; strict decoding refuses the value itself in an answer."""
-"""A decoded page: a msgspec struct with ``data``, ``has_more`` and ``next_page`` (see :func:`page_types`)."""
 
 
 @functools.cache
@@ -58,8 +58,8 @@ def page_types(name: EndpointName) -> tuple[type[msgspec.Struct], type[msgspec.S
 
     Strict: the spec's types (integers as ``int | None``, ``amount.value`` as number or string), so clean pages
     decode fast and their columns convert in C. Lenient: the same shapes with ``Any`` values, for anything else;
-    :func:`check_page` and the careful column path deal with what they hold. Unknown fields are ignored;
-    absent fields are ``None``.
+    :func:`usage_frames.paging.check_page` and the careful column path deal with what they hold. Unknown fields
+    are ignored; absent fields are ``None``.
     """
     endpoint = ENDPOINTS[name]
     # Strict counts are int64 minus the sentinel (msgspec checks the range in C, anything else goes lenient), and an
@@ -174,117 +174,11 @@ def as_page(obj: Any, endpoint: Endpoint) -> Page:
         raise UnexpectedResponseError(f"the answer is not a page: {exc}") from None
 
 
-def check_page(page: Page, endpoint: Endpoint, after: int | None = None) -> int | None:
-    """Check that a decoded page is a usable page of this endpoint, before anything is kept.
-
-    Args:
-        page: The decoded page (struct, or a dict as in the spec's examples).
-        endpoint: The endpoint that was asked.
-        after: The ``end_time`` of the last bucket of the previous page, if any.
-
-    Returns:
-        The ``end_time`` of this page's last bucket (``after`` when the page has none), for the next call.
-
-    Raises:
-        UnexpectedResponseError: If buckets lack times, are out of order, overlap or leave a gap (the API sends
-            empty buckets, so a gap is a lost bucket), or the results belong to another endpoint. The message
-            names the problem (and the missing span); the client adds the request id.
-
-    Examples:
-        >>> check_page({"object": "page", "data": [], "has_more": False, "next_page": None}, ENDPOINTS["costs"])
-        >>> check_page({"error": "nope"}, ENDPOINTS["costs"])
-        Traceback (most recent call last):
-        ...
-        usage_frames.errors.UnexpectedResponseError: the answer is not a page: no 'data' list
-    """
-    page = as_page(page, endpoint)
-    if not isinstance(page.has_more, bool):
-        raise UnexpectedResponseError("the answer is not a page: 'has_more' is not a boolean")
-    strict = type(page) is page_types(endpoint.name)[0]
-    for bucket in page.data:
-        start, end, results = bucket.start_time, bucket.end_time, bucket.results
-        if type(start) is not int or type(end) is not int:
-            raise UnexpectedResponseError(f"a bucket lacks integer start_time/end_time: {msgspec.to_builtins(bucket)}")
-        if end <= start:
-            raise UnexpectedResponseError(f"a bucket ends before it starts: {start}..{end}")
-        if after is not None and start < after:
-            raise UnexpectedResponseError(
-                f"buckets are out of order or overlap: one starts at {start}, before the previous end {after}"
-            )
-        if after is not None and start > after:  # the API sends empty buckets, so a gap is a lost bucket
-            raise UnexpectedResponseError(f"the answer skips {span(after, start)}: no bucket covers it")
-        after = end
-        if strict:
-            continue  # the strict decoder already refused results of another endpoint
-        objects = {getattr(r, "object", None) for r in results} if results else set()
-        # Unknown result types (a newer API) are read leniently; another endpoint's results are not ours.
-        for obj in objects - {endpoint.result_object}:
-            if isinstance(obj, str) and obj in RESULT_OBJECTS:
-                raise UnexpectedResponseError(
-                    f"the answer holds {RESULT_OBJECTS[obj]} results, not {endpoint.name}: "
-                    "is the base URL or a proxy routing to the wrong path?"
-                )
-    return after
-
-
-def span(start: int, end: int) -> str:
-    """A time span in words, for messages.
-
-    Examples:
-        >>> span(1790812800, 1790899200)
-        '2026-10-01 00:00:00..2026-10-02 00:00:00 UTC'
-    """
-    a, b = (pd.Timestamp(t, unit="s", tz="UTC") for t in (start, end))
-    return f"{a:%Y-%m-%d %H:%M:%S}..{b:%Y-%m-%d %H:%M:%S} UTC"
-
-
-def check_coverage(first: tuple[int, int] | None, last: int | None, query: Query, *, slack: int = 0) -> None:
-    """Check that the buckets of a whole answer cover the query's window.
-
-    :func:`check_page` has checked that the buckets follow each other without gaps; this checks the ends. The
-    API sends empty buckets as ``results: []``, so the buckets of a window tile it. Edge buckets may be partial
-    or wider (api-notes.md 7.6): usage starts at the unaligned request start, costs at the UTC midnight before
-    it and end at the next one. So the first bucket must contain the window's start, and the last must end at
-    or after the window's end, short by at most ``slack`` seconds (a server clock behind the client's, for a
-    window that ends now).
-
-    Args:
-        first: ``(start_time, end_time)`` of the first bucket, ``None`` if there is none.
-        last: ``end_time`` of the last bucket.
-        query: The window that was asked.
-        slack: Seconds the last bucket may end before the window.
-
-    Raises:
-        UnexpectedResponseError: Naming the span no bucket covers (an answer for another time window).
-
-    Examples:
-        >>> from usage_frames.params import build_query
-        >>> q = build_query("costs", "2026-10-01", "2026-10-03", now=pd.Timestamp("2026-11-01", tz="UTC"))
-        >>> check_coverage((1790812800, 1790899200), 1790985600, q)
-        >>> check_coverage((1790812800, 1790899200), 1790899200, q)
-        Traceback (most recent call last):
-        ...
-        usage_frames.errors.UnexpectedResponseError: the answer ends early: no bucket covers 2026-10-02 \
-00:00:00..2026-10-03 00:00:00 UTC
-    """
-    start, end = unix(query.start), unix(query.end)
-    if first is None or last is None:
-        raise UnexpectedResponseError(f"the answer has no buckets: nothing covers {span(start, end)}")
-    if first[0] > start:
-        raise UnexpectedResponseError(f"the answer starts late: no bucket covers {span(start, first[0])}")
-    if first[1] <= start:
-        raise UnexpectedResponseError(
-            f"the answer is for another time window: it starts with {span(*first)}, before the asked {span(start, end)}"
-        )
-    if last < end - slack:
-        raise UnexpectedResponseError(f"the answer ends early: no bucket covers {span(last, end)}")
-
-
 def empty_frame(query: Query) -> pd.DataFrame:
     """The frame of a query that found nothing: the full schema, no rows.
 
     Examples:
-        >>> from usage_frames.params import build_query
+        >>> from usage_frames.query import build_query
         >>> q = build_query("costs", "2026-10-01", "2026-10-02", group_by="line_item",
         ...                 now=pd.Timestamp("2026-11-01", tz="UTC"))
         >>> frame = empty_frame(q)
@@ -561,7 +455,7 @@ def to_frame(pages: Iterable[Page], query: Query) -> pd.DataFrame:
 
     Args:
         pages: Decoded pages in order (structs from :func:`decode_page`, or dicts), already checked with
-            :func:`check_page` by the client.
+            :func:`usage_frames.paging.check_page` by the client.
         query: The query that produced them; gives the schema and ``attrs``.
 
     Returns:

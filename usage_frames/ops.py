@@ -28,8 +28,6 @@ import pandas as pd
 from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, KEY_DTYPES, Endpoint
 from usage_frames.errors import InvalidParameterError, UsageFramesWarning
 
-USAGE_SETTLE = pd.Timedelta(hours=6)
-COSTS_SETTLE = pd.Timedelta(hours=48)
 TOKEN_UNITS = {"tokens": 1e6, "1000_tokens": 1e3}  # quantity units -> quantities per 1M tokens
 
 
@@ -446,7 +444,7 @@ def provisional(df: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.DataFra
         [False, False, True, True]
     """
     now = as_of(df) if now is None else now
-    settle = COSTS_SETTLE if endpoint_of(df).name == "costs" else USAGE_SETTLE
+    settle = endpoint_of(df).settle
     starts = df.index.to_series()
     flags = df["end_time"] > now - settle
     seconds = BUCKET_SECONDS.get(_meta(df).get("bucket_width", ""), 0)
@@ -1236,7 +1234,7 @@ def anomalies(
     name = _values(df, values)
     keys = _by(df, by)
     day = _times(df).floor("D")
-    settle = COSTS_SETTLE if endpoint_of(df).name == "costs" else USAGE_SETTLE
+    settle = endpoint_of(df).settle
     settling = as_of(df) - settle - pd.Timedelta(days=1)  # days starting after this may still grow
     series = df[name].astype(float).groupby([day, *(df[k].astype(object) for k in keys)]).sum()
     series.index = series.index.set_names(["day", *keys])

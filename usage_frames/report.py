@@ -29,7 +29,7 @@ matplotlib.use("Agg")  # a report is drawn off screen, also on machines with a d
 from usage_frames import ops, organization, plot
 from usage_frames.client import Client
 from usage_frames.errors import InvalidParameterError, UsageFramesError
-from usage_frames.params import TimeLike, to_utc
+from usage_frames.query import TimeLike, to_utc
 
 STYLE = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto; max-width: 1080px;
@@ -330,7 +330,7 @@ def _optional(fetch: Any, default: Any) -> Any:
 
 
 def _page(begin: pd.Timestamp, stop: pd.Timestamp, now: pd.Timestamp, client: Client, sections: list[Section]) -> str:
-    sample = client.offline and client.now is not None
+    sample = client.source == "sample"
     source = "embedded sample data (a fake organization)" if sample else f"live organization at {client.base_url}"
     month = f"{begin:%B %Y}" if begin.month == (stop - pd.Timedelta(seconds=1)).month else ""
     title = f"OpenAI spend report{': ' + month if month else ''}"

@@ -4,7 +4,7 @@
 serializer), recorded at a fixed clock, :data:`SAMPLE_NOW`, so that month-to-date and forecasts have something to
 say; every frame the sample client returns says so in ``attrs["as_of"]``. Each endpoint is recorded once, daily,
 grouped by all its keys (costs by ``user_id`` apart: the API does not group it with ``project_id``), and
-completions also hourly (totals) for the last month (:data:`RECORDINGS`). :class:`SampleClient` answers any query those
+completions also hourly (totals) for the last month (:data:`RECORDINGS`). :func:`answer` answers any query those
 recordings contain: any window inside their range, any subset of their keys, filters on those keys, and wider
 buckets (daily from hourly), by adding up the recorded results; anything else raises
 :class:`~usage_frames.errors.CacheMissError` listing what the sample holds.
@@ -26,20 +26,25 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from requests_cache import NEVER_EXPIRE, CachedSession
 from requests_cache.backends.base import BaseCache, DictStorage
 from requests_cache.backends.filesystem import FileDict
 
-from usage_frames.client import DEFAULT_BASE_URL, Client, cache_key, cached_session
 from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, BucketWidth, EndpointName
 from usage_frames.errors import CacheMissError
 from usage_frames.frames import to_frame
-from usage_frames.params import Query, build_query, unix
+from usage_frames.query import Query, build_query, unix
+from usage_frames.transport.cache import cache_key, cached_session
+from usage_frames.transport.send import DEFAULT_BASE_URL
+
+if TYPE_CHECKING:
+    from usage_frames.client import Client
 
 SAMPLE_START = pd.Timestamp("2026-04-01", tz="UTC")  # a calendar month, so that windows are whole
 SAMPLE_NOW = pd.Timestamp("2026-10-21", tz="UTC")
@@ -117,75 +122,75 @@ def sample_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "sample_data"
 
 
-class SampleClient(Client):
-    """A client answered offline from the sample data, with the sample's clock (see the module docstring).
+HINT = (
+    f"the sample data holds, to {SAMPLE_NOW:%Y-%m-%d}: " + "; ".join(map(str, RECORDINGS))
+    + " (any subset of those keys, filters on them, wider buckets)"
+)  # fmt: skip
+
+
+def answer(query: Query, frame: Callable[[Query], pd.DataFrame]) -> pd.DataFrame:
+    """The frame of a query, read (with the client's ``frame``) or added up from the recordings.
 
     Queries a recording holds verbatim are read from the cache; others are added up from the recording that
-    holds them (:meth:`frame`).
+    holds them.
+
+    Raises:
+        CacheMissError: If no recording holds the query, listing what the sample holds.
     """
-
-    def frame(self, query: Query) -> pd.DataFrame:
-        """The frame of a query, read or added up from the recordings; ``attrs["as_of"]`` is the sample's clock.
-
-        Raises:
-            CacheMissError: If no recording holds the query, listing what the sample holds.
-        """
-        source = next((r for r in RECORDINGS if r.answers(query)), None)
-        if source is None:
-            raise CacheMissError(
-                f"{query.endpoint.name} at {query.bucket_width} from {query.start:%Y-%m-%d %H:%M}"
-                + (f" by {', '.join(query.group_by)}" if query.group_by else "")
-                + (f" filtered by {', '.join(query.filters)}" if query.filters else "")
-                + f" is not in the sample data ({self.miss_hint})"
-            )
-        if source.group_by == query.group_by and source.bucket_width == query.bucket_width and not query.filters:
-            frame = super().frame(query)
-        else:
-            frame = self._added_up(query, source)
-        frame.attrs["as_of"] = SAMPLE_NOW.isoformat()
-        return frame
-
-    def _added_up(self, query: Query, source: Recording) -> pd.DataFrame:
-        width = pd.Timedelta(seconds=BUCKET_SECONDS[query.bucket_width])
-        start, end = query.start.floor(width), min(query.end.ceil(width), SAMPLE_NOW)
-        wide = build_query(
-            query.endpoint, start, end, bucket_width=source.bucket_width, group_by=source.group_by, now=SAMPLE_NOW
+    source = next((r for r in RECORDINGS if r.answers(query)), None)
+    if source is None:
+        raise CacheMissError(
+            f"{query.endpoint.name} at {query.bucket_width} from {query.start:%Y-%m-%d %H:%M}"
+            + (f" by {', '.join(query.group_by)}" if query.group_by else "")
+            + (f" filtered by {', '.join(query.filters)}" if query.filters else "")
+            + f" is not in the sample data ({HINT})"
         )
-        fine = super().frame(wide)
-        keep = pd.Series(True, index=fine.index)
-        for flt in query.endpoint.filters:
-            if flt.name in query.filters:
-                wanted = query.filters[flt.name]
-                keep &= (fine[flt.key] == wanted) if isinstance(wanted, bool) else fine[flt.key].isin(wanted)
-        fine = fine[keep.to_numpy()]
-        index = pd.DatetimeIndex(fine.index)
-        begins = index.floor(width) if source.bucket_width != query.bucket_width else index
-        fields = query.endpoint.fields
-        grouped = fine.groupby([begins.rename("start_time"), *[fine[k] for k in query.group_by]], observed=True,
-                               dropna=False, sort=True)  # fmt: skip
-        sums = grouped[[f.name for f in fields if f.kind != "attribute"]].sum(min_count=1)
+    if source.group_by == query.group_by and source.bucket_width == query.bucket_width and not query.filters:
+        return frame(query)
+    return _added_up(query, source, frame)
+
+
+def _added_up(query: Query, source: Recording, frame: Callable[[Query], pd.DataFrame]) -> pd.DataFrame:
+    width = pd.Timedelta(seconds=BUCKET_SECONDS[query.bucket_width])
+    start, end = query.start.floor(width), min(query.end.ceil(width), SAMPLE_NOW)
+    wide = build_query(
+        query.endpoint, start, end, bucket_width=source.bucket_width, group_by=source.group_by, now=SAMPLE_NOW
+    )
+    fine = frame(wide)
+    keep = pd.Series(True, index=fine.index)
+    for flt in query.endpoint.filters:
+        if flt.name in query.filters:
+            wanted = query.filters[flt.name]
+            keep &= (fine[flt.key] == wanted) if isinstance(wanted, bool) else fine[flt.key].isin(wanted)
+    fine = fine[keep.to_numpy()]
+    index = pd.DatetimeIndex(fine.index)
+    begins = index.floor(width) if source.bucket_width != query.bucket_width else index
+    fields = query.endpoint.fields
+    grouped = fine.groupby([begins.rename("start_time"), *[fine[k] for k in query.group_by]], observed=True,
+                           dropna=False, sort=True)  # fmt: skip
+    sums = grouped[[f.name for f in fields if f.kind != "attribute"]].sum(min_count=1)
+    for f in fields:
+        if f.kind == "attribute":  # one value (a currency, a unit) or none when the rows disagree
+            column = grouped[f.name]
+            sums[f.name] = column.first().where(column.nunique(dropna=False) == 1, None)
+        if f.name in ONLY_BY and ONLY_BY[f.name] not in query.group_by:
+            sums[f.name] = None
+    buckets: dict[int, list[dict[str, Any]]] = {}
+    for values in sums.reset_index().to_dict("records"):
+        result: dict[str, Any] = {"object": query.endpoint.result_object}
+        result.update({k: _plain(values[k]) for k in query.group_by})
         for f in fields:
-            if f.kind == "attribute":  # one value (a currency, a unit) or none when the rows disagree
-                column = grouped[f.name]
-                sums[f.name] = column.first().where(column.nunique(dropna=False) == 1, None)
-            if f.name in ONLY_BY and ONLY_BY[f.name] not in query.group_by:
-                sums[f.name] = None
-        buckets: dict[int, list[dict[str, Any]]] = {}
-        for values in sums.reset_index().to_dict("records"):
-            result: dict[str, Any] = {"object": query.endpoint.result_object}
-            result.update({k: _plain(values[k]) for k in query.group_by})
-            for f in fields:
-                target = result
-                for part in f.json_path[:-1]:
-                    target = target.setdefault(part, {})
-                target[f.json_path[-1]] = _plain(values[f.name])
-            buckets.setdefault(unix(pd.Timestamp(values["start_time"])), []).append(result)
-        step = BUCKET_SECONDS[query.bucket_width]
-        page = {"object": "page", "has_more": False, "next_page": None, "data": [
-            {"object": "bucket", "start_time": t, "end_time": min(t + step, unix(SAMPLE_NOW)), "results": results}
-            for t, results in sorted(buckets.items())]}  # fmt: skip
-        frame = to_frame([page], query)
-        return frame[(frame["end_time"] > query.start) & (frame.index < query.end)]
+            target = result
+            for part in f.json_path[:-1]:
+                target = target.setdefault(part, {})
+            target[f.json_path[-1]] = _plain(values[f.name])
+        buckets.setdefault(unix(pd.Timestamp(values["start_time"])), []).append(result)
+    step = BUCKET_SECONDS[query.bucket_width]
+    page = {"object": "page", "has_more": False, "next_page": None, "data": [
+        {"object": "bucket", "start_time": t, "end_time": min(t + step, unix(SAMPLE_NOW)), "results": results}
+        for t, results in sorted(buckets.items())]}  # fmt: skip
+    added = to_frame([page], query)
+    return added[(added["end_time"] > query.start) & (added.index < query.end)]
 
 
 def _plain(value: Any) -> Any:
@@ -208,12 +213,18 @@ class ReadOnlyCache(BaseCache):
         self.redirects = DictStorage()  # type: ignore[no-untyped-call]
 
 
-def sample_client(path: str | os.PathLike[str] | None = None) -> Client:
-    """A client answered offline from the sample data, with the sample's clock.
+def client_arguments(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The constructor arguments of a :class:`~usage_frames.client.Client` answered offline from the sample data.
 
     Raises:
         CacheMissError: If the sample data is not there.
+
+    Examples:
+        >>> sorted(client_arguments())
+        ['api_key', 'base_url', 'offline', 'recording', 'session', 'source']
     """
+    from usage_frames.client import Recording as Clock
+
     directory = Path(path) if path is not None else sample_dir()
     if not (directory / "http").is_dir():
         raise CacheMissError(
@@ -223,10 +234,17 @@ def sample_client(path: str | os.PathLike[str] | None = None) -> Client:
     session = CachedSession(
         backend=ReadOnlyCache(directory / "http"), expire_after=NEVER_EXPIRE, allowable_codes=(200,), key_fn=cache_key
     )
-    client = SampleClient(SAMPLE_KEY, DEFAULT_BASE_URL, session=session, offline=True, now=SAMPLE_NOW, snap=True)
-    client.miss_hint = "the sample data holds, to " + f"{SAMPLE_NOW:%Y-%m-%d}: " + "; ".join(map(str, RECORDINGS))
-    client.miss_hint += " (any subset of those keys, filters on them, wider buckets)"
-    return client
+    return {
+        "api_key": SAMPLE_KEY, "base_url": DEFAULT_BASE_URL, "session": session, "offline": True,
+        "recording": Clock(SAMPLE_NOW, HINT, answer), "source": "sample",
+    }  # fmt: skip
+
+
+def sample_client(path: str | os.PathLike[str] | None = None) -> Client:
+    """A client answered offline from the sample data, with the sample's clock (``Client.sample(path)``)."""
+    from usage_frames.client import Client
+
+    return Client.sample(path)
 
 
 def record(path: str | os.PathLike[str] | None = None) -> int:
@@ -235,14 +253,16 @@ def record(path: str | os.PathLike[str] | None = None) -> int:
     Wall-clock details that requests-cache stores (creation time, elapsed time, library versions) are set to
     fixed values afterwards, so that the same code always writes the same bytes.
     """
+    from usage_frames.client import Client
+    from usage_frames.client import Recording as Clock
+    from usage_frames.directory import api_keys, projects, spend_alerts, spend_limit, users
     from usage_frames.fake import FakeOrganization
-    from usage_frames.organization import api_keys, projects, spend_alerts, spend_limit, users
 
     directory = Path(path) if path is not None else sample_dir()
     shutil.rmtree(directory / "http", ignore_errors=True)
     session = cached_session(directory, readable=True)
     org = FakeOrganization(now=SAMPLE_NOW)
-    client = Client.fake(org, session=session, api_key=SAMPLE_KEY, now=SAMPLE_NOW, snap=True)
+    client = Client.fake(org, session=session, api_key=SAMPLE_KEY, recording=Clock(SAMPLE_NOW))
     for r in RECORDINGS:
         client.fetch(r.endpoint, r.start, bucket_width=r.bucket_width, group_by=list(r.group_by))
     for listing in (projects, users, api_keys, spend_alerts):

@@ -1,0 +1,86 @@
+"""The organization's directory: projects, users, API keys, spend alerts and the spend limit, as frames.
+
+They turn IDs into names (:func:`usage_frames.ops.label`) and give plots the organization's own thresholds.
+
+Examples:
+    >>> from usage_frames.client import Client
+    >>> projects(Client.fake())["name"].tolist()
+    ['Customer chat', 'Search & RAG', 'Nightly batch', 'Research lab']
+    >>> spend_limit(Client.fake())
+    4000.0
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from usage_frames.client import Client, client_or_default
+
+
+def _frame(objects: list[dict[str, object]], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(objects).reindex(columns=columns)
+    for column in columns:
+        if column.endswith("_at"):
+            seconds = pd.to_numeric(frame[column], errors="coerce")  # a server's garbage is NaT, not a crash
+            frame[column] = pd.to_datetime(seconds.where(seconds.between(0, 10**11)), unit="s", utc=True)
+    return frame
+
+
+def projects(client: Client | None = None) -> pd.DataFrame:
+    """The organization's projects: ``id``, ``name``, ``status``, ``created_at``."""
+    objects = client_or_default(client).list_objects("/organization/projects")
+    return _frame(objects, ["id", "name", "status", "created_at"])
+
+
+def users(client: Client | None = None) -> pd.DataFrame:
+    """The organization's users: ``id``, ``name``, ``email``, ``role``.
+
+    Examples:
+        >>> from usage_frames.client import Client
+        >>> users(Client.fake()).set_index("id").loc["user-ana", "email"]
+        'ana@example.com'
+    """
+    objects = client_or_default(client).list_objects("/organization/users")
+    return _frame(objects, ["id", "name", "email", "role"])
+
+
+def api_keys(client: Client | None = None) -> pd.DataFrame:
+    """Every project's API keys: ``id``, ``name``, ``project_id`` (one request per project).
+
+    Examples:
+        >>> from usage_frames.client import Client
+        >>> api_keys(Client.fake()).set_index("id").loc["key_batch", "project_id"]
+        'proj_batch'
+    """
+    client = client_or_default(client)
+    rows = [
+        {**key, "project_id": project}
+        for project in projects(client)["id"]
+        for key in client.list_objects(f"/organization/projects/{project}/api_keys")
+    ]
+    return _frame(rows, ["id", "name", "project_id", "created_at"])
+
+
+def spend_alerts(client: Client | None = None) -> pd.DataFrame:
+    """The organization's spend alerts: ``id``, ``threshold_usd`` (the API counts cents), ``interval``.
+
+    Examples:
+        >>> from usage_frames.client import Client
+        >>> spend_alerts(Client.fake())["threshold_usd"].tolist()
+        [1500.0, 2500.0]
+    """
+    objects = client_or_default(client).list_objects("/organization/spend_alerts")
+    frame = _frame(objects, ["id", "threshold_amount", "currency", "interval"])
+    frame.insert(1, "threshold_usd", pd.to_numeric(frame.pop("threshold_amount"), errors="coerce") / 100)
+    return frame
+
+
+def spend_limit(client: Client | None = None) -> float | None:
+    """The organization's hard monthly spend limit in dollars, or ``None`` when none is set or enforced."""
+    limit = client_or_default(client).get_object("/organization/spend_limit")
+    cents = limit.get("threshold_amount")
+    enforcement = limit.get("enforcement")
+    status = enforcement.get("status") if isinstance(enforcement, dict) else None
+    if not isinstance(cents, int) or isinstance(cents, bool) or not 0 <= cents < 10**15 or status == "inactive":
+        return None
+    return cents / 100
