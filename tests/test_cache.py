@@ -57,9 +57,9 @@ def test_cache__settled_windows_never_expire_and_the_open_one_does_soon(client):
 
 
 def test_cache__warm_refresh_of_a_year_sends_only_windows_that_were_not_settled(client, faults, org):
-    # What the cache promises, whatever the clock does between the calls: a settled window (ended its endpoint's
-    # settle time ago) is never sent again, and the refreshed frame is still exact. How many open windows are re-sent (none
-    # within OPEN_WINDOW_TTL of the same URL, one or two across a week boundary) is a matter of timing.
+    # What the cache promises, whatever the clock does between the calls: a settled window (closed its endpoint's
+    # settle time ago) is never sent again, and the refreshed frame is still exact. How many open windows are
+    # re-sent (none within OPEN_WINDOW_TTL of the same URL, one or two across a week boundary) is a matter of timing.
     start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=365)
     client.completions(start, bucket_width="1h", group_by=["project_id", "model"])
     cold = len(faults.requests)
