@@ -50,7 +50,7 @@ from usage_frames.errors import (
     UnexpectedResponseError,
     UsageFramesWarning,
 )
-from usage_frames.frames import Page, decode_page, to_frame
+from usage_frames.frames import Page, assemble, columns_of, decode_page
 from usage_frames.paging import CLOCK_SLACK, ListCheck, WindowCheck, paginate, trim
 from usage_frames.plan import Plan, plan_query
 from usage_frames.query import FilterValue, Query, TimeLike, build_query, to_clock, windows
@@ -476,19 +476,36 @@ class Client:
         Raises:
             CacheMissError: Offline, listing every window the cache cannot answer.
         """
+        return self._windows(query, lambda pages, window: pages)
+
+    def _windows(self, query: Query, build: Callable[[list[Page], Query], T]) -> list[T]:
+        """Fetch the windows of a query and ``build`` each from its pages in the worker that fetched it.
+
+        The frame's columns are built there (:func:`usage_frames.frames.columns_of`), so that a window's decoded
+        structs are freed as soon as its columns exist and the main thread only joins columns.
+        """
         parts = self.check_size(query)
         if self.recording is not None:
             parts = _snapped(parts, query, self.now)
         now = self.clock()
         bar = _progress_bar(len(parts), query.endpoint.name, self.progress)
-        results: list[list[Page] | None] = [None] * len(parts)
+        results: list[T | None] = [None] * len(parts)
         missing: list[str] = []
 
         def run(i: int) -> None:
+            window = parts[i]
             try:
-                results[i] = trim(list(self.pages(parts[i], expire_after=expire_after(parts[i], now))), parts[i])
+                pages = trim(list(self.pages(window, expire_after=expire_after(window, now))), window)
             except CacheMissError:
-                missing.append(f"{parts[i].start:%Y-%m-%d %H:%M}..{parts[i].end:%Y-%m-%d %H:%M}")
+                missing.append(f"{window.start:%Y-%m-%d %H:%M}..{window.end:%Y-%m-%d %H:%M}")
+            else:
+                try:
+                    results[i] = build(pages, window)
+                except UnexpectedResponseError as exc:  # an impossible value: say which request brought it
+                    span = f"{window.start:%Y-%m-%d %H:%M}..{window.end:%Y-%m-%d %H:%M} UTC"
+                    raise UnexpectedResponseError(
+                        f"GET {query.endpoint.path} ({span}): {exc.message}", request_id=exc.request_id
+                    ) from None
             bar.update(1)
 
         try:
@@ -585,14 +602,7 @@ class Client:
         return self._frame(query)
 
     def _frame(self, query: Query) -> pd.DataFrame:
-        parts = self.window_pages(query)
-        try:
-            frame = to_frame((page for window in parts for page in window), query)
-        except UnexpectedResponseError as exc:  # an impossible value: say which request brought it
-            window = f"{query.start:%Y-%m-%d %H:%M}..{query.end:%Y-%m-%d %H:%M} UTC"
-            raise UnexpectedResponseError(
-                f"GET {query.endpoint.path} ({window}): {exc.message}", request_id=exc.request_id
-            ) from None
+        frame = assemble(self._windows(query, lambda pages, window: columns_of(pages, query)), query)
         frame.attrs["as_of"] = self.clock().isoformat()  # the data's "as of" time, for forecasts (ops.as_of)
         if self.recording is not None:  # keep the buckets that overlap the query
             frame = frame[(frame["end_time"] > query.start) & (frame.index < query.end)]
