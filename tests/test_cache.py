@@ -396,3 +396,27 @@ def test_cache__six_workers_share_one_file_safely(server, org, tmp_path):
     pd.testing.assert_frame_equal(
         again.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model"), frame
     )
+
+
+def test_concurrency__auto_workers_grow_past_the_default_while_answers_are_clean(server, org):
+    from usage_frames.client import AUTO_WORKERS_CEILING, DEFAULT_WORKERS
+
+    server.api.faults = Faults(latency=0.05)
+    client = uf.Client(SECRET_KEY, server.url, cache=False, workers="auto")
+    frame = client.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")  # 44 windows
+    assert DEFAULT_WORKERS < server.api.faults.max_in_flight <= AUTO_WORKERS_CEILING
+    assert int(frame["input_tokens"].sum()) == org.total("completions", "input_tokens", "2026-01-01", "2026-11-01")
+
+
+def test_concurrency__auto_workers_back_off_a_server_that_throttles_above_n_in_flight_and_lose_nothing(server, org):
+    from usage_frames.client import AUTO_WORKERS_CEILING
+
+    server.api.faults = faults = Faults(latency=0.05, max_concurrent=8)
+    client = uf.Client(SECRET_KEY, server.url, cache=False, workers="auto")  # real sleeps: Retry-After is 0.1 s
+    frame = client.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")  # 44 windows
+    assert faults.throttled > 0  # it found the limit...
+    assert len(faults.requests) - faults.throttled == 44  # ...and every window was answered once: none lost
+    assert faults.throttled < 44  # it backed off rather than hammering: fewer 429s than windows
+    assert faults.max_in_flight <= AUTO_WORKERS_CEILING
+    for field in ("input_tokens", "output_tokens"):
+        assert int(frame[field].sum()) == org.total("completions", field, "2026-01-01", "2026-11-01")

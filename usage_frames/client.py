@@ -90,10 +90,10 @@ if TYPE_CHECKING:
     from usage_frames.fake import FakeOrganization
 
 __all__ = [  # the names this module has always offered, wherever they live now
-    "ADMIN_KEY_HELP", "CACHE_DIR_ENV", "CACHE_LOCK_WAIT", "CLOCK_SLACK", "DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES",
-    "DEFAULT_TIMEOUT", "DEFAULT_WORKERS", "INITIAL_RETRY_DELAY", "LOOKBACK_CODE", "LOOKBACK_HELP",
-    "MAX_RETRY_AFTER_DELAY", "MAX_RETRY_DELAY", "OPEN_WINDOW_TTL", "RETRY_STATUSES", "Client", "DeadlineAdapter",
-    "EndpointFunction", "Plan", "Recording", "SafeSQLiteCache", "Source", "__version__", "cache_key",
+    "ADMIN_KEY_HELP", "AUTO_WORKERS_CEILING", "CACHE_DIR_ENV", "CACHE_LOCK_WAIT", "CLOCK_SLACK", "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "DEFAULT_WORKERS", "INITIAL_RETRY_DELAY", "LOOKBACK_CODE",
+    "LOOKBACK_HELP", "MAX_RETRY_AFTER_DELAY", "MAX_RETRY_DELAY", "OPEN_WINDOW_TTL", "RETRY_STATUSES", "Client",
+    "DeadlineAdapter", "EndpointFunction", "Plan", "Recording", "SafeSQLiteCache", "Source", "__version__", "cache_key",
     "cached_session", "client_or_default", "deadline", "default_cache_dir", "describe", "plan_query",
     "retry_delay", "settled", "should_retry", "status_error",
 ]  # fmt: skip
@@ -111,6 +111,8 @@ NON_ADMIN_PREFIXES = ("sk-proj-", "sk-svcacct-")
 # Six windows in flight: a year of hourly data in ~9 round trips (benchmarks/: 4 workers 14x, 8 workers 18x the
 # cookbook loop); a 429 closes a gate shared by all of them, so the API's rate limit slows every worker down.
 DEFAULT_WORKERS = 6
+# workers="auto" starts at DEFAULT_WORKERS, grows while answers are clean and halves on a 429, never above this.
+AUTO_WORKERS_CEILING = 32
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
@@ -288,7 +290,9 @@ class Client:
             cached forever, the window that contains now for :data:`OPEN_WINDOW_TTL` seconds.
         offline: Answer only from the cache; a query the cache cannot answer raises :class:`CacheMissError`
             listing the missing windows.
-        workers: Windows fetched at once (1 fetches sequentially).
+        workers: Windows fetched at once (1 fetches sequentially), or ``"auto"``: start at
+            :data:`DEFAULT_WORKERS`, grow while answers come back clean, halve on a 429 (the rate limit), never
+            more than :data:`AUTO_WORKERS_CEILING` requests in flight.
         progress: Show a progress bar (tqdm) for fetches of more than 4 windows; ``None`` means "when
             interactive" (a terminal or a notebook).
         timeout: Seconds, or ``(connect, read)`` seconds, per request.
@@ -314,7 +318,7 @@ class Client:
         session: requests.Session | None = None,
         cache: bool | str | os.PathLike[str] | CachedSession = True,
         offline: bool = False,
-        workers: int = DEFAULT_WORKERS,
+        workers: int | Literal["auto"] = DEFAULT_WORKERS,
         progress: bool | None = None,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
@@ -328,9 +332,10 @@ class Client:
         self._key = _admin_key(api_key)
         self.base_url = _base_url(base_url, allow_http)
         self.timeout = _timeout(timeout)
+        adaptive = workers == "auto"
         for name, value, low, high in (
             ("max_retries", max_retries, 0, 100),
-            ("workers", workers, 1, 64),
+            ("workers", AUTO_WORKERS_CEILING if adaptive else workers, 1, 64),
             ("max_requests", max_requests, 1, 10**6),
         ):
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -357,14 +362,14 @@ class Client:
         self.now = recording.now if recording is not None else None if now is None else to_clock(now)
         self.session = _session(session, cache, offline)
         self.offline = offline
-        self.workers = workers
+        self.workers: int = AUTO_WORKERS_CEILING if adaptive else workers  # type: ignore[assignment]
         self.progress = progress
         self.max_retries = max_retries
         self.sleep = sleep
         self.source: Source = source
         self.recording = recording
         self.max_requests = max_requests
-        self._gate = RateGate()
+        self._gate = RateGate(DEFAULT_WORKERS, AUTO_WORKERS_CEILING) if adaptive else RateGate()
 
     @classmethod
     def fake(cls, organization: FakeOrganization | None = None, **kwargs: Any) -> Client:
