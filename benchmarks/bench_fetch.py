@@ -225,17 +225,20 @@ def bench_warm(url: str, days: int) -> list[tuple[str, str]]:
     return [("(c) warm refresh of the same query", f"{sum(sent)} request(s) sent of {len(sent)}, {t:.2f} s")]
 
 
+# Peak RSS from VmHWM: ru_maxrss carries the benchmark's own peak across fork and exec.
 MEASURE = """
-import resource, sys, time, pandas as pd, usage_frames as uf
+import sys, time, pandas as pd, usage_frames as uf
+def peak():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
 key, url, days, width, group = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+before = peak()
 end = pd.Timestamp.now(tz="UTC").floor("D")
 t0 = time.perf_counter()
 df = uf.Client(key, url, cache=False, progress=False).completions(
     end - pd.Timedelta(days=days), end, bucket_width=width, group_by=group or None)
 seconds = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(len(df), seconds, before, peak, df.memory_usage(deep=True).sum() / 2**20, int(df["input_tokens"].sum()))
+print(len(df), seconds, before, peak(), df.memory_usage(deep=True).sum() / 2**20, int(df["input_tokens"].sum()))
 """
 
 

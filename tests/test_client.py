@@ -327,3 +327,13 @@ def test_session__a_user_session_is_used_and_keeps_no_key(server):
     client.costs("2026-10-01", "2026-10-02")
     assert client.session is session
     assert "Authorization" not in session.headers
+
+
+def test_pages__a_decoded_page_does_not_keep_its_body_alive(server, org):
+    # One 1h page of 1,000 users is ~100 MB: its structs hold everything, the body must not live on beside them.
+    client = uf.Client(SECRET_KEY, server.url, cache=False)
+    responses = []
+    client.session.hooks["response"].append(lambda r, *a, **k: responses.append(r))
+    frame = client.embeddings("2026-10-01", "2026-10-10", bucket_width="1h")
+    assert responses and all(r.status_code == 200 and r.content == b"" for r in responses)
+    assert int(frame["input_tokens"].sum()) == org.total("embeddings", "input_tokens", "2026-10-01", "2026-10-10")

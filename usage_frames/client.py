@@ -453,7 +453,11 @@ class Client:
         decode = partial(decode_page, endpoint=query.endpoint)
 
         def fetch(cursor: str | None) -> tuple[Page, requests.Response]:
-            return self.get(path, query.params(cursor), decode=decode, expire_after=expire_after)
+            page, response = self.get(path, query.params(cursor), decode=decode, expire_after=expire_after)
+            # The page holds all of it now (and the cache has stored it): a body of a 1h page of 1,000 users is
+            # 100 MB, not to be kept alive next to its structs until the window is done.
+            response._content = b""
+            return page, response
 
         return paginate(fetch, WindowCheck(query, self.clock()), self._reject(path))
 
