@@ -337,3 +337,20 @@ def test_pages__a_decoded_page_does_not_keep_its_body_alive(server, org):
     frame = client.embeddings("2026-10-01", "2026-10-10", bucket_width="1h")
     assert responses and all(r.status_code == 200 and r.content == b"" for r in responses)
     assert int(frame["input_tokens"].sum()) == org.total("embeddings", "input_tokens", "2026-10-01", "2026-10-10")
+
+
+def test_client__environment_proxy_and_ca_settings_are_read_once_at_creation(monkeypatch, tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = uf.Client(SECRET_KEY, cache=False)
+    assert client.session.trust_env is False  # nothing left to merge on each request
+    assert client.session.proxies["https"] == "http://proxy.invalid:3128"
+    assert client.session.verify == str(bundle)
+    monkeypatch.setenv("NO_PROXY", "api.openai.com")  # the bypass rules were applied for the base URL
+    assert "https" not in uf.Client(SECRET_KEY, cache=False).session.proxies
+    given = requests.Session()
+    assert uf.Client(SECRET_KEY, session=given).session.trust_env is True  # a session passed in is left alone
