@@ -50,12 +50,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVER = """
 import sys, threading
 from usage_frames import fake
-omit, users, latency = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+omit, users, latency, most = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 streams = fake.default_streams() if not users else tuple(
     fake._completion("proj_team", f"user-{i:04d}", "key_team", "gpt-4o-mini-2024-07-18", 20, 900, 200)
     for i in range(users))
 organization = fake.FakeOrganization(streams=streams, omit_fields=frozenset(filter(None, omit.split(","))))
-server = fake.FakeServer(fake.FakeAPI(organization, fake.Faults(latency=latency)))
+server = fake.FakeServer(fake.FakeAPI(organization, fake.Faults(latency=latency, max_concurrent=most)))
 server.start()
 print(server.url, flush=True)
 sys.stdin.read()
@@ -63,9 +63,9 @@ sys.stdin.read()
 
 
 @contextmanager
-def fake_server(latency: float, omit: tuple[str, ...] = ABSENT, users: int = 0):
+def fake_server(latency: float, omit: tuple[str, ...] = ABSENT, users: int = 0, max_concurrent: int = 0):
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER, ",".join(omit), str(users), str(latency)],
+        [sys.executable, "-c", SERVER, ",".join(omit), str(users), str(latency), str(max_concurrent)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -121,26 +121,30 @@ def timed(fn, collect: bool = True):
         gc.enable()
 
 
-def bench_cold(url: str, days: int) -> list[tuple[str, str]]:
+def bench_cold(url: str, days: int, latency: float) -> list[tuple[str, str]]:
     start, end = NOW - pd.Timedelta(days=days), NOW - pd.Timedelta(hours=1)
     t_cook, cook = timed(lambda: cookbook_fetch(url, start, end))
     rows = [("(a) cookbook loop, sequential, default page size", f"{t_cook:.2f} s, {len(cook):,} rows")]
-    for workers, cached in ((1, True), (6, True), (6, False)):
+
+    def ours(at: str, workers: int | str, cached: bool, label: str) -> None:
         with tempfile.TemporaryDirectory() as cache:
-            client = uf.Client(KEY, url, cache=cache if cached else False, workers=workers, progress=False)
-            t, ours = timed(
-                lambda client=client: client.completions(
-                    start, end, bucket_width="1h", group_by=["project_id", "model"]
-                )
+            client = uf.Client(KEY, at, cache=cache if cached else False, workers=workers, progress=False)
+            t, frame = timed(
+                lambda: client.completions(start, end, bucket_width="1h", group_by=["project_id", "model"])
             )
-        same = all(int(ours[c].sum()) == int(cook[c].sum()) for c in ("input_tokens", "output_tokens"))
-        same = same and len(ours) == len(cook)
+        same = all(int(frame[c].sum()) == int(cook[c].sum()) for c in ("input_tokens", "output_tokens"))
+        same = same and len(frame) == len(cook)
         rows.append(
-            (
-                f"(a) usage_frames cold, workers={workers}, {'cached (default)' if cached else 'cache=False'}",
-                f"{t:.2f} s = {t_cook / t:.1f}x faster; same totals to the token: {same}",
-            )
+            (f"(a) usage_frames cold, {label}", f"{t:.2f} s = {t_cook / t:.1f}x; same totals to the token: {same}")
         )
+
+    ours(url, 1, True, "workers=1, cached (default)")
+    ours(url, 6, True, "workers=6 (default), cached (default)")
+    ours(url, 6, False, "workers=6, cache=False")
+    ours(url, "auto", True, "workers='auto', cached")
+    with fake_server(latency, max_concurrent=16) as throttled:
+        ours(throttled, 6, True, "workers=6, server throttles > 16 in flight")
+        ours(throttled, "auto", True, "workers='auto', server throttles > 16 in flight")
     return rows
 
 
@@ -307,7 +311,7 @@ def main() -> None:
     )
     rows: list[tuple[str, str]] = []
     with fake_server(args.latency) as url:
-        rows += bench_cold(url, days) if "a" in only else []
+        rows += bench_cold(url, days, args.latency) if "a" in only else []
         rows += bench_parse(url, days, "fields absent") if "b" in only else []
         rows += bench_warm(url, days) if "c" in only else []
         rows += bench_minutes(url, days) if "d" in only else []
