@@ -1,16 +1,21 @@
 """Side-by-side benchmarks of usage_frames against the cookbook loop, printed as ratios measured in one run.
 
-Run: ``python benchmarks/bench_fetch.py`` (``--quick`` for a smoke run). The fake API runs in its own process
-(``usage-frames serve-fake``) with a realistic 40 ms latency per request, so client and server do not share a GIL.
+Run: ``python benchmarks/bench_fetch.py`` (``--quick`` for a smoke run). The fake API runs in its own process with
+a realistic 40 ms latency per request, so client and server do not share a GIL. Its answers leave out the two
+fields that answers of spec 2.3.0 lack (``input_cache_write_30m_tokens``, ``_12h_tokens``), as real answers do;
+(b) also measures complete answers.
 
-(a) cold fetch of 365 days at 1h grouped by project and model: usage_frames (cold cache) vs. a cookbook-style
-    sequential loop with the API's default page size, totals compared to the token; and by worker count;
-(b) pages -> frame vs. ``orjson.loads`` of the same bytes; frame memory vs. a naive records DataFrame, as built
-    (strings as objects, ints as int64 or float64 where absent) and with its strings made categorical. Our frame
-    keeps every count as ``Int64`` (8 bytes and a mask byte per value, 17 of them for completions), so most of
-    its memory is counts, and the ratio says what the strings cost a naive frame;
+(a) cold fetch of 365 days at 1h grouped by project and model: usage_frames with the default (cached) client at
+    1 and 6 (the default) workers and with ``cache=False``, against a cookbook-style sequential loop with the
+    API's default page size; totals compared to the token;
+(b) pages -> frame vs. ``orjson.loads`` of the same bytes, for answers with fields absent and complete; frame
+    memory vs. a naive records DataFrame, as built and with its counts made ``Int64`` like ours (8 bytes and a mask
+    byte per value, 17 of them for completions, so most of our memory is counts);
 (c) requests sent by a warm refresh of the same 365-day query;
-(d) a year of 1m buckets (525,600) fetched and framed, with the peak memory of the process.
+(d) a year of 1m buckets (525,600) and (e) 1,000 users for 30 days at 1h fetched and framed, each in a fresh
+    process: peak memory above what the imports took;
+(f) ``usage-frames report --sample`` against the same command of main at bc1195d (the commit before issue 14,
+    exported by ``git archive`` into a temporary folder), interleaved, best of each.
 """
 
 from __future__ import annotations
@@ -18,13 +23,13 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import resource
-import socket
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -38,29 +43,37 @@ from usage_frames.params import build_query
 
 KEY = "sk-admin-benchmark"
 NOW = pd.Timestamp.now(tz="UTC").floor("h")
+ABSENT = ("input_cache_write_30m_tokens", "input_cache_write_12h_tokens")  # not in answers of spec 2.3.0
+BASELINE = "bc1195d"  # main before issue 14, for (f)
+ROOT = Path(__file__).resolve().parent.parent
+
+SERVER = """
+import sys, threading
+from usage_frames import fake
+omit, users, latency, most = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+streams = fake.default_streams() if not users else tuple(
+    fake._completion("proj_team", f"user-{i:04d}", "key_team", "gpt-4o-mini-2024-07-18", 20, 900, 200)
+    for i in range(users))
+organization = fake.FakeOrganization(streams=streams, omit_fields=frozenset(filter(None, omit.split(","))))
+server = fake.FakeServer(fake.FakeAPI(organization, fake.Faults(latency=latency, max_concurrent=most)))
+server.start()
+print(server.url, flush=True)
+sys.stdin.read()
+"""
 
 
 @contextmanager
-def fake_server(latency: float):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+def fake_server(latency: float, omit: tuple[str, ...] = ABSENT, users: int = 0, max_concurrent: int = 0):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "usage_frames.cli", "serve-fake", "--port", str(port), "--latency", str(latency)],
+        [sys.executable, "-c", SERVER, ",".join(omit), str(users), str(latency), str(max_concurrent)],
         stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    url = f"http://127.0.0.1:{port}/v1"
-    for _ in range(100):
-        try:
-            requests.get(url + "/organization/costs", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.05)
     try:
-        yield url
+        yield proc.stdout.readline().strip()
     finally:
-        proc.terminate()
+        proc.stdin.close()
         proc.wait()
 
 
@@ -108,29 +121,34 @@ def timed(fn, collect: bool = True):
         gc.enable()
 
 
-def bench_cold(url: str, days: int) -> list[tuple[str, str]]:
+def bench_cold(url: str, days: int, latency: float) -> list[tuple[str, str]]:
     start, end = NOW - pd.Timedelta(days=days), NOW - pd.Timedelta(hours=1)
     t_cook, cook = timed(lambda: cookbook_fetch(url, start, end))
     rows = [("(a) cookbook loop, sequential, default page size", f"{t_cook:.2f} s, {len(cook):,} rows")]
-    for workers in (1, 2, 4, 6, 8):
+
+    def ours(at: str, workers: int | str, cached: bool, label: str) -> None:
         with tempfile.TemporaryDirectory() as cache:
-            client = uf.Client(KEY, url, cache=cache, workers=workers, progress=False)
-            t, ours = timed(
-                lambda client=client: client.completions(
-                    start, end, bucket_width="1h", group_by=["project_id", "model"]
-                )
+            client = uf.Client(KEY, at, cache=cache if cached else False, workers=workers, progress=False)
+            t, frame = timed(
+                lambda: client.completions(start, end, bucket_width="1h", group_by=["project_id", "model"])
             )
-        same = int(ours["input_tokens"].sum()) == int(cook["input_tokens"].sum()) and len(ours) == len(cook)
+        same = all(int(frame[c].sum()) == int(cook[c].sum()) for c in ("input_tokens", "output_tokens"))
+        same = same and len(frame) == len(cook)
         rows.append(
-            (
-                f"(a) usage_frames cold, workers={workers}",
-                f"{t:.2f} s = {t_cook / t:.1f}x faster; same totals to the token: {same}",
-            )
+            (f"(a) usage_frames cold, {label}", f"{t:.2f} s = {t_cook / t:.1f}x; same totals to the token: {same}")
         )
+
+    ours(url, 1, True, "workers=1, cached (default)")
+    ours(url, 6, True, "workers=6 (default), cached (default)")
+    ours(url, 6, False, "workers=6, cache=False")
+    ours(url, "auto", True, "workers='auto', cached")
+    with fake_server(latency, max_concurrent=16) as throttled:
+        ours(throttled, 6, True, "workers=6, server throttles > 16 in flight")
+        ours(throttled, "auto", True, "workers='auto', server throttles > 16 in flight")
     return rows
 
 
-def bench_parse(url: str, days: int) -> list[tuple[str, str]]:
+def bench_parse(url: str, days: int, label: str) -> list[tuple[str, str]]:
     query = build_query(
         "completions",
         NOW - pd.Timedelta(days=days),
@@ -171,22 +189,29 @@ def bench_parse(url: str, days: int) -> list[tuple[str, str]]:
     frame, plain = ours(), naive()
     ours_mem, naive_mem = frame.memory_usage(deep=True).sum(), plain.memory_usage(deep=True).sum()
     strings = plain.select_dtypes(include=["object", "string"]).columns
+    counts = [c for c in plain.columns if c in frame.columns and str(frame[c].dtype) == "Int64"]
+    naive_int64 = plain.astype(dict.fromkeys(counts, "Int64"))
+    int64_mem = naive_int64.memory_usage(deep=True).sum()
     categorical = plain.astype(dict.fromkeys(strings, "category"))
     categorical_mem = categorical.memory_usage(deep=True).sum()
     return [
-        ("(b) bytes parsed", f"{size / 1e6:.1f} MB in {len(bodies)} pages, {len(frame):,} rows"),
-        ("(b) orjson.loads only", f"{best['orjson'] * 1000:.1f} ms"),
+        (f"(b) {label}: bytes parsed", f"{size / 1e6:.1f} MB in {len(bodies)} pages, {len(frame):,} rows"),
+        (f"(b) {label}: orjson.loads only", f"{best['orjson'] * 1000:.1f} ms"),
         (
-            "(b) pages -> frame (decode, check, build)",
+            f"(b) {label}: pages -> frame (decode, check, build)",
             f"{best['ours'] * 1000:.1f} ms = {best['ours'] / best['orjson']:.2f}x orjson.loads",
         ),
-        ("(b) naive json.loads + records DataFrame", f"{best['naive'] * 1000:.1f} ms"),
+        (f"(b) {label}: naive json.loads + records DataFrame", f"{best['naive'] * 1000:.1f} ms"),
         (
-            "(b) frame memory",
+            f"(b) {label}: frame memory",
             f"{ours_mem / 1e6:.2f} MB vs naive {naive_mem / 1e6:.2f} MB = {naive_mem / ours_mem:.1f}x smaller",
         ),
         (
-            "(b) naive frame with categoricals",
+            f"(b) {label}: naive frame with Int64 counts",
+            f"{int64_mem / 1e6:.2f} MB = {int64_mem / ours_mem:.1f}x ours",
+        ),
+        (
+            f"(b) {label}: naive frame with categoricals",
             f"{categorical_mem / 1e6:.2f} MB = {categorical_mem / ours_mem:.1f}x ours",
         ),
     ]
@@ -204,32 +229,97 @@ def bench_warm(url: str, days: int) -> list[tuple[str, str]]:
     return [("(c) warm refresh of the same query", f"{sum(sent)} request(s) sent of {len(sent)}, {t:.2f} s")]
 
 
-def bench_minutes(url: str, days: int) -> list[tuple[str, str]]:
-    code = f"""
-import resource, time, pandas as pd, usage_frames as uf
+# Peak RSS from VmHWM: ru_maxrss carries the benchmark's own peak across fork and exec.
+MEASURE = """
+import sys, time, pandas as pd, usage_frames as uf
+def peak():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
+key, url, days, width, group = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+before = peak()
 end = pd.Timestamp.now(tz="UTC").floor("D")
 t0 = time.perf_counter()
-df = uf.Client("{KEY}", "{url}", cache=False, progress=False).completions(
-    end - pd.Timedelta(days={days}), end, bucket_width="1m")
-print(len(df), time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+df = uf.Client(key, url, cache=False, progress=False).completions(
+    end - pd.Timedelta(days=days), end, bucket_width=width, group_by=group or None)
+seconds = time.perf_counter() - t0
+print(len(df), seconds, before, peak(), df.memory_usage(deep=True).sum() / 2**20, int(df["input_tokens"].sum()))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    rows, seconds, peak = int(out[0]), float(out[1]), float(out[2])
-    return [(f"(d) {days} days at 1m, one group", f"{rows:,} rows in {seconds:.1f} s, peak memory {peak:.0f} MiB")]
+
+
+def measured(url: str, days: int, width: str, *group: str) -> tuple[int, float, float, float, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURE, KEY, url, str(days), width, *group], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return int(out[0]), float(out[1]), float(out[2]), float(out[3]), float(out[4])
+
+
+def bench_minutes(url: str, days: int) -> list[tuple[str, str]]:
+    rows, seconds, before, peak, frame = measured(url, days, "1m")
+    return [
+        (
+            f"(d) {days} days at 1m, one group",
+            f"{rows:,} rows in {seconds:.1f} s; peak {peak - before:.0f} MiB above the imports ({before:.0f}), "
+            f"frame {frame:.0f} MiB",
+        )
+    ]
+
+
+def bench_users(latency: float, days: int, users: int) -> list[tuple[str, str]]:
+    with fake_server(latency, users=users) as url:
+        rows, seconds, before, peak, frame = measured(url, days, "1h", "user_id")
+    return [
+        (
+            f"(e) {users:,} users, {days} days at 1h by user",
+            f"{rows:,} rows in {seconds:.1f} s; peak {peak - before:.0f} MiB above the imports ({before:.0f}), "
+            f"frame {frame:.0f} MiB",
+        )
+    ]
+
+
+def bench_report(rounds: int = 3) -> list[tuple[str, str]]:
+    with tempfile.TemporaryDirectory() as old:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", BASELINE], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", old], input=archive.stdout, check=True)
+        out = Path(old) / "report.html"
+        commands = {
+            "ours": ([sys.executable, "-m", "usage_frames.cli"], os.environ.copy()),
+            "main": ([sys.executable, "-m", "usage_frames.cli"], {**os.environ, "PYTHONPATH": old}),
+        }
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(rounds):
+            for name, (argv, env) in commands.items():
+                cwd = old if name == "main" else str(ROOT)
+                t0 = time.perf_counter()
+                subprocess.run([*argv, "report", "--sample", "-o", str(out)], env=env, cwd=cwd, check=True,
+                               capture_output=True)  # fmt: skip
+                times[name].append(time.perf_counter() - t0)
+    ours, main = min(times["ours"]), min(times["main"])
+    return [("(f) usage-frames report --sample", f"{ours:.2f} s vs {main:.2f} s at {BASELINE} = {ours / main:.2f}x")]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="30 days instead of 365 (a smoke run)")
+    parser.add_argument("--quick", action="store_true", help="30 days instead of 365, 100 users (a smoke run)")
     parser.add_argument("--latency", type=float, default=0.04)
+    parser.add_argument("--only", help="comma-separated sections to run (a,b,c,d,e,f)", default="a,b,c,d,e,f")
     args = parser.parse_args()
     days = 30 if args.quick else 365
+    only = set(args.only.split(","))
     print(
         f"usage_frames {uf.__version__}, pandas {pd.__version__}, fake API latency {args.latency * 1000:.0f} ms, "
-        f"{days} days; {resource.getpagesize()} B pages"
+        f"{days} days; answers without {', '.join(ABSENT)}"
     )
+    rows: list[tuple[str, str]] = []
     with fake_server(args.latency) as url:
-        rows = bench_cold(url, days) + bench_parse(url, days) + bench_warm(url, days) + bench_minutes(url, days)
+        rows += bench_cold(url, days, args.latency) if "a" in only else []
+        rows += bench_parse(url, days, "fields absent") if "b" in only else []
+        rows += bench_warm(url, days) if "c" in only else []
+        rows += bench_minutes(url, days) if "d" in only else []
+    if "b" in only:
+        with fake_server(args.latency, omit=()) as url:
+            rows += bench_parse(url, days, "complete")
+    rows += bench_users(args.latency, 30, 100 if args.quick else 1000) if "e" in only else []
+    rows += bench_report() if "f" in only else []
     width = max(len(r[0]) for r in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")

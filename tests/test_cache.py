@@ -14,6 +14,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pandas as pd
 import pytest
@@ -56,16 +57,23 @@ def test_cache__settled_windows_never_expire_and_the_open_one_does_soon(client):
 
 
 @pytest.mark.real_clock  # a year back from the machine's today
-def test_cache__warm_refresh_of_a_year_sends_at_most_two_requests(client, faults):
+def test_cache__warm_refresh_of_a_year_sends_only_windows_that_were_not_settled(client, faults, org):
+    # What the cache promises, whatever the clock does between the calls: a settled window (closed its endpoint's
+    # settle time ago) is never sent again, and the refreshed frame is still exact. How many open windows are
+    # re-sent (none within OPEN_WINDOW_TTL of the same URL, one or two across a week boundary) is a matter of timing.
     start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=365)
     client.completions(start, bucket_width="1h", group_by=["project_id", "model"])
     cold = len(faults.requests)
     assert 53 <= cold <= 54
     faults.requests.clear()
-    client.completions(start, bucket_width="1h", group_by=["project_id", "model"])
-    # The open week (and the previous one, right after Monday 00:00); none when both calls fall in the same second
-    # (same end, same URL, still within OPEN_WINDOW_TTL).
+    again = client.completions(start, bucket_width="1h", group_by=["project_id", "model"])
+    now = pd.Timestamp.now(tz="UTC")
+    for _, query in faults.requests:
+        window_end = pd.Timestamp(int(parse_qs(query)["end_time"][0]), unit="s", tz="UTC")
+        assert window_end + uf.ENDPOINTS["completions"].settle > now, f"a settled window was sent again: {query}"
     assert len(faults.requests) <= 2
+    expected = org.total("completions", "input_tokens", again.attrs["start"], again.attrs["end"])
+    assert int(again["input_tokens"].sum()) == expected
 
 
 def test_cache__the_key_and_authorization_header_are_never_stored(client):
@@ -389,3 +397,27 @@ def test_cache__six_workers_share_one_file_safely(server, org, tmp_path):
     pd.testing.assert_frame_equal(
         again.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model"), frame
     )
+
+
+def test_concurrency__auto_workers_grow_past_the_default_while_answers_are_clean(server, org):
+    from usage_frames.client import AUTO_WORKERS_CEILING, DEFAULT_WORKERS
+
+    server.api.faults = Faults(latency=0.05)
+    client = uf.Client(SECRET_KEY, server.url, cache=False, workers="auto")
+    frame = client.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")  # 44 windows
+    assert DEFAULT_WORKERS < server.api.faults.max_in_flight <= AUTO_WORKERS_CEILING
+    assert int(frame["input_tokens"].sum()) == org.total("completions", "input_tokens", "2026-01-01", "2026-11-01")
+
+
+def test_concurrency__auto_workers_back_off_a_server_that_throttles_above_n_in_flight_and_lose_nothing(server, org):
+    from usage_frames.client import AUTO_WORKERS_CEILING
+
+    server.api.faults = faults = Faults(latency=0.05, max_concurrent=8)
+    client = uf.Client(SECRET_KEY, server.url, cache=False, workers="auto")  # real sleeps: Retry-After is 0.1 s
+    frame = client.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")  # 44 windows
+    assert faults.throttled > 0  # it found the limit...
+    assert len(faults.requests) - faults.throttled == 44  # ...and every window was answered once: none lost
+    assert faults.throttled < 44  # it backed off rather than hammering: fewer 429s than windows
+    assert faults.max_in_flight <= AUTO_WORKERS_CEILING
+    for field in ("input_tokens", "output_tokens"):
+        assert int(frame[field].sum()) == org.total("completions", field, "2026-01-01", "2026-11-01")

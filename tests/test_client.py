@@ -326,3 +326,30 @@ def test_session__a_user_session_is_used_and_keeps_no_key(secret_key, server):
     client.costs("2026-10-01", "2026-10-02")
     assert client.session is session
     assert "Authorization" not in session.headers
+
+
+def test_pages__a_decoded_page_does_not_keep_its_body_alive(secret_key, server, org):
+    # One 1h page of 1,000 users is ~100 MB: its structs hold everything, the body must not live on beside them.
+    client = uf.Client(secret_key, server.url, cache=False)
+    responses = []
+    client.session.hooks["response"].append(lambda r, *a, **k: responses.append(r))
+    frame = client.embeddings("2026-10-01", "2026-10-10", bucket_width="1h")
+    assert responses and all(r.status_code == 200 and r.content == b"" for r in responses)
+    assert int(frame["input_tokens"].sum()) == org.total("embeddings", "input_tokens", "2026-10-01", "2026-10-10")
+
+
+def test_client__environment_proxy_and_ca_settings_are_read_once_at_creation(secret_key, monkeypatch, tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = uf.Client(secret_key, cache=False)
+    assert client.session.trust_env is False  # nothing left to merge on each request
+    assert client.session.proxies["https"] == "http://proxy.invalid:3128"
+    assert client.session.verify == str(bundle)
+    monkeypatch.setenv("NO_PROXY", "api.openai.com")  # the bypass rules were applied for the base URL
+    assert "https" not in uf.Client(secret_key, cache=False).session.proxies
+    given = requests.Session()
+    assert uf.Client(secret_key, session=given).session.trust_env is True  # a session passed in is left alone

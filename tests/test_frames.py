@@ -291,3 +291,66 @@ def test_counts__arithmetic_on_a_fetched_frame_never_wraps(client):
         t * int(o) for t, o in zip(tokens, frame["output_tokens"], strict=True)
     )
     assert int(frame["input_tokens"].max() * 1000) == max(tokens) * 1000
+
+
+def test_decode_page__absent_and_null_counts_stay_on_the_strict_path_and_read_as_na():
+    from usage_frames.frames import decode_page, page_types
+
+    result = {"object": "organization.usage.completions.result", "input_tokens": 7, "num_model_requests": 2}
+    older = {k: v for k, v in result.items() if k != "num_model_requests"}  # an older answer leaves a field out
+    body = json.dumps(page_of(result, older, {**result, "output_tokens": None, "input_tokens": 3})).encode()
+    page = decode_page(body, ENDPOINTS["completions"])
+    assert type(page) is page_types("completions")[0]
+    frame = to_frame([page], query("completions"))
+    assert frame["input_tokens"].tolist() == [7, 7, 3]
+    assert frame["num_model_requests"].isna().tolist() == [False, True, False]
+    assert frame["output_tokens"].isna().all()  # absent everywhere, null in the last result
+    assert frame["input_audio_tokens"].isna().all() and str(frame["input_audio_tokens"].dtype) == "Int64"
+
+
+def test_decode_page__the_absent_sentinel_sent_as_a_value_is_kept_not_read_as_na():
+    from usage_frames.frames import ABSENT, decode_page, page_types
+
+    result = {"object": "organization.usage.embeddings.result", "input_tokens": ABSENT, "num_model_requests": 1}
+    page = decode_page(json.dumps(page_of(result)).encode(), ENDPOINTS["embeddings"])
+    assert type(page) is page_types("embeddings")[1]  # strict decoding refuses the sentinel: the careful path
+    assert to_frame([page], query("embeddings"))["input_tokens"].tolist() == [-(2**63)]
+
+
+def test_to_frame__group_keys_are_categoricals_with_sorted_categories_as_pandas_makes_them():
+    models = ["gpt-b", None, "gpt-a", "gpt-b", "gpt-c"]
+    results = [
+        {"object": "organization.usage.completions.result", "input_tokens": 1, "model": m, "project_id": "p"}
+        for m in models
+    ]
+    q = build_query("completions", "2024-11-01", "2024-11-02", group_by=["model", "project_id"], now=NOW)
+    frame = to_frame([json.loads(json.dumps(page_of(*results)))], q)
+    expected = pd.Categorical(models)
+    assert list(frame["model"].cat.categories) == list(expected.categories) == ["gpt-a", "gpt-b", "gpt-c"]
+    assert frame["model"].astype(object).where(frame["model"].notna(), None).tolist() == models
+    empty = to_frame([], q)["model"]
+    assert empty.dtype == "category" and len(empty.cat.categories) == 0
+
+
+def test_assemble__columns_of_windows_join_to_the_frame_of_all_their_pages():
+    from usage_frames.frames import assemble, columns_of
+
+    def result(model, tokens):
+        return {"object": "organization.usage.completions.result", "input_tokens": tokens, "model": model}
+
+    day = 86400
+    windows = [
+        [page_of(result("gpt-b", 1), result(None, 2), start=1730419200)],
+        [page_of(start=1730419200 + day)],  # a window with an empty bucket only
+        [
+            page_of(result("gpt-a", 3), start=1730419200 + 2 * day),
+            page_of(result("gpt-c", 4), start=1730419200 + 3 * day),
+        ],
+    ]
+    q = build_query("completions", "2024-11-01", "2024-11-05", group_by=["model"], now=NOW)
+    joined = assemble([columns_of(pages, q) for pages in windows], q)
+    whole = to_frame([page for pages in windows for page in pages], q)
+    pd.testing.assert_frame_equal(joined, whole)
+    assert joined["model"].cat.categories.tolist() == ["gpt-a", "gpt-b", "gpt-c"]
+    assert joined["input_tokens"].tolist() == [1, 2, 3, 4] and joined.attrs == whole.attrs
+    assert str(joined.index.dtype) == str(whole.index.dtype) and str(joined.index.tz) == "UTC"

@@ -113,3 +113,45 @@ def test_report__a_one_day_period_draws_tokens_per_hour():
     assert "<title>OpenAI spend report: October 2026</title>" in page
     assert "output, per hour." in page and 'alt="Token mix' in page
     assert_no_placeholders(page)
+
+
+def test_report__each_figure_is_drawn_once(monkeypatch):
+    from matplotlib.figure import Figure
+
+    draws: list[Figure] = []
+    original = Figure.draw
+
+    def counted(self, renderer):
+        draws.append(self)
+        return original(self, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counted)
+    html = spend_report(uf.Client.sample())
+    images = html.count("<img")
+    assert images >= 4
+    assert len(draws) == images == len(set(map(id, draws)))  # bbox_inches="tight" drew each figure twice
+
+
+def test_report__a_figure_is_the_picture_bbox_inches_tight_makes():
+    import io
+
+    import numpy as np
+    from matplotlib.image import imread
+
+    from usage_frames import plot
+    from usage_frames.report import _save
+
+    costs = uf.Client.sample().costs("2026-09-01", "2026-10-21", group_by="project_id")
+    ours, tight = io.BytesIO(), io.BytesIO()
+    _save(plot.spend(costs, by="project_id").figure, ours, dpi=110)
+    plot.spend(costs, by="project_id").figure.savefig(tight, format="png", dpi=110, bbox_inches="tight")
+    a, b = (imread(io.BytesIO(png.getvalue()))[..., :3] for png in (ours, tight))
+    assert abs(a.shape[0] - b.shape[0]) <= 3 and abs(a.shape[1] - b.shape[1]) <= 3  # cropped the same way
+    # The same picture, up to where a pixel edge falls: the same colours, seen at 1/16 of the size.
+    rows, cols = (min(a.shape[i], b.shape[i]) // 16 * 16 for i in (0, 1))
+
+    def coarse(image):
+        return image[:rows, :cols].reshape(rows // 16, 16, cols // 16, 16, 3).mean(axis=(1, 3))
+
+    assert np.abs(coarse(a) - coarse(b)).mean() < 0.01
+    assert np.abs(coarse(a) - coarse(np.ones_like(a))).mean() > 0.1  # and not a blank one

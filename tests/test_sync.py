@@ -345,3 +345,96 @@ def test_sync__a_start_beyond_the_one_year_lookback_backfills_from_the_earliest_
     back = read(tmp_path, "costs")
     assert back.index.min() >= earliest
     assert back["amount"].sum() == pytest.approx(org.total("costs", "amount", earliest, now))
+
+
+def remote_tree(tmp_path):
+    """A pyarrow filesystem that is not the local one as the dataset code sees it (no file locks, no modes)."""
+    from pyarrow.fs import LocalFileSystem, SubTreeFileSystem
+
+    (tmp_path / "bucket").mkdir()
+    return SubTreeFileSystem(str(tmp_path / "bucket"), LocalFileSystem())
+
+
+def test_sync__a_pyarrow_filesystem_gets_the_same_dataset_resumes_and_leaves_no_temporaries(
+    tmp_path, client, org, monkeypatch
+):
+    import pyarrow.dataset as ds
+
+    fs = remote_tree(tmp_path)
+    real_write = sync_module._write_month
+    calls = []
+
+    def crash_on_second(frame, directory):
+        calls.append(str(directory))
+        if len(calls) == 2:
+            raise KeyboardInterrupt("power cut")
+        real_write(frame, directory)
+
+    monkeypatch.setattr(sync_module, "_write_month", crash_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        uf.sync("usage", ["costs"], start="2026-07-01", end="2026-10-01", client=client, filesystem=fs)
+    monkeypatch.setattr(sync_module, "_write_month", real_write)
+    resumed = uf.sync("usage", ["costs"], end="2026-10-01", client=client, filesystem=fs)
+    assert resumed["costs"].skipped == ["2026-07"] and resumed["costs"].written == ["2026-08", "2026-09"]
+    files = sorted(
+        p.relative_to(tmp_path / "bucket").as_posix() for p in (tmp_path / "bucket").rglob("*") if p.is_file()
+    )
+    assert files == [
+        "usage/endpoint=costs/_sync.json",
+        *(f"usage/endpoint=costs/month=2026-0{m}/part-0.parquet" for m in (7, 8, 9)),
+    ]  # no lock file and no temporary name left on a filesystem without locks
+    table = ds.dataset("usage/endpoint=costs", filesystem=fs, format="parquet", partitioning="hive").to_table()
+    assert sum(table.column("amount").to_pylist()) == pytest.approx(
+        org.total("costs", "amount", "2026-07-01", "2026-10-01")
+    )
+
+
+def test_sync__a_file_url_is_a_local_path_with_its_lock_and_owner_only_files(tmp_path, client):
+    import stat
+
+    uf.sync(f"file://{tmp_path}/usage", ["costs"], start="2026-09-01", end="2026-10-01", client=client)
+    root = tmp_path / "usage"
+    assert (root / sync_module.LOCK_FILE).exists()
+    part = root / "endpoint=costs" / "month=2026-09" / "part-0.parquet"
+    assert stat.S_IMODE(part.stat().st_mode) == 0o600
+    assert read(root, "costs")["amount"].sum() == pytest.approx(
+        direct(client, "costs", "2026-09-01", "2026-10-01")["amount"].sum()
+    )
+
+
+def test_sync__a_filesystem_url_goes_through_pyarrow(client):
+    # mock:// is pyarrow's in-memory filesystem (a new one per URL): the write, move and state round trip in one run
+    result = uf.sync("mock:///usage", ["costs"], start="2026-08-01", end="2026-10-01", client=client)
+    assert result["costs"].written == ["2026-08", "2026-09"] and result["costs"].rows > 0
+
+
+def test_sync__duckdb_reads_the_dataset_back_with_the_same_totals_as_pandas(tmp_path, client, org):
+    import duckdb
+
+    uf.sync(tmp_path, ["completions"], group_by=["project_id", "model"], start="2026-08-01", end="2026-10-01",
+            client=client)  # fmt: skip
+    query = f"""
+        SELECT project_id, model, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens
+        FROM read_parquet('{tmp_path}/endpoint=completions/*/*.parquet', hive_partitioning = true)
+        GROUP BY ALL ORDER BY ALL
+    """
+    on_duckdb = duckdb.sql(query).df()
+    frame = pd.read_parquet(tmp_path / "endpoint=completions")
+    on_pandas = (
+        frame.groupby(["project_id", "model"], observed=True)[["input_tokens", "output_tokens"]].sum().reset_index()
+    )
+    assert len(on_duckdb) == len(on_pandas) > 1
+    merged = on_duckdb.astype({"project_id": str, "model": str}).merge(
+        on_pandas.astype({"project_id": str, "model": str}), on=["project_id", "model"], suffixes=("_db", "_pd")
+    )
+    assert len(merged) == len(on_pandas)
+    for column in ("input_tokens", "output_tokens"):
+        assert merged[f"{column}_db"].astype("int64").tolist() == merged[f"{column}_pd"].astype("int64").tolist()
+        assert int(merged[f"{column}_db"].sum()) == org.total("completions", column, "2026-08-01", "2026-10-01")
+
+
+def test_cli__sync_takes_a_filesystem_url(tmp_path, capsys):
+    # Path("file:///x") would have made a folder named "file:" in the working directory
+    assert main(["sync", f"file://{tmp_path}/usage", "--fake", "--endpoint", "costs", "--start", "2026-09-01"]) == 0
+    assert capsys.readouterr().out.startswith("costs: wrote 2026-09")
+    assert (tmp_path / "usage" / "endpoint=costs" / "month=2026-09" / "part-0.parquet").exists()

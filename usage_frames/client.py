@@ -36,7 +36,7 @@ from requests_cache import CachedSession
 
 import usage_frames.query
 from usage_frames.errors import ADMIN_KEY_HELP, CacheMissError, InvalidParameterError, UnexpectedResponseError
-from usage_frames.frames import Page, decode_page, to_frame
+from usage_frames.frames import Page, assemble, columns_of, decode_page
 from usage_frames.paging import ListCheck, WindowCheck, paginate, trim
 from usage_frames.plan import Plan, check_size, plan_query
 from usage_frames.query import Query, snapped, to_clock
@@ -64,6 +64,7 @@ if TYPE_CHECKING:
 
 __all__ = [  # what this module offers; the names moved to transport/ stay importable from here
     "ADMIN_KEY_HELP",
+    "AUTO_WORKERS_CEILING",
     "CACHE_LOCK_WAIT",
     "DEFAULT_BASE_URL",
     "DEFAULT_WORKERS",
@@ -99,6 +100,8 @@ Source = Literal["live", "fake", "sample"]
 # Six windows in flight: a year of hourly data in ~9 round trips (benchmarks/: 4 workers 14x, 8 workers 18x the
 # cookbook loop); a 429 closes a gate shared by all of them, so the API's rate limit slows every worker down.
 DEFAULT_WORKERS = 6
+# workers="auto" starts at DEFAULT_WORKERS, grows while answers are clean and halves on a 429, never above this.
+AUTO_WORKERS_CEILING = 32
 
 
 MISS_HINT = "run the query once online to fill the cache"
@@ -135,7 +138,9 @@ class Client(Endpoints):
             cached forever, the window that contains now for :data:`OPEN_WINDOW_TTL` seconds.
         offline: Answer only from the cache; a query the cache cannot answer raises :class:`CacheMissError`
             listing the missing windows.
-        workers: Windows fetched at once (1 fetches sequentially).
+        workers: Windows fetched at once (1 fetches sequentially), or ``"auto"``: start at
+            :data:`DEFAULT_WORKERS`, grow while answers come back clean, halve on a 429 (the rate limit), never
+            more than :data:`AUTO_WORKERS_CEILING` requests in flight.
         progress: Show a progress bar (tqdm) for fetches of more than 4 windows; ``None`` means "when
             interactive" (a terminal or a notebook).
         timeout: Seconds, or ``(connect, read)`` seconds, per request.
@@ -161,7 +166,7 @@ class Client(Endpoints):
         session: requests.Session | None = None,
         cache: bool | str | os.PathLike[str] | CachedSession = True,
         offline: bool = False,
-        workers: int = DEFAULT_WORKERS,
+        workers: int | Literal["auto"] = DEFAULT_WORKERS,
         progress: bool | None = None,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
@@ -175,23 +180,27 @@ class Client(Endpoints):
         self._key = config.admin_key(api_key)
         self.base_url = config.base_url(base_url, allow_http)
         self.timeout = config.timeout(timeout)
+        adaptive = workers == "auto"
         config.check_options(
-            max_retries=max_retries, workers=workers, max_requests=max_requests, offline=offline,
-            allow_http=allow_http, progress=progress, sleep=sleep, session=session, cache=cache, source=source,
+            max_retries=max_retries, workers=AUTO_WORKERS_CEILING if adaptive else workers, max_requests=max_requests,
+            offline=offline, allow_http=allow_http, progress=progress, sleep=sleep, session=session, cache=cache,
+            source=source,
         )  # fmt: skip
         if recording is not None and not isinstance(recording, Recording):
             raise InvalidParameterError("recording", recording, reason="must be a usage_frames.client.Recording")
         self.now = recording.now if recording is not None else None if now is None else to_clock(now)
         self.session = config.session(session, cache, offline)
+        if session is None and not isinstance(cache, CachedSession):
+            config.merge_environment_once(self.session, self.base_url)
         self.offline = offline
-        self.workers = workers
+        self.workers: int = AUTO_WORKERS_CEILING if adaptive else workers  # type: ignore[assignment]
         self.progress = progress
         self.max_retries = max_retries
         self.sleep = sleep
         self.source: Source = source
         self.recording = recording
         self.max_requests = max_requests
-        self._gate = RateGate()
+        self._gate = RateGate(DEFAULT_WORKERS, AUTO_WORKERS_CEILING) if adaptive else RateGate()
 
     @classmethod
     def fake(cls, organization: FakeOrganization | None = None, **kwargs: Any) -> Client:
@@ -265,7 +274,11 @@ class Client(Endpoints):
         decode = partial(decode_page, endpoint=query.endpoint)
 
         def fetch(cursor: str | None) -> tuple[Page, requests.Response]:
-            return self.get(path, query.params(cursor), decode=decode, expire_after=expire_after)
+            page, response = self.get(path, query.params(cursor), decode=decode, expire_after=expire_after)
+            # The page holds all of it now (and the cache has stored it): a body of a 1h page of 1,000 users is
+            # 100 MB, not to be kept alive next to its structs until the window is done.
+            response._content = b""
+            return page, response
 
         return paginate(fetch, WindowCheck(query, self.clock()), _rejecter(self.session, path))
 
@@ -279,19 +292,36 @@ class Client(Endpoints):
         Raises:
             CacheMissError: Offline, listing every window the cache cannot answer.
         """
+        return self._windows(query, lambda pages, window: pages)
+
+    def _windows(self, query: Query, build: Callable[[list[Page], Query], T]) -> list[T]:
+        """Fetch the windows of a query and ``build`` each from its pages in the worker that fetched it.
+
+        The frame's columns are built there (:func:`usage_frames.frames.columns_of`), so that a window's decoded
+        structs are freed as soon as its columns exist and the main thread only joins columns.
+        """
         parts = self.check_size(query)
         if self.recording is not None:
             parts = snapped(parts, query, self.now)
         now = self.clock()
         bar = _progress_bar(len(parts), query.endpoint.name, self.progress)
-        results: list[list[Page] | None] = [None] * len(parts)
+        results: list[T | None] = [None] * len(parts)
         missing: list[str] = []
 
         def run(i: int) -> None:
+            window = parts[i]
             try:
-                results[i] = trim(list(self.pages(parts[i], expire_after=expire_after(parts[i], now))), parts[i])
+                pages = trim(list(self.pages(window, expire_after=expire_after(window, now))), window)
             except CacheMissError:
-                missing.append(f"{parts[i].start:%Y-%m-%d %H:%M}..{parts[i].end:%Y-%m-%d %H:%M}")
+                missing.append(f"{window.start:%Y-%m-%d %H:%M}..{window.end:%Y-%m-%d %H:%M}")
+            else:
+                try:
+                    results[i] = build(pages, window)
+                except UnexpectedResponseError as exc:  # an impossible value: say which request brought it
+                    span = f"{window.start:%Y-%m-%d %H:%M}..{window.end:%Y-%m-%d %H:%M} UTC"
+                    raise UnexpectedResponseError(
+                        f"GET {query.endpoint.path} ({span}): {exc.message}", request_id=exc.request_id
+                    ) from None
             bar.update(1)
 
         try:
@@ -321,14 +351,7 @@ class Client(Endpoints):
         return self._frame(query)
 
     def _frame(self, query: Query) -> pd.DataFrame:
-        parts = self.window_pages(query)
-        try:
-            frame = to_frame((page for window in parts for page in window), query)
-        except UnexpectedResponseError as exc:  # an impossible value: say which request brought it
-            window = f"{query.start:%Y-%m-%d %H:%M}..{query.end:%Y-%m-%d %H:%M} UTC"
-            raise UnexpectedResponseError(
-                f"GET {query.endpoint.path} ({window}): {exc.message}", request_id=exc.request_id
-            ) from None
+        frame = assemble(self._windows(query, lambda pages, window: columns_of(pages, query)), query)
         frame.attrs["as_of"] = self.clock().isoformat()  # the data's "as of" time, for forecasts (ops.as_of)
         if self.recording is not None:  # keep the buckets that overlap the query
             frame = frame[(frame["end_time"] > query.start) & (frame.index < query.end)]

@@ -5,6 +5,13 @@ and rewrite just those. Every month file is written to a hidden temporary name a
 state file ``_sync.json`` is updated after each month, so an interrupted run leaves a readable dataset and the
 next run resumes. Re-running is idempotent. DuckDB, Polars and Spark read the layout directly (hive partitions).
 
+``path`` may also be a URL of any pyarrow filesystem (``s3://bucket/usage``, ``gs://...``, ``hdfs://...``,
+``file:///srv/usage``), or a path on a ``filesystem=`` you made. ``file://`` URLs are local paths. Elsewhere a
+month file is still written under a hidden temporary name and moved into place: on HDFS that is a rename; on
+object stores (S3, GCS) it is a copy, and an object appears whole or not at all, so readers still never see half
+a file. The lock there holds within this process only (object stores have no file locks): run one sync per
+remote dataset at a time.
+
 Examples:
     >>> import tempfile
     >>> from usage_frames.client import Client
@@ -23,7 +30,9 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
+import uuid
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -63,17 +72,114 @@ class SyncResult:
     unavailable: list[str] = field(default_factory=list)
 
 
-def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """Write a file under a unique hidden temporary name, then rename it into place.
+@dataclass(frozen=True)
+class Location:
+    """A file or folder of a dataset: a local path, or a path on a pyarrow filesystem (``fs``).
 
-    Readers see the old file or the new one, never half of one; a failed write (full disk, read-only folder)
-    leaves nothing behind.
+    Examples:
+        >>> str(Location.of("/srv/usage") / "endpoint=costs"), str(Location.of("file:///srv/usage"))
+        ('/srv/usage/endpoint=costs', '/srv/usage')
     """
+
+    path: str
+    fs: Any = None
+    """The pyarrow filesystem; ``None`` for the local one (with owner-only files, file locks and atomic renames)."""
+
+    @classmethod
+    def of(cls, path: str | os.PathLike[str], filesystem: Any = None) -> Location:
+        """The root of a dataset from a local path or a filesystem URL (``s3://``, ``gs://``, ``file://``...)."""
+        text = os.fspath(path)
+        if filesystem is not None:
+            return cls(text.rstrip("/") or "/", filesystem)
+        if "://" not in text:
+            return cls(str(Path(text)))
+        fs, inner = _pyarrow().fs.FileSystem.from_uri(text)
+        if type(fs).__name__ == "LocalFileSystem":
+            return cls(str(Path(inner)))
+        return cls(inner.rstrip("/"), fs)
+
+    def __truediv__(self, name: str) -> Location:
+        return Location(f"{self.path}/{name}" if self.fs is not None else str(Path(self.path) / name), self.fs)
+
+    def __str__(self) -> str:
+        return self.path if self.fs is None else f"{self.fs.type_name}://{self.path}"
+
+    @property
+    def name(self) -> str:
+        """The last part of the path."""
+        return self.path.rstrip("/").rpartition("/")[2] if self.fs is not None else Path(self.path).name
+
+    @property
+    def parent(self) -> Location:
+        """The folder that holds this one."""
+        if self.fs is None:
+            return Location(str(Path(self.path).parent))
+        return Location(self.path.rstrip("/").rpartition("/")[0], self.fs)
+
+    def mkdir(self) -> None:
+        """Create the folder (and its parents), owner-only where the filesystem has modes."""
+        try:
+            if self.fs is None:
+                Path(self.path).mkdir(parents=True, exist_ok=True, mode=0o700)
+            else:
+                self.fs.create_dir(self.path, recursive=True)
+        except OSError as exc:
+            raise DatasetError(f"cannot create {self} ({type(exc).__name__}: {exc.strerror or exc})") from None
+
+    def read_text(self) -> str | None:
+        """The file's text, ``None`` if there is no file."""
+        if self.fs is None:
+            path = Path(self.path)
+            return path.read_text() if path.exists() else None
+        if self.fs.get_file_info(self.path).type == _pyarrow().fs.FileType.NotFound:
+            return None
+        with self.fs.open_input_stream(self.path) as stream:
+            text: str = stream.read().decode()
+            return text
+
+    def remove_temporaries(self) -> None:
+        """Delete the hidden temporary files a killed run left below this folder."""
+        try:
+            if self.fs is None:
+                for stale in Path(self.path).rglob(".*.tmp"):
+                    stale.unlink()
+                return
+            pafs = _pyarrow().fs
+            for info in self.fs.get_file_info(pafs.FileSelector(self.path, recursive=True, allow_not_found=True)):
+                if info.type == pafs.FileType.File and info.base_name.startswith(".") and info.path.endswith(".tmp"):
+                    self.fs.delete_file(info.path)
+        except OSError as exc:
+            raise DatasetError(f"cannot clean {self} ({type(exc).__name__}: {exc.strerror or exc})") from None
+
+    def write(self, write: Callable[[Any], object]) -> None:
+        """Write the file under a unique hidden temporary name, then move it into place.
+
+        ``write`` gets a binary file object. Readers see the old file or the new one, never half of one; a failed
+        write (full disk, read-only folder) leaves nothing behind.
+        """
+        if self.fs is None:
+            return _atomic_write(Path(self.path), write)
+        tmp = (self.parent / f".{self.name}.{uuid.uuid4().hex}.tmp").path
+        try:
+            with self.fs.open_output_stream(tmp) as stream:
+                write(stream)
+            self.fs.move(tmp, self.path)
+        except OSError as exc:
+            raise DatasetError(f"cannot write {self} ({type(exc).__name__}: {exc})") from None
+        finally:
+            with contextlib.suppress(OSError):
+                self.fs.delete_file(tmp)
+        return None
+
+
+def _atomic_write(path: Path, write: Callable[[Any], object]) -> None:
+    """:meth:`Location.write` on the local filesystem: owner-only, an atomic rename."""
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)  # mkstemp makes it owner-only (usage data is the organization's business)
     tmp = Path(name)
     try:
-        write(tmp)
+        with tmp.open("wb") as file:
+            write(file)
         tmp.chmod(0o600)
         os.replace(tmp, path)
     except OSError as exc:
@@ -82,8 +188,8 @@ def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    _atomic_write(path, lambda tmp: tmp.write_text(text))
+def _atomic_write_text(path: Location, text: str) -> None:
+    path.write(lambda file: file.write(text.encode()))
 
 
 def _pyarrow() -> Any:
@@ -124,7 +230,7 @@ def parquet_schema(endpoint: Endpoint, group_by: Sequence[str]) -> Any:
     )
 
 
-def _to_parquet(frame: pd.DataFrame, path: Path) -> None:
+def _to_parquet(frame: pd.DataFrame, path: Any) -> None:
     """Write a frame with its endpoint's fixed schema (and pandas' metadata, so it reads back as written)."""
     pa = _pyarrow()
     table = pa.Table.from_pandas(frame)
@@ -133,19 +239,38 @@ def _to_parquet(frame: pd.DataFrame, path: Path) -> None:
     pa.parquet.write_table(table.select(schema.names).cast(schema.with_metadata(metadata)), path)
 
 
-def _write_month(frame: pd.DataFrame, directory: Path) -> None:
+def _write_month(frame: pd.DataFrame, directory: Location) -> None:
     """Write one month's file so that readers see either the old file or the new one, never half of one."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        raise DatasetError(f"cannot create {directory} ({type(exc).__name__}: {exc.strerror or exc})") from None
-    _atomic_write(directory / "part-0.parquet", partial(_to_parquet, frame))
+    directory.mkdir()
+    (directory / "part-0.parquet").write(partial(_to_parquet, frame))
+
+
+_REMOTE_LOCKS: dict[str, threading.Lock] = {}
+_REMOTE_LOCKS_GUARD = threading.Lock()
 
 
 @contextlib.contextmanager
-def _locked(root: Path, wait: float | None = None) -> Iterator[None]:
-    """Hold the dataset's lock file: one sync at a time per dataset, across threads and processes."""
+def _locked(where: Location, wait: float | None = None) -> Iterator[None]:
+    """Hold the dataset's lock: one sync at a time per dataset.
+
+    Across threads and processes on local files (a lock file); across the threads of this process elsewhere
+    (object stores have no file locks).
+    """
     wait = LOCK_WAIT if wait is None else wait
+    if where.fs is not None:
+        where.mkdir()
+        with _REMOTE_LOCKS_GUARD:
+            lock = _REMOTE_LOCKS.setdefault(str(where), threading.Lock())
+        if not lock.acquire(timeout=wait):
+            raise DatasetError(
+                f"another sync has been writing {where} for more than {wait:g} s; try again when it is done"
+            )
+        try:
+            yield
+        finally:
+            lock.release()
+        return
+    root = Path(where.path)
     try:
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(root / LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o600)
@@ -180,12 +305,13 @@ def _try_lock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
-def _read_state(path: Path) -> dict[str, Any]:
+def _read_state(path: Location) -> dict[str, Any]:
     """The dataset's state file, checked: a damaged one is an error that says how to recover."""
-    if not path.exists():
-        return {}
     try:
-        state = json.loads(path.read_text())
+        text = path.read_text()
+        if text is None:
+            return {}
+        state = json.loads(text)
         if not isinstance(state, dict) or not isinstance(state.get("months", {}), dict):
             raise ValueError("not an object with a 'months' object")
         for month, entry in state.get("months", {}).items():
@@ -215,18 +341,22 @@ def sync(
     end: TimeLike | None = None,
     bucket_width: str = "1d",
     client: Client | None = None,
+    filesystem: Any = None,
     **filters: FilterValue | None,
 ) -> dict[str, SyncResult]:
     """Bring a Parquet dataset of one or more endpoints up to date.
 
     Args:
-        path: The dataset's root directory (created if needed).
+        path: The dataset's root directory (created if needed): a local path, or a URL of a pyarrow filesystem
+            (``s3://bucket/usage``, ``gs://...``, ``file:///...``; see the module docstring for what atomic means
+            there).
         endpoints: An endpoint name, or several, to keep.
         group_by: Group keys for every endpoint, or a mapping from endpoint to its keys.
         start: Where the backfill starts; needed on the first run only (later runs continue from the dataset).
         end: Where to stop (default now); months after it are left alone.
         bucket_width: The bucket width (fixed for the life of a dataset).
         client: The client; defaults to ``Client()``.
+        filesystem: A ``pyarrow.fs.FileSystem`` that ``path`` is on (credentials, endpoints of your own).
         **filters: Filters applied to every endpoint (fixed for the life of a dataset).
 
     Returns:
@@ -237,14 +367,14 @@ def sync(
             with other group keys, width or filters.
     """
     if not isinstance(path, str | os.PathLike) or not os.fspath(path) or "\x00" in os.fspath(path):
-        raise InvalidParameterError("path", path, reason="must be a folder path (a str or a Path)")
+        raise InvalidParameterError("path", path, reason="must be a folder path or URL (a str or a Path)")
     names = _endpoint_names(endpoints)
     if group_by is not None and isinstance(group_by, Mapping):
         unknown = [k for k in group_by if k not in names]
         if unknown:
             raise InvalidParameterError("group_by", unknown[0], names, reason="is not one of the endpoints synced")
     client = client_or_default(client)
-    root = Path(path)
+    root = Location.of(path, filesystem)
     # Every argument is checked before anything is created, so that a typo leaves no endpoint=... folder behind.
     for name in names:
         keys = group_by.get(name) if isinstance(group_by, Mapping) else group_by
@@ -281,7 +411,7 @@ def _endpoint_names(endpoints: object) -> list[str]:
 
 
 def _sync_endpoint(
-    root: Path,
+    root: Location,
     name: str,
     group_by: Sequence[str] | None,
     start: TimeLike | None,
@@ -301,12 +431,8 @@ def _sync_endpoint(
         start = state.get("start") if isinstance(state.get("start"), str) else min(months) + "-01"
     query = build_query(name, start, end, bucket_width=bucket_width, group_by=group_by, filters=filters, now=client.now)
     first = min(query.start, pd.Timestamp(state.get("start") or query.start))
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for stale in folder.rglob(".*.tmp"):  # left by a run that was killed; the lock says none is being written
-            stale.unlink()
-    except OSError as exc:
-        raise DatasetError(f"cannot create {folder} ({type(exc).__name__}: {exc.strerror or exc})") from None
+    folder.mkdir()
+    folder.remove_temporaries()  # left by a run that was killed; the lock says none is being written
     shape = {"bucket_width": query.bucket_width, "group_by": list(query.group_by), "filters": query.attrs()["filters"]}
     if state.get("query", shape) != shape:
         raise InvalidParameterError(

@@ -925,7 +925,14 @@ class Fault:
 
 
 class Faults:
-    """Scripted faults (each used once, in order) and optional latency and random 429s; thread-safe.
+    """Scripted faults (each used once, in order) and optional latency and 429s; thread-safe.
+
+    Args:
+        latency: Seconds added to every answer.
+        rate_limit: The chance that an answer is a 429 (``Retry-After: 1``).
+        seed: Seeds the random 429s.
+        max_concurrent: Answer 429 (``Retry-After: 0.1``) to a request that arrives while this many are already
+            in flight (0: no limit), as a rate limit on concurrency does; :attr:`throttled` counts them.
 
     Examples:
         >>> faults = Faults()
@@ -934,9 +941,11 @@ class Faults:
         ([429, 500], None)
     """
 
-    def __init__(self, latency: float = 0.0, rate_limit: float = 0.0, seed: int = 0) -> None:
+    def __init__(self, latency: float = 0.0, rate_limit: float = 0.0, seed: int = 0, max_concurrent: int = 0) -> None:
         self.latency = latency
         self.rate_limit = rate_limit
+        self.max_concurrent = max_concurrent
+        self.throttled = 0
         self._random = np.random.default_rng(seed)
         self._queue: deque[Fault] = deque()
         self._lock = threading.Lock()
@@ -958,12 +967,16 @@ class Faults:
                 return Fault(status=429, headers={"Retry-After": "1"})
         return None
 
-    def enter(self, path: str, query: str) -> None:
-        """Count a request as started (for concurrency checks)."""
+    def enter(self, path: str, query: str) -> Fault | None:
+        """Count a request as started (for concurrency checks); a 429 if it is one too many in flight."""
         with self._lock:
             self.requests.append((path, query))
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            if self.max_concurrent and self.in_flight > self.max_concurrent:
+                self.throttled += 1
+                return Fault(status=429, headers={"Retry-After": "0.1"})
+        return None
 
     def leave(self) -> None:
         """Count a request as finished."""
@@ -1020,11 +1033,11 @@ class FakeAPI:
     def handle(self, method: str, url: str, headers: Mapping[str, str]) -> tuple[Reply, Fault | None]:
         """Answer a full URL, with the next fault applied (``reset``/``stall`` are left to the transport)."""
         parts = urlsplit(url)
-        self.faults.enter(parts.path, parts.query)
+        throttled = self.faults.enter(parts.path, parts.query)
         try:
             if self.faults.latency:
                 time.sleep(self.faults.latency)
-            fault = self.faults.next()
+            fault = throttled or self.faults.next()
             path = parts.path.removeprefix(self.base_path)
             reply = self.organization.respond(method, path, parse_qs(parts.query), headers)
             return _apply(fault, reply), fault

@@ -32,11 +32,12 @@ import operator
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from usage_frames.endpoints import ENDPOINTS, KEY_DTYPES, Endpoint, EndpointName
 from usage_frames.errors import UnexpectedResponseError
@@ -44,6 +45,11 @@ from usage_frames.query import Query
 
 Page = Any
 """A decoded page: a msgspec struct with ``data``, ``has_more`` and ``next_page`` (see :func:`page_types`)."""
+
+# Counts are Int64, never narrower: users multiply them (tokens x 1000 overflows Int32 long before a bill does).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+ABSENT = INT64_MIN
+"""What an absent count decodes to in a strict struct; strict decoding refuses the value itself in an answer."""
 
 
 @functools.cache
@@ -56,7 +62,11 @@ def page_types(name: EndpointName) -> tuple[type[msgspec.Struct], type[msgspec.S
     are ignored; absent fields are ``None``.
     """
     endpoint = ENDPOINTS[name]
-    kinds: dict[str, Any] = {"Int64": int, "Float64": float | str, "string": str}
+    # Strict counts are int64 minus the sentinel (msgspec checks the range in C, anything else goes lenient), and an
+    # absent count decodes to the sentinel, so a whole block of counts converts in one C pass even when older
+    # answers leave fields out; the NA mask comes from the sentinel.
+    count = Annotated[int, msgspec.Meta(ge=ABSENT + 1, le=INT64_MAX)]
+    kinds: dict[str, Any] = {"Int64": count, "Float64": float | str, "string": str}
     types = []
     for strict in (True, False):
 
@@ -70,7 +80,8 @@ def page_types(name: EndpointName) -> tuple[type[msgspec.Struct], type[msgspec.S
         for f in endpoint.fields:
             top = f.json_path[0]
             if len(f.json_path) == 1:
-                fields.append((f.name, typed(kinds[f.dtype]), None))
+                absent = ABSENT if strict and f.dtype == "Int64" else None
+                fields.append((f.name, typed(kinds[f.dtype]), absent))
             elif top not in {n for n, _, _ in fields}:
                 fields.append((top, typed(amount), None))
         result: Any = msgspec.defstruct(f"{name}_result", fields, gc=False)
@@ -177,10 +188,6 @@ def empty_frame(query: Query) -> pd.DataFrame:
     return to_frame([], query)
 
 
-# Counts are Int64, never narrower: users multiply them (tokens x 1000 overflows Int32 long before a bill does).
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-
-
 def _impossible(name: str, value: Any, why: str) -> UnexpectedResponseError:
     shown = repr(value)
     shown = shown if len(shown) <= 80 else shown[:77] + "..."
@@ -251,26 +258,66 @@ def _labels(values: list[Any], name: str, dtype: str) -> list[Any]:
 def _integer_block(results: list[Any], names: list[str]) -> dict[str, Any] | None:
     """All integer fields of clean results at once: one C call per result, one conversion for the block.
 
-    Returns ``None`` when a value is absent (``None``), so that the caller goes column by column.
+    Absent counts hold :data:`ABSENT` (the strict structs' default), an explicit ``null`` is read as absent too
+    (a second pass, in Python); both become ``<NA>``. Returns ``None`` if a value is not an int at all.
     """
     if not names or not results:
         return None
-    rows = (
-        map(operator.attrgetter(*names), results)
-        if len(names) > 1
-        else ((v,) for v in map(operator.attrgetter(names[0]), results))
-    )
+
+    def values() -> Iterable[Any]:
+        rows = (
+            map(operator.attrgetter(*names), results)
+            if len(names) > 1
+            else ((v,) for v in map(operator.attrgetter(names[0]), results))
+        )
+        return itertools.chain.from_iterable(rows)
+
+    size = len(results) * len(names)
     try:  # one pass in C over every value, no intermediate list of tuples
-        flat = np.fromiter(itertools.chain.from_iterable(rows), np.int64, len(results) * len(names))
-    except (TypeError, ValueError, OverflowError):
+        flat = np.fromiter(values(), np.int64, size)
+    except TypeError:  # an explicit null
+        try:
+            flat = np.fromiter((ABSENT if v is None else v for v in values()), np.int64, size)
+        except (TypeError, ValueError, OverflowError):
+            return None
+    except (ValueError, OverflowError):
         return None
-    block = flat.reshape(len(results), len(names))
-    columns = np.ascontiguousarray(block.T)
-    return {name: _integers(columns[i]) for i, name in enumerate(names)}
+    columns = np.ascontiguousarray(flat.reshape(len(results), len(names)).T)
+    masks = columns == ABSENT
+    return {name: _integers(columns[i], masks[i]) for i, name in enumerate(names)}
+
+
+def _categorical(values: Sequence[Any]) -> Any:
+    """A categorical from hashable labels (``None`` is ``NaN``): one dictionary lookup per value, categories sorted.
+
+    Examples:
+        >>> _categorical(["b", None, "a", "b"]).tolist()
+        ['b', nan, 'a', 'b']
+    """
+    codes_of = _Codes({None: -1})
+    codes = np.fromiter(map(codes_of.__getitem__, values), np.int64, len(values))
+    labels = list(codes_of)[1:]  # in code order
+    order = sorted(range(len(labels)), key=labels.__getitem__)
+    remap = np.empty(len(labels) + 1, dtype=np.int64)
+    remap[order] = np.arange(len(labels))
+    remap[-1] = -1  # code -1 (absent) indexes the last slot
+    categories = pd.Index([labels[i] for i in order]) if labels else pd.Categorical([]).categories
+    return pd.Categorical.from_codes(remap[codes], dtype=pd.CategoricalDtype(categories))
+
+
+class _Codes(dict[Any, int]):
+    """Label -> code, a new code for each new label."""
+
+    def __missing__(self, key: Any) -> int:
+        code = self[key] = len(self) - 1
+        return code
 
 
 def _value_column(results: list[Any], name: str, dtype: str, fast: bool) -> Any:
-    """One value column; from strictly typed structs it converts in C (``np.fromiter``) when nothing is absent."""
+    """One value column; from strictly typed structs it converts in C (``np.fromiter``) when nothing is absent.
+
+    From strict structs an absent count is :data:`ABSENT` (a value strict decoding refuses), so it reads as ``<NA>``.
+    """
     getter = operator.attrgetter(name)
     if fast and dtype in ("Int64", "Float64"):
         try:
@@ -279,11 +326,13 @@ def _value_column(results: list[Any], name: str, dtype: str, fast: bool) -> Any:
             pass
         else:
             if dtype == "Int64":
-                return _integers(data)
+                return _integers(data, data == ABSENT)
             if np.isfinite(data).all():  # NumPy reads None as NaN: anything not finite goes the careful way
                 return pd.arrays.FloatingArray(data, np.zeros(len(data), dtype=bool))
     values = list(map(getter, results))
     if dtype in ("Int64", "Float64"):
+        if fast and dtype == "Int64":
+            values = [None if v == ABSENT else v for v in values]
         return _numbers(values, dtype, name)
     return pd.array(values if fast else _labels(values, name, "string"), dtype=dtype)  # type: ignore[call-overload]
 
@@ -302,16 +351,21 @@ def _nested(results: list[Any], path: tuple[str, ...]) -> list[Any]:
     return out
 
 
-def to_frame(pages: Iterable[Page], query: Query) -> pd.DataFrame:
-    """Build the tidy frame of the public contract from response pages.
+Columns = dict[str, Any]
+"""The columns of a part of a frame (pandas arrays by name, ``start_time`` among them), see :func:`columns_of`."""
 
-    Args:
-        pages: Decoded pages in order (structs from :func:`decode_page`, or dicts), already checked with
-            :func:`usage_frames.paging.check_page` by the client.
-        query: The query that produced them; gives the schema and ``attrs``.
 
-    Returns:
-        One row per (bucket x result), indexed by UTC ``start_time``; ``attrs`` holds the query.
+def columns_of(pages: Iterable[Page], query: Query) -> Columns:
+    """The columns of the pages of one window (or any run of pages), to be joined by :func:`assemble`.
+
+    The client builds them in the worker that fetched the window, so that the window's decoded structs are freed
+    there and only the (much smaller) columns wait for the others.
+
+    Examples:
+        >>> from usage_frames.params import build_query
+        >>> q = build_query("moderations", "2024-11-01", "2024-11-02", now=pd.Timestamp("2026-01-01", tz="UTC"))
+        >>> sorted(columns_of([], q))
+        ['end_time', 'input_tokens', 'num_model_requests', 'start_time']
     """
     endpoint = query.endpoint
     strict_type = page_types(endpoint.name)[0]
@@ -330,17 +384,15 @@ def to_frame(pages: Iterable[Page], query: Query) -> pd.DataFrame:
             ends.append(bucket.end_time)
             counts.append(len(found))
     repeat = np.asarray(counts, dtype=np.int64)
-    index = pd.DatetimeIndex(
-        pd.to_datetime(np.repeat(np.asarray(starts, dtype=np.int64), repeat), unit="s", utc=True), name="start_time"
-    )
-    columns: dict[str, Any] = {
-        "end_time": pd.to_datetime(np.repeat(np.asarray(ends, dtype=np.int64), repeat), unit="s", utc=True)
+    columns: Columns = {
+        "start_time": _times(np.repeat(np.asarray(starts, dtype=np.int64), repeat)),
+        "end_time": _times(np.repeat(np.asarray(ends, dtype=np.int64), repeat)),
     }
     for key in query.group_by:
         dtype = KEY_DTYPES.get(key, "category")
         values = list(map(operator.attrgetter(key), results))
         values = values if fast else _labels(values, key, dtype)
-        columns[key] = pd.Categorical(values) if dtype == "category" else pd.array(values, dtype=dtype)  # type: ignore[call-overload]
+        columns[key] = _categorical(values) if dtype == "category" else pd.array(values, dtype=dtype)  # type: ignore[call-overload]
     flat_ints = [f.name for f in endpoint.fields if f.dtype == "Int64" and len(f.json_path) == 1]
     block = _integer_block(results, flat_ints) if fast else None
     for f in endpoint.fields:
@@ -353,6 +405,60 @@ def to_frame(pages: Iterable[Page], query: Query) -> pd.DataFrame:
         else:
             values = _labels(_nested(results, f.json_path), ".".join(f.json_path), f.dtype)
             columns[f.name] = pd.array(values, dtype=f.dtype)  # type: ignore[call-overload]
-    frame = pd.DataFrame(columns, index=index, copy=False)
+    return columns
+
+
+def _times(seconds: np.ndarray) -> Any:
+    """UTC times from Unix seconds (the resolution pandas gives them: ``us`` from pandas 3)."""
+    return pd.to_datetime(seconds, unit="s", utc=True).array
+
+
+def assemble(parts: Sequence[Columns], query: Query) -> pd.DataFrame:
+    """The tidy frame of the public contract from the columns of consecutive windows (:func:`columns_of`).
+
+    Categorical keys are joined over the union of their categories (sorted, as one window's would be).
+
+    Examples:
+        >>> from usage_frames.params import build_query
+        >>> q = build_query("moderations", "2024-11-01", "2024-11-02", group_by="model",
+        ...                 now=pd.Timestamp("2026-01-01", tz="UTC"))
+        >>> def page(model):
+        ...     return {"object": "page", "has_more": False, "next_page": None, "data": [
+        ...         {"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": [
+        ...             {"object": "organization.usage.moderations.result", "input_tokens": 3, "model": model}]}]}
+        >>> frame = assemble([columns_of([page(m)], q) for m in ("b", "a")], q)
+        >>> frame["model"].tolist(), frame["model"].cat.categories.tolist()
+        (['b', 'a'], ['a', 'b'])
+    """
+    if not parts:
+        parts = [columns_of([], query)]
+    if len(parts) == 1:
+        joined = dict(parts[0])
+    else:
+        joined = {}
+        for name, first in parts[0].items():
+            arrays = [part[name] for part in parts]
+            if isinstance(first, pd.Categorical):
+                labels = sorted(set().union(*(a.categories for a in arrays)))
+                categories = pd.Index(labels) if labels else first.categories
+                joined[name] = union_categoricals([a.set_categories(categories) for a in arrays])
+            else:
+                joined[name] = type(first)._concat_same_type(arrays)
+    index = pd.DatetimeIndex(joined.pop("start_time"), name="start_time")
+    frame = pd.DataFrame(joined, index=index, copy=False)
     frame.attrs.update(query.attrs())
     return frame
+
+
+def to_frame(pages: Iterable[Page], query: Query) -> pd.DataFrame:
+    """Build the tidy frame of the public contract from response pages.
+
+    Args:
+        pages: Decoded pages in order (structs from :func:`decode_page`, or dicts), already checked with
+            :func:`usage_frames.paging.check_page` by the client.
+        query: The query that produced them; gives the schema and ``attrs``.
+
+    Returns:
+        One row per (bucket x result), indexed by UTC ``start_time``; ``attrs`` holds the query.
+    """
+    return assemble([columns_of(pages, query)], query)

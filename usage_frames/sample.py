@@ -171,7 +171,8 @@ def _added_up(query: Query, source: Recording, frame: Callable[[Query], pd.DataF
     sums = grouped[[f.name for f in fields if f.kind != "attribute"]].sum(min_count=1)
     for f in fields:
         if f.kind == "attribute":  # one value (a currency, a unit) or none when the rows disagree
-            sums[f.name] = grouped[f.name].agg(_the_one)
+            column = grouped[f.name]
+            sums[f.name] = column.first().where(column.nunique(dropna=False) == 1, None)
         if f.name in ONLY_BY and ONLY_BY[f.name] not in query.group_by:
             sums[f.name] = None
     buckets: dict[int, list[dict[str, Any]]] = {}
@@ -190,11 +191,6 @@ def _added_up(query: Query, source: Recording, frame: Callable[[Query], pd.DataF
         for t, results in sorted(buckets.items())]}  # fmt: skip
     added = to_frame([page], query)
     return added[(added["end_time"] > query.start) & (added.index < query.end)]
-
-
-def _the_one(values: pd.Series) -> Any:
-    """The value all rows agree on, else ``None``."""
-    return values.iloc[0] if values.nunique(dropna=False) == 1 else None
 
 
 def _plain(value: Any) -> Any:

@@ -136,7 +136,9 @@ def write(frame: pd.DataFrame, path: Path) -> None:
 
 def _add_sync(commands: Any) -> None:
     sync = _subcommand(commands, "sync", "keep a partitioned Parquet dataset up to date (endpoint=/month=)")
-    sync.add_argument("path", type=Path, help="the dataset's root directory (created if needed)")
+    sync.add_argument(
+        "path", help="the dataset's root directory (created if needed), or a URL: s3://bucket/usage, gs://..., file://..."
+    )
     sync.add_argument(
         "--endpoint",
         action="append",
@@ -156,7 +158,8 @@ def _sync(args: argparse.Namespace) -> int:
 
     need_pyarrow()  # before anything is fetched or created
     client = client_from(args)
-    new = not args.path.exists()
+    local = None if "://" in args.path else Path(args.path)
+    new = local is not None and not local.exists()
     try:
         results = sync(
             args.path,
@@ -168,8 +171,8 @@ def _sync(args: argparse.Namespace) -> int:
             client=client,
         )
     except BaseException:
-        if new:
-            _remove_empty_folders(args.path)  # a failed first run leaves no empty dataset behind
+        if new and local is not None:
+            _remove_empty_folders(local)  # a failed first run leaves no empty dataset behind
         raise
     for result in results.values():
         written = ", ".join(result.written) or "nothing"

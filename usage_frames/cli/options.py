@@ -57,7 +57,22 @@ def _data_options(parser: argparse.ArgumentParser, *, cache: bool = True) -> Non
     if cache:
         parser.add_argument("--no-cache", action="store_true", help="do not read or write the HTTP cache")
         parser.add_argument("--offline", action="store_true", help="answer from the HTTP cache only")
-        parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="windows fetched at once")
+        parser.add_argument(
+            "--workers",
+            type=_workers,
+            default=DEFAULT_WORKERS,
+            help="windows fetched at once, or 'auto' (grows while the API answers, backs off on 429)",
+        )
+
+
+def _workers(value: str) -> int | str:
+    """``--workers``: a count, or ``auto``."""
+    if value == "auto":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of workers or 'auto'") from None
 
 
 def _output_option(parser: argparse.ArgumentParser, suffixes: Sequence[str], default: str | None = None) -> None:

@@ -163,3 +163,15 @@ def check_options(
         raise InvalidParameterError("cache", cache, reason="is not a usable folder path (empty, or a NUL in it)")
     if source not in ("live", "fake", "sample"):
         raise InvalidParameterError("source", source, ("live", "fake", "sample"))
+
+
+def merge_environment_once(session: requests.Session, base_url: str) -> None:
+    """Read the environment's proxy and CA bundle settings for ``base_url`` once, for every request of a session.
+
+    requests merges them on every request (proxy bypass rules and all: 6.5 ms a request in benchmarks/); a
+    session the user passed is left as it is.
+    """
+    settings = session.merge_environment_settings(base_url, {}, None, None, None)
+    session.proxies.update(settings["proxies"])
+    session.verify = settings["verify"] if settings["verify"] is not None else session.verify
+    session.trust_env = False

@@ -13,7 +13,8 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 DEFAULT_MAX_RETRIES = 4
 INITIAL_RETRY_DELAY = 0.5
@@ -78,16 +79,40 @@ def retry_delay(
 class RateGate:
     """The shared backoff after a 429: while it is closed, every worker of one client waits.
 
+    With a ``ceiling`` above ``limit`` it also finds the server's pace (``Client(workers="auto")``), as TCP does:
+    at most ``limit`` requests are in flight; each clean answer grows the limit by one until the first 429 (so it
+    doubles every round trip), by one per ``limit`` answers after it, never above ``ceiling``; a 429 halves it
+    (once per closing: the other answers in flight say the same thing).
+
     Examples:
         >>> waits = []
         >>> gate = RateGate()
         >>> gate.close(0.0); gate.wait(waits.append); waits
         []
+        >>> adaptive = RateGate(limit=6, ceiling=32)
+        >>> for _ in range(6):
+        ...     adaptive.clean()
+        >>> adaptive.limit, (adaptive.close(0.0), adaptive.limit)[1]
+        (12, 6)
+        >>> for _ in range(14):  # 6 answers at 6, 7 at 7: one more in flight per round trip
+        ...     adaptive.clean()
+        >>> adaptive.limit
+        8
     """
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 0, ceiling: int = 0) -> None:
         self._lock = threading.Lock()
+        self._free = threading.Condition(self._lock)
         self._not_before = 0.0
+        self._limit = float(limit)
+        self._ceiling = max(ceiling, limit)
+        self._busy = 0
+        self._growing = True  # until the first 429
+
+    @property
+    def limit(self) -> int:
+        """Requests allowed in flight now (0: no limit)."""
+        return int(self._limit)
 
     def wait(self, sleep: Callable[[float], None]) -> None:
         """Wait (with ``sleep``) while a 429 told every worker to hold off."""
@@ -99,4 +124,32 @@ class RateGate:
     def close(self, seconds: float) -> None:
         """Hold every worker off for ``seconds`` from now (a later close never shortens an earlier one)."""
         with self._lock:
-            self._not_before = max(self._not_before, time.monotonic() + seconds)
+            now = time.monotonic()
+            if self._limit and now >= self._not_before:  # the first 429 of a burst halves the limit
+                self._limit = max(1.0, self._limit / 2)
+                self._growing = False
+            self._not_before = max(self._not_before, now + seconds)
+
+    def clean(self) -> None:
+        """Count a clean answer: the limit grows towards the ceiling."""
+        with self._lock:
+            if self._limit and self._limit < self._ceiling:
+                self._limit = min(float(self._ceiling), self._limit + (1 if self._growing else 1 / self._limit))
+                self._free.notify_all()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one of the requests allowed in flight (no wait without a limit)."""
+        if not self._limit:
+            yield
+            return
+        with self._free:
+            while self._busy >= int(self._limit):
+                self._free.wait()
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._free:
+                self._busy -= 1
+                self._free.notify()

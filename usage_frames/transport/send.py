@@ -268,9 +268,10 @@ def send(
         gate.wait(sleep)
         try:
             # The API never redirects, and a redirect would carry the key elsewhere: a 3xx is an error.
-            response = session.get(
-                url, params=params, headers=dict(headers), timeout=timeout, allow_redirects=False, **extra
-            )
+            with gate.slot():
+                response = session.get(
+                    url, params=params, headers=dict(headers), timeout=timeout, allow_redirects=False, **extra
+                )
         except requests.Timeout as exc:
             error = APITimeoutError(f"GET {path} timed out after {timeout} s: {_scrub(exc, secret)}")
         except (
@@ -287,6 +288,7 @@ def send(
             if offline and response.status_code == 504:
                 raise CacheMissError(f"GET {path} {loggable(params)} is not in the cache")
             if response.status_code == 200:
+                gate.clean()
                 try:
                     return decode(response.content), response
                 except UnexpectedResponseError as exc:
