@@ -109,22 +109,15 @@ def test_only_send__opens_sockets_among_the_client_modules():
         assert "import requests" not in source and "import socket" not in source and "urllib3" not in source, name
 
 
-# Split by issue 13's later steps (the fake/ package); until then it is the
-# only module allowed past the limit, and this list may only shrink.
-NOT_YET_SPLIT = {"usage_frames.fake"}
-
-
 def test_modules__are_at_most_500_lines():
     lines = {name: len(path.read_text().splitlines()) for name, path in _modules().items()}
     long = {name: n for name, n in lines.items() if n > MAX_MODULE_LINES}
-    assert set(long) <= NOT_YET_SPLIT, long
+    assert not long, long
 
 
 def test_classes__are_at_most_300_lines():
     long = []
     for name, path in _modules().items():
-        if name in NOT_YET_SPLIT:
-            continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > MAX_CLASS_LINES:
                 long.append(f"{name}.{node.name}: {node.end_lineno - node.lineno + 1} lines")

@@ -1,0 +1,239 @@
+"""How does a client reach the fake API?
+
+:class:`FakeAPI` (the organization behind a base path, with faults), served in-process by :class:`FakeAdapter` on
+a ``requests.Session`` or over real HTTP on 127.0.0.1 by :class:`FakeServer`; :func:`client_arguments` wires a client.
+
+Examples:
+    >>> FakeAPI().base_path
+    '/v1'
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+from requests.adapters import BaseAdapter
+from urllib3.response import HTTPResponse
+
+from usage_frames.errors import InvalidParameterError
+from usage_frames.fake.api import Reply
+from usage_frames.fake.faults import Fault, Faults, _apply
+from usage_frames.fake.organization import FakeOrganization
+from usage_frames.query import to_clock
+from usage_frames.transport.send import DEFAULT_BASE_URL
+
+
+class FakeAPI:
+    """The organization behind a base path, with faults: what both transports serve."""
+
+    def __init__(
+        self,
+        organization: FakeOrganization | None = None,
+        faults: Faults | None = None,
+        base_path: str = "/v1",
+    ) -> None:
+        self.organization = organization or FakeOrganization()
+        self.faults = faults or Faults()
+        self.base_path = base_path.rstrip("/")
+
+    def handle(self, method: str, url: str, headers: Mapping[str, str]) -> tuple[Reply, Fault | None]:
+        """Answer a full URL, with the next fault applied (``reset``/``stall`` are left to the transport)."""
+        parts = urlsplit(url)
+        throttled = self.faults.enter(parts.path, parts.query)
+        try:
+            if self.faults.latency:
+                time.sleep(self.faults.latency)
+            fault = throttled or self.faults.next()
+            path = parts.path.removeprefix(self.base_path)
+            reply = self.organization.respond(method, path, parse_qs(parts.query), headers)
+            return _apply(fault, reply), fault
+        finally:
+            self.faults.leave()
+
+
+class FakeAdapter(BaseAdapter):
+    """A requests transport adapter that answers from a :class:`FakeAPI` in-process.
+
+    Examples:
+        >>> session = requests.Session()
+        >>> session.mount("https://api.openai.com/", FakeAdapter(FakeAPI()))
+        >>> session.get("https://api.openai.com/v1/organization/costs?start_time=1").status_code
+        401
+    """
+
+    def __init__(self, api: FakeAPI) -> None:
+        super().__init__()
+        self.api = api
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        """Answer a prepared request."""
+        reply, fault = self.api.handle(request.method or "GET", request.url or "", request.headers)
+        if fault is not None and fault.kind == "reset":
+            raise requests.ConnectionError("Connection reset by peer (fake)", request=request)
+        if fault is not None and fault.kind == "stall":
+            raise requests.ReadTimeout("Read timed out (fake)", request=request)
+        raw = HTTPResponse(
+            body=io.BytesIO(reply.body),
+            headers=dict(reply.headers),
+            status=reply.status,
+            preload_content=False,
+            decode_content=False,
+            reason=_reason(reply.status),
+        )
+        response = requests.Response()
+        response.status_code = reply.status
+        response.headers = requests.structures.CaseInsensitiveDict(reply.headers)
+        response.raw = raw
+        response.url = request.url or ""
+        response.request = request
+        response.reason = _reason(reply.status)
+        response.encoding = "utf-8"
+        return response
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+class FakeServer:
+    """The fake API as a real HTTP server on 127.0.0.1, in a background thread.
+
+    Args:
+        api: What to serve; defaults to the standard organization without faults.
+        port: The port; 0 picks a free one.
+
+    Examples:
+        >>> with FakeServer() as server:
+        ...     requests.get(server.url + "/organization/costs?start_time=1").status_code
+        401
+    """
+
+    def __init__(self, api: FakeAPI | None = None, port: int = 0) -> None:
+        self.api = api or FakeAPI()
+        handler = type("Handler", (_Handler,), {"api": self.api})
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL to give a client, e.g. ``http://127.0.0.1:8123/v1``."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}{self.api.base_path}"
+
+    def start(self) -> FakeServer:
+        """Serve in a daemon thread."""
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="fake-openai", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port."""
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    api: FakeAPI
+    protocol_version = "HTTP/1.1"
+    stall_seconds = 3.0
+
+    def do_GET(self) -> None:
+        self._answer("GET")
+
+    def do_POST(self) -> None:
+        self._answer("POST")
+
+    def _answer(self, method: str) -> None:
+        try:
+            self._send(method)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (a timeout test); nothing to answer
+
+    def _send(self, method: str) -> None:
+        reply, fault = self.api.handle(method, self.path, dict(self.headers.items()))
+        if fault is not None and fault.kind == "stall":
+            time.sleep(self.stall_seconds)
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        if fault is not None and fault.kind == "reset":
+            self.wfile.write(reply.body[: len(reply.body) // 3])
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return
+        self.wfile.write(reply.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet; requests are counted in :class:`Faults`."""
+
+
+def mount(
+    organization: FakeOrganization, session: requests.Session, base_url: str, faults: Faults | None = None
+) -> FakeAPI:
+    """Answer every request to ``base_url`` on ``session`` from the fake organization; returns the API."""
+    parts = urlsplit(base_url)
+    api = FakeAPI(organization, faults, base_path=parts.path or "/")
+    session.mount(f"{parts.scheme}://{parts.netloc}/", FakeAdapter(api))
+    return api
+
+
+def client_arguments(organization: FakeOrganization | None = None, **kwargs: Any) -> dict[str, Any]:
+    """The constructor arguments of a :class:`~usage_frames.client.Client` answered in-process by ``organization``.
+
+    One clock for both sides: a client pretending to be at ``now=`` talks to an organization at that time (its
+    one-year look-back and its "future" both follow it).
+
+    Raises:
+        InvalidParameterError: If ``organization`` is not a :class:`FakeOrganization`.
+
+    Examples:
+        >>> sorted(client_arguments())
+        ['api_key', 'base_url', 'session', 'source']
+    """
+    if organization is not None and not isinstance(organization, FakeOrganization):
+        raise InvalidParameterError("organization", organization, reason="must be a FakeOrganization or None")
+    if kwargs.get("now") is not None:
+        kwargs["now"] = to_clock(kwargs["now"])
+    recording = kwargs.get("recording")
+    clock = kwargs.get("now") or getattr(recording, "now", None)
+    org = organization or FakeOrganization(now=clock)
+    session = kwargs.pop("session", None) or requests.Session()
+    kwargs.setdefault("base_url", DEFAULT_BASE_URL)
+    org.mount(session, kwargs["base_url"])
+    kwargs.setdefault("api_key", "sk-admin-fake")
+    return {**kwargs, "session": session, "source": "fake"}
