@@ -98,8 +98,30 @@ def test_import_graph__has_no_cycle():
 
 def test_sample_and_fake__do_not_import_the_client_at_module_level():
     graph = import_graph()
-    for name in ("usage_frames.sample", "usage_frames.fake"):
-        assert "usage_frames.client" not in graph[name]
+    names = [n for n in graph if n == "usage_frames.sample" or n.startswith("usage_frames.fake")]
+    assert "usage_frames.fake.organization" in names
+    for name in names:
+        assert "usage_frames.client" not in graph[name], name
+
+
+def _compares_costs(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Compare)
+        and any(isinstance(op, ast.Eq | ast.NotEq) for op in node.ops)
+        and any(isinstance(c, ast.Constant) and c.value == "costs" for c in [node.left, *node.comparators])
+    )
+
+
+def test_per_endpoint_facts__are_table_fields_not_costs_branches():
+    """``if name == "costs"`` lives in endpoints.py only; ops checks of what a frame is (``endpoint_of``) may stay."""
+    found = []
+    for name, path in _modules().items():
+        if name == "usage_frames.endpoints":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if _compares_costs(node) and "endpoint_of(" not in ast.unparse(node):
+                found.append(f"{name}:{node.lineno}: {ast.unparse(node)}")
+    assert not found
 
 
 def test_only_send__opens_sockets_among_the_client_modules():

@@ -138,6 +138,10 @@ class Endpoint:
             lag about a day); then the cache keeps it forever and forecasts trust it.
         whole_days: Whether buckets are whole UTC days whatever the request's start (costs, api-notes.md 7.6).
         measure: The value column helpers show when none is named (``None``: the first additive field).
+        priced: Whether its results are the priced usage of every endpoint (costs: line items with amounts), not
+            the counts of its own traffic.
+        refused_pair: Two keys the API refuses to group by together, the second also when filtered on (costs:
+            ``user_id`` with ``project_id``, SDK 3.57).
     """
 
     name: EndpointName
@@ -151,6 +155,8 @@ class Endpoint:
     settle: pd.Timedelta = USAGE_SETTLE
     whole_days: bool = False
     measure: str | None = None
+    priced: bool = False
+    refused_pair: tuple[GroupKey, GroupKey] | None = None
 
     @property
     def default_measure(self) -> str:
@@ -306,6 +312,8 @@ ENDPOINTS: Mapping[EndpointName, Endpoint] = {
             settle=COSTS_SETTLE,
             whole_days=True,
             measure="amount",
+            priced=True,
+            refused_pair=("user_id", "project_id"),
         ),
     )
 }

@@ -168,11 +168,15 @@ def _usage(org: FakeOrganization, endpoint: Endpoint, query: dict[str, list[str]
                 "group_by", f"Invalid group_by value '{key}'; supported: " + ", ".join(endpoint.group_by)
             )
     # SDK 3.57: costs grouped by user_id together with project_id (grouping or filter) may be refused.
-    if endpoint.name == "costs" and "user_id" in group_by and ("project_id" in group_by or "project_ids" in query):
-        raise _BadRequestError(
-            "group_by",
-            "Grouping costs by user_id together with project_id is not supported for this organization and time range",
-        )
+    if endpoint.refused_pair is not None:
+        key, other = endpoint.refused_pair
+        filtered = any(f.key == other and f.name in query for f in endpoint.filters)
+        if key in group_by and (other in group_by or filtered):
+            raise _BadRequestError(
+                "group_by",
+                f"Grouping {endpoint.name} by {key} together with {other} is not supported "
+                "for this organization and time range",
+            )
     where: dict[str, Any] = {}
     for flt in endpoint.filters:
         values = query.get(flt.name)
@@ -189,9 +193,9 @@ def _usage(org: FakeOrganization, endpoint: Endpoint, query: dict[str, list[str]
             where[flt.key] = values
 
     seconds = BUCKET_SECONDS[width]  # type: ignore[index]
-    costs = endpoint.name == "costs"
-    first = start - start % DAY if costs else start
-    last = -(-end // DAY) * DAY if costs else end
+    whole_days = endpoint.whole_days
+    first = start - start % DAY if whole_days else start
+    last = -(-end // DAY) * DAY if whole_days else end
     inner = np.arange((first // seconds + 1) * seconds, last, seconds, dtype=np.int64)
     bounds = np.concatenate([[first], inner, [last]]).astype(np.int64)
 
@@ -207,7 +211,7 @@ def _usage(org: FakeOrganization, endpoint: Endpoint, query: dict[str, list[str]
     buckets = org.buckets(
         endpoint,
         page_bounds,
-        min(now, end) if not costs else now,
+        min(now, end) if not whole_days else now,
         tuple(k for k in endpoint.group_by if k in group_by),
         where,
     )

@@ -95,7 +95,8 @@ class FakeOrganization:
 
     def streams_of(self, endpoint: EndpointName, where: Mapping[str, Any] | None = None) -> list[Stream]:
         """The streams that show up in an endpoint (costs: all of them), optionally filtered by key values."""
-        chosen = [s for s in self.streams if endpoint == "costs" or s.endpoint == endpoint]
+        priced = ENDPOINTS[endpoint].priced
+        chosen = [s for s in self.streams if priced or s.endpoint == endpoint]
         for key, allowed in (where or {}).items():
             values = allowed if isinstance(allowed, list | tuple | set | frozenset) else [allowed]
             chosen = [s for s in chosen if s.keys.get(key) in values]
@@ -121,10 +122,11 @@ class FakeOrganization:
         t0, t1 = unix(to_utc(start)), unix(to_utc(end))
         bounds = np.array([t0, t1], dtype=np.int64)
         line_filter = where.pop("line_item", None)
+        priced = ENDPOINTS[endpoint].priced
         total = 0.0
         for stream in self.streams_of(endpoint, where):
             series = self._hourly(stream, bounds)
-            if endpoint == "costs":
+            if priced:
                 for item, parts, _unit, price in line_items(stream):
                     if line_filter is not None and item not in np.atleast_1d(line_filter):
                         continue
@@ -134,7 +136,7 @@ class FakeOrganization:
             else:
                 for part in _sources(endpoint, field_name):
                     total += int(interval_sums(series[part], bounds[0] // HOUR, bounds)[0])
-        return total if endpoint == "costs" else int(total)
+        return total if priced else int(total)
 
     def _hourly(self, stream: Stream, bounds: np.ndarray) -> dict[str, np.ndarray]:
         hours = np.arange(bounds[0] // HOUR, -(-bounds[-1] // HOUR) + 1, dtype=np.int64)
@@ -238,12 +240,12 @@ class FakeOrganization:
         line_filter = filters.pop("line_item", None)
         groups: dict[tuple[Any, ...], dict[str, np.ndarray]] = {}
         units: dict[tuple[Any, ...], set[str | None]] = {}
-        costs = endpoint.name == "costs"
+        priced = endpoint.priced
         first_hour = int(clipped[0]) // HOUR
         for stream in self.streams_of(endpoint.name, filters):
             series = self._hourly(stream, clipped)
             sums = _interval_table(series, first_hour, clipped)
-            if costs:
+            if priced:
                 for item, parts, unit, price in line_items(stream):
                     if line_filter is not None and item not in line_filter:
                         continue
@@ -264,9 +266,9 @@ class FakeOrganization:
                     acc[f.name] += np.where(bounds[:-1] < now, series[f.name][hours], 0)
                 else:
                     acc[f.name] += _sum_parts(sums, _sources(endpoint.name, f.name))
-        if costs:
+        if priced:
             per_bucket = [
-                [r for g, acc in groups.items() if (r := self._cost_result(group_by, g, acc, units[g], i))]
+                [r for g, acc in groups.items() if (r := self._cost_result(endpoint, group_by, g, acc, units[g], i))]
                 for i in range(n)
             ]
         else:
@@ -296,6 +298,7 @@ class FakeOrganization:
 
     def _cost_result(
         self,
+        endpoint: Endpoint,
         group_by: tuple[str, ...],
         group: tuple[Any, ...],
         acc: Mapping[str, np.ndarray],
@@ -307,12 +310,12 @@ class FakeOrganization:
             return None
         by_line = "line_item" in group_by
         result: dict[str, Any] = {
-            "object": "organization.costs.result",
+            "object": endpoint.result_object,
             "amount": {"value": str(amount) if self.amount_as_string else amount, "currency": "usd"},
             "quantity": float(acc["quantity"][i]) if by_line else None,
             "quantity_unit": next(iter(units)) if by_line and len(units) == 1 else None,
         }
-        for key in ENDPOINTS["costs"].group_by:
+        for key in endpoint.group_by:
             result[key] = group[group_by.index(key)] if key in group_by else None
         for name in self.omit_fields:
             result.pop(name, None)
