@@ -903,3 +903,30 @@ def test_resample__local_hours_follow_the_wall_clock_through_dst():
     assert int(ops.resample(lord_howe, "D", tz="Australia/Lord_Howe")["input_tokens"].sum()) == int(
         lord_howe["input_tokens"].sum()
     )
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda df, u: ops.resample(df, 3), "rule"),
+        (lambda df, u: ops.cache_efficiency(u, rule=3), "rule"),
+        (lambda df, u: ops.top_n(df, "x", by="project_id"), "n"),
+        (lambda df, u: ops.top_n(df, -1, by="project_id"), "n"),
+        (lambda df, u: ops.provisional(df, now="x"), "now"),
+        (lambda df, u: ops.provisional(df, now=3j), "now"),
+        (lambda df, u: ops.forecast(df, now=object()), "now"),
+        (lambda df, u: ops.complete("x"), "df"),
+        (lambda df, u: ops.label("x"), "df"),
+        (lambda df, u: ops.anomalies(df, window="x"), "window"),
+        (lambda df, u: ops.anomalies(df, threshold="x"), "threshold"),
+        (lambda df, u: ops.anomalies(df, threshold=float("nan")), "threshold"),
+    ],
+)
+def test_helpers__wrongly_typed_arguments_are_errors_naming_the_argument(call, argument):
+    # Once raw TypeError / AttributeError from pandas (issue 12's list of what escaped the helpers).
+    client = uf.Client.fake()
+    df = client.costs("2026-10-01", "2026-10-08", group_by="project_id")
+    usage = client.completions("2026-10-01", "2026-10-08", group_by="model")
+    with pytest.raises(uf.InvalidParameterError) as caught:
+        call(df, usage)
+    assert caught.value.argument == argument

@@ -8,7 +8,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from usage_frames.analysis.frame import _by, _finish, _times, _values, as_of, endpoint_of
+from usage_frames.analysis.frame import (
+    _by,
+    _finish,
+    _times,
+    _values,
+    as_of,
+    count_arg,
+    endpoint_of,
+    now_arg,
+    number_arg,
+)
 from usage_frames.errors import InvalidParameterError
 
 
@@ -64,7 +74,7 @@ def forecast(
         5510
     """
     series = daily_spend(costs) if isinstance(costs, pd.DataFrame) else costs.astype(float)
-    now = as_of(costs) if now is None else now
+    now = as_of(costs) if now is None else now_arg(now)
     today = now.floor("D")
     # The month projected is the month of the last data: a finished period projects to its own total.
     last = min(now, _data_end(costs)) - pd.Timedelta(seconds=1)
@@ -161,6 +171,7 @@ def anomalies(
         >>> [(str(d.date()), p) for d, p in zip(up.index, up["project_id"])]
         [('2026-10-14', 'proj_search')]
     """
+    window, threshold = count_arg(window, "window", 14), number_arg(threshold, "threshold")
     if direction not in ("both", "up", "down"):
         raise InvalidParameterError("direction", direction, ("both", "up", "down"))
     name = _values(df, values)

@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, KEY_DTYPES, Endpoint
 from usage_frames.errors import InvalidParameterError
+from usage_frames.query import to_utc
 
 TOKEN_UNITS = {"tokens": 1e6, "1000_tokens": 1e3}  # quantity units -> quantities per 1M tokens
 
@@ -65,6 +67,56 @@ def _meta(df: pd.DataFrame) -> dict[str, Any]:
         return {str(k): v for k, v in df.attrs.items()}
     _times(df)
     return _inferred(df)
+
+
+def frame_arg(df: object, argument: str = "df") -> pd.DataFrame:
+    """``df`` itself when it is a DataFrame, else :class:`InvalidParameterError` naming the argument.
+
+    Examples:
+        >>> frame_arg("x")
+        Traceback (most recent call last):
+        ...
+        usage_frames.errors.InvalidParameterError: df: 'x' must be a pandas DataFrame (a fetched frame)
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise InvalidParameterError(argument, df, reason="must be a pandas DataFrame (a fetched frame)")
+    return df
+
+
+def count_arg(value: object, argument: str, low: int = 1) -> int:
+    """A whole-number argument of at least ``low`` (``n``, ``window``), else :class:`InvalidParameterError`.
+
+    Examples:
+        >>> count_arg(3, "n"), count_arg(np.int64(2), "window")
+        (3, 2)
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        raise InvalidParameterError(argument, value, reason=f"must be a whole number >= {low}")
+    return int(value)
+
+
+def number_arg(value: object, argument: str) -> float:
+    """A finite real-number argument (``threshold``), else :class:`InvalidParameterError`.
+
+    Examples:
+        >>> number_arg(5, "threshold")
+        5.0
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise InvalidParameterError(argument, value, reason="must be a finite number")
+    if not np.isfinite(float(value)):
+        raise InvalidParameterError(argument, value, reason="must be a finite number")
+    return float(value)
+
+
+def now_arg(now: object) -> pd.Timestamp:
+    """``now=`` of a helper as a UTC Timestamp, else :class:`InvalidParameterError` naming ``now``.
+
+    Examples:
+        >>> now_arg("2026-10-05 12:00")
+        Timestamp('2026-10-05 12:00:00+0000', tz='UTC')
+    """
+    return to_utc(now, argument="now")  # type: ignore[arg-type]
 
 
 def restore_attrs(df: pd.DataFrame, endpoint: str | None = None) -> pd.DataFrame:
@@ -234,8 +286,6 @@ def _grid(df: pd.DataFrame) -> pd.DatetimeIndex:
     return pd.DatetimeIndex([start, *inner], name="start_time")
 
 
-
-
 def label(
     df: pd.DataFrame,
     projects: pd.DataFrame | None = None,
@@ -257,7 +307,7 @@ def label(
         >>> label(df, projects=names)[["project_id", "project_name"]].iloc[0].tolist()
         ['proj_chat', 'Customer chat']
     """
-    out = df.copy()
+    out = frame_arg(df).copy()
     for column, names in (("project_id", projects), ("user_id", users), ("api_key_id", api_keys)):
         if names is None or column not in out.columns:
             continue

@@ -20,8 +20,11 @@ from usage_frames.analysis.frame import (
     _times,
     _values,
     as_of,
+    count_arg,
     endpoint_of,
+    frame_arg,
     keys_of,
+    now_arg,
 )
 from usage_frames.endpoints import BUCKET_SECONDS
 from usage_frames.errors import InvalidParameterError
@@ -44,7 +47,7 @@ def complete(df: pd.DataFrame) -> pd.DataFrame:
         >>> complete(df).loc["2026-10-05", ["project_id", "num_sessions"]].values.tolist()
         [['proj_lab', 0], ['proj_chat', 10]]
     """
-    keys = keys_of(df)
+    keys = keys_of(frame_arg(df))
     grid = _grid(df)
     width = pd.Timedelta(seconds=BUCKET_SECONDS[_meta(df)["bucket_width"]])
     ends = pd.DatetimeIndex([*grid[1:], min(pd.Timestamp(_meta(df)["end"]), grid[-1] + width)])
@@ -135,7 +138,7 @@ def resample(df: pd.DataFrame, rule: str, tz: str | None = None) -> pd.DataFrame
     keys = keys_of(df)
     try:
         offset = pd.tseries.frequencies.to_offset(rule)
-    except ValueError:
+    except (ValueError, TypeError):
         raise InvalidParameterError(
             "rule", rule, reason="is not a pandas frequency such as 'D', 'W-MON', 'MS', 'ME'"
         ) from None
@@ -220,7 +223,7 @@ def provisional(df: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.DataFra
         >>> provisional(df, now=pd.Timestamp("2026-10-05 12:00", tz="UTC"))["provisional"].tolist()
         [False, False, True, True]
     """
-    now = as_of(df) if now is None else now
+    now = as_of(df) if now is None else now_arg(now)
     settle = endpoint_of(df).settle
     starts = df.index.to_series()
     flags = df["end_time"] > now - settle
@@ -260,6 +263,7 @@ def top_n(df: pd.DataFrame, n: int, by: str, values: str | None = None, other: s
         >>> folded["line_item"].nunique(), bool(abs(folded["amount"].sum() - df["amount"].sum()) < 1e-9)
         (4, True)
     """
+    n = count_arg(n, "n")
     name = _values(df, values)
     _by(df, by)
     ranking = df.groupby(by, observed=True)[name].sum().sort_values(ascending=False)
