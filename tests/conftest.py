@@ -51,9 +51,12 @@ def _real_clock_where_marked(request: pytest.FixtureRequest, monkeypatch: pytest
         monkeypatch.setattr(usage_frames.query, "wall_clock", REAL_WALL_CLOCK)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def secret_key() -> str:
-    """The admin key of this run (made at run time, so that no key-shaped string is committed)."""
+    """The admin key of this run (made at run time, so that no key-shaped string is committed).
+
+    Session-scoped (it is one value per run) so that hypothesis ``@given`` tests can take it too.
+    """
     return SECRET_KEY
 
 
@@ -132,9 +135,9 @@ def sleeps() -> Sleeps:
 
 
 @pytest.fixture
-def client(server: FakeServer, faults: Faults, sleeps: Sleeps) -> Client:
+def client(server: FakeServer, faults: Faults, sleeps: Sleeps, secret_key: str) -> Client:
     """A client of the fake server over HTTP, with the run's secret key and recorded sleeps."""
-    return Client(SECRET_KEY, server.url, sleep=sleeps, timeout=(2, 10))
+    return Client(secret_key, server.url, sleep=sleeps, timeout=(2, 10))
 
 
 @contextmanager

@@ -22,13 +22,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import msgspec
 import pytest
-from conftest import SECRET_KEY
 
 import usage_frames as uf
 from usage_frames.client import MAX_RETRY_AFTER_DELAY, MAX_RETRY_DELAY, deadline, retry_delay
 
 PATH = "/organization/costs"
-SECRET_TAIL = SECRET_KEY.removeprefix("sk-admin-")
 
 Reply = Callable[[BaseHTTPRequestHandler], None]
 # The costs answer for 2026-10-01 .. 2026-10-02: one bucket, one result of $1.50.
@@ -100,9 +98,9 @@ def bounded(call: Callable[[], object], seconds: float) -> BaseException | None:
     return outcome[0]
 
 
-def client(url: str, **kwargs: object) -> uf.Client:
+def client(url: str, key: str, **kwargs: object) -> uf.Client:
     options: dict[str, object] = {"cache": False, "sleep": lambda s: None, "max_retries": 1, **kwargs}
-    return uf.Client(SECRET_KEY, url, **options)  # type: ignore[arg-type]
+    return uf.Client(key, url, **options)  # type: ignore[arg-type]
 
 
 def texts(exc: BaseException) -> list[str]:
@@ -118,15 +116,15 @@ def texts(exc: BaseException) -> list[str]:
     ["\r\n", "\n", "\r", "\t", " ", "\u200b", "\ufeff", "\u00e9", "\x00", "\u2028"],
     ids=["crlf", "lf", "cr", "tab", "space", "zero-width space", "bom", "e acute", "nul", "line separator"],
 )
-def test_key__a_character_pasted_inside_is_refused_showing_only_the_prefix(pasted):
-    key = SECRET_KEY[:20] + pasted + SECRET_KEY[20:]
+def test_key__a_character_pasted_inside_is_refused_showing_only_the_prefix(pasted, secret_key):
+    key = secret_key[:20] + pasted + secret_key[20:]
     with pytest.raises(uf.InvalidParameterError) as info:
         uf.Client(key, cache=False)
     assert info.value.argument == "api_key"
     assert "copy the key again" in str(info.value)
     assert info.value.value == "sk-admin-..."
     for text in texts(info.value):
-        assert SECRET_KEY[9:20] not in text and SECRET_KEY[20:] not in text, text
+        assert secret_key[9:20] not in text and secret_key[20:] not in text, text
 
 
 @pytest.mark.parametrize("key", [" sk-proj-abcdef123456", "sk-proj-abcdef123456\n", "\tsk-svcacct-abcdef123456 "])
@@ -136,7 +134,7 @@ def test_key__surrounding_whitespace_does_not_hide_a_project_key(key):
     assert all("abcdef" not in text for text in texts(info.value))
 
 
-def test_key__surrounding_whitespace_around_an_admin_key_is_dropped_before_sending():
+def test_key__surrounding_whitespace_around_an_admin_key_is_dropped_before_sending(secret_key):
     seen: list[str] = []
 
     def reply(handler: BaseHTTPRequestHandler) -> None:
@@ -144,13 +142,13 @@ def test_key__surrounding_whitespace_around_an_admin_key_is_dropped_before_sendi
         send(handler, 401, b'{"error": {"message": "no"}}')
 
     with serve(reply) as (url, _), pytest.raises(uf.AuthenticationError):
-        uf.Client(f"  {SECRET_KEY}\n", url, cache=False).costs("2026-10-01", "2026-10-02")
-    assert seen == [f"Bearer {SECRET_KEY}"]
+        uf.Client(f"  {secret_key}\n", url, cache=False).costs("2026-10-01", "2026-10-02")
+    assert seen == [f"Bearer {secret_key}"]
 
 
 @pytest.mark.parametrize("status", [400, 401, 500])
 @pytest.mark.parametrize("kind", ["json", "text"])
-def test_key__a_server_echoing_the_authorization_header_is_scrubbed_everywhere(status, kind):
+def test_key__a_server_echoing_the_authorization_header_is_scrubbed_everywhere(status, kind, secret_key):
     def reply(handler: BaseHTTPRequestHandler) -> None:
         echoed = handler.headers["Authorization"]
         body = (
@@ -161,36 +159,37 @@ def test_key__a_server_echoing_the_authorization_header_is_scrubbed_everywhere(s
         send(handler, status, body, Content_Type="application/json" if kind == "json" else "text/html")
 
     with serve(reply) as (url, asked), pytest.raises(uf.APIStatusError) as info:
-        client(url).costs("2026-10-01", "2026-10-02")
+        client(url, secret_key).costs("2026-10-01", "2026-10-02")
     assert asked  # the server did see (and echo) the key
+    secret_tail = secret_key.removeprefix("sk-admin-")
     for text in texts(info.value):
-        assert SECRET_KEY not in text and SECRET_TAIL not in text, text
+        assert secret_key not in text and secret_tail not in text, text
     assert "<redacted>" in repr(info.value.body)
 
 
 # --- the server ---------------------------------------------------------------------------------------------
 
 
-def test_server__gzip_encoding_on_a_plain_body_is_a_typed_error_naming_the_request():
+def test_server__gzip_encoding_on_a_plain_body_is_a_typed_error_naming_the_request(secret_key):
     plain = serve(lambda h: send(h, 200, b'{"object": "page"}', Content_Encoding="gzip"))
     with plain as (url, asked), pytest.raises(uf.APIConnectionError, match=f"GET {PATH} failed: ContentDecodingError"):
-        client(url, max_retries=1).costs("2026-10-01", "2026-10-02")
+        client(url, secret_key, max_retries=1).costs("2026-10-01", "2026-10-02")
     assert len(asked) == 2  # retried once: a proxy glitch may pass
 
 
-def test_server__a_real_gzip_body_still_decodes():
+def test_server__a_real_gzip_body_still_decodes(secret_key):
     body = gzip.compress(ONE_DAY)
     with serve(lambda h: send(h, 200, body, Content_Encoding="gzip", Content_Type="application/json")) as (url, _):
-        frame = client(url).costs("2026-10-01", "2026-10-02")
+        frame = client(url, secret_key).costs("2026-10-01", "2026-10-02")
     assert len(frame) == 1 and frame["amount"].tolist() == [1.5] and frame.attrs["endpoint"] == "costs"
 
 
 @pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "-1", "1e400", "99999999999", "", "Fri, 31 Dec 9999"])
-def test_server__any_retry_after_on_a_503_gives_a_finite_bounded_wait(value):
+def test_server__any_retry_after_on_a_503_gives_a_finite_bounded_wait(value, secret_key):
     sleeps: list[float] = []
     busy = serve(lambda h: send(h, 503, b"busy", Retry_After=value))
     with busy as (url, asked), pytest.raises(uf.ServerError, match=f"503 Service Unavailable: busy \\[GET {PATH}\\]"):
-        client(url, sleep=sleeps.append, max_retries=3).costs("2026-10-01", "2026-10-02")
+        client(url, secret_key, sleep=sleeps.append, max_retries=3).costs("2026-10-01", "2026-10-02")
     assert len(asked) == 4 and len(sleeps) == 3
     assert all(math.isfinite(s) and 0 <= s <= MAX_RETRY_AFTER_DELAY for s in sleeps), sleeps
 
@@ -215,9 +214,9 @@ def test_retry_delay__non_finite_server_delays_fall_back_to_backoff():
     ],
     ids=["a loop", "file scheme", "another host", "empty", "broken ipv6"],
 )
-def test_server__a_redirect_is_a_typed_error_naming_the_request_and_not_followed(location, expected):
+def test_server__a_redirect_is_a_typed_error_naming_the_request_and_not_followed(location, expected, secret_key):
     with serve(lambda h: send(h, 302, b"", Location=location)) as (url, asked), pytest.raises(uf.APIError) as info:
-        client(url).costs("2026-10-01", "2026-10-02")
+        client(url, secret_key).costs("2026-10-01", "2026-10-02")
     assert str(info.value).startswith(expected), str(info.value)
     assert f"GET {PATH}" in str(info.value)
     assert len(asked) == 1  # neither followed nor retried
@@ -250,11 +249,13 @@ def drip_headers(handler: BaseHTTPRequestHandler) -> None:
 
 
 @pytest.mark.parametrize("drip", [drip_body, drip_headers], ids=["body", "headers"])
-def test_server__dripping_slowly_is_timed_out_by_the_total_deadline(drip):
+def test_server__dripping_slowly_is_timed_out_by_the_total_deadline(drip, secret_key):
     timeout = (1.0, 1.0)
     with serve(drip) as (url, asked):
         started = time.monotonic()
-        error = bounded(lambda: client(url, timeout=timeout, max_retries=1).costs("2026-10-01", "2026-10-02"), 15)
+        error = bounded(
+            lambda: client(url, secret_key, timeout=timeout, max_retries=1).costs("2026-10-01", "2026-10-02"), 15
+        )
         took = time.monotonic() - started
     assert isinstance(error, uf.APITimeoutError), error
     assert f"GET {PATH} timed out" in str(error) and "in all" in str(error)
@@ -262,34 +263,36 @@ def test_server__dripping_slowly_is_timed_out_by_the_total_deadline(drip):
     assert len(asked) == 2  # retried once, each attempt cut at its deadline
 
 
-def test_server__a_stalled_body_is_a_timeout_after_retries():
+def test_server__a_stalled_body_is_a_timeout_after_retries(secret_key):
     def stall(handler: BaseHTTPRequestHandler) -> None:
         begin_body(handler, b"{")
         time.sleep(3)
 
     with serve(stall) as (url, asked):
-        error = bounded(lambda: client(url, timeout=(1, 0.3), max_retries=1).costs("2026-10-01", "2026-10-02"), 10)
+        error = bounded(
+            lambda: client(url, secret_key, timeout=(1, 0.3), max_retries=1).costs("2026-10-01", "2026-10-02"), 10
+        )
     assert isinstance(error, uf.APITimeoutError), error
     assert len(asked) == 2
 
 
-def test_server__a_connection_closed_mid_body_is_a_connection_error():
+def test_server__a_connection_closed_mid_body_is_a_connection_error(secret_key):
     def cut(handler: BaseHTTPRequestHandler) -> None:
         begin_body(handler, b'{"object": "pa')
         handler.close_connection = True
 
     with serve(cut) as (url, asked), pytest.raises(uf.APIConnectionError, match=f"GET {PATH} failed"):
-        client(url, max_retries=1).costs("2026-10-01", "2026-10-02")
+        client(url, secret_key, max_retries=1).costs("2026-10-01", "2026-10-02")
     assert len(asked) == 2
 
 
-def test_server__a_garbage_status_line_is_a_connection_error():
+def test_server__a_garbage_status_line_is_a_connection_error(secret_key):
     def garbage(handler: BaseHTTPRequestHandler) -> None:
         handler.wfile.write(b"HTTP/1.1 abc nonsense\r\n\r\n")
         handler.close_connection = True
 
     with serve(garbage) as (url, _), pytest.raises(uf.APIConnectionError, match=f"GET {PATH} failed"):
-        client(url, max_retries=0).costs("2026-10-01", "2026-10-02")
+        client(url, secret_key, max_retries=0).costs("2026-10-01", "2026-10-02")
 
 
 def test_deadline__is_the_connect_plus_the_read_timeout():
@@ -297,11 +300,11 @@ def test_deadline__is_the_connect_plus_the_read_timeout():
 
 
 @pytest.mark.parametrize("pasted", ["\r\n", "\u200b"], ids=["crlf", "zero-width space"])
-def test_key__from_the_environment_is_checked_like_an_argument(monkeypatch, pasted):
-    monkeypatch.setenv("OPENAI_ADMIN_KEY", SECRET_KEY[:20] + pasted + SECRET_KEY[20:])
+def test_key__from_the_environment_is_checked_like_an_argument(monkeypatch, pasted, secret_key):
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", secret_key[:20] + pasted + secret_key[20:])
     with pytest.raises(uf.InvalidParameterError, match=r"api_key: 'sk-admin-\.\.\.' contains") as info:
         uf.Client(cache=False)
-    assert all(SECRET_KEY[20:] not in text for text in texts(info.value))
+    assert all(secret_key[20:] not in text for text in texts(info.value))
 
 
 def test_fake__an_organization_that_is_not_one_is_refused():
@@ -317,14 +320,14 @@ def test_list_objects__a_path_that_is_not_an_api_path_is_refused(path):
         uf.Client.fake().get_object(path)
 
 
-def test_base_url__credentials_in_it_are_refused_without_showing_them():
+def test_base_url__credentials_in_it_are_refused_without_showing_them(secret_key):
     with pytest.raises(uf.InvalidParameterError, match="must not carry credentials") as info:
-        uf.Client(SECRET_KEY, "https://me:hunter2@proxy.example.com/v1", cache=False)
+        uf.Client(secret_key, "https://me:hunter2@proxy.example.com/v1", cache=False)
     assert all("hunter2" not in text for text in texts(info.value))
 
 
-def test_cli__a_key_pasted_across_lines_is_refused_without_a_traceback_or_the_key():
-    env = {**os.environ, "OPENAI_ADMIN_KEY": SECRET_KEY[:20] + "\r\n" + SECRET_KEY[20:], "OPENAI_BASE_URL": ""}
+def test_cli__a_key_pasted_across_lines_is_refused_without_a_traceback_or_the_key(secret_key):
+    env = {**os.environ, "OPENAI_ADMIN_KEY": secret_key[:20] + "\r\n" + secret_key[20:], "OPENAI_BASE_URL": ""}
     run = subprocess.run(
         [sys.executable, "-m", "usage_frames.cli", "fetch", "costs", "--start", "2026-10-01", "--end", "2026-10-02"],
         capture_output=True,
@@ -334,7 +337,7 @@ def test_cli__a_key_pasted_across_lines_is_refused_without_a_traceback_or_the_ke
     )
     assert run.returncode == 2, run.stderr
     assert "Traceback" not in run.stderr and "contains '\\r'" in run.stderr
-    assert SECRET_KEY[9:20] not in run.stdout + run.stderr and SECRET_KEY[20:] not in run.stdout + run.stderr
+    assert secret_key[9:20] not in run.stdout + run.stderr and secret_key[20:] not in run.stdout + run.stderr
 
 
 @pytest.mark.parametrize(
@@ -356,7 +359,7 @@ def test_ops__a_wrongly_typed_column_or_frame_is_an_argument_error(call, value):
         call(df, value)
 
 
-def test_server__a_chunked_gzip_body_decodes_under_the_deadline_reader():
+def test_server__a_chunked_gzip_body_decodes_under_the_deadline_reader(secret_key):
     body = gzip.compress(ONE_DAY)
 
     def chunked(handler: BaseHTTPRequestHandler) -> None:
@@ -372,7 +375,7 @@ def test_server__a_chunked_gzip_body_decodes_under_the_deadline_reader():
         handler.wfile.write(b"0\r\n\r\n")
 
     with serve(chunked) as (url, _):
-        frame = client(url).costs("2026-10-01", "2026-10-02")
+        frame = client(url, secret_key).costs("2026-10-01", "2026-10-02")
     assert len(frame) == 1 and frame["amount"].tolist() == [1.5]
 
 
@@ -398,15 +401,17 @@ def one_bucket(result: dict[str, object]) -> Reply:
     ],
     ids=["batch as text", "model as a list", "a count of 2^63", "a count below int64"],
 )
-def test_server__a_wrongly_typed_page_value_is_a_typed_error_naming_the_request_and_field(result, group_by, expected):
+def test_server__a_wrongly_typed_page_value_is_a_typed_error_naming_the_request_and_field(
+    result, group_by, expected, secret_key
+):
     with serve(one_bucket(result)) as (url, _), pytest.raises(uf.UnexpectedResponseError) as info:
-        client(url).completions("2026-10-01", "2026-10-02", group_by=group_by)
+        client(url, secret_key).completions("2026-10-01", "2026-10-02", group_by=group_by)
     assert str(info.value).startswith("GET /organization/usage/completions (2026-10-01 00:00..2026-10-02 00:00 UTC): ")
     assert expected in str(info.value)
 
 
-def test_server__an_amount_beyond_a_float_as_text_is_a_typed_error_naming_the_request():
+def test_server__an_amount_beyond_a_float_as_text_is_a_typed_error_naming_the_request(secret_key):
     cost = {"object": "organization.costs.result", "amount": {"value": "1e400", "currency": "usd"}}
     named = r"GET /organization/costs \(2026-10-01.*'amount.value'"
     with serve(one_bucket(cost)) as (url, _), pytest.raises(uf.UnexpectedResponseError, match=named):
-        client(url).costs("2026-10-01", "2026-10-02")
+        client(url, secret_key).costs("2026-10-01", "2026-10-02")

@@ -20,7 +20,6 @@ import msgspec
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SECRET_KEY
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_hostile import send, serve
@@ -166,36 +165,44 @@ def test_hostile__plan(endpoint, start, end, options, with_client):
         assert result.requests >= 1 and "UTC" in str(result)
 
 
-CLIENT_ARGUMENTS = {
-    "api_key": hostile | st.sampled_from([SECRET_KEY, " sk-proj-abc", "sk-svcacct-x", f"{SECRET_KEY}\n"]),
-    "base_url": hostile | st.sampled_from(["http://127.0.0.1:9/v1", "https://h/v1", "http://[::1", "file:///x", "ftp://h"]),
-    "timeout": hostile | st.tuples(hostile, hostile) | st.sampled_from([(1, 2), 3.5, 0.001]),
-    "max_retries": hostile,
-    "workers": hostile,
-    "max_requests": hostile,
-    "offline": hostile,
-    "progress": hostile,
-    "allow_http": hostile,
-    "recording": hostile,
-    "source": hostile,
-    "sleep": hostile | st.just(lambda s: None),
-    "now": times | hostile,
-    "session": hostile,
-    "cache": st.sampled_from([True, False, None, 123, 1.5, b"x", ["x"], object(), "", ROOT / "cache", str(ROOT / "c2")])
-    | st.builds(lambda name: str(ROOT / "caches" / name), weird_text.filter(lambda t: "/" not in t and ".." not in t)),
-}
+def client_arguments(key: str) -> dict[str, st.SearchStrategy[object]]:
+    """Hostile values for every ``uf.Client`` argument; ``key`` is this run's admin key."""
+    return {
+        "api_key": hostile | st.sampled_from([key, " sk-proj-abc", "sk-svcacct-x", f"{key}\n"]),
+        "base_url": hostile
+        | st.sampled_from(["http://127.0.0.1:9/v1", "https://h/v1", "http://[::1", "file:///x", "ftp://h"]),
+        "timeout": hostile | st.tuples(hostile, hostile) | st.sampled_from([(1, 2), 3.5, 0.001]),
+        "max_retries": hostile,
+        "workers": hostile,
+        "max_requests": hostile,
+        "offline": hostile,
+        "progress": hostile,
+        "allow_http": hostile,
+        "recording": hostile,
+        "source": hostile,
+        "sleep": hostile | st.just(lambda s: None),
+        "now": times | hostile,
+        "session": hostile,
+        "cache": st.sampled_from(
+            [True, False, None, 123, 1.5, b"x", ["x"], object(), "", ROOT / "cache", str(ROOT / "c2")]
+        )
+        | st.builds(
+            lambda name: str(ROOT / "caches" / name), weird_text.filter(lambda t: "/" not in t and ".." not in t)
+        ),
+    }
 
 
 @SETTINGS
-@given(st.fixed_dictionaries({}, optional=CLIENT_ARGUMENTS))
-def test_hostile__client_constructor(arguments):
+@given(data=st.data())
+def test_hostile__client_constructor(data, secret_key):
+    arguments = data.draw(st.fixed_dictionaries({}, optional=client_arguments(secret_key)), label="arguments")
     try:
         client = uf.Client(**arguments)
     except uf.UsageFramesError as exc:
         text = f"{exc}{exc!r}{exc.args}"
-        assert SECRET_KEY[9:] not in text, "the key leaked into an error"
+        assert secret_key[9:] not in text, "the key leaked into an error"
         return
-    assert SECRET_KEY[9:] not in repr(client)
+    assert secret_key[9:] not in repr(client)
     assert client.now is None or str(client.now.tz) == "UTC"
 
 
@@ -278,18 +285,18 @@ def test_hostile__retry_delay_is_always_finite_and_bounded(attempt, headers):
     json=st.booleans(),
     request_id=weird_text,
 )
-def test_hostile__status_errors_never_raise_and_never_show_the_key(status, before, after, json, request_id):
-    secret = SECRET_KEY.encode()
+def test_hostile__status_errors_never_raise_and_never_show_the_key(status, before, after, json, request_id, secret_key):
+    secret = secret_key.encode()
     content = (
-        msgspec.json.encode({"error": {"message": before.hex() + SECRET_KEY, "param": [SECRET_KEY]}})
+        msgspec.json.encode({"error": {"message": before.hex() + secret_key, "param": [secret_key]}})
         if json
         else before + secret + after
     )
-    answer = {"x-request-id": request_id, "Location": SECRET_KEY}
-    err = status_error(status, answer, content, path="/p", secret=SECRET_KEY)
+    answer = {"x-request-id": request_id, "Location": secret_key}
+    err = status_error(status, answer, content, path="/p", secret=secret_key)
     assert isinstance(err, uf.APIStatusError) and err.status_code == status
     for text in (str(err), repr(err), repr(err.args), repr(err.body)):
-        assert SECRET_KEY not in text
+        assert secret_key not in text
 
 
 json_values = st.recursive(
@@ -334,10 +341,12 @@ def echo_server():
 
 @SETTINGS
 @given(page=list_pages, function=st.sampled_from(["projects", "users", "api_keys", "spend_alerts", "spend_limit"]))
-def test_hostile__organization_lists_from_a_hostile_server_are_frames_or_typed_errors(echo_server, page, function):
+def test_hostile__organization_lists_from_a_hostile_server_are_frames_or_typed_errors(
+    echo_server, page, function, secret_key
+):
     url, state, _ = echo_server
     state["body"] = msgspec.json.encode(page)
-    client = uf.Client(SECRET_KEY, url, cache=False, max_retries=0)
+    client = uf.Client(secret_key, url, cache=False, max_retries=0)
     try:
         result = getattr(uf, function)(client)
     except uf.UsageFramesError:
