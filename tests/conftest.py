@@ -32,6 +32,8 @@ SECRET_KEY = "sk-admin-" + secrets.token_urlsafe(32)
 # The one "now" of the suite: clients and fake organizations without now= follow usage_frames.query.wall_clock,
 # pinned here, so that fixed 2026 dates stay inside the API's one-year look-back on any date of the machine's clock.
 NOW = pd.Timestamp("2026-11-28 12:00", tz="UTC")
+# The start of that day, for tests whose fixed windows end on a day boundary.
+MIDNIGHT = NOW.normalize()
 
 
 REAL_WALL_CLOCK = usage_frames.query.wall_clock

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import NOW
 
 import usage_frames as uf
 
-NOW = pd.Timestamp("2026-11-28 12:00", tz="UTC")
 README = Path(__file__).parent.parent / "README.md"
 
 # (mistake, call, the exact message); calls run with ``client = uf.Client.fake(now=NOW)``.

@@ -7,6 +7,7 @@ import re
 
 import pandas as pd
 import pytest
+from conftest import MIDNIGHT as NOW
 from conftest import SPEC
 
 import usage_frames as uf
@@ -15,7 +16,6 @@ from usage_frames.frames import empty_frame, to_frame
 from usage_frames.paging import check_page
 from usage_frames.params import build_query
 
-NOW = pd.Timestamp("2026-11-28", tz="UTC")
 SPEC_ENDPOINTS = [e for e in ENDPOINTS.values() if e.source == "spec"]
 
 

@@ -20,6 +20,7 @@ import msgspec
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import NOW
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_hostile import send, serve
@@ -30,7 +31,6 @@ from usage_frames.params import build_query, to_utc
 
 # Warnings (an image size the API may have added, a look-back at its limit) are not the point here: exceptions are.
 pytestmark = pytest.mark.filterwarnings("ignore::usage_frames.errors.UsageFramesWarning")
-NOW = pd.Timestamp("2026-11-28 12:00", tz="UTC")
 # More examples for a longer hunt: USAGE_FRAMES_EXAMPLES=5000 pytest tests/test_hostile_properties.py
 EXAMPLES = int(os.environ.get("USAGE_FRAMES_EXAMPLES", "150"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -7,6 +7,7 @@ import inspect
 from pathlib import Path
 
 import pandas as pd
+from conftest import NOW
 
 import usage_frames as uf
 
@@ -167,7 +168,7 @@ def test_accessor__offers_every_public_helper_of_ops():
 
 
 def test_accessor__daily_spend_is_ops_daily_spend():
-    costs = uf.Client.fake(now=pd.Timestamp("2026-11-28 12:00", tz="UTC")).costs("2026-10-01", "2026-10-08")
+    costs = uf.Client.fake(now=NOW).costs("2026-10-01", "2026-10-08")
     pd.testing.assert_series_equal(costs.usage.daily_spend(), uf.ops.daily_spend(costs))
 
 

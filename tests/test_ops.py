@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import MIDNIGHT as NOW
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,6 @@ from usage_frames.fake import SPIKE_DAY, TIER_FACTORS, TOKEN_PRICES, FakeOrganiz
 from usage_frames.frames import to_frame
 from usage_frames.params import build_query
 
-NOW = pd.Timestamp("2026-11-28", tz="UTC")
 DAY = 86400
 T0 = 1790812800  # 2026-10-01 00:00 UTC
 

@@ -16,12 +16,12 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 import requests
+from conftest import MIDNIGHT as NOW
 
 import usage_frames as uf
 from usage_frames.fake import FakeAdapter, FakeAPI, Fault, Faults
 from usage_frames.params import build_query
 
-NOW = pd.Timestamp("2026-11-28", tz="UTC")
 DAY = 86400
 T0 = 1790812800  # 2026-10-01 00:00 UTC
 COSTS = "organization.costs.result"

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
+from conftest import MIDNIGHT as NOW
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +25,6 @@ from usage_frames.endpoints import ENDPOINTS, KEY_DTYPES
 from usage_frames.frames import decode_page, to_frame
 from usage_frames.params import build_query
 
-NOW = pd.Timestamp("2026-11-28", tz="UTC")
 T0 = 1790812800
 INT64_MAX = 2**63 - 1
 ABSENT = object()
