@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import msgspec
 import pandas as pd
 import pytest
 
@@ -161,3 +162,32 @@ def read_only(folder: Path) -> Iterator[None]:
         finally:
             for p, mode in modes.items():
                 p.chmod(mode)
+
+
+def bucket(
+    start: int, end: int, *results: dict[str, Any], result_object: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """One API bucket from ``start`` to ``end`` (Unix seconds) holding ``results``.
+
+    ``result_object`` stamps each result with that ``"object"`` name; ``extra`` adds (or overrides) bucket fields.
+    """
+    if result_object is not None:
+        results = tuple({"object": result_object, **r} for r in results)
+    return {"object": "bucket", "start_time": start, "end_time": end, "results": list(results), **extra}
+
+
+def page(
+    *buckets: dict[str, Any], cursor: str | None = None, has_more: bool | None = None, encode: bool = False
+) -> Any:
+    """One API page of ``buckets``: the one page builder of the suite.
+
+    ``cursor`` is ``next_page``; ``has_more`` follows it (``cursor is not None``) unless given, so that broken pages
+    (``has_more`` without a cursor) can be built too. ``encode=True`` gives the JSON bytes a server would send.
+    """
+    body = {
+        "object": "page",
+        "data": list(buckets),
+        "has_more": cursor is not None if has_more is None else has_more,
+        "next_page": cursor,
+    }
+    return msgspec.json.encode(body) if encode else body

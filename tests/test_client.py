@@ -11,6 +11,8 @@ import msgspec
 import pandas as pd
 import pytest
 import requests
+from conftest import bucket
+from conftest import page as api_page
 
 import usage_frames as uf
 from usage_frames.client import ADMIN_KEY_HELP, MAX_RETRY_AFTER_DELAY, retry_delay, should_retry
@@ -182,14 +184,7 @@ def test_error__400_from_the_server_is_bad_request_with_its_message(client, faul
 def test_pagination__repeated_cursor_is_an_error_not_a_loop(client, faults):
     def page(day: int, cursor: str) -> bytes:
         start = 1790812800 + day * 86400
-        return msgspec.json.encode(
-            {
-                "object": "page",
-                "has_more": True,
-                "next_page": cursor,
-                "data": [{"object": "bucket", "start_time": start, "end_time": start + 86400, "results": []}],
-            }
-        )
+        return api_page(bucket(start, start + 86400), cursor=cursor, encode=True)
 
     faults.push(Fault(kind="replace", body=page(0, "page_A")), Fault(kind="replace", body=page(1, "page_A")))
     with pytest.raises(uf.UnexpectedResponseError, match="repeated the cursor 'page_A'") as info:
@@ -199,7 +194,7 @@ def test_pagination__repeated_cursor_is_an_error_not_a_loop(client, faults):
 
 
 def test_pagination__has_more_without_cursor_is_an_error(client, faults):
-    body = msgspec.json.encode({"object": "page", "data": [], "has_more": True, "next_page": None})
+    body = api_page(has_more=True, encode=True)
     faults.push(Fault(kind="replace", body=body))
     with pytest.raises(uf.UnexpectedResponseError, match="has_more is true but next_page is None"):
         client.embeddings("2026-10-01", "2026-10-10")

@@ -11,9 +11,10 @@ import re
 import stat
 from pathlib import Path
 
-import msgspec
+import conftest
 import pandas as pd
 import pytest
+from conftest import bucket
 
 import usage_frames as uf
 from usage_frames.endpoints import COMPLETIONS_FIELDS
@@ -24,22 +25,9 @@ T0 = 1790812800
 
 
 def page(*buckets: tuple[int, int], obj: str = "organization.usage.embeddings.result", more: bool = False) -> bytes:
-    return msgspec.json.encode(
-        {
-            "object": "page",
-            "has_more": more,
-            "next_page": "page_x" if more else None,
-            "data": [
-                {
-                    "object": "bucket",
-                    "start_time": T0 + a,
-                    "end_time": T0 + b,
-                    "results": [{"object": obj, "input_tokens": 1, "num_model_requests": 1}],
-                }
-                for a, b in buckets
-            ],
-        }
-    )
+    one = {"input_tokens": 1, "num_model_requests": 1}
+    data = [bucket(T0 + a, T0 + b, one, result_object=obj) for a, b in buckets]
+    return conftest.page(*data, cursor="page_x" if more else None, encode=True)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 408, 409])

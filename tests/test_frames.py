@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import pytest
 from conftest import MIDNIGHT as NOW
-from conftest import SPEC
+from conftest import SPEC, bucket, page
 
 import usage_frames as uf
 from usage_frames.endpoints import ENDPOINTS
@@ -31,12 +31,7 @@ def result_example(endpoint: uf.Endpoint) -> dict:
 
 
 def page_of(*results: dict, start: int = 1730419200, width: int = 86400) -> dict:
-    return {
-        "object": "page",
-        "data": [{"object": "bucket", "start_time": start, "end_time": start + width, "results": list(results)}],
-        "has_more": False,
-        "next_page": None,
-    }
+    return page(bucket(start, start + width, *results))
 
 
 def query(endpoint: str, **kwargs):

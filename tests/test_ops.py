@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import MIDNIGHT as NOW
+from conftest import bucket, page
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,21 +28,8 @@ T0 = 1790812800  # 2026-10-01 00:00 UTC
 def frame(endpoint, buckets, group_by=(), width="1d", start="2026-10-01", end="2026-10-04"):
     """A frame from hand-written buckets: [(start_offset_s, end_offset_s, [result fields...]), ...]."""
     obj = uf.ENDPOINTS[endpoint].result_object
-    page = {
-        "object": "page",
-        "has_more": False,
-        "next_page": None,
-        "data": [
-            {
-                "object": "bucket",
-                "start_time": T0 + a,
-                "end_time": T0 + b,
-                "results": [{"object": obj, **r} for r in rs],
-            }
-            for a, b, rs in buckets
-        ],
-    }
-    return to_frame([page], build_query(endpoint, start, end, bucket_width=width, group_by=list(group_by), now=NOW))
+    body = page(*(bucket(T0 + a, T0 + b, *rs, result_object=obj) for a, b, rs in buckets))
+    return to_frame([body], build_query(endpoint, start, end, bucket_width=width, group_by=list(group_by), now=NOW))
 
 
 def emb(tokens, requests=1, **keys):

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import requests
 from conftest import MIDNIGHT as NOW
+from conftest import bucket, page
 
 import usage_frames as uf
 from usage_frames.fake import FakeAdapter, FakeAPI, Fault, Faults
@@ -35,14 +36,6 @@ def served(*pages: dict, now: pd.Timestamp = NOW) -> uf.Client:
     session = requests.Session()
     session.mount("https://api.openai.com/", FakeAdapter(FakeAPI(faults=faults)))
     return uf.Client("sk-admin-test", session=session, workers=1, now=now)
-
-
-def page(*buckets: dict, cursor: str | None = None) -> dict:
-    return {"object": "page", "data": list(buckets), "has_more": cursor is not None, "next_page": cursor}
-
-
-def bucket(start: int, end: int, *results: dict, **extra) -> dict:
-    return {"object": "bucket", "start_time": start, "end_time": end, "results": list(results), **extra}
 
 
 def cost(value, line_item: str | None = "gpt-4o-mini-2024-07-18, input", **extra) -> dict:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import conftest
 import pandas as pd
 import pytest
 from conftest import MIDNIGHT as NOW
@@ -75,20 +76,10 @@ def pages_strategy(endpoint: uf.Endpoint, *, min_buckets: int = 0) -> st.SearchS
     buckets = st.lists(st.lists(result_strategy(endpoint), max_size=4), min_size=min_buckets, max_size=9)
 
     def paginate(all_buckets: list[list[dict]], split: int) -> list[dict]:
-        data = [
-            {"object": "bucket", "start_time": T0 + i * 3600, "end_time": T0 + (i + 1) * 3600, "results": rs}
-            for i, rs in enumerate(all_buckets)
-        ]
+        data = [conftest.bucket(T0 + i * 3600, T0 + (i + 1) * 3600, *rs) for i, rs in enumerate(all_buckets)]
         chunks = [data[i : i + split] for i in range(0, len(data), split)] or [[]]
-        return [
-            {
-                "object": "page",
-                "data": chunk,
-                "has_more": n < len(chunks) - 1,
-                "next_page": f"page_{n}" if n < len(chunks) - 1 else None,
-            }
-            for n, chunk in enumerate(chunks)
-        ]
+        last = len(chunks) - 1
+        return [conftest.page(*chunk, cursor=f"page_{n}" if n < last else None) for n, chunk in enumerate(chunks)]
 
     return st.builds(paginate, buckets, st.integers(1, 4))
 
