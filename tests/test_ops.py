@@ -710,12 +710,10 @@ def usage_frames_(draw):
             if rng.random() < 0.5:
                 row["input_cached_tokens"] = int(rng.integers(0, 2**40))
             results.append(row)
-        buckets.append({"object": "bucket", "start_time": t0 + i * seconds, "end_time": t0 + (i + 1) * seconds,
-                        "results": results})  # fmt: skip
-    page = {"object": "page", "has_more": False, "next_page": None, "data": buckets}
+        buckets.append(bucket(t0 + i * seconds, t0 + (i + 1) * seconds, *results))
     end = pd.Timestamp(t0 + max(n, 1) * seconds, unit="s", tz="UTC")
     query = build_query("completions", start, end, bucket_width=width, group_by=["model"], now=end)
-    return to_frame([page], query)
+    return to_frame([page(*buckets)], query)
 
 
 def raw_rows(df):
@@ -807,8 +805,7 @@ def costs_and_usage(draw):
         results = [{"object": "organization.usage.completions.result", "project_id": p,
                     "input_tokens": int(rng.integers(0, 2**35)), "output_tokens": int(rng.integers(0, 2**35)),
                     "num_model_requests": 1} for p in projects if rng.random() < 0.6]  # fmt: skip
-        usage_buckets.append({"object": "bucket", "start_time": t0 + i * step, "end_time": t0 + (i + 1) * step,
-                              "results": results})  # fmt: skip
+        usage_buckets.append(bucket(t0 + i * step, t0 + (i + 1) * step, *results))
         for r in results:
             cell = truth.setdefault((i * step // DAY, r["project_id"]), {"tokens": 0, "usd": Decimal(0)})
             cell["tokens"] += r["input_tokens"] + r["output_tokens"]
@@ -819,13 +816,11 @@ def costs_and_usage(draw):
             results.append({"object": "organization.costs.result", "project_id": p,
                             "amount": {"value": str(usd), "currency": "usd"}})  # fmt: skip
             truth.setdefault((d, p), {"tokens": 0, "usd": Decimal(0)})["usd"] += usd
-        cost_buckets.append({"object": "bucket", "start_time": t0 + d * DAY, "end_time": t0 + (d + 1) * DAY,
-                             "results": results})  # fmt: skip
+        cost_buckets.append(bucket(t0 + d * DAY, t0 + (d + 1) * DAY, *results))
     end = start + pd.Timedelta(days=days)
 
     def make(endpoint, buckets, width):
-        page = {"object": "page", "has_more": False, "next_page": None, "data": buckets}
-        return to_frame([page], build_query(endpoint, start, end, bucket_width=width, group_by=["project_id"],
+        return to_frame([page(*buckets)], build_query(endpoint, start, end, bucket_width=width, group_by=["project_id"],
                                             now=end))  # fmt: skip
 
     return make("completions", usage_buckets, "1h" if hourly else "1d"), make("costs", cost_buckets, "1d"), truth
