@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import msgspec
 import pytest
+from conftest import bucket, page
 
 import usage_frames as uf
 from usage_frames.client import MAX_RETRY_AFTER_DELAY, MAX_RETRY_DELAY, deadline, retry_delay
@@ -30,21 +31,8 @@ PATH = "/organization/costs"
 
 Reply = Callable[[BaseHTTPRequestHandler], None]
 # The costs answer for 2026-10-01 .. 2026-10-02: one bucket, one result of $1.50.
-ONE_DAY = msgspec.json.encode(
-    {
-        "object": "page",
-        "has_more": False,
-        "next_page": None,
-        "data": [
-            {
-                "object": "bucket",
-                "start_time": 1790812800,
-                "end_time": 1790899200,
-                "results": [{"object": "organization.costs.result", "amount": {"value": 1.5, "currency": "usd"}}],
-            }
-        ],
-    }
-)
+COST = {"object": "organization.costs.result", "amount": {"value": 1.5, "currency": "usd"}}
+ONE_DAY = page(bucket(1790812800, 1790899200, COST), encode=True)
 
 
 @contextmanager
@@ -379,15 +367,12 @@ def test_server__a_chunked_gzip_body_decodes_under_the_deadline_reader(secret_ke
     assert len(frame) == 1 and frame["amount"].tolist() == [1.5]
 
 
-BUCKET = {"object": "bucket", "start_time": 1790812800, "end_time": 1790899200}
 COMPLETION = {"object": "organization.usage.completions.result", "input_tokens": 1, "num_model_requests": 1}
 
 
 def one_bucket(result: dict[str, object]) -> Reply:
     """A server answering every page with one bucket (2026-10-01) holding ``result``."""
-    body = msgspec.json.encode(
-        {"object": "page", "has_more": False, "next_page": None, "data": [{**BUCKET, "results": [result]}]}
-    )
+    body = page(bucket(1790812800, 1790899200, result), encode=True)
     return lambda h: send(h, 200, body, Content_Type="application/json")
 
 
