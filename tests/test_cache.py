@@ -413,6 +413,19 @@ def test_concurrency__auto_workers_grow_past_the_default_while_answers_are_clean
     assert int(frame["input_tokens"].sum()) == org.total("completions", "input_tokens", "2026-01-01", "2026-11-01")
 
 
+def test_concurrency__auto_workers_do_not_grow_on_large_answers(server, org, secret_key, monkeypatch):
+    """Large pages fill the line with a few requests and would multiply the memory held at once: no growth."""
+    from usage_frames.client import DEFAULT_WORKERS
+    from usage_frames.transport import retry
+
+    monkeypatch.setattr(retry, "GROWTH_MAX_BODY", 1000)  # every page of this query is larger
+    server.api.faults = Faults(latency=0.05)
+    client = uf.Client(secret_key, server.url, cache=False, workers="auto")
+    frame = client.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")  # 44 windows
+    assert server.api.faults.max_in_flight == DEFAULT_WORKERS
+    assert int(frame["input_tokens"].sum()) == org.total("completions", "input_tokens", "2026-01-01", "2026-11-01")
+
+
 def test_concurrency__auto_workers_back_off_a_server_that_throttles_above_n_in_flight_and_lose_nothing(
     server, org, secret_key
 ):

@@ -288,7 +288,7 @@ def send(
             if offline and response.status_code == 504:
                 raise CacheMissError(f"GET {path} {loggable(params)} is not in the cache")
             if response.status_code == 200:
-                gate.clean()
+                gate.clean(len(response.content))
                 try:
                     return decode(response.content), response
                 except UnexpectedResponseError as exc:
