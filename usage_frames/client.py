@@ -20,10 +20,8 @@ Examples:
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
@@ -36,6 +34,7 @@ from requests_cache import CachedSession
 
 import usage_frames.query
 from usage_frames.errors import ADMIN_KEY_HELP, CacheMissError, InvalidParameterError, UnexpectedResponseError
+from usage_frames.fanout import fan_out, progress_bar
 from usage_frames.frames import Page, assemble, columns_of, decode_page
 from usage_frames.paging import ListCheck, WindowCheck, paginate, trim
 from usage_frames.plan import Plan, check_size, plan_query
@@ -304,7 +303,7 @@ class Client(Endpoints):
         if self.recording is not None:
             parts = snapped(parts, query, self.now)
         now = self.clock()
-        bar = _progress_bar(len(parts), query.endpoint.name, self.progress)
+        bar = progress_bar(len(parts), query.endpoint.name, self.progress)
         results: list[T | None] = [None] * len(parts)
         missing: list[str] = []
 
@@ -325,7 +324,7 @@ class Client(Endpoints):
             bar.update(1)
 
         try:
-            _fan_out(run, len(parts), self.workers)
+            fan_out(run, len(parts), self.workers)
         finally:
             bar.close()
         if missing:
@@ -391,23 +390,6 @@ class Client(Endpoints):
 
 
 
-def _fan_out(run: Callable[[int], None], count: int, workers: int) -> None:
-    """``run(0)`` .. ``run(count - 1)``, ``workers`` at a time; the first error stops what has not started."""
-    if workers == 1 or count == 1:
-        for i in range(count):
-            run(i)
-        return
-    with ThreadPoolExecutor(min(workers, count), thread_name_prefix="usage-frames") as pool:
-        futures: list[Future[None]] = [pool.submit(run, i) for i in range(count)]
-        try:
-            for future in as_completed(futures):
-                future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()  # stop what has not started; never return a partial frame
-            raise
-
-
 Reject = Callable[[requests.Response, UnexpectedResponseError], Exception]
 
 
@@ -440,25 +422,6 @@ def client_or_default(client: object) -> Client:
         raise InvalidParameterError("client", shown, reason="must be a usage_frames.Client or None")
     return client
 
-
-
-class _NoBar:
-    def update(self, n: int) -> None:
-        """Nothing to show."""
-
-    def close(self) -> None:
-        """Nothing to close."""
-
-
-def _progress_bar(total: int, name: str, enabled: bool | None) -> Any:
-    """A tqdm bar (notebook-aware) over windows, or a no-op when off, short, or not interactive."""
-    if enabled is None:
-        enabled = sys.stderr.isatty() or "ipykernel" in sys.modules
-    if not enabled or total <= 4:
-        return _NoBar()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=f"usage-frames {name}", unit="window", leave=False)
 
 
 def _json(content: bytes) -> Any:
