@@ -161,26 +161,17 @@ def default_streams() -> tuple[Stream, ...]:
     # fmt: on
 
 
-# The fake's own facts about result fields: which traffic quantity a field counts, where its name is not the
-# quantity's (every other field counts the quantity of its own name) ...
+# The fake's own facts about the table's result fields: the traffic quantity a field counts where the names differ
+# (every other field counts the quantity of its own name) ...
 QUANTITIES: Mapping[str, str] = {"num_model_requests": "requests", "num_sessions": "sessions", "num_requests": "calls"}
-# ... and which fields add up other fields of their endpoint, when the endpoint has those (completions and decisions
-# break their tokens down by cache state and modality, endpoints.py; embeddings count input_tokens as they are).
-BREAKDOWNS: Mapping[str, tuple[str, ...]] = {
-    "input_tokens": (
-        "input_text_tokens",
-        "input_audio_tokens",
-        "input_image_tokens",
-        "input_cached_text_tokens",
-        "input_cached_audio_tokens",
-        "input_cached_image_tokens",
-        "input_cache_write_30m_tokens",
-        "input_cache_write_12h_tokens",
-    ),
-    "output_tokens": ("output_text_tokens", "output_audio_tokens", "output_image_tokens"),
+# ... and the fields that add up other fields of their endpoint, when it has them (completions and decisions break
+# their tokens down by cache state and modality; embeddings count input_tokens as they are).
+BREAKDOWNS: Mapping[str, tuple[str, ...]] = {  # the token arithmetic of endpoints.py (spec 2.3.0)
+    "input_tokens": ("input_cached_tokens", "input_cache_write_tokens", "input_uncached_tokens"),
     "input_cached_tokens": ("input_cached_text_tokens", "input_cached_audio_tokens", "input_cached_image_tokens"),
     "input_cache_write_tokens": ("input_cache_write_30m_tokens", "input_cache_write_12h_tokens"),
     "input_uncached_tokens": ("input_text_tokens", "input_audio_tokens", "input_image_tokens"),
+    "output_tokens": ("output_text_tokens", "output_audio_tokens", "output_image_tokens"),
 }
 
 
@@ -195,11 +186,14 @@ def field_sources(endpoint: Endpoint) -> dict[str, tuple[str, ...]]:
         ('input_cache_write_30m_tokens', 'input_cache_write_12h_tokens')
     """
     names = {f.name for f in endpoint.fields}
-    sources: dict[str, tuple[str, ...]] = {}
-    for f in endpoint.fields:
-        parts = BREAKDOWNS.get(f.name)
-        sources[f.name] = parts if parts and set(parts) <= names else (QUANTITIES.get(f.name, f.name),)
-    return sources
+
+    def sources(name: str) -> tuple[str, ...]:
+        parts = BREAKDOWNS.get(name, ())
+        if parts and set(parts) <= names:
+            return tuple(source for part in parts for source in sources(part))
+        return (QUANTITIES.get(name, name),)
+
+    return {f.name: sources(f.name) for f in endpoint.fields}
 
 
 # Every usage endpoint's result fields, from the table: what the fake adds up for each.
