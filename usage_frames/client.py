@@ -1,10 +1,12 @@
-"""The client: configuration and wiring, fetch/frame/plan, and the fan-out of a query's calendar windows.
+"""The client: configuration and wiring, fetch/frame/plan, and the calendar windows of a query.
 
 Each concern has its own module: argument checks and windows in :mod:`usage_frames.query`, what a fetch costs in
 :mod:`usage_frames.plan`, retries in :mod:`usage_frames.transport.retry`, the cache in
 :mod:`usage_frames.transport.cache`, the only socket I/O in :mod:`usage_frames.transport.send`, the pagination
-loop and every completeness check in :mod:`usage_frames.paging`, pages to frames in :mod:`usage_frames.frames`.
-Data sources (:mod:`usage_frames.fake`, :mod:`usage_frames.sample`) hand the client its constructor arguments.
+loop and every completeness check in :mod:`usage_frames.paging`, pages to frames in :mod:`usage_frames.frames`,
+running windows at once in :mod:`usage_frames.fanout`, the endpoint methods in :mod:`usage_frames.surface`.
+Data sources (:mod:`usage_frames.fake`, :mod:`usage_frames.sample`) hand the client its constructor arguments, a
+:class:`~usage_frames.source.Recording` among them for recorded data.
 
 Examples:
     >>> client = Client.fake()
