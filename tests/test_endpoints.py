@@ -5,6 +5,7 @@ If the API drifts (a new group key, filter, field or endpoint), one of these fai
 
 from __future__ import annotations
 
+import inspect
 import re
 import typing
 
@@ -63,6 +64,11 @@ def test_surface__package_function_is_the_clients_method_with_client_picking_the
         pd.testing.assert_frame_equal(package("2026-10-01", "2026-10-03", client=client, **kwargs), expected)
         pd.testing.assert_frame_equal(method("2026-10-01", "2026-10-03", **kwargs), expected)
 
+
+def test_surface__signatures_show_the_options_and_client_only_on_the_package():
+    options = ["start", "end", "bucket_width", "group_by", "limit"]
+    assert list(inspect.signature(uf.costs).parameters) == [*options, "client", "filters"]
+    assert list(inspect.signature(uf.Client.fake().costs).parameters) == [*options, "filters"]
 
 def test_surface__a_bound_method_refuses_client_as_an_unknown_filter():
     with pytest.raises(uf.InvalidParameterError, match="client"):

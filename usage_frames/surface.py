@@ -15,7 +15,9 @@ Examples:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any, Never, Protocol, TypeVar, overload
 
 import pandas as pd
@@ -101,7 +103,16 @@ def endpoint_function(name: EndpointName, fetch: Callable[..., Any], *, client: 
 
     fetch_endpoint.__name__ = fetch_endpoint.__qualname__ = name
     fetch_endpoint.__doc__ = describe(name, client=client)
+    fetch_endpoint.__signature__ = _signature(client)  # type: ignore[attr-defined]  # what help() and IDEs show
     return fetch_endpoint
+
+
+@cache
+def _signature(client: bool) -> inspect.Signature:
+    """The signature of :class:`EndpointFunction`, with ``client=`` (a ``Client``) or without it."""
+    call = inspect.signature(EndpointFunction.__call__)
+    params = [p for p in list(call.parameters.values())[1:] if client or p.name != "client"]
+    return call.replace(parameters=[p.replace(annotation="Client | None") if p.name == "client" else p for p in params])
 
 
 def query_of(
