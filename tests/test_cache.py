@@ -363,7 +363,7 @@ from usage_frames.fake import FakeOrganization, FakeServer
 folder, limit = sys.argv[1], int(sys.argv[2])
 org = FakeOrganization()
 with FakeServer() as server:
-    client = uf.Client("sk-admin-full", server.url, cache=folder)  # the default 6 workers
+    client = uf.Client("sk-admin-full", server.url, cache=folder)  # the default workers
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
     results = []
@@ -403,11 +403,12 @@ def test_cache__six_workers_share_one_file_safely(server, org, tmp_path, secret_
     )
 
 
-def test_concurrency__auto_workers_grow_past_the_default_while_answers_are_clean(server, org, secret_key):
+@pytest.mark.parametrize("workers", [{}, {"workers": "auto"}], ids=["the default", "auto"])
+def test_concurrency__auto_workers_grow_past_the_default_while_answers_are_clean(server, org, secret_key, workers):
     from usage_frames.client import AUTO_WORKERS_CEILING, DEFAULT_WORKERS
 
     server.api.faults = Faults(latency=0.05)
-    client = uf.Client(secret_key, server.url, cache=False, workers="auto")
+    client = uf.Client(secret_key, server.url, cache=False, **workers)
     frame = client.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")  # 44 windows
     assert DEFAULT_WORKERS < server.api.faults.max_in_flight <= AUTO_WORKERS_CEILING
     assert int(frame["input_tokens"].sum()) == org.total("completions", "input_tokens", "2026-01-01", "2026-11-01")

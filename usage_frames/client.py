@@ -90,9 +90,9 @@ class Client(Endpoints):
             cached forever, the window that contains now for :data:`OPEN_WINDOW_TTL` seconds.
         offline: Answer only from the cache; a query the cache cannot answer raises :class:`CacheMissError`
             listing the missing windows.
-        workers: Windows fetched at once (1 fetches sequentially), or ``"auto"``: start at
-            :data:`DEFAULT_WORKERS`, grow while answers come back clean, halve on a 429 (the rate limit), never
-            more than :data:`AUTO_WORKERS_CEILING` requests in flight.
+        workers: ``"auto"`` (default): start with :data:`DEFAULT_WORKERS` windows in flight, grow while answers
+            come back clean (and small), halve on a 429 (the rate limit), never more than
+            :data:`AUTO_WORKERS_CEILING`; or a fixed number of windows fetched at once (1 fetches sequentially).
         progress: Show a progress bar (tqdm) for fetches of more than 4 windows; ``None`` means "when
             interactive" (a terminal or a notebook).
         timeout: Seconds, or ``(connect, read)`` seconds, per request.
@@ -118,7 +118,7 @@ class Client(Endpoints):
         session: requests.Session | None = None,
         cache: bool | str | os.PathLike[str] | CachedSession = True,
         offline: bool = False,
-        workers: int | Literal["auto"] = DEFAULT_WORKERS,
+        workers: int | Literal["auto"] = "auto",
         progress: bool | None = None,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
@@ -237,14 +237,6 @@ class Client(Endpoints):
     def check_size(self, query: Query) -> list[Query]:
         """The calendar windows of a query, or an argument error beyond ``max_requests`` (see :func:`check_size`)."""
         return check_size(query, self.max_requests)
-
-    def window_pages(self, query: Query) -> list[list[Page]]:
-        """Fetch the calendar windows of a query, ``workers`` at a time, in order.
-
-        Raises:
-            CacheMissError: Offline, listing every window the cache cannot answer.
-        """
-        return self._windows(query, lambda pages, window: pages)
 
     def _windows(self, query: Query, build: Callable[[list[Page], Query], T]) -> list[T]:
         """Fetch the windows of a query and ``build`` each from its pages in the worker that fetched it.

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any
 
-# Six windows in flight: a year of hourly data in ~9 round trips (benchmarks/: 4 workers 14x, 8 workers 18x the
-# cookbook loop); a 429 closes a gate shared by all of them, so the API's rate limit slows every worker down.
+# The default, workers="auto", starts with six windows in flight (a year of hourly data in ~9 round trips), grows
+# while answers are clean and small (usage_frames.transport.retry.RateGate) and halves on a 429, never above the
+# ceiling; a 429 closes a gate shared by all workers, so the API's rate limit slows every worker down.
 DEFAULT_WORKERS = 6
-# workers="auto" starts at DEFAULT_WORKERS, grows while answers are clean and halves on a 429, never above this.
 AUTO_WORKERS_CEILING = 32
 
 
