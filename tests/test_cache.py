@@ -363,7 +363,7 @@ from usage_frames.fake import FakeOrganization, FakeServer
 folder, limit = sys.argv[1], int(sys.argv[2])
 org = FakeOrganization()
 with FakeServer() as server:
-    client = uf.Client("sk-admin-full", server.url, cache=folder)  # the default 6 workers
+    client = uf.Client("sk-admin-full", server.url, cache=folder)  # the default workers
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
     results = []
@@ -403,13 +403,27 @@ def test_cache__six_workers_share_one_file_safely(server, org, tmp_path, secret_
     )
 
 
-def test_concurrency__auto_workers_grow_past_the_default_while_answers_are_clean(server, org, secret_key):
+@pytest.mark.parametrize("workers", [{}, {"workers": "auto"}], ids=["the default", "auto"])
+def test_concurrency__auto_workers_grow_past_the_default_while_answers_are_clean(server, org, secret_key, workers):
     from usage_frames.client import AUTO_WORKERS_CEILING, DEFAULT_WORKERS
 
     server.api.faults = Faults(latency=0.05)
-    client = uf.Client(secret_key, server.url, cache=False, workers="auto")
+    client = uf.Client(secret_key, server.url, cache=False, **workers)
     frame = client.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")  # 44 windows
     assert DEFAULT_WORKERS < server.api.faults.max_in_flight <= AUTO_WORKERS_CEILING
+    assert int(frame["input_tokens"].sum()) == org.total("completions", "input_tokens", "2026-01-01", "2026-11-01")
+
+
+def test_concurrency__auto_workers_do_not_grow_on_large_answers(server, org, secret_key, monkeypatch):
+    """Large pages fill the line with a few requests and would multiply the memory held at once: no growth."""
+    from usage_frames.client import DEFAULT_WORKERS
+    from usage_frames.transport import retry
+
+    monkeypatch.setattr(retry, "GROWTH_MAX_BODY", 1000)  # every page of this query is larger
+    server.api.faults = Faults(latency=0.05)
+    client = uf.Client(secret_key, server.url, cache=False, workers="auto")
+    frame = client.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")  # 44 windows
+    assert server.api.faults.max_in_flight == DEFAULT_WORKERS
     assert int(frame["input_tokens"].sum()) == org.total("completions", "input_tokens", "2026-01-01", "2026-11-01")
 
 
@@ -427,3 +441,12 @@ def test_concurrency__auto_workers_back_off_a_server_that_throttles_above_n_in_f
     assert faults.max_in_flight <= AUTO_WORKERS_CEILING
     for field in ("input_tokens", "output_tokens"):
         assert int(frame[field].sum()) == org.total("completions", field, "2026-01-01", "2026-11-01")
+
+
+def test_cache__a_write_does_not_wait_for_the_disk(client):
+    """Each commit skips fsync (requests-cache's fast_save): a power cut loses a refetchable cache, and a file it
+    damaged is rebuilt, so a year of writes must not cost a disk flush each (about 1 s on this machine)."""
+    client.costs("2026-10-01", "2026-10-03")
+    with client.session.cache.responses.connection() as con:
+        assert con.execute("PRAGMA synchronous").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM responses").fetchone()[0] >= 1
