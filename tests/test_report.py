@@ -216,14 +216,16 @@ def test_report__a_png_is_the_picture_bbox_inches_tight_makes():
 
 def test_report__the_command_never_imports_pyplot(tmp_path):
     code = (
-        "import sys\n"
+        "import gc, sys\n"
         "from usage_frames.cli import main\n"
-        "assert main(['report', '--sample', '-o', sys.argv[1]]) == 0\n"
-        "print(sorted(m for m in sys.modules if m.startswith('matplotlib.pyplot')))\n"
+        "sys.argv = ['usage-frames', 'report', '--sample', '-o', sys.argv[1]]\n"
+        "assert main() == 0\n"  # as the console script calls it
+        "print(sorted(m for m in sys.modules if m.startswith('matplotlib.pyplot')), gc.get_freeze_count() > 0)\n"
     )
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "r.html")], capture_output=True, text=True,
                             check=True)  # fmt: skip
-    assert result.stdout.strip().splitlines()[-1] == "[]"  # no pyplot: no global figure list, no backend chosen
+    # No pyplot: no global figure list, no backend chosen; the command's process froze what its imports made.
+    assert result.stdout.strip().splitlines()[-1] == "[] True"
     assert "<img" in (tmp_path / "r.html").read_text()
 
 
