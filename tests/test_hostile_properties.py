@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import NOW
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from test_hostile import send, serve
 
@@ -341,6 +341,8 @@ def echo_server():
 
 @SETTINGS
 @given(page=list_pages, function=st.sampled_from(["projects", "users", "api_keys", "spend_alerts", "spend_limit"]))
+# true/false as a time was a bare TypeError from pandas
+@example(page={"object": "list", "has_more": None, "data": [{"created_at": False}]}, function="projects")
 def test_hostile__organization_lists_from_a_hostile_server_are_frames_or_typed_errors(
     echo_server, page, function, secret_key
 ):

@@ -22,7 +22,9 @@ def _frame(objects: list[dict[str, object]], columns: list[str]) -> pd.DataFrame
     frame = pd.DataFrame(objects).reindex(columns=columns)
     for column in columns:
         if column.endswith("_at"):
-            seconds = pd.to_numeric(frame[column], errors="coerce")  # a server's garbage is NaT, not a crash
+            # A server's garbage is NaT, not a crash: true/false are not times (to_numeric would keep them bool).
+            plain = frame[column].map(lambda v: None if isinstance(v, bool) else v)
+            seconds = pd.to_numeric(plain, errors="coerce").astype("float64")
             frame[column] = pd.to_datetime(seconds.where(seconds.between(0, 10**11)), unit="s", utc=True)
     return frame
 
