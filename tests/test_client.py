@@ -304,6 +304,35 @@ def test_fake_adapter__answers_in_process_like_the_server(http_client, org):
     pd.testing.assert_frame_equal(via_http, in_process)
 
 
+@pytest.mark.parametrize(
+    ("path", "fault"),
+    [
+        ("/organization/costs?start_time=1790812800&end_time=1791072000", None),
+        ("/organization/usage/embeddings?start_time=1790812800&limit=2", Fault(kind="truncate")),
+        ("/organization/costs?start_time=1790812800", Fault(status=429, headers={"Retry-After": "3"})),
+        ("/organization/projects?limit=2", Fault(kind="html")),
+        ("/organization/costs?start_time=1", None),
+        ("/nothing", None),
+    ],
+    ids=["a page", "a truncated page", "a 429", "an HTML page", "a 400", "a 404"],
+)
+def test_fake_adapter__answers_with_the_status_headers_and_body_the_server_sends(
+    secret_key, org, faults, server, path, fault
+):
+    # The suite's default transport stands in for the socket: what a client reads must be the same on both (the
+    # framing a socket needs, Content-Length, and what only a server adds, Date and Server, aside).
+    in_process = requests.Session()
+    org.mount(in_process, "https://api.openai.com/v1", faults)
+    answers = []
+    for session, base in ((requests.Session(), server.url), (in_process, "https://api.openai.com/v1")):
+        faults.push(*[fault] if fault else [])
+        response = session.get(base + path, headers={"Authorization": f"Bearer {secret_key}"})
+        wire_only = ("content-length", "date", "server")
+        headers = {k.lower(): v for k, v in response.headers.items() if k.lower() not in wire_only}
+        answers.append((response.status_code, response.reason, headers, response.content))
+    assert answers[0] == answers[1]
+
+
 def test_retry_policy__statuses_and_delays():
     assert [s for s in (400, 401, 403, 404, 408, 409, 422, 429, 500, 502, 503, 504) if should_retry(s)] == [
         408,
