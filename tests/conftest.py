@@ -138,15 +138,15 @@ def server(_http_server: FakeServer, faults: Faults) -> FakeServer:
 
 @pytest.fixture
 def in_process(org: FakeOrganization, faults: Faults) -> Callable[[Client], Client]:
-    """Answers a client's requests in-process from ``org``: ``in_process(uf.Client(key, ...), faults=None)``.
+    """Answers a client's requests in-process from ``org``: ``in_process(uf.Client(key, ...))``.
 
     The fake's adapter is mounted on the client's own session, so the client is built exactly as a user builds it
-    (its requests-cache ``CachedSession`` included) and only the socket is left out. The faults are this test's
-    unless others (say ``Faults(latency=0.05)``) are given.
+    (its requests-cache ``CachedSession`` included) and only the socket is left out. It answers with this test's
+    faults, or with others given as a second argument (``in_process(client, Faults(latency=0.05))``).
     """
 
-    def connect(client: Client, with_faults: Faults | None = None) -> Client:
-        org.mount(client.session, client.base_url, with_faults or faults)
+    def connect(client: Client, other: Faults | None = None) -> Client:
+        org.mount(client.session, client.base_url, faults if other is None else other)
         return client
 
     return connect
