@@ -429,3 +429,12 @@ def test_concurrency__auto_workers_back_off_a_server_that_throttles_above_n_in_f
     assert faults.max_in_flight <= AUTO_WORKERS_CEILING
     for field in ("input_tokens", "output_tokens"):
         assert int(frame[field].sum()) == org.total("completions", field, "2026-01-01", "2026-11-01")
+
+
+def test_cache__a_write_does_not_wait_for_the_disk(client):
+    """Each commit skips fsync (requests-cache's fast_save): a power cut loses a refetchable cache, and a file it
+    damaged is rebuilt, so a year of writes must not cost a disk flush each (about 1 s on this machine)."""
+    client.costs("2026-10-01", "2026-10-03")
+    with client.session.cache.responses.connection() as con:
+        assert con.execute("PRAGMA synchronous").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM responses").fetchone()[0] >= 1

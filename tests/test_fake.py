@@ -112,6 +112,21 @@ def test_fake__accepts_bracket_arrays_like_the_sdk(org):
     assert plain == brackets
 
 
+def test_fake__pre_encoded_results_are_the_json_of_their_fields_even_for_awkward_key_values():
+    """The fake encodes usage results from a ``%d`` template per group: quotes, ``%`` and non-ASCII in a key value
+    must come back as they went in, with every field and group key of the table, in order."""
+    from usage_frames.fake import _completion
+
+    model = 'gpt-"4o" 100%d é\\'
+    org = FakeOrganization(streams=(_completion("proj_%s", "user-1", "key_1", model, 20, 900, 200),))
+    body = get(org, "completions", start_time=OCT1, end_time=OCT1 + 86400, group_by=["model", "project_id"]).json()
+    (result,) = body["data"][0]["results"]
+    endpoint = ENDPOINTS["completions"]
+    assert list(result) == [f.name for f in endpoint.fields] + ["object", *endpoint.group_by]
+    assert (result["model"], result["project_id"], result["user_id"]) == (model, "proj_%s", None)
+    assert result["input_tokens"] == org.total("completions", "input_tokens", OCT1, OCT1 + 86400) > 0
+
+
 def test_fake__first_usage_bucket_starts_at_the_unaligned_start_and_costs_buckets_are_whole_days(org):
     usage = get(org, "completions", start_time=OCT1 + 5000, end_time=OCT1 + 2 * 86400).json()["data"]
     assert [(b["start_time"] - OCT1, b["end_time"] - OCT1) for b in usage] == [(5000, 86400), (86400, 172800)]

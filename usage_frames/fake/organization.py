@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import numpy as np
 import pandas as pd
 import requests
@@ -233,7 +234,10 @@ class FakeOrganization:
         group_by: tuple[str, ...],
         where: Mapping[str, Any],
     ) -> list[dict[str, Any]]:
-        """Buckets between consecutive bounds, each with one result per non-zero group."""
+        """Buckets between consecutive bounds, each with one result per non-zero group.
+
+        Usage results come pre-encoded (``msgspec.Raw``, the bytes ``msgspec.json.encode`` gives their dicts).
+        """
         clipped = np.minimum(bounds, max(now, int(bounds[0])))
         n = len(bounds) - 1
         filters = dict(where)
@@ -266,6 +270,7 @@ class FakeOrganization:
                     acc[f.name] += np.where(bounds[:-1] < now, series[f.name][hours], 0)
                 else:
                     acc[f.name] += _sum_parts(sums, _sources(endpoint.name, f.name))
+        per_bucket: Sequence[list[dict[str, Any]] | msgspec.Raw]
         if priced:
             per_bucket = [
                 [r for g, acc in groups.items() if (r := self._cost_result(endpoint, group_by, g, acc, units[g], i))]
@@ -280,21 +285,27 @@ class FakeOrganization:
 
     def _usage_results(
         self, endpoint: Endpoint, group_by: tuple[str, ...], groups: Mapping[tuple[Any, ...], Any], n: int
-    ) -> list[list[dict[str, Any]]]:
-        """Per bucket, one result per group with any usage (vectorised: one ``tolist`` per group)."""
+    ) -> list[msgspec.Raw]:
+        """Per bucket, the JSON array of one result per group with any usage, encoded as ``msgspec`` would.
+
+        Vectorised, and without a dict per result: each group's keys are encoded once into a ``%d`` template,
+        so a year of hourly answers costs the fake a third of the time (the benchmark's server is one process).
+        """
         names = [f.name for f in endpoint.fields if f.name not in self.omit_fields]
         keys = [k for k in endpoint.group_by if k not in self.omit_fields]
-        per_bucket: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+        if not names:  # every field left out: no result has any usage
+            return [msgspec.Raw(b"[]")] * n
+        per_bucket: list[list[bytes]] = [[] for _ in range(n)]
         for group, acc in groups.items():
             head: dict[str, Any] = {"object": endpoint.result_object}
             head.update({k: group[group_by.index(k)] if k in group_by else None for k in keys})
-            rows = np.column_stack([acc[name] for name in names]).tolist() if names else [[]] * n
-            for i, row in enumerate(rows):
-                if any(row):
-                    result = dict(zip(names, row, strict=True))
-                    result.update(head)
-                    per_bucket[i].append(result)
-        return per_bucket
+            tail = msgspec.json.encode(head)[1:].replace(b"%", b"%%")  # '"object":...}' after the counts
+            template = b"{" + b"".join(b'"%s":%%d,' % name.encode() for name in names) + tail
+            values = np.column_stack([acc[name] for name in names])
+            used = np.flatnonzero(values.any(axis=1)).tolist()
+            for i, row in zip(used, values[used].tolist(), strict=True):
+                per_bucket[i].append(template % tuple(row))
+        return [msgspec.Raw(b"[" + b",".join(results) + b"]") for results in per_bucket]
 
     def _cost_result(
         self,

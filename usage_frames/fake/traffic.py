@@ -219,8 +219,10 @@ def _interval_table(series: Mapping[str, np.ndarray], first_hour: int, bounds: n
 
 
 def _sum_parts(sums: Mapping[str, np.ndarray], parts: Sequence[str]) -> np.ndarray:
-    """Interval sums of several components added up."""
-    total: np.ndarray = np.sum([sums[part] for part in parts], axis=0)
+    """Interval sums of several components added up (a copy: callers add to it)."""
+    total: np.ndarray = sums[parts[0]].copy()
+    for part in parts[1:]:
+        total += sums[part]
     return total
 
 

@@ -128,6 +128,9 @@ class _SQLiteStore(SQLiteDict):
                 con = sqlite3.connect(
                     target, timeout=CACHE_LOCK_WAIT, isolation_level=None, check_same_thread=False, uri=self.read_only
                 )
+                # No fsync per commit (requests-cache's fast_save): a cache lost to a power cut is refetched, and
+                # a file it damaged is rebuilt (SafeSQLiteCache). With it, a year's 53 writes cost ~0.05 s, not ~1 s.
+                con.execute("PRAGMA synchronous=OFF")
                 self._local.con, self._local.generation = con, self._file.generation
             with self._lock:  # close the connections of finished threads (workers live for one fetch)
                 for thread in [t for t in self._open if not t.is_alive()]:
