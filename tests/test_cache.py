@@ -365,7 +365,7 @@ from usage_frames.fake import FakeOrganization, FakeServer
 folder, limit = sys.argv[1], int(sys.argv[2])
 org = FakeOrganization()
 with FakeServer() as server:
-    client = uf.Client("sk-admin-full", server.url, cache=folder)  # the default 6 workers
+    client = uf.Client("sk-admin-full", server.url, cache=folder)  # the default workers
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
     results = []
@@ -405,13 +405,27 @@ def test_cache__six_workers_share_one_file_safely(in_process, org, tmp_path, sec
     )
 
 
-def test_concurrency__auto_workers_grow_past_the_default_while_answers_are_clean(in_process, org, secret_key):
+@pytest.mark.parametrize("workers", [{}, {"workers": "auto"}], ids=["the default", "auto"])
+def test_concurrency__auto_workers_grow_past_the_default_while_answers_are_clean(in_process, org, secret_key, workers):
     from usage_frames.client import AUTO_WORKERS_CEILING, DEFAULT_WORKERS
 
     faults = Faults(latency=0.05)
-    client = in_process(uf.Client(secret_key, cache=False, workers="auto"), faults)
+    client = in_process(uf.Client(secret_key, cache=False, **workers), faults)
     frame = client.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")  # 44 windows
     assert DEFAULT_WORKERS < faults.max_in_flight <= AUTO_WORKERS_CEILING
+    assert int(frame["input_tokens"].sum()) == org.total("completions", "input_tokens", "2026-01-01", "2026-11-01")
+
+
+def test_concurrency__auto_workers_do_not_grow_on_large_answers(in_process, org, secret_key, monkeypatch):
+    """Large pages fill the line with a few requests and would multiply the memory held at once: no growth."""
+    from usage_frames.client import DEFAULT_WORKERS
+    from usage_frames.transport import retry
+
+    monkeypatch.setattr(retry, "GROWTH_MAX_BODY", 1000)  # every page of this query is larger
+    faults = Faults(latency=0.05)
+    client = in_process(uf.Client(secret_key, cache=False, workers="auto"), faults)
+    frame = client.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")  # 44 windows
+    assert faults.max_in_flight == DEFAULT_WORKERS
     assert int(frame["input_tokens"].sum()) == org.total("completions", "input_tokens", "2026-01-01", "2026-11-01")
 
 

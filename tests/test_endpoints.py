@@ -5,9 +5,11 @@ If the API drifts (a new group key, filter, field or endpoint), one of these fai
 
 from __future__ import annotations
 
+import inspect
 import re
 import typing
 
+import pandas as pd
 import pytest
 from conftest import SPEC
 
@@ -49,6 +51,28 @@ def test_package__has_one_function_per_endpoint_and_on_client():
         assert name in uf.__all__
         assert ENDPOINTS[name].path in getattr(uf.Client, name).__doc__
 
+
+
+def test_surface__package_function_is_the_clients_method_with_client_picking_the_client():
+    client = uf.Client.fake()
+    for name in ENDPOINTS:
+        package, method = getattr(uf, name), getattr(client, name)
+        assert package.__doc__ == uf.describe(name, client=True), name
+        assert method.__doc__ == uf.describe(name), name
+        kwargs = {"group_by": ENDPOINTS[name].group_by[:1]} if ENDPOINTS[name].group_by else {}
+        expected = client.fetch(name, "2026-10-01", "2026-10-03", **kwargs)
+        pd.testing.assert_frame_equal(package("2026-10-01", "2026-10-03", client=client, **kwargs), expected)
+        pd.testing.assert_frame_equal(method("2026-10-01", "2026-10-03", **kwargs), expected)
+
+
+def test_surface__signatures_show_the_options_and_client_only_on_the_package():
+    options = ["start", "end", "bucket_width", "group_by", "limit"]
+    assert list(inspect.signature(uf.costs).parameters) == [*options, "client", "filters"]
+    assert list(inspect.signature(uf.Client.fake().costs).parameters) == [*options, "filters"]
+
+def test_surface__a_bound_method_refuses_client_as_an_unknown_filter():
+    with pytest.raises(uf.InvalidParameterError, match="client"):
+        uf.Client.fake().costs("2026-10-01", "2026-10-03", client=uf.Client.fake())
 
 @pytest.mark.parametrize("endpoint", SPEC_ENDPOINTS, ids=lambda e: e.name)
 def test_table__matches_spec_parameters(endpoint: uf.Endpoint):

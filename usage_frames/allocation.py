@@ -240,7 +240,7 @@ def with_columns(
         usage_frames.errors.InvalidParameterError: costs: ['line_item'] has no project_id column: fetch costs \
 with group_by=['project_id']
     """
-    if endpoint_of(costs).name != "costs":
+    if not endpoint_of(costs).priced:
         raise InvalidParameterError("costs", endpoint_of(costs).name, ("costs",))
     if any(c.endswith("_name") and c not in costs.columns for c in columns):
         costs = label(costs, projects=projects, users=users, api_keys=api_keys)

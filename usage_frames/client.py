@@ -1,10 +1,12 @@
-"""The client: configuration and wiring, fetch/frame/plan, and the fan-out of a query's calendar windows.
+"""The client: configuration and wiring, fetch/frame/plan, and the calendar windows of a query.
 
 Each concern has its own module: argument checks and windows in :mod:`usage_frames.query`, what a fetch costs in
 :mod:`usage_frames.plan`, retries in :mod:`usage_frames.transport.retry`, the cache in
 :mod:`usage_frames.transport.cache`, the only socket I/O in :mod:`usage_frames.transport.send`, the pagination
-loop and every completeness check in :mod:`usage_frames.paging`, pages to frames in :mod:`usage_frames.frames`.
-Data sources (:mod:`usage_frames.fake`, :mod:`usage_frames.sample`) hand the client its constructor arguments.
+loop and every completeness check in :mod:`usage_frames.paging`, pages to frames in :mod:`usage_frames.frames`,
+running windows at once in :mod:`usage_frames.fanout`, the endpoint methods in :mod:`usage_frames.surface`.
+Data sources (:mod:`usage_frames.fake`, :mod:`usage_frames.sample`) hand the client its constructor arguments, a
+:class:`~usage_frames.source.Recording` among them for recorded data.
 
 Examples:
     >>> client = Client.fake()
@@ -20,11 +22,8 @@ Examples:
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -36,10 +35,12 @@ from requests_cache import CachedSession
 
 import usage_frames.query
 from usage_frames.errors import ADMIN_KEY_HELP, CacheMissError, InvalidParameterError, UnexpectedResponseError
+from usage_frames.fanout import AUTO_WORKERS_CEILING, DEFAULT_WORKERS, fan_out, progress_bar
 from usage_frames.frames import Page, assemble, columns_of, decode_page
-from usage_frames.paging import ListCheck, WindowCheck, paginate, trim
+from usage_frames.paging import WindowCheck, list_objects, paginate, trim
 from usage_frames.plan import Plan, check_size, plan_query
 from usage_frames.query import Query, snapped, to_clock
+from usage_frames.source import MISS_HINT, Recording, Source
 from usage_frames.surface import EndpointFunction, Endpoints, describe
 from usage_frames.transport import config
 from usage_frames.transport.cache import (
@@ -57,35 +58,16 @@ from usage_frames.transport.retry import (
     retry_delay,
     should_retry,
 )
-from usage_frames.transport.send import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, deadline, forget, send, status_error
+from usage_frames.transport.send import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, deadline, rejecter, send, status_error
 
 if TYPE_CHECKING:
     from usage_frames.fake import FakeOrganization
 
-__all__ = [  # what this module offers; the names moved to transport/ stay importable from here
-    "ADMIN_KEY_HELP",
-    "AUTO_WORKERS_CEILING",
-    "CACHE_LOCK_WAIT",
-    "DEFAULT_BASE_URL",
-    "DEFAULT_WORKERS",
-    "MAX_RETRY_AFTER_DELAY",
-    "MAX_RETRY_DELAY",
-    "OPEN_WINDOW_TTL",
-    "Client",
-    "EndpointFunction",
-    "Plan",
-    "Recording",
-    "Source",
-    "__version__",
-    "cached_session",
-    "client_or_default",
-    "deadline",
-    "default_cache_dir",
-    "describe",
-    "plan_query",
-    "retry_delay",
-    "should_retry",
-    "status_error",
+__all__ = [  # what this module offers; the names that moved out (transport/, fanout, source) stay importable here
+    "ADMIN_KEY_HELP", "AUTO_WORKERS_CEILING", "CACHE_LOCK_WAIT", "DEFAULT_BASE_URL", "DEFAULT_WORKERS",
+    "MAX_RETRY_AFTER_DELAY", "MAX_RETRY_DELAY", "OPEN_WINDOW_TTL", "Client", "EndpointFunction", "Plan", "Recording",
+    "Source", "__version__", "cached_session", "deadline", "default_cache_dir", "describe", "plan_query",
+    "retry_delay", "should_retry", "status_error",
 ]  # fmt: skip
 
 try:
@@ -94,36 +76,6 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 T = TypeVar("T")
-Source = Literal["live", "fake", "sample"]
-"""Who answers a client: the API (or a server at ``base_url``), the in-process fake, or the recorded sample."""
-
-# Six windows in flight: a year of hourly data in ~9 round trips (benchmarks/: 4 workers 14x, 8 workers 18x the
-# cookbook loop); a 429 closes a gate shared by all of them, so the API's rate limit slows every worker down.
-DEFAULT_WORKERS = 6
-# workers="auto" starts at DEFAULT_WORKERS, grows while answers are clean and halves on a 429, never above this.
-AUTO_WORKERS_CEILING = 32
-
-
-MISS_HINT = "run the query once online to fill the cache"
-
-
-@dataclass(frozen=True, slots=True)
-class Recording:
-    """Recorded data a client answers from (the sample): its fixed clock, and what it holds.
-
-    With a recording, the first and last window of a query widen to whole calendar windows and the frame is
-    trimmed back to the query, so that recorded data answers any query inside its range (at bucket granularity).
-
-    Attributes:
-        now: The recording's clock (the client's "now").
-        hint: What a cache miss says the recording holds.
-        answer: Answers a query given the client's own :meth:`Client.frame` (the sample adds up recorded
-            results); ``None`` reads the recording as it is.
-    """
-
-    now: pd.Timestamp
-    hint: str = MISS_HINT
-    answer: Callable[[Query, Callable[[Query], pd.DataFrame]], pd.DataFrame] | None = None
 
 
 class Client(Endpoints):
@@ -138,9 +90,9 @@ class Client(Endpoints):
             cached forever, the window that contains now for :data:`OPEN_WINDOW_TTL` seconds.
         offline: Answer only from the cache; a query the cache cannot answer raises :class:`CacheMissError`
             listing the missing windows.
-        workers: Windows fetched at once (1 fetches sequentially), or ``"auto"``: start at
-            :data:`DEFAULT_WORKERS`, grow while answers come back clean, halve on a 429 (the rate limit), never
-            more than :data:`AUTO_WORKERS_CEILING` requests in flight.
+        workers: ``"auto"`` (default): start with :data:`DEFAULT_WORKERS` windows in flight, grow while answers
+            come back clean (and small), halve on a 429 (the rate limit), never more than
+            :data:`AUTO_WORKERS_CEILING`; or a fixed number of windows fetched at once (1 fetches sequentially).
         progress: Show a progress bar (tqdm) for fetches of more than 4 windows; ``None`` means "when
             interactive" (a terminal or a notebook).
         timeout: Seconds, or ``(connect, read)`` seconds, per request.
@@ -166,7 +118,7 @@ class Client(Endpoints):
         session: requests.Session | None = None,
         cache: bool | str | os.PathLike[str] | CachedSession = True,
         offline: bool = False,
-        workers: int | Literal["auto"] = DEFAULT_WORKERS,
+        workers: int | Literal["auto"] = "auto",
         progress: bool | None = None,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
@@ -280,19 +232,11 @@ class Client(Endpoints):
             response._content = b""
             return page, response
 
-        return paginate(fetch, WindowCheck(query, self.clock()), _rejecter(self.session, path))
+        return paginate(fetch, WindowCheck(query, self.clock()), rejecter(self.session, path))
 
     def check_size(self, query: Query) -> list[Query]:
         """The calendar windows of a query, or an argument error beyond ``max_requests`` (see :func:`check_size`)."""
         return check_size(query, self.max_requests)
-
-    def window_pages(self, query: Query) -> list[list[Page]]:
-        """Fetch the calendar windows of a query, ``workers`` at a time, in order.
-
-        Raises:
-            CacheMissError: Offline, listing every window the cache cannot answer.
-        """
-        return self._windows(query, lambda pages, window: pages)
 
     def _windows(self, query: Query, build: Callable[[list[Page], Query], T]) -> list[T]:
         """Fetch the windows of a query and ``build`` each from its pages in the worker that fetched it.
@@ -304,7 +248,7 @@ class Client(Endpoints):
         if self.recording is not None:
             parts = snapped(parts, query, self.now)
         now = self.clock()
-        bar = _progress_bar(len(parts), query.endpoint.name, self.progress)
+        bar = progress_bar(len(parts), query.endpoint.name, self.progress)
         results: list[T | None] = [None] * len(parts)
         missing: list[str] = []
 
@@ -325,7 +269,7 @@ class Client(Endpoints):
             bar.update(1)
 
         try:
-            _fan_out(run, len(parts), self.workers)
+            fan_out(run, len(parts), self.workers)
         finally:
             bar.close()
         if missing:
@@ -369,12 +313,8 @@ class Client(Endpoints):
             ['Customer chat', 'Search & RAG']
         """
         config.check_path(path)
-
-        def fetch(after: str | None) -> tuple[Any, requests.Response]:
-            params = [("limit", "100")] + ([("after", after)] if after else [])
-            return self.get(path, params, decode=_json, expire_after=OPEN_WINDOW_TTL)
-
-        return [o for page in paginate(fetch, ListCheck(path), _rejecter(self.session, path)) for o in page["data"]]
+        get = partial(self.get, path, decode=msgspec.json.decode, expire_after=OPEN_WINDOW_TTL)
+        return list_objects(get, path, rejecter(self.session, path))
 
     def get_object(self, path: str) -> dict[str, Any]:
         """One JSON object, such as ``/organization/spend_limit``.
@@ -384,82 +324,7 @@ class Client(Endpoints):
             400000
         """
         config.check_path(path)
-        value, _ = self.get(path, [], decode=_json, expire_after=OPEN_WINDOW_TTL)
+        value, _ = self.get(path, [], decode=msgspec.json.decode, expire_after=OPEN_WINDOW_TTL)
         if not isinstance(value, dict):
             raise UnexpectedResponseError(f"GET {path}: not an object")
         return value
-
-
-
-def _fan_out(run: Callable[[int], None], count: int, workers: int) -> None:
-    """``run(0)`` .. ``run(count - 1)``, ``workers`` at a time; the first error stops what has not started."""
-    if workers == 1 or count == 1:
-        for i in range(count):
-            run(i)
-        return
-    with ThreadPoolExecutor(min(workers, count), thread_name_prefix="usage-frames") as pool:
-        futures: list[Future[None]] = [pool.submit(run, i) for i in range(count)]
-        try:
-            for future in as_completed(futures):
-                future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()  # stop what has not started; never return a partial frame
-            raise
-
-
-Reject = Callable[[requests.Response, UnexpectedResponseError], Exception]
-
-
-def _rejecter(session: requests.Session, path: str) -> Reject:
-    """How a page that fails a check is refused: dropped from the cache, the request named."""
-
-    def reject(response: requests.Response, exc: UnexpectedResponseError) -> Exception:
-        forget(session, response)
-        return UnexpectedResponseError(f"GET {path}: {exc.message}", request_id=response.headers.get("x-request-id"))
-
-    return reject
-
-
-def client_or_default(client: object) -> Client:
-    """``client`` itself, or ``Client()`` (key from ``OPENAI_ADMIN_KEY``) when it is ``None``.
-
-    Raises:
-        InvalidParameterError: If ``client`` is something else than a :class:`Client`.
-
-    Examples:
-        >>> client_or_default("sk-admin-...")
-        Traceback (most recent call last):
-        ...
-        usage_frames.errors.InvalidParameterError: client: 'sk-admin-...' must be a usage_frames.Client or None
-    """
-    if client is None:
-        return Client()
-    if not isinstance(client, Client):
-        shown = config.key_shape(client) if isinstance(client, str) and client.startswith("sk-") else client
-        raise InvalidParameterError("client", shown, reason="must be a usage_frames.Client or None")
-    return client
-
-
-
-class _NoBar:
-    def update(self, n: int) -> None:
-        """Nothing to show."""
-
-    def close(self) -> None:
-        """Nothing to close."""
-
-
-def _progress_bar(total: int, name: str, enabled: bool | None) -> Any:
-    """A tqdm bar (notebook-aware) over windows, or a no-op when off, short, or not interactive."""
-    if enabled is None:
-        enabled = sys.stderr.isatty() or "ipykernel" in sys.modules
-    if not enabled or total <= 4:
-        return _NoBar()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=f"usage-frames {name}", unit="window", leave=False)
-
-
-def _json(content: bytes) -> Any:
-    return msgspec.json.decode(content)

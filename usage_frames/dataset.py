@@ -42,7 +42,8 @@ from typing import Any
 
 import pandas as pd
 
-from usage_frames.client import Client, client_or_default
+from usage_frames.client import Client
+from usage_frames.default import client_or_default
 from usage_frames.endpoints import ENDPOINTS, KEY_DTYPES, Endpoint
 from usage_frames.errors import DatasetError, InvalidParameterError, UsageFramesWarning
 from usage_frames.query import FilterValue, TimeLike, build_query, earliest_start

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from usage_frames.client import Client, client_or_default
+from usage_frames.client import Client
+from usage_frames.default import client_or_default
 
 
 def _frame(objects: list[dict[str, object]], columns: list[str]) -> pd.DataFrame:

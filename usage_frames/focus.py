@@ -122,7 +122,7 @@ def to_focus(
     """
     if version not in FOCUS_VERSIONS:
         raise InvalidParameterError("version", version, FOCUS_VERSIONS)
-    if endpoint_of(costs).name != "costs" or "line_item" not in costs.columns:
+    if not endpoint_of(costs).priced or "line_item" not in costs.columns:
         raise InvalidParameterError(
             "costs", endpoint_of(costs).name, reason="must be costs fetched with group_by=['project_id', 'line_item']"
         )

@@ -31,13 +31,13 @@ import math
 import operator
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 import msgspec
 import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
 
 from usage_frames.endpoints import ENDPOINTS, KEY_DTYPES, Endpoint, EndpointName
 from usage_frames.errors import UnexpectedResponseError
@@ -287,22 +287,38 @@ def _integer_block(results: list[Any], names: list[str]) -> dict[str, Any] | Non
     return {name: _integers(columns[i], masks[i]) for i, name in enumerate(names)}
 
 
-def _categorical(values: Sequence[Any]) -> Any:
-    """A categorical from hashable labels (``None`` is ``NaN``): one dictionary lookup per value, categories sorted.
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """The values of one categorical key in a window: ``codes`` into ``labels`` (first-seen order), ``-1`` absent.
+
+    Windows keep these plain arrays; :func:`assemble` makes one categorical of all windows, so that a year's 53
+    windows do not each pay for a pandas ``Categorical`` (and its dtype validation).
+    """
+
+    codes: np.ndarray
+    labels: list[Any]
+
+    @classmethod
+    def of(cls, values: Sequence[Any]) -> Labels:
+        """The codes of hashable labels (``None`` is absent): one dictionary lookup per value."""
+        codes_of = _Codes({None: -1})
+        codes = np.fromiter(map(codes_of.__getitem__, values), np.int64, len(values))
+        return cls(codes, list(codes_of)[1:])
+
+
+def _categorical(parts: Sequence[Labels]) -> Any:
+    """One categorical of consecutive parts, its categories sorted (the union of theirs).
 
     Examples:
-        >>> _categorical(["b", None, "a", "b"]).tolist()
+        >>> _categorical([Labels.of(["b", None]), Labels.of(["a", "b"])]).tolist()
         ['b', nan, 'a', 'b']
     """
-    codes_of = _Codes({None: -1})
-    codes = np.fromiter(map(codes_of.__getitem__, values), np.int64, len(values))
-    labels = list(codes_of)[1:]  # in code order
-    order = sorted(range(len(labels)), key=labels.__getitem__)
-    remap = np.empty(len(labels) + 1, dtype=np.int64)
-    remap[order] = np.arange(len(labels))
-    remap[-1] = -1  # code -1 (absent) indexes the last slot
-    categories = pd.Index([labels[i] for i in order]) if labels else pd.Categorical([]).categories
-    return pd.Categorical.from_codes(remap[codes], dtype=pd.CategoricalDtype(categories))
+    labels = sorted(set().union(*(part.labels for part in parts)))
+    position = {label: i for i, label in enumerate(labels)}
+    codes = [np.array([*map(position.__getitem__, p.labels), -1], dtype=np.int64)[p.codes] for p in parts]
+    categories = pd.Index(labels) if labels else pd.Categorical([]).categories
+    joined = np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
+    return pd.Categorical.from_codes(joined, dtype=pd.CategoricalDtype(categories))
 
 
 class _Codes(dict[Any, int]):
@@ -352,7 +368,8 @@ def _nested(results: list[Any], path: tuple[str, ...]) -> list[Any]:
 
 
 Columns = dict[str, Any]
-"""The columns of a part of a frame (pandas arrays by name, ``start_time`` among them), see :func:`columns_of`."""
+"""The columns of a part of a frame by name, see :func:`columns_of`: pandas arrays of values, :class:`Labels` of
+categorical keys, and NumPy Unix seconds of ``start_time`` and ``end_time``; :func:`assemble` makes the frame."""
 
 
 def columns_of(pages: Iterable[Page], query: Query) -> Columns:
@@ -385,14 +402,14 @@ def columns_of(pages: Iterable[Page], query: Query) -> Columns:
             counts.append(len(found))
     repeat = np.asarray(counts, dtype=np.int64)
     columns: Columns = {
-        "start_time": _times(np.repeat(np.asarray(starts, dtype=np.int64), repeat)),
-        "end_time": _times(np.repeat(np.asarray(ends, dtype=np.int64), repeat)),
+        "start_time": np.repeat(np.asarray(starts, dtype=np.int64), repeat),
+        "end_time": np.repeat(np.asarray(ends, dtype=np.int64), repeat),
     }
     for key in query.group_by:
         dtype = KEY_DTYPES.get(key, "category")
         values = list(map(operator.attrgetter(key), results))
         values = values if fast else _labels(values, key, dtype)
-        columns[key] = _categorical(values) if dtype == "category" else pd.array(values, dtype=dtype)  # type: ignore[call-overload]
+        columns[key] = Labels.of(values) if dtype == "category" else pd.array(values, dtype=dtype)  # type: ignore[call-overload]
     flat_ints = [f.name for f in endpoint.fields if f.dtype == "Int64" and len(f.json_path) == 1]
     block = _integer_block(results, flat_ints) if fast else None
     for f in endpoint.fields:
@@ -432,18 +449,15 @@ def assemble(parts: Sequence[Columns], query: Query) -> pd.DataFrame:
     """
     if not parts:
         parts = [columns_of([], query)]
-    if len(parts) == 1:
-        joined = dict(parts[0])
-    else:
-        joined = {}
-        for name, first in parts[0].items():
-            arrays = [part[name] for part in parts]
-            if isinstance(first, pd.Categorical):
-                labels = sorted(set().union(*(a.categories for a in arrays)))
-                categories = pd.Index(labels) if labels else first.categories
-                joined[name] = union_categoricals([a.set_categories(categories) for a in arrays])
-            else:
-                joined[name] = type(first)._concat_same_type(arrays)
+    joined: dict[str, Any] = {}
+    for name, first in parts[0].items():
+        arrays = [part[name] for part in parts]
+        if isinstance(first, Labels):
+            joined[name] = _categorical(arrays)
+        elif isinstance(first, np.ndarray):  # bucket times, in Unix seconds
+            joined[name] = _times(np.concatenate(arrays))
+        else:
+            joined[name] = arrays[0] if len(arrays) == 1 else type(first)._concat_same_type(arrays)
     index = pd.DatetimeIndex(joined.pop("start_time"), name="start_time")
     frame = pd.DataFrame(joined, index=index, copy=False)
     frame.attrs.update(query.attrs())

@@ -149,6 +149,31 @@ class ListCheck:
         return after
 
 
+def list_objects(
+    get: Callable[[Sequence[tuple[str, str]]], tuple[Any, R]],
+    path: str,
+    reject: Callable[[R, UnexpectedResponseError], Exception] | None = None,
+) -> list[dict[str, Any]]:
+    """Every object of a list endpoint: pages of 100 following the ``after`` cursor, each checked by :class:`ListCheck`.
+
+    Args:
+        get: Sends a GET of ``path`` with these query parameters; returns the decoded page and the response.
+        path: The list endpoint, for messages.
+        reject: As for :func:`paginate`.
+
+    Examples:
+        >>> pages = {(): ({"data": [{"id": "a"}], "has_more": True, "last_id": "a"}, None),
+        ...          (("after", "a"),): ({"data": [{"id": "b"}], "has_more": False}, None)}
+        >>> [o["id"] for o in list_objects(lambda params: pages[tuple(params[1:])], "/x")]
+        ['a', 'b']
+    """
+
+    def fetch(after: str | None) -> tuple[Any, R]:
+        return get([("limit", "100")] + ([("after", after)] if after else []))
+
+    return [o for page in paginate(fetch, ListCheck(path), reject) for o in page["data"]]
+
+
 def trim(pages: list[Any], window: Query) -> list[Any]:
     """Drop buckets that start at or after the window's end (a server that ignores ``end_time`` answers past it).
 

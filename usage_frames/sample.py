@@ -3,10 +3,10 @@
 ``sample_data/`` holds one readable JSON file per response (requests-cache's filesystem backend with the JSON
 serializer), recorded at a fixed clock, :data:`SAMPLE_NOW`, so that month-to-date and forecasts have something to
 say; every frame the sample client returns says so in ``attrs["as_of"]``. Each endpoint is recorded once, daily,
-grouped by all its keys (costs by ``user_id`` apart: the API does not group it with ``project_id``), and
-completions also hourly (totals) for the last month (:data:`RECORDINGS`). :func:`answer` answers any query those
-recordings contain: any window inside their range, any subset of their keys, filters on those keys, and wider
-buckets (daily from hourly), by adding up the recorded results; anything else raises
+grouped by all its keys (the first key of its ``refused_pair`` recorded alone: the API does not group costs by
+``user_id`` with ``project_id``), and completions also hourly (totals) for the last month (:data:`RECORDINGS`).
+:func:`answer` answers any query those recordings contain: any window inside their range, any subset of their keys,
+filters on those keys, and wider buckets (daily from hourly), by adding up the recorded results; anything else raises
 :class:`~usage_frames.errors.CacheMissError` listing what the sample holds.
 
 Regenerate it byte for byte with ``usage-frames sample-data`` (see :func:`record`). It is found in
@@ -40,6 +40,7 @@ from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, BucketWidth, Endpo
 from usage_frames.errors import CacheMissError
 from usage_frames.frames import to_frame
 from usage_frames.query import Query, build_query, unix
+from usage_frames.source import Recording as Clock
 from usage_frames.transport.cache import cache_key, cached_session
 from usage_frames.transport.send import DEFAULT_BASE_URL
 
@@ -51,8 +52,6 @@ SAMPLE_NOW = pd.Timestamp("2026-10-21", tz="UTC")
 HOURLY_START = pd.Timestamp("2026-09-21", tz="UTC")  # a Monday: hourly windows are ISO weeks
 SAMPLE_ENV = "USAGE_FRAMES_SAMPLE_DIR"
 SAMPLE_KEY = "sk-admin-sample"  # not a secret: the fake accepts any sk-admin- key
-# The API refuses to group costs by user_id together with project_id (SDK 3.57): costs by user are recorded alone.
-ALONE: dict[EndpointName, str] = {"costs": "user_id"}
 # Fields the API sends only when grouped by a key: a quantity adds up within one line item, not across them.
 ONLY_BY: dict[str, str] = {"quantity": "line_item", "quantity_unit": "line_item"}
 
@@ -96,7 +95,8 @@ class Recording:
 def _recordings() -> list[Recording]:
     recordings: list[Recording] = []
     for name, endpoint in ENDPOINTS.items():
-        alone = ALONE.get(name)
+        # An endpoint's refused_pair (costs: user_id with project_id) cannot be recorded together: the first key alone.
+        alone = endpoint.refused_pair[0] if endpoint.refused_pair else None
         recordings.append(Recording(name, "1d", tuple(k for k in endpoint.group_by if k != alone), SAMPLE_START))
         if alone:
             recordings.append(Recording(name, "1d", (alone,), SAMPLE_START))
@@ -223,8 +223,6 @@ def client_arguments(path: str | os.PathLike[str] | None = None) -> dict[str, An
         >>> sorted(client_arguments())
         ['api_key', 'base_url', 'offline', 'recording', 'session', 'source']
     """
-    from usage_frames.client import Recording as Clock
-
     directory = Path(path) if path is not None else sample_dir()
     if not (directory / "http").is_dir():
         raise CacheMissError(
@@ -254,7 +252,6 @@ def record(path: str | os.PathLike[str] | None = None) -> int:
     fixed values afterwards, so that the same code always writes the same bytes.
     """
     from usage_frames.client import Client
-    from usage_frames.client import Recording as Clock
     from usage_frames.directory import api_keys, projects, spend_alerts, spend_limit, users
     from usage_frames.fake import FakeOrganization
 

@@ -1,14 +1,24 @@
-"""The endpoint surface: one function per endpoint, generated from the table, on ``Client`` and on the package.
+"""The endpoint surface, assembled once: each row of the endpoint table as a function, on ``Client`` and on the package.
 
-:class:`Endpoints` gives :class:`~usage_frames.client.Client` its twelve endpoint methods, ``fetch`` by name and
-``plan``; they build the :class:`~usage_frames.query.Query` and hand it to the client's ``frame``. The package's
-``uf.<endpoint>`` functions share :class:`EndpointFunction` and :func:`describe`.
+:func:`endpoint_function` is the one place that turns a row of the table into a callable (its name, and its docstring
+from :func:`describe`), and :class:`EndpointFunction` its one signature. ``client.costs(...)`` is the client's
+``fetch("costs", ...)`` (:class:`Endpoints` gives :class:`~usage_frames.client.Client` the twelve methods, ``fetch``
+and ``plan``); ``uf.costs(...)`` (:mod:`usage_frames.default`) is the same for the default client, with ``client=``
+picking another. :func:`query_of` is the one way their arguments become a :class:`~usage_frames.query.Query`.
+
+Examples:
+    >>> from usage_frames.client import Client
+    >>> client = Client.fake()
+    >>> client.costs.__name__, client.costs.__doc__ == describe("costs")
+    ('costs', True)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, overload
+import inspect
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any, Never, Protocol, TypeVar, overload
 
 import pandas as pd
 import requests
@@ -18,9 +28,16 @@ from usage_frames.plan import Plan, plan_query
 from usage_frames.query import FilterValue, Query, TimeLike, build_query, windows
 from usage_frames.transport.cache import cached_windows
 
+ClientT = TypeVar("ClientT", contravariant=True)
 
-class EndpointFunction(Protocol):
-    """The signature shared by the twelve endpoint functions (``uf.completions``, ``Client.costs``, ...)."""
+
+class EndpointFunction(Protocol[ClientT]):
+    """The signature of the twelve endpoint functions, generic in who may be passed as ``client=``.
+
+    ``uf.costs`` and the others are ``EndpointFunction[Client]`` (``client=`` picks the client, the default is
+    ``Client()``); ``client.costs`` and the others are ``EndpointFunction[Never]`` (the client is the one they are
+    bound to).
+    """
 
     def __call__(
         self,
@@ -30,14 +47,19 @@ class EndpointFunction(Protocol):
         bucket_width: BucketWidth = "1d",
         group_by: str | Sequence[str] | None = None,
         limit: int | None = None,
+        client: ClientT | None = None,
         **filters: FilterValue | None,
     ) -> pd.DataFrame:
         """Fetch one endpoint as a tidy frame."""
         ...
 
 
-def describe(name: EndpointName) -> str:
+def describe(name: EndpointName, *, client: bool = False) -> str:
     """The docstring of an endpoint function, generated from the table.
+
+    Args:
+        name: The endpoint.
+        client: Document the ``client=`` argument of the package-level function.
 
     Examples:
         >>> print(describe("vector_stores").splitlines()[0])
@@ -53,9 +75,65 @@ def describe(name: EndpointName) -> str:
         f"    bucket_width: One of {', '.join(ep.bucket_widths)} (default 1d).\n"
         f"    group_by: Any of {', '.join(ep.group_by)}.\n"
         "    limit: Buckets per page; the default is the largest the API allows.\n"
-        f"    **filters: {', '.join(f.name for f in ep.filters)} (a str is a one-item list).\n\n"
+        + ("    client: The client to use; defaults to Client().\n" if client else "")
+        + f"    **filters: {', '.join(f.name for f in ep.filters)} (a str is a one-item list).\n\n"
         f"Returns:\n    Columns end_time, the group keys, then {', '.join(f.name for f in ep.fields)}.\n"
     )
+
+
+def endpoint_function(name: EndpointName, fetch: Callable[..., Any], *, client: bool = False) -> EndpointFunction[Any]:
+    """The function of one endpoint: ``fetch(name, start, end, **kwargs)``, named and documented after the table.
+
+    Args:
+        name: The endpoint.
+        fetch: A ``fetch(endpoint, start, end, **kwargs)``: a client's :meth:`Endpoints.fetch`, or the package's
+            :func:`usage_frames.default.fetch` (which also takes ``client=``).
+        client: Whether the function takes ``client=`` (documented by :func:`describe`).
+
+    Examples:
+        >>> from usage_frames.client import Client
+        >>> images = endpoint_function("images", Client.fake().fetch)
+        >>> images("2026-10-01", "2026-10-02").columns.tolist()
+        ['end_time', 'images', 'num_model_requests']
+    """
+
+    def fetch_endpoint(start: TimeLike | None = None, end: TimeLike | None = None, **kwargs: Any) -> pd.DataFrame:
+        frame: pd.DataFrame = fetch(name, start, end, **kwargs)
+        return frame
+
+    fetch_endpoint.__name__ = fetch_endpoint.__qualname__ = name
+    fetch_endpoint.__doc__ = describe(name, client=client)
+    fetch_endpoint.__signature__ = _signature(client)  # type: ignore[attr-defined]  # what help() and IDEs show
+    return fetch_endpoint
+
+
+@cache
+def _signature(client: bool) -> inspect.Signature:
+    """The signature of :class:`EndpointFunction`, with ``client=`` (a ``Client``) or without it."""
+    call = inspect.signature(EndpointFunction.__call__)
+    params = [p for p in list(call.parameters.values())[1:] if client or p.name != "client"]
+    return call.replace(parameters=[p.replace(annotation="Client | None") if p.name == "client" else p for p in params])
+
+
+def query_of(
+    endpoint: EndpointName | str,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    *,
+    now: pd.Timestamp | None,
+    bucket_width: BucketWidth | str = "1d",
+    group_by: str | Sequence[str] | None = None,
+    limit: int | None = None,
+    **filters: FilterValue | None,
+) -> Query:
+    """The query of an endpoint function's arguments: the named options, and every other keyword a filter.
+
+    Examples:
+        >>> query_of("costs", "2026-10-01", "2026-10-03", now=None, project_ids="proj_chat").filters
+        {'project_ids': ('proj_chat',)}
+    """
+    return build_query(endpoint, start, end, bucket_width=bucket_width, group_by=group_by, limit=limit,
+                       filters=filters, now=now)  # fmt: skip
 
 
 class _EndpointMethod:
@@ -68,21 +146,9 @@ class _EndpointMethod:
     @overload
     def __get__(self, client: None, owner: type[Endpoints]) -> _EndpointMethod: ...
     @overload
-    def __get__(self, client: Endpoints, owner: type[Endpoints]) -> EndpointFunction: ...
-    def __get__(self, client: Endpoints | None, owner: type[Endpoints]) -> _EndpointMethod | EndpointFunction:
-        if client is None:
-            return self
-        name, bound = self.name, client
-
-        def fetch_endpoint(start: TimeLike | None = None, end: TimeLike | None = None, **kwargs: Any) -> pd.DataFrame:
-            return bound.fetch(name, start, end, **kwargs)
-
-        fetch_endpoint.__name__ = fetch_endpoint.__qualname__ = name
-        fetch_endpoint.__doc__ = self.__doc__
-        return fetch_endpoint
-
-
-
+    def __get__(self, client: Endpoints, owner: type[Endpoints]) -> EndpointFunction[Never]: ...
+    def __get__(self, client: Endpoints | None, owner: type[Endpoints]) -> _EndpointMethod | EndpointFunction[Never]:
+        return self if client is None else endpoint_function(self.name, client.fetch)
 
 
 class Endpoints:
@@ -134,22 +200,8 @@ class Endpoints:
             >>> list(df.columns)
             ['end_time', 'size', 'images', 'num_model_requests']
         """
-        query = self._query(endpoint, start, end, bucket_width, group_by, limit, filters)
-        return self.frame(query)
-
-    def _query(
-        self,
-        endpoint: str,
-        start: TimeLike | None,
-        end: TimeLike | None,
-        bucket_width: str,
-        group_by: str | Sequence[str] | None,
-        limit: int | None,
-        filters: Mapping[str, FilterValue | None],
-    ) -> Query:
-        return build_query(endpoint, start, end, bucket_width=bucket_width, group_by=group_by, limit=limit,
-                           filters=filters, now=self.now)  # fmt: skip
-
+        return self.frame(query_of(endpoint, start, end, bucket_width=bucket_width, group_by=group_by, limit=limit,
+                                   now=self.now, **filters))  # fmt: skip
 
     def plan(
         self,
@@ -174,7 +226,8 @@ class Endpoints:
               warning: ~1,314,000 rows expected at 1h over 365 days: bucket_width='1d' answers the same totals ...
               warning: start 2025-11-01 is more than a year back: the API refuses starts before 2025-11-28 ...
         """
-        query = self._query(endpoint, start, end, bucket_width, group_by, limit, filters)
+        query = query_of(endpoint, start, end, bucket_width=bucket_width, group_by=group_by, limit=limit,
+                         now=self.now, **filters)  # fmt: skip
         url = self.base_url + query.endpoint.path
         cached = cached_windows(self.session, url, windows(query), self._headers())
         return plan_query(query, cached, self.clock())

@@ -40,7 +40,7 @@ def daily_spend(costs: pd.DataFrame) -> pd.Series:
         >>> daily_spend(Client.fake().costs("2026-10-01", "2026-10-03", group_by="line_item")).round(2).tolist()
         [76.3, 89.3]
     """
-    if endpoint_of(costs).name != "costs":
+    if not endpoint_of(costs).priced:
         raise InvalidParameterError("costs", endpoint_of(costs).name, ("costs",))
     series = costs["amount"].astype(float).groupby(_times(costs).floor("D")).sum()
     series.index.name = "day"

@@ -51,9 +51,9 @@ def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         >>> day.loc["proj_chat", ["amount", "usd_per_1m_tokens"]].round(2).tolist()
         [44.57, 2.83]
     """
-    if endpoint_of(costs).name != "costs":
+    if not endpoint_of(costs).priced:
         raise InvalidParameterError("costs", endpoint_of(costs).name, ("costs",), reason="is not a costs frame")
-    if endpoint_of(usage).name == "costs":
+    if endpoint_of(usage).priced:
         raise InvalidParameterError("usage", "costs", reason="must be a usage frame (completions, images...)")
     if _meta(costs).get("bucket_width") not in ("1d", "D"):
         raise InvalidParameterError(
@@ -178,7 +178,7 @@ def split_line_items(costs: pd.DataFrame) -> pd.DataFrame:
         >>> sorted(items["modality"].dropna().unique())
         ['audio', 'image']
     """
-    if endpoint_of(costs).name != "costs" or "line_item" not in costs.columns:
+    if not endpoint_of(costs).priced or "line_item" not in costs.columns:
         raise InvalidParameterError(
             "costs", endpoint_of(costs).name, reason="must be costs fetched with group_by='line_item'"
         )

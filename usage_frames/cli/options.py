@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from usage_frames.client import DEFAULT_WORKERS, Client
+from usage_frames.client import Client
 from usage_frames.endpoints import ENDPOINTS, Filter
 
 if TYPE_CHECKING:
@@ -60,8 +60,9 @@ def _data_options(parser: argparse.ArgumentParser, *, cache: bool = True) -> Non
         parser.add_argument(
             "--workers",
             type=_workers,
-            default=DEFAULT_WORKERS,
-            help="windows fetched at once, or 'auto' (grows while the API answers, backs off on 429)",
+            default="auto",
+            help="windows fetched at once, or 'auto' (the default: starts at 6, grows while the API answers, "
+            "backs off on 429)",
         )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from usage_frames.endpoints import EndpointName
-from usage_frames.fake.traffic import FIELD_SOURCES, Stream
+from usage_frames.fake.traffic import BREAKDOWNS, Stream
 
 # (input, cached input, output) USD per 1M tokens; images per image; tts per 1M characters; whisper per second.
 TOKEN_PRICES: Mapping[str, tuple[float, float, float]] = {
@@ -120,7 +120,7 @@ def _token_items(stream: Stream) -> list[LineItem]:
                                   ("output", f"output_{modality}_tokens", price_out)):  # fmt: skip
             if modality == "text" or stream.per_request.get(part, 0) > 0:
                 items.append(LineItem(f"{prefix}{model}{suffix}, {kind}", (part,), "tokens", price))
-    writes = FIELD_SOURCES["completions"]["input_cache_write_tokens"]
+    writes = BREAKDOWNS["input_cache_write_tokens"]
     if sum(stream.per_request.get(p, 0) for p in writes):
         items.insert(2, LineItem(f"{prefix}{model}, cache writes", writes, "tokens", price_in))
     return items

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from usage_frames.endpoints import EndpointName
+from usage_frames.endpoints import ENDPOINTS, PEOPLE_KEYS, Endpoint, EndpointName
 from usage_frames.query import unix
 
 HOUR = 3600
@@ -96,21 +96,14 @@ def _completion(
         "output_audio_tokens": tokens_out * audio,
         "output_image_tokens": 0.0,
     }
-    keys = {
-        "project_id": project,
-        "user_id": user,
-        "api_key_id": key,
-        "model": model,
-        "batch": batch,
-        "service_tier": tier,
-        "api_source": source,
-    }
+    values = (project, user, key, model, batch, tier, source)  # in the table's order of its group keys
+    keys: dict[str, Any] = dict(zip(ENDPOINTS[endpoint].group_by, values, strict=True))
     return Stream(endpoint, keys, rate, per_request, **kwargs)
 
 
 def _people(project: str, user: str, key: str, model: str | None = None, **extra: Any) -> dict[str, Any]:
-    keys: dict[str, Any] = {"project_id": project, "user_id": user, "api_key_id": key}
-    return keys | ({"model": model} if model else {}) | extra
+    keys: dict[str, Any] = dict(zip(PEOPLE_KEYS, (project, user, key, model), strict=True))
+    return {k: v for k, v in keys.items() if v is not None} | extra
 
 
 def default_streams() -> tuple[Stream, ...]:
@@ -168,47 +161,74 @@ def default_streams() -> tuple[Stream, ...]:
     # fmt: on
 
 
-# How each endpoint's result fields derive from stream components (sums of components).
-FIELD_SOURCES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
-    "completions": {
-        "input_tokens": (
-            "input_text_tokens",
-            "input_audio_tokens",
-            "input_image_tokens",
-            "input_cached_text_tokens",
-            "input_cached_audio_tokens",
-            "input_cached_image_tokens",
-            "input_cache_write_30m_tokens",
-            "input_cache_write_12h_tokens",
-        ),
-        "output_tokens": ("output_text_tokens", "output_audio_tokens", "output_image_tokens"),
-        "num_model_requests": ("requests",),
-        "input_cached_tokens": (
-            "input_cached_text_tokens",
-            "input_cached_audio_tokens",
-            "input_cached_image_tokens",
-        ),
-        "input_cache_write_tokens": ("input_cache_write_30m_tokens", "input_cache_write_12h_tokens"),
-        "input_uncached_tokens": ("input_text_tokens", "input_audio_tokens", "input_image_tokens"),
-    },
-    "embeddings": {"input_tokens": ("input_tokens",), "num_model_requests": ("requests",)},
-    "images": {"images": ("images",), "num_model_requests": ("requests",)},
-    "audio_speeches": {"characters": ("characters",), "num_model_requests": ("requests",)},
-    "audio_transcriptions": {"seconds": ("seconds",), "num_model_requests": ("requests",)},
-    "vector_stores": {"usage_bytes": ("usage_bytes",)},
-    "code_interpreter_sessions": {"num_sessions": ("sessions",)},
-    "file_search_calls": {"num_requests": ("calls",)},
-    "web_search_calls": {"num_model_requests": ("requests",), "num_requests": ("calls",)},
+# The fake's own facts about the table's result fields: the traffic quantity a field counts where the names differ
+# (every other field counts the quantity of its own name) ...
+QUANTITIES: Mapping[str, str] = {"num_model_requests": "requests", "num_sessions": "sessions", "num_requests": "calls"}
+# ... and the fields that add up other fields of their endpoint, when it has them (completions and decisions break
+# their tokens down by cache state and modality; embeddings count input_tokens as they are).
+BREAKDOWNS: Mapping[str, tuple[str, ...]] = {  # the token arithmetic of endpoints.py (spec 2.3.0)
+    "input_tokens": ("input_cached_tokens", "input_cache_write_tokens", "input_uncached_tokens"),
+    "input_cached_tokens": ("input_cached_text_tokens", "input_cached_audio_tokens", "input_cached_image_tokens"),
+    "input_cache_write_tokens": ("input_cache_write_30m_tokens", "input_cache_write_12h_tokens"),
+    "input_uncached_tokens": ("input_text_tokens", "input_audio_tokens", "input_image_tokens"),
+    "output_tokens": ("output_text_tokens", "output_audio_tokens", "output_image_tokens"),
 }
-FIELD_SOURCES = {
-    **FIELD_SOURCES,
-    "decisions": FIELD_SOURCES["completions"],
-    "moderations": FIELD_SOURCES["embeddings"],
+
+
+def field_sources(endpoint: Endpoint) -> dict[str, tuple[str, ...]]:
+    """The traffic quantities each result field of a usage endpoint adds up, derived from its fields in the table.
+
+    Examples:
+        >>> from usage_frames.endpoints import ENDPOINTS
+        >>> field_sources(ENDPOINTS["embeddings"])
+        {'input_tokens': ('input_tokens',), 'num_model_requests': ('requests',)}
+        >>> field_sources(ENDPOINTS["completions"])["input_cache_write_tokens"]
+        ('input_cache_write_30m_tokens', 'input_cache_write_12h_tokens')
+    """
+    names = {f.name for f in endpoint.fields}
+
+    def sources(name: str) -> tuple[str, ...]:
+        parts = BREAKDOWNS.get(name, ())
+        if parts and set(parts) <= names:
+            return tuple(source for part in parts for source in sources(part))
+        return (QUANTITIES.get(name, name),)
+
+    return {f.name: sources(f.name) for f in endpoint.fields}
+
+
+# Every usage endpoint's result fields, from the table: what the fake adds up for each.
+FIELD_SOURCES: Mapping[EndpointName, Mapping[str, tuple[str, ...]]] = {
+    name: field_sources(endpoint) for name, endpoint in ENDPOINTS.items() if not endpoint.priced
 }
+
+
+def unproducible(streams: Sequence[Stream], endpoints: Mapping[EndpointName, Endpoint] = ENDPOINTS) -> list[str]:
+    """What the table asks that ``streams`` cannot produce: fields with no traffic quantity, keys no stream has.
+
+    Every usage endpoint needs a stream; each stream must have every quantity its endpoint's fields add up
+    (:func:`field_sources`) and a value for each of its endpoint's group keys, and no other key.
+
+    Examples:
+        >>> unproducible(default_streams())
+        []
+        >>> unproducible([s for s in default_streams() if s.endpoint != "images"])
+        ['images: no stream']
+    """
+    produced = {s.endpoint for s in streams}
+    problems = [f"{name}: no stream" for name, ep in endpoints.items() if not ep.priced and name not in produced]
+    for stream in streams:
+        endpoint = endpoints[stream.endpoint]
+        quantities = set(hourly(stream, np.array([ORG_START // HOUR])))
+        for name, parts in field_sources(endpoint).items():
+            missing = [p for p in parts if p not in quantities]
+            problems += [f"{endpoint.name}.{name}: no quantity {p!r} in the stream {stream.keys}" for p in missing]
+        if set(stream.keys) != set(endpoint.group_by):
+            problems.append(f"{endpoint.name}: stream keys {sorted(stream.keys)} are not its group keys")
+    return problems
 
 
 def _sources(endpoint: EndpointName, name: str) -> tuple[str, ...]:
-    return FIELD_SOURCES[endpoint].get(name, (name,))
+    return FIELD_SOURCES[endpoint][name]
 
 
 def _interval_table(series: Mapping[str, np.ndarray], first_hour: int, bounds: np.ndarray) -> dict[str, np.ndarray]:

@@ -216,6 +216,16 @@ def forget(session: requests.Session, response: requests.Response) -> None:
         session.cache.delete(key)
 
 
+def rejecter(session: requests.Session, path: str) -> Callable[[requests.Response, UnexpectedResponseError], Exception]:
+    """How a page that fails a check is refused (:func:`usage_frames.paging.paginate`): forgotten, the request named."""
+
+    def reject(response: requests.Response, exc: UnexpectedResponseError) -> Exception:
+        forget(session, response)
+        return UnexpectedResponseError(f"GET {path}: {exc.message}", request_id=response.headers.get("x-request-id"))
+
+    return reject
+
+
 def send(
     session: requests.Session,
     url: str,
@@ -288,7 +298,7 @@ def send(
             if offline and response.status_code == 504:
                 raise CacheMissError(f"GET {path} {loggable(params)} is not in the cache")
             if response.status_code == 200:
-                gate.clean()
+                gate.clean(len(response.content))
                 try:
                     return decode(response.content), response
                 except UnexpectedResponseError as exc:
