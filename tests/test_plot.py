@@ -149,3 +149,33 @@ def test_top__levels_are_averaged_over_time_not_summed(fake):
 def test_heatmap__colorbar_names_the_unit(fake):
     ax = plot.heatmap(fake.completions("2026-10-05", "2026-10-12", bucket_width="1h"), values="output_tokens")
     assert ax.figure.axes[-1].get_ylabel() == "output_tokens (tokens)"
+
+
+# --- issue 14: a notebook's plot is a pyplot figure (shown inline); the report's are off screen ---------------------
+
+
+def test_plot__a_new_figure_is_a_pyplot_one_that_a_notebook_shows(fake):
+    import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
+
+    costs = fake.costs("2026-10-01", "2026-10-15", group_by="project_id")
+    before = set(plt.get_fignums())
+    ax = costs.usage.plot.spend(by="project_id")
+    assert isinstance(ax, Axes) and plt.gcf() is ax.figure
+    assert len(set(plt.get_fignums()) - before) == 1
+
+
+def test_off_screen__the_same_plot_on_a_figure_pyplot_never_sees(fake):
+    import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
+
+    costs = fake.costs("2026-10-01", "2026-10-15", group_by="project_id")
+    shown = plot.spend(costs, by="project_id")
+    before = plt.get_fignums()
+    with plot.off_screen():
+        hidden = costs.usage.plot.spend(by="project_id")
+        assert isinstance(plot.top(costs, by="project_id"), Axes)
+    assert plt.get_fignums() == before and plt.gcf() is shown.figure  # pyplot saw none of them
+    assert isinstance(hidden, Axes) and legend(hidden) == legend(shown)
+    assert [p.get_height() for p in hidden.patches] == [p.get_height() for p in shown.patches]
+    assert plot.top(costs, by="project_id").figure is plt.gcf()  # and outside the block, pyplot's again

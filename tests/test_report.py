@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import gc
+import io
 import re
+import subprocess
+import sys
 
+import matplotlib
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,8 +29,12 @@ def report(tmp_path_factory):
 
 def test_report__is_self_contained_with_plots_and_tables(report):
     assert report.startswith("<!DOCTYPE html>")
-    images = re.findall(r'<img alt="[^"]*" src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}">', report)
+    images = re.findall(r'<img alt="([^"]*)" src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]{1000,})">', report)
     assert len(images) >= 4
+    for alt, data in images:  # each picture is an SVG that shows the title its alt text gives
+        picture = base64.b64decode(data).decode()
+        assert picture.startswith("<?xml") and "<svg" in picture and picture.rstrip().endswith("</svg>")
+        assert f">{alt}</text>" in picture.replace("&amp;", "&")
     assert report.count("<table") >= 4
     assert not re.search(r'(src|href)="https?://', report)  # nothing loaded from elsewhere
 
@@ -132,10 +143,55 @@ def test_report__each_figure_is_drawn_once(monkeypatch):
     assert len(draws) == images == len(set(map(id, draws)))  # bbox_inches="tight" drew each figure twice
 
 
-def test_report__a_figure_is_the_picture_bbox_inches_tight_makes():
-    import io
+def report_figures():
+    """The report's four plots of the sample month, drawn as the report draws them (off screen)."""
+    from usage_frames import plot
 
-    import numpy as np
+    client = uf.Client.sample()
+    history = client.costs("2026-09-01", SAMPLE_NOW, group_by="project_id")
+    with plot.off_screen():
+        return [
+            plot.month_to_date(history, alerts=[1500, 2500], limit=4000, now=SAMPLE_NOW),
+            plot.spend(history[history.index >= "2026-10-01"], by="project_id"),
+            plot.top(client.costs("2026-10-01", SAMPLE_NOW, group_by="line_item"), by="line_item", n=10),
+            plot.token_mix(client.completions("2026-10-01", SAMPLE_NOW, group_by=["project_id", "model"])),
+        ]
+
+
+def test_report__a_figure_is_drawn_once_into_its_picture():
+    from usage_frames.report import _figure
+
+    for ax in report_figures():
+        draws: list[object] = []
+        ax.figure.canvas.mpl_connect("draw_event", draws.append)  # matplotlib's own signal, once per drawing
+        tag = _figure(ax)
+        assert len(draws) == 1, ax.get_title()
+        assert tag.startswith(f'<img alt="{ax.get_title()}" src="data:image/svg+xml;base64,')
+
+
+def svg_frame(picture: bytes) -> tuple[float, float, int]:
+    """Width and height in points of an SVG matplotlib wrote, and how many texts it shows."""
+    root = re.search(rb'<svg [^>]*width="([\d.]+)(pt|px)" height="([\d.]+)(pt|px)"', picture)
+    assert root is not None
+    points = 1.0 if root[2] == b"pt" else 72 / 110  # the report gives its pictures' size in pixels at 110 dpi
+    return float(root[1]) * points, float(root[3]) * points, picture.count(b"<text")
+
+
+def test_report__a_picture_is_cropped_where_bbox_inches_tight_crops():
+    from usage_frames.report import _svg
+
+    for ax in report_figures():
+        tight = io.BytesIO()
+        with matplotlib.rc_context({"svg.fonttype": "none"}):  # texts as text, as in ours
+            ax.figure.savefig(tight, format="svg", bbox_inches="tight")  # draws twice: the reference
+        ours = _svg(ax.figure)
+        (width, height, texts), (tight_width, tight_height, tight_texts) = svg_frame(ours), svg_frame(tight.getvalue())
+        # The top chart's long line item names stick out of the figure: kept, as bbox_inches="tight" keeps them.
+        assert abs(width - tight_width) <= 1 and abs(height - tight_height) <= 1, ax.get_title()
+        assert texts == tight_texts > 10
+
+
+def test_report__a_png_is_the_picture_bbox_inches_tight_makes():
     from matplotlib.image import imread
 
     from usage_frames import plot
@@ -143,7 +199,8 @@ def test_report__a_figure_is_the_picture_bbox_inches_tight_makes():
 
     costs = uf.Client.sample().costs("2026-09-01", "2026-10-21", group_by="project_id")
     ours, tight = io.BytesIO(), io.BytesIO()
-    _save(plot.spend(costs, by="project_id").figure, ours, dpi=110)
+    with plot.off_screen():
+        _save(plot.spend(costs, by="project_id").figure, ours, dpi=110)
     plot.spend(costs, by="project_id").figure.savefig(tight, format="png", dpi=110, bbox_inches="tight")
     a, b = (imread(io.BytesIO(png.getvalue()))[..., :3] for png in (ours, tight))
     assert abs(a.shape[0] - b.shape[0]) <= 3 and abs(a.shape[1] - b.shape[1]) <= 3  # cropped the same way
@@ -155,3 +212,36 @@ def test_report__a_figure_is_the_picture_bbox_inches_tight_makes():
 
     assert np.abs(coarse(a) - coarse(b)).mean() < 0.01
     assert np.abs(coarse(a) - coarse(np.ones_like(a))).mean() > 0.1  # and not a blank one
+
+
+def test_report__the_command_never_imports_pyplot(tmp_path):
+    code = (
+        "import gc, sys\n"
+        "from usage_frames.cli import main\n"
+        "sys.argv = ['usage-frames', 'report', '--sample', '-o', sys.argv[1]]\n"
+        "assert main() == 0\n"  # as the console script calls it
+        "print(sorted(m for m in sys.modules if m.startswith('matplotlib.pyplot')), gc.get_freeze_count() > 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "r.html")], capture_output=True, text=True,
+                            check=True)  # fmt: skip
+    # No pyplot: no global figure list, no backend chosen; the command's process froze what its imports made.
+    assert result.stdout.strip().splitlines()[-1] == "[] True"
+    assert "<img" in (tmp_path / "r.html").read_text()
+
+
+def test_report__pictures_are_written_as_png_off_screen(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from usage_frames.report import save_pictures
+
+    before = plt.get_fignums()
+    names = save_pictures(uf.Client.sample(), tmp_path)
+    assert names and all((tmp_path / n).read_bytes().startswith(b"\x89PNG") for n in names)
+    assert plt.get_fignums() == before  # nothing left open in pyplot
+
+
+def test_cli__a_call_with_arguments_leaves_the_garbage_collector_alone(tmp_path):
+    # Only the command's own process (main() without arguments) freezes what its imports made; a caller's does not.
+    frozen = gc.get_freeze_count()
+    assert main(["report", "--sample", "-o", str(tmp_path / "r.html")]) == 0
+    assert gc.get_freeze_count() == frozen

@@ -1,7 +1,8 @@
 """Plots a finance person would put in a deck: each function takes a frame and returns a matplotlib ``Axes``.
 
 Axes carry units ($, tokens in k/M/B), dates say UTC, and every category keeps its colour in every plot
-(:func:`color_for`). Also available as ``df.usage.plot.<kind>(...)``.
+(:func:`color_for`). Also available as ``df.usage.plot.<kind>(...)``. A new figure is a pyplot figure (a notebook
+shows it), or inside :func:`off_screen` one that pyplot never sees (the report: no pyplot import, no global state).
 
 Examples:
     >>> from usage_frames import Client
@@ -13,10 +14,12 @@ Examples:
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -25,7 +28,7 @@ from matplotlib.ticker import FuncFormatter
 from usage_frames import ops
 from usage_frames.errors import InvalidParameterError
 
-PALETTE = [plt.get_cmap(name)(i) for name in ("tab20", "tab20b") for i in range(20)]
+PALETTE = [matplotlib.colormaps[name](i) for name in ("tab20", "tab20b") for i in range(20)]
 OTHER_COLOR = "#9e9e9e"
 _COLORS: dict[str, Any] = {}
 
@@ -116,9 +119,41 @@ def _need(df: pd.DataFrame, plot: str, endpoints: Sequence[str], argument: str =
         )
 
 
+_OFF_SCREEN: ContextVar[bool] = ContextVar("off_screen", default=False)
+
+
+@contextmanager
+def off_screen() -> Iterator[None]:
+    """Make the plots drawn inside it on figures of their own, never imported into or listed by pyplot.
+
+    Such a figure is not shown by a notebook and needs no closing: it goes away with its last reference. Render
+    it with a canvas of your choice (``FigureCanvasAgg(ax.figure).print_png(...)``).
+
+    Examples:
+        >>> import matplotlib.pyplot as plt
+        >>> from usage_frames import Client
+        >>> before = plt.get_fignums()
+        >>> with off_screen():
+        ...     ax = spend(Client.fake().costs("2026-10-01", "2026-10-08"))
+        >>> plt.get_fignums() == before, ax.get_ylabel()
+        (True, 'Spend (USD)')
+    """
+    token = _OFF_SCREEN.set(True)
+    try:
+        yield
+    finally:
+        _OFF_SCREEN.reset(token)
+
+
 def _axes(ax: Axes | None, size: tuple[float, float] = (10, 4.5)) -> Axes:
     if ax is not None:
         return ax
+    if _OFF_SCREEN.get():
+        from matplotlib.figure import Figure
+
+        return Figure(figsize=size).add_subplot()
+    import matplotlib.pyplot as plt  # a figure a notebook shows: pyplot's
+
     _, new = plt.subplots(figsize=size)
     return new
 
