@@ -1,5 +1,10 @@
-"""Shared fixtures: the fake organization served over real HTTP on 127.0.0.1, a secret key made per run,
-and a client whose sleep records delays instead of waiting (a test that sleeps is a bug)."""
+"""Shared fixtures: the fake organization, a secret key made per run, and clients whose sleep records delays
+instead of waiting (a test that sleeps is a bug).
+
+``client`` is answered in-process (the fake's ``FakeAdapter`` mounted on the client's own session, a real
+requests-cache ``CachedSession`` on a temporary folder); ``http_client`` and ``server`` speak real HTTP to a
+``FakeServer`` on 127.0.0.1, for the scenarios that need a socket (timeouts, dropped connections, proxies,
+subprocesses, anything that builds its own client from a URL). Both answer with the test's fresh ``faults``."""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import os
 import secrets
 import socket
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,6 +26,7 @@ import pytest
 import usage_frames.query
 from usage_frames import Client
 from usage_frames.fake import FakeAPI, FakeOrganization, FakeServer, Faults
+from usage_frames.transport.send import DEFAULT_BASE_URL
 
 matplotlib.use("Agg")
 
@@ -112,17 +118,38 @@ def org() -> FakeOrganization:
 
 
 @pytest.fixture(scope="session")
-def server(org: FakeOrganization) -> Iterator[FakeServer]:
-    """The fake API over real HTTP on 127.0.0.1, shared by the session; faults are reset per test."""
+def _http_server(org: FakeOrganization) -> Iterator[FakeServer]:
     with FakeServer(FakeAPI(org)) as running:
         yield running
 
 
 @pytest.fixture
-def faults(server: FakeServer) -> Faults:
-    """Fresh faults (and request counts) for this test."""
-    server.api.faults = Faults()
-    return server.api.faults
+def faults() -> Faults:
+    """Fresh faults (and request counts) for this test, whichever transport answers it."""
+    return Faults()
+
+
+@pytest.fixture
+def server(_http_server: FakeServer, faults: Faults) -> FakeServer:
+    """The fake API over real HTTP on 127.0.0.1 (one server for the session), answering with this test's faults."""
+    _http_server.api.faults = faults
+    return _http_server
+
+
+@pytest.fixture
+def in_process(org: FakeOrganization, faults: Faults) -> Callable[[Client], Client]:
+    """Answers a client's requests in-process from ``org``: ``in_process(uf.Client(key, ...))``.
+
+    The fake's adapter is mounted on the client's own session, so the client is built exactly as a user builds it
+    (its requests-cache ``CachedSession`` included) and only the socket is left out. It answers with this test's
+    faults, or with others given as a second argument (``in_process(client, Faults(latency=0.05))``).
+    """
+
+    def connect(client: Client, other: Faults | None = None) -> Client:
+        org.mount(client.session, client.base_url, faults if other is None else other)
+        return client
+
+    return connect
 
 
 class Sleeps(list[float]):
@@ -138,8 +165,14 @@ def sleeps() -> Sleeps:
 
 
 @pytest.fixture
-def client(server: FakeServer, faults: Faults, sleeps: Sleeps, secret_key: str) -> Client:
-    """A client of the fake server over HTTP, with the run's secret key and recorded sleeps."""
+def client(in_process: Callable[[Client], Client], sleeps: Sleeps, secret_key: str) -> Client:
+    """A client of the fake answered in-process (through its real cache), with the run's key and recorded sleeps."""
+    return in_process(Client(secret_key, DEFAULT_BASE_URL, sleep=sleeps, timeout=(2, 10)))
+
+
+@pytest.fixture
+def http_client(server: FakeServer, sleeps: Sleeps, secret_key: str) -> Client:
+    """The same client over real HTTP to :func:`server`, for the scenarios that need a socket."""
     return Client(secret_key, server.url, sleep=sleeps, timeout=(2, 10))
 
 

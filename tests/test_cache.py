@@ -1,4 +1,4 @@
-"""Cache, windows and concurrency on a real requests-cache filesystem cache and the fake server over HTTP."""
+"""Cache, windows and concurrency on a real requests-cache cache, answered in-process by the fake API."""
 
 from __future__ import annotations
 
@@ -107,18 +107,18 @@ def test_cache__an_unusable_answer_is_not_kept(client, org, faults):
     assert int(again["input_tokens"].sum()) == org.total("embeddings", "input_tokens", "2026-09-01", "2026-10-01")
 
 
-def test_offline__answers_from_the_cache_without_a_request(client, server, faults, sleeps, secret_key):
+def test_offline__answers_from_the_cache_without_a_request(client, in_process, faults, sleeps, secret_key):
     online = client.images("2026-08-01", "2026-10-01", group_by="model")
     faults.requests.clear()
-    offline = uf.Client(secret_key, server.url, offline=True)
+    offline = in_process(uf.Client(secret_key, offline=True))
     pd.testing.assert_frame_equal(offline.images("2026-08-01", "2026-10-01", group_by="model"), online)
     assert faults.requests == []
 
 
-def test_offline__names_every_window_the_cache_cannot_answer(client, server, faults, secret_key):
+def test_offline__names_every_window_the_cache_cannot_answer(client, in_process, faults, secret_key):
     client.images("2026-08-01", "2026-09-01")
     faults.requests.clear()
-    offline = uf.Client(secret_key, server.url, offline=True)
+    offline = in_process(uf.Client(secret_key, offline=True))
     with pytest.raises(uf.CacheMissError, match=r"images: 2 of 3 window\(s\) are not in the cache: 2026-07-15") as e:
         offline.images("2026-07-15", "2026-10-01")
     assert "2026-09-01 00:00..2026-10-01 00:00" in str(e.value)
@@ -130,11 +130,11 @@ def test_offline__without_a_cache_is_an_argument_error(secret_key):
         uf.Client(secret_key, cache=False, offline=True)
 
 
-def test_cache__a_path_or_a_ready_session_can_be_given(server, tmp_path, faults, secret_key):
-    by_path = uf.Client(secret_key, server.url, cache=tmp_path / "mine")
+def test_cache__a_path_or_a_ready_session_can_be_given(in_process, tmp_path, faults, secret_key):
+    by_path = in_process(uf.Client(secret_key, cache=tmp_path / "mine"))
     by_path.costs("2026-09-01", "2026-10-01")
     assert (tmp_path / "mine" / "http_cache.sqlite").exists()
-    shared = uf.Client(secret_key, server.url, cache=by_path.session)
+    shared = in_process(uf.Client(secret_key, cache=by_path.session))
     faults.requests.clear()
     shared.costs("2026-09-01", "2026-10-01")
     assert faults.requests == []
@@ -142,41 +142,41 @@ def test_cache__a_path_or_a_ready_session_can_be_given(server, tmp_path, faults,
 
 
 @pytest.mark.parametrize("width", ["1d", "1h", "1m"])
-def test_concurrency__gives_the_same_frame_as_a_sequential_fetch(server, width, secret_key):
+def test_concurrency__gives_the_same_frame_as_a_sequential_fetch(in_process, width, secret_key):
     span = {
         "1d": ("2026-03-03T07:00", "2026-10-20"),
         "1h": ("2026-09-02T05:00", "2026-10-20"),
         "1m": ("2026-10-12T22:00", "2026-10-16T01:00"),
     }[width]
-    sequential = uf.Client(secret_key, server.url, cache=False, workers=1)
-    concurrent = uf.Client(secret_key, server.url, cache=False, workers=4)
+    sequential = in_process(uf.Client(secret_key, cache=False, workers=1))
+    concurrent = in_process(uf.Client(secret_key, cache=False, workers=4))
     a = sequential.completions(*span, bucket_width=width, group_by=["project_id", "model"])
     b = concurrent.completions(*span, bucket_width=width, group_by=["project_id", "model"])
     pd.testing.assert_frame_equal(a, b)
     assert a.index.is_monotonic_increasing
 
 
-def test_concurrency__never_exceeds_the_configured_workers(server, secret_key):
-    server.api.faults = Faults(latency=0.05)
-    uf.Client(secret_key, server.url, cache=False, workers=3).embeddings("2026-01-01", "2026-10-01")
-    assert server.api.faults.max_in_flight == 3
+def test_concurrency__never_exceeds_the_configured_workers(in_process, secret_key):
+    faults = Faults(latency=0.05)
+    in_process(uf.Client(secret_key, cache=False, workers=3), faults).embeddings("2026-01-01", "2026-10-01")
+    assert faults.max_in_flight == 3
 
 
-def test_concurrency__429s_slow_every_worker_and_lose_nothing(server, org, sleeps, secret_key):
-    server.api.faults = Faults(rate_limit=0.3, seed=7)
-    client = uf.Client(secret_key, server.url, cache=False, workers=4, sleep=sleeps, max_retries=8)
+def test_concurrency__429s_slow_every_worker_and_lose_nothing(in_process, org, sleeps, secret_key):
+    faults = Faults(rate_limit=0.3, seed=7)
+    client = in_process(uf.Client(secret_key, cache=False, workers=4, sleep=sleeps, max_retries=8), faults)
     frame = client.completions("2026-01-01", "2026-11-01", group_by="model")  # the API keeps one year
     truth = org.total("completions", "input_tokens", "2026-01-01", "2026-11-01")
     assert int(frame["input_tokens"].sum()) == truth
     rate_limited = sum(1 for _ in sleeps)
     assert rate_limited >= 1
-    assert len(server.api.faults.requests) <= 10 * 9  # bounded: 10 windows, at most 9 attempts each
+    assert len(faults.requests) <= 10 * 9  # bounded: 10 windows, at most 9 attempts each
 
 
-def test_concurrency__an_error_in_one_window_fails_the_whole_fetch(server, secret_key):
-    server.api.faults = Faults()
-    server.api.faults.push(*[Fault(status=500)] * 40)
-    client = uf.Client(secret_key, server.url, cache=False, workers=4, sleep=lambda s: None, max_retries=1)
+def test_concurrency__an_error_in_one_window_fails_the_whole_fetch(in_process, secret_key):
+    faults = Faults()
+    faults.push(*[Fault(status=500)] * 40)
+    client = in_process(uf.Client(secret_key, cache=False, workers=4, sleep=lambda s: None, max_retries=1), faults)
     with pytest.raises(uf.ServerError):
         client.completions("2026-01-01", "2026-11-01")
 
@@ -195,9 +195,9 @@ def test_plan__warns_before_a_query_explodes_and_suggests_a_coarser_width(client
     assert client.plan("costs", "2026-01-01", "2026-03-01").warnings == ()
 
 
-def test_cache_dir_env__is_used_by_default_clients(monkeypatch, tmp_path, server, secret_key):
+def test_cache_dir_env__is_used_by_default_clients(monkeypatch, tmp_path, in_process, secret_key):
     monkeypatch.setenv("USAGE_FRAMES_CACHE_DIR", str(tmp_path))
-    uf.Client(secret_key, server.url).costs("2026-09-01", "2026-10-01")
+    in_process(uf.Client(secret_key)).costs("2026-09-01", "2026-10-01")
     assert os.listdir(tmp_path) == ["http_cache.sqlite"]
 
 
@@ -209,7 +209,7 @@ def test_cache__database_files_are_readable_by_the_owner_only(client):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
-def test_windows__a_server_answering_outside_the_window_is_an_error(client, faults, secret_key):
+def test_windows__a_server_answering_outside_the_window_is_an_error(client, in_process, faults, secret_key):
     # Two monthly windows; the second answer repeats September's buckets instead of October's.
     september = client.get(
         "/organization/usage/embeddings", uf.params.build_query("embeddings", "2026-09-01", "2026-10-01").params()
@@ -217,26 +217,26 @@ def test_windows__a_server_answering_outside_the_window_is_an_error(client, faul
     faults.requests.clear()
     faults.push(Fault(kind="pass"), Fault(kind="replace", body=september))
     with pytest.raises(uf.UnexpectedResponseError, match="for another time window: it starts with 2026-09-01"):
-        uf.Client(secret_key, client.base_url, cache=False, workers=1).embeddings("2026-09-01", "2026-11-01")
+        in_process(uf.Client(secret_key, cache=False, workers=1)).embeddings("2026-09-01", "2026-11-01")
 
 
-def test_progress__a_bar_for_long_fetches_when_asked(server, capsys, secret_key):
-    uf.Client(secret_key, server.url, cache=False, progress=True).embeddings("2026-01-01", "2026-11-01")
+def test_progress__a_bar_for_long_fetches_when_asked(in_process, capsys, secret_key):
+    in_process(uf.Client(secret_key, cache=False, progress=True)).embeddings("2026-01-01", "2026-11-01")
     assert "usage-frames embeddings" in capsys.readouterr().err
-    uf.Client(secret_key, server.url, cache=False, progress=True).embeddings("2026-09-01", "2026-11-01")
+    in_process(uf.Client(secret_key, cache=False, progress=True)).embeddings("2026-09-01", "2026-11-01")
     assert capsys.readouterr().err == ""  # two windows: no bar
 
 
-def test_cache__each_key_has_its_own_answers(server, faults, secret_key):
-    first = uf.Client(secret_key, server.url)
+def test_cache__each_key_has_its_own_answers(in_process, faults, secret_key):
+    first = in_process(uf.Client(secret_key))
     first.costs("2026-09-01", "2026-10-01")
     faults.requests.clear()
-    other_org = uf.Client("sk-admin-another-organization", server.url)
+    other_org = in_process(uf.Client("sk-admin-another-organization"))
     other_org.costs("2026-09-01", "2026-10-01")
     assert len(faults.requests) == 1  # not answered from the first key's cache
     faults.requests.clear()
     with pytest.raises(uf.AuthenticationError):  # a wrong key is told so, not served someone's cached data
-        uf.Client("sk-user-wrong", server.url, sleep=lambda s: None).costs("2026-09-01", "2026-10-01")
+        in_process(uf.Client("sk-user-wrong", sleep=lambda s: None)).costs("2026-09-01", "2026-10-01")
     first.costs("2026-09-01", "2026-10-01")
     assert len(faults.requests) == 1  # the 401 only; the first key still reads its cache
 
@@ -246,9 +246,9 @@ def test_cache__each_key_has_its_own_answers(server, faults, secret_key):
 SPAN = ("2026-05-01", "2026-10-01")  # five monthly windows
 
 
-def filled_cache(server, folder, secret_key):
+def filled_cache(in_process, folder, secret_key):
     """A cache folder holding the answers of SPAN, and the frame they make."""
-    frame = uf.Client(secret_key, server.url, cache=folder).costs(*SPAN)
+    frame = in_process(uf.Client(secret_key, cache=folder)).costs(*SPAN)
     return folder / "http_cache.sqlite", frame
 
 
@@ -260,32 +260,34 @@ def damage(db: Path, how: str) -> None:
 
 
 @pytest.mark.parametrize("how", ["random bytes", "cut in half", "garbage pages"])
-def test_cache__a_damaged_file_is_moved_aside_rebuilt_and_warned_about_once(server, faults, tmp_path, how, secret_key):
-    db, truth = filled_cache(server, tmp_path, secret_key)
+def test_cache__a_damaged_file_is_moved_aside_rebuilt_and_warned_about_once(
+    in_process, faults, tmp_path, how, secret_key
+):
+    db, truth = filled_cache(in_process, tmp_path, secret_key)
     damage(db, how)
     with pytest.warns(uf.UsageFramesWarning, match="was damaged .* moved aside to http_cache.sqlite.damaged-") as seen:
-        again = uf.Client(secret_key, server.url, cache=tmp_path).costs(*SPAN)
+        again = in_process(uf.Client(secret_key, cache=tmp_path)).costs(*SPAN)
     pd.testing.assert_frame_equal(again, truth)
     assert len([w for w in seen if issubclass(w.category, uf.UsageFramesWarning)]) == 1
     assert len(list(tmp_path.glob("http_cache.sqlite.damaged-*"))) == 1
     faults.requests.clear()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the rebuilt cache is healthy: no warning, no request
-        pd.testing.assert_frame_equal(uf.Client(secret_key, server.url, cache=tmp_path).costs(*SPAN), truth)
+        pd.testing.assert_frame_equal(in_process(uf.Client(secret_key, cache=tmp_path)).costs(*SPAN), truth)
     assert faults.requests == []
 
 
 def test_cache__a_file_where_the_folder_should_be_falls_back_to_no_cache_with_a_warning(
-    server, org, tmp_path, secret_key
+    in_process, org, tmp_path, secret_key
 ):
     folder = tmp_path / "cache"
     folder.write_text("not a folder")
     with pytest.warns(uf.UsageFramesWarning, match=f"cannot use {folder} as the HTTP cache folder .*without a cache"):
-        client = uf.Client(secret_key, server.url, cache=folder)
+        client = in_process(uf.Client(secret_key, cache=folder))
     assert client.session.__class__.__name__ == "Session"
     assert client.costs(*SPAN)["amount"].sum() == pytest.approx(org.total("costs", "amount", *SPAN), rel=1e-9)
     with pytest.raises(uf.CacheError, match=f"cannot use {folder} as the HTTP cache folder"):
-        uf.Client(secret_key, server.url, cache=folder, offline=True)
+        in_process(uf.Client(secret_key, cache=folder, offline=True))
 
 
 def test_cache__a_folder_inside_a_file_is_a_typed_error_offline(tmp_path, secret_key):
@@ -294,38 +296,38 @@ def test_cache__a_folder_inside_a_file_is_a_typed_error_offline(tmp_path, secret
         uf.Client(secret_key, cache=tmp_path / "file" / "cache", offline=True)
 
 
-def test_cache__a_read_only_folder_holding_the_answer_still_answers(server, faults, tmp_path, secret_key):
-    _, truth = filled_cache(server, tmp_path, secret_key)
+def test_cache__a_read_only_folder_holding_the_answer_still_answers(in_process, faults, tmp_path, secret_key):
+    _, truth = filled_cache(in_process, tmp_path, secret_key)
     faults.requests.clear()
     with read_only(tmp_path):
         with pytest.raises(OSError, match=r"Read-only file system|Permission denied"):  # even for root
             (tmp_path / "probe").write_text("x")
         with pytest.warns(uf.UsageFramesWarning, match="cannot be written .*answering from it, saving nothing new"):
-            client = uf.Client(secret_key, server.url, cache=tmp_path)
+            client = in_process(uf.Client(secret_key, cache=tmp_path))
         pd.testing.assert_frame_equal(client.costs(*SPAN), truth)
         assert faults.requests == []
         later = client.costs("2026-04-01", "2026-05-01")  # not cached: fetched, not saved, no error
         assert len(faults.requests) == 1 and len(later) == 30
-        offline = uf.Client(secret_key, server.url, cache=tmp_path, offline=True)
+        offline = in_process(uf.Client(secret_key, cache=tmp_path, offline=True))
         pd.testing.assert_frame_equal(offline.costs(*SPAN), truth)
         for session in (client.session, offline.session):
             session.close()  # let go of the file before the folder is unmounted
 
 
-def test_cache__a_read_only_folder_without_a_cache_falls_back_or_fails_offline(server, org, tmp_path, secret_key):
+def test_cache__a_read_only_folder_without_a_cache_falls_back_or_fails_offline(in_process, org, tmp_path, secret_key):
     with read_only(tmp_path):
         with pytest.warns(uf.UsageFramesWarning, match=f"cannot use {tmp_path} as the HTTP cache folder"):
-            client = uf.Client(secret_key, server.url, cache=tmp_path)
+            client = in_process(uf.Client(secret_key, cache=tmp_path))
         assert client.costs(*SPAN)["amount"].sum() == pytest.approx(org.total("costs", "amount", *SPAN), rel=1e-9)
         with pytest.raises(uf.CacheError, match=str(tmp_path)):
-            uf.Client(secret_key, server.url, cache=tmp_path, offline=True)
+            in_process(uf.Client(secret_key, cache=tmp_path, offline=True))
 
 
 @pytest.mark.parametrize("lock", ["IMMEDIATE", "EXCLUSIVE"])
 def test_cache__another_connection_holding_a_lock_delays_a_fetch_at_most_briefly(
-    server, faults, tmp_path, lock, secret_key
+    in_process, faults, tmp_path, lock, secret_key
 ):
-    db, truth = filled_cache(server, tmp_path, secret_key)
+    db, truth = filled_cache(in_process, tmp_path, secret_key)
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute(f"BEGIN {lock}")
     outcome: list[object] = []
@@ -333,7 +335,7 @@ def test_cache__another_connection_holding_a_lock_delays_a_fetch_at_most_briefly
     def fetch() -> None:
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always")
-            client = uf.Client(secret_key, server.url, cache=tmp_path)
+            client = in_process(uf.Client(secret_key, cache=tmp_path))
             outcome.append(client.costs(*SPAN))
             outcome.append(client.costs("2026-04-01", "2026-05-01"))  # a write: waits once, then skips the cache
         outcome.append([str(w.message) for w in seen])
@@ -393,47 +395,47 @@ def test_cache__a_full_disk_never_fails_a_fetch_with_the_default_workers(tmp_pat
     assert db.stat().st_size <= 12 * 4096  # nothing was written past the limit
 
 
-def test_cache__six_workers_share_one_file_safely(server, org, tmp_path, secret_key):
-    client = uf.Client(secret_key, server.url, cache=tmp_path, workers=6)
+def test_cache__six_workers_share_one_file_safely(in_process, org, tmp_path, secret_key):
+    client = in_process(uf.Client(secret_key, cache=tmp_path, workers=6))
     frame = client.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")
     assert int(frame["input_tokens"].sum()) == org.total("completions", "input_tokens", "2026-01-01", "2026-11-01")
-    again = uf.Client(secret_key, server.url, cache=tmp_path, workers=6, offline=True)
+    again = in_process(uf.Client(secret_key, cache=tmp_path, workers=6, offline=True))
     pd.testing.assert_frame_equal(
         again.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model"), frame
     )
 
 
 @pytest.mark.parametrize("workers", [{}, {"workers": "auto"}], ids=["the default", "auto"])
-def test_concurrency__auto_workers_grow_past_the_default_while_answers_are_clean(server, org, secret_key, workers):
+def test_concurrency__auto_workers_grow_past_the_default_while_answers_are_clean(in_process, org, secret_key, workers):
     from usage_frames.client import AUTO_WORKERS_CEILING, DEFAULT_WORKERS
 
-    server.api.faults = Faults(latency=0.05)
-    client = uf.Client(secret_key, server.url, cache=False, **workers)
+    faults = Faults(latency=0.05)
+    client = in_process(uf.Client(secret_key, cache=False, **workers), faults)
     frame = client.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")  # 44 windows
-    assert DEFAULT_WORKERS < server.api.faults.max_in_flight <= AUTO_WORKERS_CEILING
+    assert DEFAULT_WORKERS < faults.max_in_flight <= AUTO_WORKERS_CEILING
     assert int(frame["input_tokens"].sum()) == org.total("completions", "input_tokens", "2026-01-01", "2026-11-01")
 
 
-def test_concurrency__auto_workers_do_not_grow_on_large_answers(server, org, secret_key, monkeypatch):
+def test_concurrency__auto_workers_do_not_grow_on_large_answers(in_process, org, secret_key, monkeypatch):
     """Large pages fill the line with a few requests and would multiply the memory held at once: no growth."""
     from usage_frames.client import DEFAULT_WORKERS
     from usage_frames.transport import retry
 
     monkeypatch.setattr(retry, "GROWTH_MAX_BODY", 1000)  # every page of this query is larger
-    server.api.faults = Faults(latency=0.05)
-    client = uf.Client(secret_key, server.url, cache=False, workers="auto")
+    faults = Faults(latency=0.05)
+    client = in_process(uf.Client(secret_key, cache=False, workers="auto"), faults)
     frame = client.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")  # 44 windows
-    assert server.api.faults.max_in_flight == DEFAULT_WORKERS
+    assert faults.max_in_flight == DEFAULT_WORKERS
     assert int(frame["input_tokens"].sum()) == org.total("completions", "input_tokens", "2026-01-01", "2026-11-01")
 
 
 def test_concurrency__auto_workers_back_off_a_server_that_throttles_above_n_in_flight_and_lose_nothing(
-    server, org, secret_key
+    in_process, org, secret_key
 ):
     from usage_frames.client import AUTO_WORKERS_CEILING
 
-    server.api.faults = faults = Faults(latency=0.05, max_concurrent=8)
-    client = uf.Client(secret_key, server.url, cache=False, workers="auto")  # real sleeps: Retry-After is 0.1 s
+    faults = Faults(latency=0.05, max_concurrent=8)
+    client = in_process(uf.Client(secret_key, cache=False, workers="auto"), faults)  # real sleeps: Retry-After is 0.1 s
     frame = client.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")  # 44 windows
     assert faults.throttled > 0  # it found the limit...
     assert len(faults.requests) - faults.throttled == 44  # ...and every window was answered once: none lost

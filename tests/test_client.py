@@ -1,4 +1,5 @@
-"""The client against the fake API over real HTTP: exact totals, pagination, retries and typed errors.
+"""The client against the fake API (in-process; over real HTTP where the socket matters): exact totals, pagination,
+retries and typed errors.
 
 Each scenario of issue 3's acceptance list is one named test here. Sleeps are recorded, never slept.
 """
@@ -96,6 +97,7 @@ def test_fetch__filters_reach_the_server_and_match_ground_truth(client, org):
 
 
 def test_package_functions__use_the_environment_key_and_base_url(secret_key, server, org, monkeypatch):
+    # Over HTTP: the package functions build their own client from OPENAI_BASE_URL.
     monkeypatch.setenv("OPENAI_ADMIN_KEY", secret_key)
     monkeypatch.setenv("OPENAI_BASE_URL", server.url)
     frame = uf.embeddings("2026-10-01", "2026-10-03", group_by="model")
@@ -118,9 +120,10 @@ def test_pagination__requests_send_repeated_keys_and_the_cursor(client, faults):
     assert "page=" not in queries[0] and "page=page_" in queries[1]
 
 
-def test_retry__429_then_success_honours_retry_after(client, org, faults, sleeps):
+def test_retry__429_then_success_honours_retry_after(http_client, org, faults, sleeps):
+    # Over HTTP: the Retry-After header as a server writes it and urllib3 reads it back.
     faults.push(Fault(status=429, headers={"Retry-After": "3"}))
-    frame = client.moderations("2026-10-01", "2026-10-05")
+    frame = http_client.moderations("2026-10-01", "2026-10-05")
     assert sleeps == [pytest.approx(3.0, abs=0.05)]
     assert int(frame["input_tokens"].sum()) == org.total("moderations", "input_tokens", "2026-10-01", "2026-10-05")
 
@@ -162,8 +165,8 @@ def test_retry__failure_on_a_later_page_raises_instead_of_returning_the_first_pa
         client.embeddings("2026-10-01", "2026-10-10", limit=2)
 
 
-def test_error__401_explains_that_an_admin_key_is_needed(server, faults):
-    legacy = uf.Client("sk-legacy-user-key", server.url, sleep=lambda s: None)
+def test_error__401_explains_that_an_admin_key_is_needed(in_process, faults):
+    legacy = in_process(uf.Client("sk-legacy-user-key", sleep=lambda s: None))
     with pytest.raises(uf.AuthenticationError) as info:
         legacy.costs("2026-10-01", "2026-10-02")
     assert info.value.status_code == 401
@@ -214,6 +217,7 @@ def test_response__truncated_json_then_success(client, org, faults):
 
 
 def test_response__read_timeout_is_retried(secret_key, server, org, faults, sleeps):
+    # Over HTTP: a real read timeout on a stalled socket.
     quick = uf.Client(secret_key, server.url, sleep=sleeps, timeout=(2, 0.3))
     faults.push(Fault(kind="stall"))
     frame = quick.embeddings("2026-10-01", "2026-10-02")
@@ -245,9 +249,9 @@ def test_key__a_project_key_is_refused_before_any_request_without_echoing_it(sec
     assert project_key not in str(info.value) and project_key not in repr(info.value)
 
 
-def test_key__never_in_reprs_errors_or_debug_logs(secret_key, server, faults, caplog):
+def test_key__never_in_reprs_errors_or_debug_logs(secret_key, in_process, faults, caplog):
     caplog.set_level(logging.DEBUG)
-    client = uf.Client(secret_key, server.url, sleep=lambda s: None, max_retries=1)
+    client = in_process(uf.Client(secret_key, sleep=lambda s: None, max_retries=1))
     texts = [repr(client), str(client)]
     faults.push(Fault(status=500), Fault(status=500), Fault(status=429), Fault(status=429))
     for _ in range(2):
@@ -294,10 +298,39 @@ def test_base_url__plain_http_to_a_remote_host_is_refused(secret_key):
         uf.Client(secret_key, "api.openai.com/v1")
 
 
-def test_fake_adapter__answers_in_process_like_the_server(client, org):
-    via_http = client.web_search_calls("2026-10-01", "2026-10-04", group_by=["context_level"])
+def test_fake_adapter__answers_in_process_like_the_server(http_client, org):
+    via_http = http_client.web_search_calls("2026-10-01", "2026-10-04", group_by=["context_level"])
     in_process = uf.Client.fake(org).web_search_calls("2026-10-01", "2026-10-04", group_by=["context_level"])
     pd.testing.assert_frame_equal(via_http, in_process)
+
+
+@pytest.mark.parametrize(
+    ("path", "fault"),
+    [
+        ("/organization/costs?start_time=1790812800&end_time=1791072000", None),
+        ("/organization/usage/embeddings?start_time=1790812800&limit=2", Fault(kind="truncate")),
+        ("/organization/costs?start_time=1790812800", Fault(status=429, headers={"Retry-After": "3"})),
+        ("/organization/projects?limit=2", Fault(kind="html")),
+        ("/organization/costs?start_time=1", None),
+        ("/nothing", None),
+    ],
+    ids=["a page", "a truncated page", "a 429", "an HTML page", "a 400", "a 404"],
+)
+def test_fake_adapter__answers_with_the_status_headers_and_body_the_server_sends(
+    secret_key, org, faults, server, path, fault
+):
+    # The suite's default transport stands in for the socket: what a client reads must be the same on both (the
+    # framing a socket needs, Content-Length, and what only a server adds, Date and Server, aside).
+    in_process = requests.Session()
+    org.mount(in_process, "https://api.openai.com/v1", faults)
+    answers = []
+    for session, base in ((requests.Session(), server.url), (in_process, "https://api.openai.com/v1")):
+        faults.push(*[fault] if fault else [])
+        response = session.get(base + path, headers={"Authorization": f"Bearer {secret_key}"})
+        wire_only = ("content-length", "date", "server")
+        headers = {k.lower(): v for k, v in response.headers.items() if k.lower() not in wire_only}
+        answers.append((response.status_code, response.reason, headers, response.content))
+    assert answers[0] == answers[1]
 
 
 def test_retry_policy__statuses_and_delays():
@@ -315,17 +348,17 @@ def test_retry_policy__statuses_and_delays():
     assert retry_delay(3, {"Retry-After": "soon"}, jitter=lambda: 0) == 4.0
 
 
-def test_session__a_user_session_is_used_and_keeps_no_key(secret_key, server):
+def test_session__a_user_session_is_used_and_keeps_no_key(secret_key, in_process):
     session = requests.Session()
-    client = uf.Client(secret_key, server.url, session=session)
+    client = in_process(uf.Client(secret_key, session=session))
     client.costs("2026-10-01", "2026-10-02")
     assert client.session is session
     assert "Authorization" not in session.headers
 
 
-def test_pages__a_decoded_page_does_not_keep_its_body_alive(secret_key, server, org):
+def test_pages__a_decoded_page_does_not_keep_its_body_alive(secret_key, in_process, org):
     # One 1h page of 1,000 users is ~100 MB: its structs hold everything, the body must not live on beside them.
-    client = uf.Client(secret_key, server.url, cache=False)
+    client = in_process(uf.Client(secret_key, cache=False))
     responses = []
     client.session.hooks["response"].append(lambda r, *a, **k: responses.append(r))
     frame = client.embeddings("2026-10-01", "2026-10-10", bucket_width="1h")

@@ -1,4 +1,4 @@
-"""The fault matrix: each misbehaviour of the server, over real HTTP, with its defined outcome.
+"""The fault matrix: each misbehaviour of the server, answered in-process (the fake's faults), with its defined outcome.
 
 Outcome is either retry-then-exact-result or a typed error that names the problem and the request id; never a
 partial frame. (429s, 5xx bursts and forever, stalls, truncated and HTML bodies, and broken cursors are in
@@ -18,7 +18,7 @@ from conftest import bucket
 
 import usage_frames as uf
 from usage_frames.endpoints import COMPLETIONS_FIELDS
-from usage_frames.fake import FakeAPI, FakeOrganization, FakeServer, Fault
+from usage_frames.fake import FakeOrganization, Fault
 
 START, END = "2026-10-01", "2026-10-05"
 T0 = 1790812800
@@ -38,17 +38,18 @@ def test_fault__a_retryable_status_then_success_is_exact(client, org, faults, sl
     assert int(frame["input_tokens"].sum()) == org.total("embeddings", "input_tokens", START, END)
 
 
-def test_fault__connection_reset_mid_body_then_success_is_exact(client, org, faults, sleeps):
+def test_fault__connection_reset_mid_body_then_success_is_exact(http_client, org, faults, sleeps):
+    # Over HTTP: only a socket can drop mid-body (the in-process adapter raises before any body).
     faults.push(Fault(kind="reset"))
-    frame = client.embeddings(START, END)
+    frame = http_client.embeddings(START, END)
     assert len(sleeps) == 1
     assert int(frame["input_tokens"].sum()) == org.total("embeddings", "input_tokens", START, END)
 
 
-def test_fault__connection_reset_forever_is_a_connection_error(client, faults):
-    faults.push(*[Fault(kind="reset")] * 10)
+def test_fault__connection_reset_forever_is_a_connection_error(http_client, faults):
+    faults.push(*[Fault(kind="reset")] * 10)  # over HTTP: a real dropped connection, as above
     with pytest.raises(uf.APIConnectionError, match="GET /organization/usage/embeddings failed"):
-        client.embeddings(START, END)
+        http_client.embeddings(START, END)
 
 
 def test_fault__buckets_out_of_order_are_an_error_with_the_request_id(client, faults):
@@ -76,9 +77,9 @@ def test_fault__an_error_envelope_with_status_200_is_an_error(client, faults):
         client.embeddings(START, END)
 
 
-def test_fault__no_partial_frame_when_a_later_window_fails(server, faults):
+def test_fault__no_partial_frame_when_a_later_window_fails(in_process, faults):
     faults.push(Fault(kind="pass"), *[Fault(status=500)] * 20)
-    client = uf.Client("sk-admin-test", server.url, cache=False, workers=1, sleep=lambda s: None, max_retries=2)
+    client = in_process(uf.Client("sk-admin-test", cache=False, workers=1, sleep=lambda s: None, max_retries=2))
     with pytest.raises(uf.ServerError):
         client.embeddings("2026-06-01", "2026-10-01")
     assert len(faults.requests) == 1 + 3  # the first window, then three attempts at the second
@@ -100,8 +101,7 @@ def test_fault__no_partial_frame_when_a_later_window_fails(server, faults):
 )
 def test_drift__older_answers_parse_with_absent_fields_as_na(endpoint, omitted, group_by):
     old = FakeOrganization(omit_fields=frozenset(omitted))
-    with FakeServer(FakeAPI(old)) as server:
-        frame = uf.Client("sk-admin-old", server.url, cache=False).fetch(endpoint, START, END, group_by=group_by)
+    frame = uf.Client.fake(old).fetch(endpoint, START, END, group_by=group_by)
     assert len(frame) > 0
     for name in omitted & set(frame.columns):
         assert frame[name].isna().all(), name
@@ -117,15 +117,15 @@ def test_secrets__sync_files_are_readable_by_the_owner_only(tmp_path: Path, clie
         assert mode == (0o700 if path.is_dir() else 0o600), path
 
 
-def test_fault__buckets_past_the_requested_end_are_left_to_the_next_window(secret_key, client, org, faults):
+def test_fault__buckets_past_the_requested_end_are_left_to_the_next_window(secret_key, in_process, org, faults):
     # Two windows, September's last days and October's first; the first is answered with all 21 days, as by a
     # server that ignores end_time.
-    whole = uf.Client("sk-admin-x", client.base_url, cache=False)
+    whole = in_process(uf.Client("sk-admin-x", cache=False))
     body = whole.get(
         "/organization/usage/embeddings", uf.params.build_query("embeddings", "2026-09-20", "2026-10-11").params()
     )[1].content
     faults.push(Fault(kind="replace", body=body))
-    frame = uf.Client(secret_key, client.base_url, cache=False, workers=1).embeddings("2026-09-20", "2026-10-11")
+    frame = in_process(uf.Client(secret_key, cache=False, workers=1)).embeddings("2026-09-20", "2026-10-11")
     assert frame.index.is_unique and len(frame) == 21
     assert int(frame["input_tokens"].sum()) == org.total("embeddings", "input_tokens", "2026-09-20", "2026-10-11")
 
@@ -138,15 +138,6 @@ def test_fake__a_cursor_past_the_end_is_a_bad_request(org):
         {"Authorization": "Bearer sk-admin-x"},
     )
     assert reply.status == 400 and reply.json()["error"]["param"] == "page"
-
-
-def in_process(faults):
-    """A client of the standard organization answered in-process, with these faults."""
-    import requests
-
-    session = requests.Session()
-    FakeOrganization().mount(session, "https://api.openai.com/v1", faults=faults)
-    return uf.Client("sk-admin-test", session=session, cache=False, workers=1)
 
 
 @pytest.mark.parametrize("transport", ["http", "in-process"])
@@ -162,19 +153,19 @@ def in_process(faults):
     ids=["a skipped bucket", "a skipped first bucket", "a skipped last bucket", "30 days later", "30 days earlier"],
 )
 def test_fault__an_answer_that_does_not_tile_the_window_is_an_error_naming_the_gap(
-    client, faults, transport, fault, message
+    request, faults, transport, fault, message
 ):
     faults.push(fault)
-    fetching = client if transport == "http" else in_process(faults)
+    fetching = request.getfixturevalue("http_client" if transport == "http" else "client")
     with pytest.raises(uf.UnexpectedResponseError, match=re.escape(message)) as info:
         fetching.embeddings(START, END)
     assert info.value.request_id
 
 
-def test_fault__a_skipped_bucket_on_a_later_page_is_an_error(secret_key, client, faults):
+def test_fault__a_skipped_bucket_on_a_later_page_is_an_error(secret_key, in_process, faults):
     faults.push(Fault(kind="pass"), Fault(kind="skip", bucket=0))
     with pytest.raises(uf.UnexpectedResponseError, match=re.escape("skips 2026-10-03 00:00:00..2026-10-04")):
-        uf.Client(secret_key, client.base_url, cache=False).fetch("embeddings", START, END, limit=2)
+        in_process(uf.Client(secret_key, cache=False)).fetch("embeddings", START, END, limit=2)
 
 
 def test_fault__the_cache_keeps_no_answer_that_does_not_tile(client, faults, org):

@@ -336,7 +336,7 @@ def test_forecast__needs_a_week_of_settled_days():
         ops.forecast(pd.Series(1.0, index=days), now=pd.Timestamp("2026-11-25", tz="UTC"))
 
 
-def test_names__lists_follow_pagination_and_label_adds_names(server, faults):
+def test_names__lists_follow_pagination_and_label_adds_names():
     from usage_frames.fake import FakeAPI
 
     api = FakeAPI(FakeOrganization(list_page_size=2))
