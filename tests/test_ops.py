@@ -301,6 +301,19 @@ def test_anomalies__an_intermittent_project_on_a_short_history_is_no_false_spike
     assert ops.anomalies(october, by="project_id", direction="up").empty
 
 
+def test_anomalies__weekday_scores_are_each_weekdays_own_series_scored_alone():
+    """The weekday z-scores are computed in one grouped pass: each must equal its weekday's series scored alone."""
+    from usage_frames.analysis.forecast import _robust_z
+
+    rng = np.random.default_rng(7)
+    days = pd.date_range("2026-01-01", periods=90, freq="D", tz="UTC")
+    s = pd.Series(rng.choice([0.0, 3.0, 50.0], 90) * rng.random(90), index=days)
+    together = _robust_z(s, 8, 3, groups=days.day_of_week)[0]
+    for weekday in range(7):
+        alone = _robust_z(s[days.day_of_week == weekday], 8, 3)[0]
+        pd.testing.assert_series_equal(together[days.day_of_week == weekday], alone)
+
+
 def test_anomalies__a_quiet_series_has_none():
     rng = np.random.default_rng(3)
     days = pd.date_range("2026-01-01", periods=180, freq="D", tz="UTC")

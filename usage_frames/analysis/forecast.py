@@ -5,6 +5,8 @@ Part of :mod:`usage_frames.ops`, which re-exports every public name here.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -198,7 +200,7 @@ def anomalies(
         flat = pd.Series(s.to_numpy() / factor.reindex(days.day_of_week).to_numpy(), index=days)
         z, median = _robust_z(flat, window, 14)
         if seasonal:  # and far from the same weekday's own history: a half-idle weekday may well be busy
-            z_weekday = s.groupby(days.day_of_week, group_keys=False).apply(lambda w: _robust_z(w, 8, 3)[0])
+            z_weekday = _robust_z(s, 8, 3, groups=days.day_of_week)[0]
             z = z.where(np.sign(z) == np.sign(z_weekday.reindex(z.index)))
             z = z.where(z.abs() <= z_weekday.reindex(z.index).abs(), z_weekday.reindex(z.index))
         drop = (z < -threshold) & (z.index <= settling)
@@ -214,15 +216,27 @@ def anomalies(
     return _finish(out, df, values=name)
 
 
-def _robust_z(s: pd.Series, window: int, min_periods: int) -> tuple[pd.Series, pd.Series]:
+def _robust_z(
+    s: pd.Series, window: int, min_periods: int, groups: pd.Index | None = None
+) -> tuple[pd.Series, pd.Series]:
     """Each value against the median of the ``window`` values before it, in robust units (and that median).
 
     The scale is the largest of the MAD, the IQR (MAD alone collapses on intermittent series with idle days) and
-    5 % of the median.
+    5 % of the median. With ``groups`` (a label per value, such as the weekday), each group is its own series:
+    the values before a value are those of its group.
     """
-    past = s.shift(1).rolling(window, min_periods=min_periods)
-    median = past.median()
-    mad = (s.shift(1) - median).abs().rolling(window, min_periods=min_periods).median() * 1.4826
-    iqr = (past.quantile(0.75) - past.quantile(0.25)) / 1.349
+    keys = np.zeros(len(s), dtype=np.int64) if groups is None else np.asarray(groups)
+
+    def rolling(values: pd.Series) -> Any:  # one grouped rolling window, back in the order of ``s``
+        return values.groupby(keys, group_keys=False).rolling(window, min_periods=min_periods)
+
+    def back(rolled: pd.Series) -> pd.Series:
+        return rolled.droplevel(0).reindex(s.index)
+
+    before = s.groupby(keys).shift(1)
+    past = rolling(before)
+    median = back(past.median())
+    mad = back(rolling((before - median).abs()).median()) * 1.4826
+    iqr = (back(past.quantile(0.75)) - back(past.quantile(0.25))) / 1.349
     scale = pd.concat([mad, iqr, 0.05 * median.abs()], axis=1).max(axis=1).replace(0, np.nan)
     return (s - median) / scale, median
