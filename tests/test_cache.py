@@ -162,6 +162,38 @@ def test_concurrency__never_exceeds_the_configured_workers(in_process, secret_ke
     assert faults.max_in_flight == 3
 
 
+def test_concurrency__large_answers_are_held_one_window_at_a_time_within_the_budget(
+    server, org, secret_key, monkeypatch
+):
+    """Over HTTP (the budget is taken before a body is read): with room for one large answer, six workers still
+    fetch every window, but never hold two windows' large answers at once."""
+    from usage_frames.transport import send
+
+    monkeypatch.setattr(send, "LARGE_BODY", 1000)  # every page of this query is "large"
+    monkeypatch.setattr(send, "BODY_BUDGET", 1)
+    server.api.faults = Faults(latency=0.02)
+    client = uf.Client(secret_key, server.url, cache=False, workers=6)
+    frame = client.completions("2026-01-01", "2026-04-01", bucket_width="1h", group_by="model")  # 14 windows
+    assert client.body_budget.peak == client.body_budget.limit == 1
+    assert client.body_budget.free == 1  # every window gave its bytes back
+    assert server.api.faults.max_in_flight > 1  # the requests themselves still overlap
+    assert int(frame["input_tokens"].sum()) == org.total("completions", "input_tokens", "2026-01-01", "2026-04-01")
+
+
+def test_concurrency__waiting_for_the_budget_is_not_a_timeout(server, org, secret_key, monkeypatch):
+    """A window that waits while another holds the budget is not slow: the wait is no part of its deadline."""
+    from usage_frames.transport import send
+
+    monkeypatch.setattr(send, "LARGE_BODY", 100)
+    monkeypatch.setattr(send, "BODY_BUDGET", 1)
+    server.api.faults = Faults(latency=0.25)
+    # Deadline 0.8 s a request; each window is 3 pages of 0.25 s, held all along, so the others wait longer.
+    client = uf.Client(secret_key, server.url, cache=False, workers=3, timeout=(0.4, 0.4), max_retries=0)
+    frame = client.completions("2026-01-01", "2026-04-01", bucket_width="1d", limit=11)  # 3 windows, 3 pages each
+    assert len(server.api.faults.requests) == 9
+    assert int(frame["input_tokens"].sum()) == org.total("completions", "input_tokens", "2026-01-01", "2026-04-01")
+
+
 def test_concurrency__429s_slow_every_worker_and_lose_nothing(in_process, org, sleeps, secret_key):
     faults = Faults(rate_limit=0.3, seed=7)
     client = in_process(uf.Client(secret_key, cache=False, workers=4, sleep=sleeps, max_retries=8), faults)

@@ -58,7 +58,15 @@ from usage_frames.transport.retry import (
     retry_delay,
     should_retry,
 )
-from usage_frames.transport.send import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, deadline, rejecter, send, status_error
+from usage_frames.transport.send import (
+    DEFAULT_BASE_URL,
+    DEFAULT_TIMEOUT,
+    BodyBudget,
+    deadline,
+    rejecter,
+    send,
+    status_error,
+)
 
 if TYPE_CHECKING:
     from usage_frames.fake import FakeOrganization
@@ -153,6 +161,7 @@ class Client(Endpoints):
         self.recording = recording
         self.max_requests = max_requests
         self._gate = RateGate(DEFAULT_WORKERS, AUTO_WORKERS_CEILING) if adaptive else RateGate()
+        self.body_budget = BodyBudget()  # large answers held at once by the workers (memory, not rate)
 
     @classmethod
     def fake(cls, organization: FakeOrganization | None = None, **kwargs: Any) -> Client:
@@ -252,20 +261,23 @@ class Client(Endpoints):
         results: list[T | None] = [None] * len(parts)
         missing: list[str] = []
 
+        def fetch(window: Query) -> T:
+            pages = trim(list(self.pages(window, expire_after=expire_after(window, now))), window)
+            try:
+                return build(pages, window)
+            except UnexpectedResponseError as exc:  # an impossible value: say which request brought it
+                span = f"{window.start:%Y-%m-%d %H:%M}..{window.end:%Y-%m-%d %H:%M} UTC"
+                raise UnexpectedResponseError(
+                    f"GET {query.endpoint.path} ({span}): {exc.message}", request_id=exc.request_id
+                ) from None
+
         def run(i: int) -> None:
             window = parts[i]
             try:
-                pages = trim(list(self.pages(window, expire_after=expire_after(window, now))), window)
+                with self.body_budget.held():  # the window's pages are gone when fetch returns
+                    results[i] = fetch(window)
             except CacheMissError:
                 missing.append(f"{window.start:%Y-%m-%d %H:%M}..{window.end:%Y-%m-%d %H:%M}")
-            else:
-                try:
-                    results[i] = build(pages, window)
-                except UnexpectedResponseError as exc:  # an impossible value: say which request brought it
-                    span = f"{window.start:%Y-%m-%d %H:%M}..{window.end:%Y-%m-%d %H:%M} UTC"
-                    raise UnexpectedResponseError(
-                        f"GET {query.endpoint.path} ({span}): {exc.message}", request_id=exc.request_id
-                    ) from None
             bar.update(1)
 
         try:

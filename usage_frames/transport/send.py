@@ -15,7 +15,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -100,6 +100,69 @@ def deadline(timeout: float | tuple[float, float]) -> float:
 
 _deadline = threading.local()  # when the request in flight on this thread must be done (time.monotonic())
 
+# Answers larger than this count against a client's BodyBudget; BODY_BUDGET is how many bytes of them its workers
+# hold at once. An hourly page of 1,000 users is 108 MB, and its decoded results about half again: without a budget
+# six such windows in flight peak at several times that.
+LARGE_BODY = 4 * 2**20
+BODY_BUDGET = 128 * 2**20
+
+
+class BodyBudget:
+    """The bytes of large answers that the workers of one client hold at once (read, decoded, not yet columns).
+
+    A worker runs each window inside :meth:`held`; before it reads the body of an answer over
+    :data:`LARGE_BODY` bytes, it takes that many bytes (at most the whole budget), and gives them back when the
+    window is done. A worker that holds nothing waits for the bytes; one that already holds some (a later page of
+    its window) never waits, so that two workers cannot wait for each other.
+
+    Attributes:
+        limit: The budget in bytes (default :data:`BODY_BUDGET`).
+        peak: The most bytes held at once so far.
+
+    Examples:
+        >>> budget = BodyBudget(limit=100)
+        >>> with budget.held():
+        ...     budget.take(250)
+        100
+        >>> budget.peak, budget.free
+        (100, 100)
+    """
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = BODY_BUDGET if limit is None else limit
+        self.free = self.limit
+        self.peak = 0
+        self._changed = threading.Condition()
+        self._held = threading.local()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Run one window's requests: the bytes they take are given back at the end."""
+        self._held.taken = 0
+        _budget.current = self
+        try:
+            yield
+        finally:
+            _budget.current = None
+            with self._changed:
+                self.free += self._held.taken
+                self._changed.notify_all()
+
+    def take(self, size: int) -> int:
+        """Take ``size`` bytes (at most the budget) for this thread's window, waiting if it holds none yet."""
+        size = min(size, self.limit)
+        with self._changed:
+            if not self._held.taken:
+                while self.free < size:
+                    self._changed.wait()
+            self.free -= size
+            self.peak = max(self.peak, self.limit - self.free)
+        self._held.taken += size
+        return size
+
+
+_budget = threading.local()  # the BodyBudget of the window this thread is fetching, if any
+
 
 def _cut(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
@@ -173,6 +236,12 @@ class DeadlineAdapter(requests.adapters.HTTPAdapter):
             raise requests.Timeout(f"no answer within {limit:g} s in all (a slow or dripping server)")
         if stream:
             return response
+        budget: BodyBudget | None = getattr(_budget, "current", None)
+        length = response.headers.get("content-length", "")
+        if budget is not None and length.isdigit() and int(length) > LARGE_BODY:
+            waited = time.monotonic()
+            budget.take(int(length))
+            started += time.monotonic() - waited  # waiting for other windows is not this answer's slowness
         chunks: list[bytes] = []
         try:
             while chunk := response.raw.read1(65536, decode_content=True):
