@@ -118,6 +118,10 @@ def _reason(status: int) -> str:
         return "Unknown"
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # socketserver's 5 drops connects beyond it (retried a second later) at 32 in flight
+
+
 class FakeServer:
     """The fake API as a real HTTP server on 127.0.0.1, in a background thread.
 
@@ -134,7 +138,7 @@ class FakeServer:
     def __init__(self, api: FakeAPI | None = None, port: int = 0) -> None:
         self.api = api or FakeAPI()
         handler = type("Handler", (_Handler,), {"api": self.api})
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server = _Server(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 

@@ -22,7 +22,7 @@ from usage_frames.errors import (
     UsageFramesWarning,
 )
 from usage_frames.transport.cache import cached_session, default_cache_dir
-from usage_frames.transport.send import DEFAULT_BASE_URL, plain_session
+from usage_frames.transport.send import DEFAULT_BASE_URL, MAX_CONNECTIONS, plain_session
 
 NON_ADMIN_PREFIXES = ("sk-proj-", "sk-svcacct-")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -141,7 +141,7 @@ def check_options(
     """Refuse a client option of the wrong type or out of range, naming it and what it accepts."""
     for name, value, low, high in (
         ("max_retries", max_retries, 0, 100),
-        ("workers", workers, 1, 64),
+        ("workers", workers, 1, MAX_CONNECTIONS),
         ("max_requests", max_requests, 1, 10**6),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:

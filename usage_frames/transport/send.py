@@ -105,6 +105,9 @@ _deadline = threading.local()  # when the request in flight on this thread must 
 # six such windows in flight peak at several times that.
 LARGE_BODY = 4 * 2**20
 BODY_BUDGET = 128 * 2**20
+# The most workers a client may have; a connection for each is kept idle between windows (urllib3 keeps 10 a host
+# by default and drops the rest, so an adaptive fetch growing again would pay new TLS handshakes).
+MAX_CONNECTIONS = 64
 
 
 class BodyBudget:
@@ -273,7 +276,7 @@ def plain_session() -> requests.Session:
 
 def mount_deadline(session: requests.Session) -> None:
     """Send every request of ``session`` through a :class:`DeadlineAdapter`."""
-    adapter = DeadlineAdapter()
+    adapter = DeadlineAdapter(pool_maxsize=MAX_CONNECTIONS)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
 
