@@ -232,9 +232,10 @@ def client_arguments(path: str | os.PathLike[str] | None = None) -> dict[str, An
     session = CachedSession(
         backend=ReadOnlyCache(directory / "http"), expire_after=NEVER_EXPIRE, allowable_codes=(200,), key_fn=cache_key
     )
+    # One worker: recorded files are read from the local disk, where more threads only contend for the GIL.
     return {
         "api_key": SAMPLE_KEY, "base_url": DEFAULT_BASE_URL, "session": session, "offline": True,
-        "recording": Clock(SAMPLE_NOW, HINT, answer), "source": "sample",
+        "recording": Clock(SAMPLE_NOW, HINT, answer), "source": "sample", "workers": 1,
     }  # fmt: skip
 
 
