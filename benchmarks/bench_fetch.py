@@ -7,7 +7,7 @@ fields that answers of spec 2.3.0 lack (``input_cache_write_30m_tokens``, ``_12h
 
 (a) cold fetch of 365 days at 1h grouped by project and model: usage_frames with the default (cached) client at
     1, 6 and the adaptive (default) number of workers, and with ``cache=False``, against a cookbook-style sequential
-    loop with the API's default page size; ours best of 3 cold runs; totals compared to the token;
+    loop with the API's default page size; ours best of 5 cold runs; totals compared to the token;
 (b) pages -> frame vs. ``orjson.loads`` of the same bytes, for answers with fields absent and complete; frame
     memory vs. a naive records DataFrame, as built and with its counts made ``Int64`` like ours (8 bytes and a mask
     byte per value, 17 of them for completions, so most of our memory is counts);
@@ -129,7 +129,7 @@ def bench_cold(url: str, days: int, latency: float) -> list[tuple[str, str]]:
 
     def ours(at: str, workers: int | str, cached: bool, label: str) -> None:
         times = []
-        for _ in range(3):  # best of 3, each cold (a new cache): a 1 s run is at the mercy of a moment's load
+        for _ in range(5):  # best of 5, each cold (a new cache): a 0.5 s run is at the mercy of a moment's load
             with tempfile.TemporaryDirectory() as cache:
                 client = uf.Client(KEY, at, cache=cache if cached else False, workers=workers, progress=False)
                 fetch = partial(client.completions, start, end, bucket_width="1h", group_by=["project_id", "model"])
@@ -280,7 +280,7 @@ def bench_users(latency: float, days: int, users: int) -> list[tuple[str, str]]:
     ]
 
 
-def bench_report(rounds: int = 3) -> list[tuple[str, str]]:
+def bench_report(rounds: int = 5) -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory() as old:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", BASELINE], capture_output=True, check=True)
         subprocess.run(["tar", "-x", "-C", old], input=archive.stdout, check=True)
