@@ -221,7 +221,7 @@ def client_arguments(path: str | os.PathLike[str] | None = None) -> dict[str, An
 
     Examples:
         >>> sorted(client_arguments())
-        ['api_key', 'base_url', 'offline', 'recording', 'session', 'source']
+        ['api_key', 'base_url', 'offline', 'recording', 'session', 'source', 'workers']
     """
     directory = Path(path) if path is not None else sample_dir()
     if not (directory / "http").is_dir():
