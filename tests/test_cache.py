@@ -167,9 +167,9 @@ def test_concurrency__large_answers_are_held_one_window_at_a_time_within_the_bud
 ):
     """Over HTTP (the budget is taken before a body is read): with room for one large answer, six workers still
     fetch every window, but never hold two windows' large answers at once."""
-    from usage_frames.transport import send
+    from usage_frames.transport import retry, send
 
-    monkeypatch.setattr(send, "LARGE_BODY", 1000)  # every page of this query is "large"
+    monkeypatch.setattr(retry, "LARGE_BODY", 1000)  # every page of this query is "large"
     monkeypatch.setattr(send, "BODY_BUDGET", 1)
     server.api.faults = Faults(latency=0.02)
     client = uf.Client(secret_key, server.url, cache=False, workers=6)
@@ -182,9 +182,9 @@ def test_concurrency__large_answers_are_held_one_window_at_a_time_within_the_bud
 
 def test_concurrency__waiting_for_the_budget_is_not_a_timeout(server, org, secret_key, monkeypatch):
     """A window that waits while another holds the budget is not slow: the wait is no part of its deadline."""
-    from usage_frames.transport import send
+    from usage_frames.transport import retry, send
 
-    monkeypatch.setattr(send, "LARGE_BODY", 100)
+    monkeypatch.setattr(retry, "LARGE_BODY", 100)
     monkeypatch.setattr(send, "BODY_BUDGET", 1)
     server.api.faults = Faults(latency=0.25)
     # Deadline 0.8 s a request; each window is 3 pages of 0.25 s, held all along, so the others wait longer.
@@ -453,7 +453,7 @@ def test_concurrency__auto_workers_do_not_grow_on_large_answers(in_process, org,
     from usage_frames.client import DEFAULT_WORKERS
     from usage_frames.transport import retry
 
-    monkeypatch.setattr(retry, "GROWTH_MAX_BODY", 1000)  # every page of this query is larger
+    monkeypatch.setattr(retry, "LARGE_BODY", 1000)  # every page of this query is larger
     faults = Faults(latency=0.05)
     client = in_process(uf.Client(secret_key, cache=False, workers="auto"), faults)
     frame = client.completions("2026-01-01", "2026-11-01", bucket_width="1h", group_by="model")  # 44 windows

@@ -158,6 +158,11 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (10, 4.5)) -> Axes:
     return new
 
 
+def _title(ax: Axes, text: str) -> None:
+    """A title at the usual place, given (``y=1.0``), so that drawing does not search where it would overlap."""
+    ax.set_title(text, y=1.0)
+
+
 def _dates(ax: Axes) -> None:
     ax.set_xlabel("Date (UTC)")
     ax.figure.autofmt_xdate()
@@ -197,7 +202,7 @@ def spend(costs: pd.DataFrame, by: str | None = None, n: int = 6, rule: str = "D
         bottom += values
     ax.yaxis.set_major_formatter(USD)
     ax.set_ylabel("Spend (USD)")
-    ax.set_title(f"Spend per {'day' if rule == 'D' else rule}" + (f" by {by}" if by else ""), y=1.0)
+    _title(ax, f"Spend per {'day' if rule == 'D' else rule}" + (f" by {by}" if by else ""))
     if by:
         ax.legend(title=by, fontsize="small", loc="upper left")
     _dates(ax)
@@ -223,7 +228,7 @@ def top(df: pd.DataFrame, by: str, values: str | None = None, n: int = 10, ax: A
     unit = unit_of(name)
     ax.xaxis.set_major_formatter(_formatter(unit))
     ax.set_xlabel(f"{name} ({unit})")
-    ax.set_title(f"Top {len(totals)} {by} by {name}", y=1.0)
+    _title(ax, f"Top {len(totals)} {by} by {name}")
     return ax
 
 
@@ -250,7 +255,7 @@ def token_mix(usage: pd.DataFrame, rule: str = "D", ax: Axes | None = None) -> A
                  colors=[PALETTE[i] for i in (0, 2, 4, 6)], alpha=0.9)  # fmt: skip
     ax.yaxis.set_major_formatter(COUNT)
     ax.set_ylabel("Tokens")
-    ax.set_title("Token mix: how input is served, and output", y=1.0)
+    _title(ax, "Token mix: how input is served, and output")
     ax.legend(fontsize="small", loc="upper left")
     _dates(ax)
     return ax
@@ -279,7 +284,7 @@ def heatmap(usage: pd.DataFrame, values: str | None = None, ax: Axes | None = No
     ax.set_yticks(range(7), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
     ax.set_xticks(range(0, 24, 3))
     ax.set_xlabel("Hour of day (UTC)")
-    ax.set_title(f"Mean {name} per hour", y=1.0)
+    _title(ax, f"Mean {name} per hour")
     unit = unit_of(name)
     bar = ax.figure.colorbar(image, ax=ax, format=_formatter(unit))
     bar.set_label(f"{name} ({unit})")
@@ -339,7 +344,7 @@ def month_to_date(
         ax.axhline(budget, color="#2e4057", ls="-.", label=f"budget ${budget:,.0f}")
     ax.yaxis.set_major_formatter(USD)
     ax.set_ylabel("Cumulative spend (USD)")
-    ax.set_title(f"{month:%B %Y}: month to date and forecast", y=1.0)
+    _title(ax, f"{month:%B %Y}: month to date and forecast")
     ax.legend(fontsize="small", loc="upper left")
     _dates(ax)
     return ax
@@ -372,6 +377,6 @@ def unit_cost(costs_per_model: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_xticks(x, models, rotation=20, ha="right")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:,.2f}"))
     ax.set_ylabel("USD per 1M tokens")
-    ax.set_title("Unit cost by model", y=1.0)
+    _title(ax, "Unit cost by model")
     ax.legend()
     return ax

@@ -22,10 +22,10 @@ MAX_RETRY_DELAY = 8.0
 # Honour server-directed delays up to two minutes; beyond that, waiting in a notebook helps nobody.
 MAX_RETRY_AFTER_DELAY = 120.0
 RETRY_STATUSES = frozenset({408, 409, 429})
-# An adaptive gate grows only on answers up to this size: more requests in flight help small pages (a year of hourly
-# data is 53 pages of 0.7 MB), while a few large ones fill the line anyway and would multiply the memory held at once
-# (an hourly page of 1,000 users is 108 MB).
-GROWTH_MAX_BODY = 4 * 2**20
+# A large answer: it does not grow an adaptive gate, and it counts against a client's body budget (transport/send.py).
+# More requests in flight help small pages (a year of hourly data is 53 pages of 0.7 MB), while a few large ones fill
+# the line anyway and would multiply the memory held at once (an hourly page of 1,000 users is 108 MB).
+LARGE_BODY = 4 * 2**20
 
 
 def should_retry(status_code: int) -> bool:
@@ -87,7 +87,7 @@ class RateGate:
     at most ``limit`` requests are in flight; each clean answer grows the limit by one until the first 429 (so it
     doubles every round trip), by one per ``limit`` answers after it, never above ``ceiling``; a 429 halves it
     (once per closing: the other answers in flight say the same thing). Answers larger than
-    :data:`GROWTH_MAX_BODY` do not grow it.
+    :data:`LARGE_BODY` do not grow it.
 
     Examples:
         >>> waits = []
@@ -103,7 +103,7 @@ class RateGate:
         ...     adaptive.clean()
         >>> adaptive.limit
         8
-        >>> adaptive.clean(GROWTH_MAX_BODY + 1); adaptive.limit
+        >>> adaptive.clean(LARGE_BODY + 1); adaptive.limit
         8
     """
 
@@ -140,7 +140,7 @@ class RateGate:
     def clean(self, size: int = 0) -> None:
         """Count a clean answer of ``size`` bytes: the limit grows towards the ceiling, unless the answer is large."""
         with self._lock:
-            if self._limit and self._limit < self._ceiling and size <= GROWTH_MAX_BODY:
+            if self._limit and self._limit < self._ceiling and size <= LARGE_BODY:
                 self._limit = min(float(self._ceiling), self._limit + (1 if self._growing else 1 / self._limit))
                 self._free.notify_all()
 

@@ -37,6 +37,7 @@ from usage_frames.errors import (
     UnexpectedResponseError,
     status_error_class,
 )
+from usage_frames.transport import retry
 from usage_frames.transport.retry import RateGate, retry_delay, should_retry
 
 log = logging.getLogger("usage_frames")
@@ -100,10 +101,8 @@ def deadline(timeout: float | tuple[float, float]) -> float:
 
 _deadline = threading.local()  # when the request in flight on this thread must be done (time.monotonic())
 
-# Answers larger than this count against a client's BodyBudget; BODY_BUDGET is how many bytes of them its workers
-# hold at once. An hourly page of 1,000 users is 108 MB, and its decoded results about half again: without a budget
-# six such windows in flight peak at several times that.
-LARGE_BODY = 4 * 2**20
+# How many bytes of large answers (over retry.LARGE_BODY) the workers of a client hold at once. An hourly page of
+# 1,000 users is 108 MB, and its decoded results about half again: without a budget six such windows peak together.
 BODY_BUDGET = 128 * 2**20
 # The most workers a client may have; a connection for each is kept idle between windows (urllib3 keeps 10 a host
 # by default and drops the rest, so an adaptive fetch growing again would pay new TLS handshakes).
@@ -114,9 +113,9 @@ class BodyBudget:
     """The bytes of large answers that the workers of one client hold at once (read, decoded, not yet columns).
 
     A worker runs each window inside :meth:`held`; before it reads the body of an answer over
-    :data:`LARGE_BODY` bytes, it takes that many bytes (at most the whole budget), and gives them back when the
-    window is done. A worker that holds nothing waits for the bytes; one that already holds some (a later page of
-    its window) never waits, so that two workers cannot wait for each other.
+    :data:`usage_frames.transport.retry.LARGE_BODY` bytes, it takes that many bytes (at most the whole budget),
+    and gives them back when the window is done. A worker that holds nothing waits for the bytes; one that already
+    holds some (a later page of its window) never waits, so that two workers cannot wait for each other.
 
     Attributes:
         limit: The budget in bytes (default :data:`BODY_BUDGET`).
@@ -241,7 +240,7 @@ class DeadlineAdapter(requests.adapters.HTTPAdapter):
             return response
         budget: BodyBudget | None = getattr(_budget, "current", None)
         length = response.headers.get("content-length", "")
-        if budget is not None and length.isdigit() and int(length) > LARGE_BODY:
+        if budget is not None and length.isdigit() and int(length) > retry.LARGE_BODY:
             waited = time.monotonic()
             budget.take(int(length))
             started += time.monotonic() - waited  # waiting for other windows is not this answer's slowness
