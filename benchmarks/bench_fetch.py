@@ -38,9 +38,11 @@ import pandas as pd
 import requests
 
 import usage_frames as uf
-from usage_frames.frames import decode_page, to_frame
-from usage_frames.paging import check_page
-from usage_frames.params import build_query
+from usage_frames._core.frames import to_frame
+from usage_frames._core.pages import decode_page
+from usage_frames._core.paging import check_page
+from usage_frames._core.query import build_query, windows
+from usage_frames.providers.openai.endpoints import ENDPOINTS
 
 KEY = "sk-admin-benchmark"
 NOW = pd.Timestamp.now(tz="UTC").floor("h")
@@ -51,11 +53,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVER = """
 import sys, threading
 from usage_frames import fake
+from usage_frames.providers.openai.fake import FakeOrganization, completion, default_streams
 omit, users, latency, most = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
-streams = fake.default_streams() if not users else tuple(
-    fake._completion("proj_team", f"user-{i:04d}", "key_team", "gpt-4o-mini-2024-07-18", 20, 900, 200)
+streams = default_streams() if not users else tuple(
+    completion("proj_team", f"user-{i:04d}", "key_team", "gpt-4o-mini-2024-07-18", 20, 900, 200)
     for i in range(users))
-organization = fake.FakeOrganization(streams=streams, omit_fields=frozenset(filter(None, omit.split(","))))
+organization = FakeOrganization(streams=streams, omit_fields=frozenset(filter(None, omit.split(","))))
 server = fake.FakeServer(fake.FakeAPI(organization, fake.Faults(latency=latency, max_concurrent=most)))
 server.start()
 print(server.url, flush=True)
@@ -154,7 +157,7 @@ def bench_cold(url: str, days: int, latency: float) -> list[tuple[str, str]]:
 
 def bench_parse(url: str, days: int, label: str) -> list[tuple[str, str]]:
     query = build_query(
-        "completions",
+        ENDPOINTS["completions"],
         NOW - pd.Timedelta(days=days),
         NOW - pd.Timedelta(hours=1),
         bucket_width="1h",
@@ -162,7 +165,7 @@ def bench_parse(url: str, days: int, label: str) -> list[tuple[str, str]]:
     )
     client = uf.Client(KEY, url, cache=False)
     bodies = []
-    for window in uf.params.windows(query):
+    for window in windows(query):
         _, response = client.get(query.endpoint.path, window.params())
         bodies.append(response.content)
     size = sum(map(len, bodies))

@@ -23,10 +23,16 @@ import msgspec
 import pandas as pd
 import pytest
 
-import usage_frames.query
+import usage_frames._core.query
 from usage_frames import Client
-from usage_frames.fake import FakeAPI, FakeOrganization, FakeServer, Faults
-from usage_frames.transport.send import DEFAULT_BASE_URL
+from usage_frames._core.query import Query
+from usage_frames._core.query import build_query as build_query_of
+from usage_frames._core.schema import Endpoint
+from usage_frames.fake import FakeAPI, FakeServer, Faults
+from usage_frames.providers import DEFAULT
+from usage_frames.providers.openai.fake import FakeOrganization
+
+DEFAULT_BASE_URL = DEFAULT.credentials.base_url
 
 matplotlib.use("Agg")
 
@@ -36,28 +42,33 @@ collect_ignore = ["spec/vendor.py"]
 SPEC = json.loads((Path(__file__).parent / "spec" / "usage-openapi-excerpt.json").read_text())
 # Made at run time so that no key-shaped string is committed; long enough to be found if it leaks anywhere.
 SECRET_KEY = "sk-admin-" + secrets.token_urlsafe(32)
-# The one "now" of the suite: clients and fake organizations without now= follow usage_frames.query.wall_clock,
+# The one "now" of the suite: clients and fake organizations without now= follow usage_frames._core.query.wall_clock,
 # pinned here, so that fixed 2026 dates stay inside the API's one-year look-back on any date of the machine's clock.
 NOW = pd.Timestamp("2026-11-28 12:00", tz="UTC")
 # The start of that day, for tests whose fixed windows end on a day boundary.
 MIDNIGHT = NOW.normalize()
 
 
-REAL_WALL_CLOCK = usage_frames.query.wall_clock
+REAL_WALL_CLOCK = usage_frames._core.query.wall_clock
+
+
+def build_query(endpoint: Any, *args: Any, **kwargs: Any) -> Query:
+    """A validated query of an endpoint of the default provider, named as the tests name it."""
+    return build_query_of(endpoint if isinstance(endpoint, Endpoint) else DEFAULT.endpoint(endpoint), *args, **kwargs)
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _pinned_clock() -> Iterator[None]:
     """Session-wide, so that module-scoped fixtures fetch on the pinned clock too."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(usage_frames.query, "wall_clock", lambda: NOW)
+        patch.setattr(usage_frames._core.query, "wall_clock", lambda: NOW)
         yield
 
 
 @pytest.fixture(autouse=True)
 def _real_clock_where_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if request.node.get_closest_marker("real_clock") is not None:
-        monkeypatch.setattr(usage_frames.query, "wall_clock", REAL_WALL_CLOCK)
+        monkeypatch.setattr(usage_frames._core.query, "wall_clock", REAL_WALL_CLOCK)
 
 
 @pytest.fixture(scope="session")

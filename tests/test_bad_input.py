@@ -280,7 +280,7 @@ ACCEPTED = [
 
 
 def run(call: str) -> object:
-    from usage_frames.fake import FakeOrganization
+    from usage_frames.providers.openai.fake import FakeOrganization
 
     client = uf.Client.fake(FakeOrganization(now=NOW), now=NOW)
     return eval(call, {"uf": uf, "pd": pd, "np": np, "dt": dt, "math": math, "client": client})

@@ -18,10 +18,10 @@ from urllib.parse import parse_qs
 
 import pandas as pd
 import pytest
-from conftest import read_only
+from conftest import build_query, read_only
 
 import usage_frames as uf
-from usage_frames.client import CACHE_LOCK_WAIT, OPEN_WINDOW_TTL, default_cache_dir
+from usage_frames._transport.cache import CACHE_LOCK_WAIT, OPEN_WINDOW_TTL, cached_session, default_cache_dir
 from usage_frames.fake import Fault, Faults
 
 
@@ -167,7 +167,7 @@ def test_concurrency__large_answers_are_held_one_window_at_a_time_within_the_bud
 ):
     """Over HTTP (the budget is taken before a body is read): with room for one large answer, six workers still
     fetch every window, but never hold two windows' large answers at once."""
-    from usage_frames.transport import retry, send
+    from usage_frames._transport import retry, send
 
     monkeypatch.setattr(retry, "LARGE_BODY", 1000)  # every page of this query is "large"
     monkeypatch.setattr(send, "BODY_BUDGET", 1)
@@ -182,7 +182,7 @@ def test_concurrency__large_answers_are_held_one_window_at_a_time_within_the_bud
 
 def test_concurrency__waiting_for_the_budget_is_not_a_timeout(server, org, secret_key, monkeypatch):
     """A window that waits while another holds the budget is not slow: the wait is no part of its deadline."""
-    from usage_frames.transport import retry, send
+    from usage_frames._transport import retry, send
 
     monkeypatch.setattr(retry, "LARGE_BODY", 100)
     monkeypatch.setattr(send, "BODY_BUDGET", 1)
@@ -244,7 +244,7 @@ def test_cache__database_files_are_readable_by_the_owner_only(client):
 def test_windows__a_server_answering_outside_the_window_is_an_error(client, in_process, faults, secret_key):
     # Two monthly windows; the second answer repeats September's buckets instead of October's.
     september = client.get(
-        "/organization/usage/embeddings", uf.params.build_query("embeddings", "2026-09-01", "2026-10-01").params()
+        "/organization/usage/embeddings", build_query("embeddings", "2026-09-01", "2026-10-01").params()
     )[1].content
     faults.requests.clear()
     faults.push(Fault(kind="pass"), Fault(kind="replace", body=september))
@@ -392,11 +392,12 @@ def test_cache__another_connection_holding_a_lock_delays_a_fetch_at_most_briefly
 FULL_DISK = """
 import json, resource, signal, sys, warnings
 import usage_frames as uf
-from usage_frames.fake import FakeOrganization, FakeServer
+from usage_frames.fake import FakeAPI, FakeServer
+from usage_frames.providers.openai.fake import FakeOrganization
 
 folder, limit = sys.argv[1], int(sys.argv[2])
 org = FakeOrganization()
-with FakeServer() as server:
+with FakeServer(FakeAPI(org)) as server:
     client = uf.Client("sk-admin-full", server.url, cache=folder)  # the default workers
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
@@ -413,7 +414,7 @@ with FakeServer() as server:
 
 def test_cache__a_full_disk_never_fails_a_fetch_with_the_default_workers(tmp_path):
     db = tmp_path / "http_cache.sqlite"
-    uf.client.cached_session(tmp_path).close()  # an empty cache: its tables exist, nothing fits beside them
+    cached_session(tmp_path).close()  # an empty cache: its tables exist, nothing fits beside them
     run = subprocess.run(
         [sys.executable, "-c", FULL_DISK, str(tmp_path), str(db.stat().st_size)],
         capture_output=True,
@@ -439,7 +440,7 @@ def test_cache__six_workers_share_one_file_safely(in_process, org, tmp_path, sec
 
 @pytest.mark.parametrize("workers", [{}, {"workers": "auto"}], ids=["the default", "auto"])
 def test_concurrency__auto_workers_grow_past_the_default_while_answers_are_clean(in_process, org, secret_key, workers):
-    from usage_frames.client import AUTO_WORKERS_CEILING, DEFAULT_WORKERS
+    from usage_frames._core.fanout import AUTO_WORKERS_CEILING, DEFAULT_WORKERS
 
     faults = Faults(latency=0.05)
     client = in_process(uf.Client(secret_key, cache=False, **workers), faults)
@@ -450,8 +451,8 @@ def test_concurrency__auto_workers_grow_past_the_default_while_answers_are_clean
 
 def test_concurrency__auto_workers_do_not_grow_on_large_answers(in_process, org, secret_key, monkeypatch):
     """Large pages fill the line with a few requests and would multiply the memory held at once: no growth."""
-    from usage_frames.client import DEFAULT_WORKERS
-    from usage_frames.transport import retry
+    from usage_frames._core.fanout import DEFAULT_WORKERS
+    from usage_frames._transport import retry
 
     monkeypatch.setattr(retry, "LARGE_BODY", 1000)  # every page of this query is larger
     faults = Faults(latency=0.05)
@@ -464,7 +465,7 @@ def test_concurrency__auto_workers_do_not_grow_on_large_answers(in_process, org,
 def test_concurrency__auto_workers_back_off_a_server_that_throttles_above_n_in_flight_and_lose_nothing(
     in_process, org, secret_key
 ):
-    from usage_frames.client import AUTO_WORKERS_CEILING
+    from usage_frames._core.fanout import AUTO_WORKERS_CEILING
 
     faults = Faults(latency=0.05, max_concurrent=8)
     client = in_process(uf.Client(secret_key, cache=False, workers="auto"), faults)  # real sleeps: Retry-After is 0.1 s

@@ -12,8 +12,8 @@ from test_budgets import Receiver
 from test_focus import validate
 
 from usage_frames.cli import main
-from usage_frames.fake import FakeOrganization
 from usage_frames.focus import COLUMNS_1_0
+from usage_frames.providers.openai.fake import FakeOrganization
 from usage_frames.sample import SAMPLE_NOW
 
 RULES = (

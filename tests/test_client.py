@@ -12,13 +12,17 @@ import msgspec
 import pandas as pd
 import pytest
 import requests
-from conftest import bucket
+from conftest import bucket, build_query
 from conftest import page as api_page
 
 import usage_frames as uf
-from usage_frames.client import ADMIN_KEY_HELP, MAX_RETRY_AFTER_DELAY, retry_delay, should_retry
-from usage_frames.endpoints import ENDPOINTS
-from usage_frames.fake import FakeServer, Fault
+from usage_frames._transport.retry import MAX_RETRY_AFTER_DELAY, retry_delay, should_retry
+from usage_frames._transport.send import status_error
+from usage_frames.fake import FakeAPI, FakeServer, Fault
+from usage_frames.providers import DEFAULT
+from usage_frames.providers.openai.endpoints import ENDPOINTS
+from usage_frames.providers.openai.fake import FakeOrganization
+from usage_frames.providers.openai.provider import KEY_HELP as ADMIN_KEY_HELP
 
 WINDOWS = {  # unaligned starts on purpose: the first bucket is partial, as the real API answers
     "1d": ("2026-09-20T05:17:11", "2026-10-20T13:00:00"),
@@ -156,7 +160,7 @@ def test_retry__failure_on_a_later_page_raises_instead_of_returning_the_first_pa
     faults.push(Fault(kind="pass"), *[Fault(status=503)] * 10)
     pages = []
     with pytest.raises(uf.ServerError) as info:  # the generator raises after the pages it had: never a quiet stop
-        for page in client.pages(uf.params.build_query("embeddings", "2026-10-01", "2026-10-10", limit=2)):
+        for page in client.pages(build_query("embeddings", "2026-10-01", "2026-10-10", limit=2)):
             pages.append(page)
     assert len(pages) == 1
     assert info.value.status_code == 503
@@ -226,7 +230,7 @@ def test_response__read_timeout_is_retried(secret_key, server, org, faults, slee
 
 
 def test_connection__refused_raises_api_connection_error_after_retries(secret_key, sleeps):
-    with FakeServer() as dead:
+    with FakeServer(FakeAPI(FakeOrganization())) as dead:
         url = dead.url
     gone = uf.Client(secret_key, url, sleep=sleeps, max_retries=2)
     with pytest.raises(uf.APIConnectionError, match="ConnectionError"):
@@ -258,7 +262,7 @@ def test_key__never_in_reprs_errors_or_debug_logs(secret_key, in_process, faults
         with pytest.raises(uf.APIStatusError) as info:
             client.costs("2026-10-01", "2026-10-02")
         texts += [str(info.value), repr(info.value), repr(info.value.body)]
-    with FakeServer() as dead:
+    with FakeServer(FakeAPI(FakeOrganization())) as dead:
         url = dead.url
     with pytest.raises(uf.APIConnectionError) as info:
         uf.Client(secret_key, url, sleep=lambda s: None, max_retries=0).costs("2026-10-01", "2026-10-02")
@@ -276,7 +280,7 @@ def test_key__a_server_echoing_the_key_is_redacted(secret_key, client, faults):
     with pytest.raises(uf.AuthenticationError) as info:
         client.costs("2026-10-01", "2026-10-02")
     assert secret_key not in str(info.value)
-    err = uf.client.status_error(401, {}, body, path="/organization/costs", secret=secret_key)
+    err = status_error(401, {}, body, path="/organization/costs", provider=DEFAULT, secret=secret_key)
     assert secret_key not in str(err) and "<redacted>" in str(err)
 
 

@@ -15,34 +15,18 @@ from pathlib import Path
 
 import pytest
 
-MODULES = [
-    "endpoints",
-    "params",
-    "frames",
-    "client",
-    "surface",
-    "default",
-    "source",
-    "fanout",
-    "ops",
-    "plot",
-    "organization",
-    "dataset",
-    "sample",
-    "report",
-    "cli",
-    "fake",
-    "errors",
-    "accessor",
-    "focus",
-    "allocation",
-    "budgets",
-]
-WITH_EXAMPLES = {"ops", "plot", "params", "focus", "allocation"}
+PACKAGE = Path(__file__).resolve().parent.parent / "usage_frames"
+# Every module of the package, found on disk (a new module is checked without a line here).
+MODULES = sorted(
+    ".".join(path.relative_to(PACKAGE).with_suffix("").parts).removesuffix(".__init__").removesuffix("__init__")
+    for path in PACKAGE.rglob("*.py")
+    if path.name != "__main__.py"
+)
+WITH_EXAMPLES = {"ops", "plot", "_core.query", "focus", "allocation"}
 
 
 def public_functions(name: str):
-    module = importlib.import_module(f"usage_frames.{name}")
+    module = importlib.import_module(f"usage_frames.{name}".rstrip("."))
     for attr, value in vars(module).items():
         if not attr.startswith("_") and inspect.isfunction(value) and value.__module__ == module.__name__:
             yield attr, value

@@ -14,7 +14,8 @@ import pytest
 from conftest import SPEC
 
 import usage_frames as uf
-from usage_frames.endpoints import ENDPOINTS, USAGE_LIMITS, GroupKey
+from usage_frames._core.surface import describe
+from usage_frames.providers.openai.endpoints import ENDPOINTS, USAGE_LIMITS, GroupKey
 
 SPEC_ENDPOINTS = [e for e in ENDPOINTS.values() if e.source == "spec"]
 # What only the newer SDK (openai 3.57, api-notes section 9) knows; everything else must match the spec exactly.
@@ -57,8 +58,8 @@ def test_surface__package_function_is_the_clients_method_with_client_picking_the
     client = uf.Client.fake()
     for name in ENDPOINTS:
         package, method = getattr(uf, name), getattr(client, name)
-        assert package.__doc__ == uf.describe(name, client=True), name
-        assert method.__doc__ == uf.describe(name), name
+        assert package.__doc__ == describe(ENDPOINTS[name], client=True), name
+        assert method.__doc__ == describe(ENDPOINTS[name]), name
         kwargs = {"group_by": ENDPOINTS[name].group_by[:1]} if ENDPOINTS[name].group_by else {}
         expected = client.fetch(name, "2026-10-01", "2026-10-03", **kwargs)
         pd.testing.assert_frame_equal(package("2026-10-01", "2026-10-03", client=client, **kwargs), expected)
@@ -67,8 +68,9 @@ def test_surface__package_function_is_the_clients_method_with_client_picking_the
 
 def test_surface__signatures_show_the_options_and_client_only_on_the_package():
     options = ["start", "end", "bucket_width", "group_by", "limit"]
-    assert list(inspect.signature(uf.costs).parameters) == [*options, "client", "filters"]
-    assert list(inspect.signature(uf.Client.fake().costs).parameters) == [*options, "filters"]
+    filters = list(ENDPOINTS["costs"].filter_names)  # the endpoint's own filters, by name (help() and IDEs)
+    assert list(inspect.signature(uf.costs).parameters) == [*options, *filters, "client"]
+    assert list(inspect.signature(uf.Client.fake().costs).parameters) == [*options, *filters]
 
 def test_surface__a_bound_method_refuses_client_as_an_unknown_filter():
     with pytest.raises(uf.InvalidParameterError, match="client"):

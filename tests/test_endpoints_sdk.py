@@ -12,7 +12,7 @@ import typing
 import pytest
 
 import usage_frames as uf
-from usage_frames.endpoints import ENDPOINTS
+from usage_frames.providers.openai.endpoints import ENDPOINTS
 
 openai_types = pytest.importorskip("openai.types.admin.organization", reason="openai SDK not installed")
 

@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 from conftest import SPEC
 
-from usage_frames.endpoints import ENDPOINTS
-from usage_frames.fake import SPIKE_DAY, FakeOrganization, interval_sums
-from usage_frames.params import to_utc, unix
+from usage_frames._core.query import to_utc
+from usage_frames._core.schema import unix
+from usage_frames.fake.traffic import SPIKE_DAY, interval_sums
+from usage_frames.providers.openai.endpoints import ENDPOINTS
+from usage_frames.providers.openai.fake import FakeOrganization
 
 AUTH = {"Authorization": "Bearer sk-admin-test"}
 OCT1 = unix(to_utc("2026-10-01"))
@@ -115,7 +117,7 @@ def test_fake__accepts_bracket_arrays_like_the_sdk(org):
 def test_fake__pre_encoded_results_are_the_json_of_their_fields_even_for_awkward_key_values():
     """The fake encodes usage results from a ``%d`` template per group: quotes, ``%`` and non-ASCII in a key value
     must come back as they went in, with every field and group key of the table, in order."""
-    from usage_frames.fake import _completion
+    from usage_frames.providers.openai.fake.streams import completion as _completion
 
     model = 'gpt-"4o" 100%d é\\'
     org = FakeOrganization(streams=(_completion("proj_%s", "user-1", "key_1", model, 20, 900, 200),))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import usage_frames as uf
-from usage_frames.endpoints import ENDPOINTS, Field
-from usage_frames.fake import FakeOrganization
-from usage_frames.fake.traffic import FIELD_SOURCES, default_streams, field_sources, unproducible
+from usage_frames._core.schema import Field
+from usage_frames.providers.openai.endpoints import ENDPOINTS
+from usage_frames.providers.openai.fake import FakeOrganization
+from usage_frames.providers.openai.fake.streams import FIELD_SOURCES, default_streams, field_sources, unproducible
 
 
 def test_fake__its_streams_produce_every_field_and_key_of_the_table():

@@ -14,11 +14,12 @@ from pathlib import Path
 import conftest
 import pandas as pd
 import pytest
-from conftest import bucket
+from conftest import bucket, build_query
 
 import usage_frames as uf
-from usage_frames.endpoints import COMPLETIONS_FIELDS
-from usage_frames.fake import FakeOrganization, Fault
+from usage_frames.fake import Fault
+from usage_frames.providers.openai.endpoints import COMPLETIONS_FIELDS
+from usage_frames.providers.openai.fake import FakeOrganization
 
 START, END = "2026-10-01", "2026-10-05"
 T0 = 1790812800
@@ -122,7 +123,7 @@ def test_fault__buckets_past_the_requested_end_are_left_to_the_next_window(secre
     # server that ignores end_time.
     whole = in_process(uf.Client("sk-admin-x", cache=False))
     body = whole.get(
-        "/organization/usage/embeddings", uf.params.build_query("embeddings", "2026-09-20", "2026-10-11").params()
+        "/organization/usage/embeddings", build_query("embeddings", "2026-09-20", "2026-10-11").params()
     )[1].content
     faults.push(Fault(kind="replace", body=body))
     frame = in_process(uf.Client(secret_key, cache=False, workers=1)).embeddings("2026-09-20", "2026-10-11")

@@ -15,7 +15,7 @@ import pytest
 
 import usage_frames as uf
 from usage_frames import focus, ops
-from usage_frames.fake import PROJECT_NAMES, TOKEN_PRICES, FakeOrganization
+from usage_frames.providers.openai.fake import PROJECT_NAMES, TOKEN_PRICES, FakeOrganization
 
 SPEC = json.loads((Path(__file__).parent / "spec" / "focus-columns.json").read_text())
 WINDOW = ("2026-09-29", "2026-10-03")  # crosses a month boundary: two billing periods

@@ -8,13 +8,13 @@ import re
 import pandas as pd
 import pytest
 from conftest import MIDNIGHT as NOW
-from conftest import SPEC, bucket, page
+from conftest import SPEC, bucket, build_query, page
 
 import usage_frames as uf
-from usage_frames.endpoints import ENDPOINTS
-from usage_frames.frames import empty_frame, to_frame
-from usage_frames.paging import check_page
-from usage_frames.params import build_query
+from usage_frames._core.frames import empty_frame, to_frame
+from usage_frames._core.paging import check_page
+from usage_frames.providers import DEFAULT
+from usage_frames.providers.openai.endpoints import ENDPOINTS
 
 SPEC_ENDPOINTS = [e for e in ENDPOINTS.values() if e.source == "spec"]
 
@@ -217,7 +217,7 @@ BAD_PAGES = [
 @pytest.mark.parametrize(("case", "page", "message"), BAD_PAGES, ids=[r[0] for r in BAD_PAGES])
 def test_check_page__refuses_unusable_pages(case, page, message):
     with pytest.raises(uf.UnexpectedResponseError, match=message):
-        check_page(page, ENDPOINTS["completions"])
+        check_page(page, ENDPOINTS["completions"], objects=DEFAULT.result_objects)
 
 
 def test_check_page__unknown_result_types_are_read_leniently():
@@ -242,9 +242,9 @@ def test_float_fields__absent_values_are_na_not_nan():
 
 
 def test_decode_page__clean_bytes_take_the_strict_fast_path_and_odd_ones_still_parse():
-    from usage_frames.frames import decode_page, page_types
+    from usage_frames._core.pages import decode_page, page_types
 
-    strict, lenient = page_types("embeddings")
+    strict, lenient = page_types(ENDPOINTS["embeddings"])
     clean = json.dumps(
         page_of({"object": "organization.usage.embeddings.result", "input_tokens": 5, "num_model_requests": 1})
     ).encode()
@@ -289,13 +289,13 @@ def test_counts__arithmetic_on_a_fetched_frame_never_wraps(client):
 
 
 def test_decode_page__absent_and_null_counts_stay_on_the_strict_path_and_read_as_na():
-    from usage_frames.frames import decode_page, page_types
+    from usage_frames._core.pages import decode_page, page_types
 
     result = {"object": "organization.usage.completions.result", "input_tokens": 7, "num_model_requests": 2}
     older = {k: v for k, v in result.items() if k != "num_model_requests"}  # an older answer leaves a field out
     body = json.dumps(page_of(result, older, {**result, "output_tokens": None, "input_tokens": 3})).encode()
     page = decode_page(body, ENDPOINTS["completions"])
-    assert type(page) is page_types("completions")[0]
+    assert type(page) is page_types(ENDPOINTS["completions"])[0]
     frame = to_frame([page], query("completions"))
     assert frame["input_tokens"].tolist() == [7, 7, 3]
     assert frame["num_model_requests"].isna().tolist() == [False, True, False]
@@ -304,11 +304,11 @@ def test_decode_page__absent_and_null_counts_stay_on_the_strict_path_and_read_as
 
 
 def test_decode_page__the_absent_sentinel_sent_as_a_value_is_kept_not_read_as_na():
-    from usage_frames.frames import ABSENT, decode_page, page_types
+    from usage_frames._core.pages import ABSENT, decode_page, page_types
 
     result = {"object": "organization.usage.embeddings.result", "input_tokens": ABSENT, "num_model_requests": 1}
     page = decode_page(json.dumps(page_of(result)).encode(), ENDPOINTS["embeddings"])
-    assert type(page) is page_types("embeddings")[1]  # strict decoding refuses the sentinel: the careful path
+    assert type(page) is page_types(ENDPOINTS["embeddings"])[1]  # strict decoding refuses the sentinel: careful path
     assert to_frame([page], query("embeddings"))["input_tokens"].tolist() == [-(2**63)]
 
 
@@ -328,7 +328,7 @@ def test_to_frame__group_keys_are_categoricals_with_sorted_categories_as_pandas_
 
 
 def test_assemble__columns_of_windows_join_to_the_frame_of_all_their_pages():
-    from usage_frames.frames import assemble, columns_of
+    from usage_frames._core.frames import assemble, columns_of
 
     def result(model, tokens):
         return {"object": "organization.usage.completions.result", "input_tokens": tokens, "model": model}

@@ -25,7 +25,8 @@ import pytest
 from conftest import bucket, page
 
 import usage_frames as uf
-from usage_frames.client import MAX_RETRY_AFTER_DELAY, MAX_RETRY_DELAY, deadline, retry_delay
+from usage_frames._transport.retry import MAX_RETRY_AFTER_DELAY, MAX_RETRY_DELAY, retry_delay
+from usage_frames._transport.send import deadline
 
 PATH = "/organization/costs"
 

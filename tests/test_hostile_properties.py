@@ -20,17 +20,19 @@ import msgspec
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import NOW
+from conftest import NOW, build_query
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from test_hostile import send, serve
 
 import usage_frames as uf
-from usage_frames.client import MAX_RETRY_AFTER_DELAY, retry_delay, status_error
-from usage_frames.params import build_query, to_utc
+from usage_frames._core.query import to_utc
+from usage_frames._transport.retry import MAX_RETRY_AFTER_DELAY, retry_delay
+from usage_frames._transport.send import status_error
+from usage_frames.providers import DEFAULT
 
 # Warnings (an image size the API may have added, a look-back at its limit) are not the point here: exceptions are.
-pytestmark = pytest.mark.filterwarnings("ignore::usage_frames.errors.UsageFramesWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::usage_frames.UsageFramesWarning")
 # More examples for a longer hunt: USAGE_FRAMES_EXAMPLES=5000 pytest tests/test_hostile_properties.py
 EXAMPLES = int(os.environ.get("USAGE_FRAMES_EXAMPLES", "150"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -115,7 +117,7 @@ class Counting:
     """A fake client whose session counts the requests it sends."""
 
     def __init__(self) -> None:
-        from usage_frames.fake import FakeOrganization
+        from usage_frames.providers.openai.fake import FakeOrganization
 
         self.client = uf.Client.fake(FakeOrganization(now=NOW), now=NOW, max_requests=40, workers=1)
         self.sent = 0
@@ -293,7 +295,7 @@ def test_hostile__status_errors_never_raise_and_never_show_the_key(status, befor
         else before + secret + after
     )
     answer = {"x-request-id": request_id, "Location": secret_key}
-    err = status_error(status, answer, content, path="/p", secret=secret_key)
+    err = status_error(status, answer, content, path="/p", provider=DEFAULT, secret=secret_key)
     assert isinstance(err, uf.APIStatusError) and err.status_code == status
     for text in (str(err), repr(err), repr(err.args), repr(err.body)):
         assert secret_key not in text

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from usage_frames.fake import TOKEN_PRICES
+from usage_frames.providers.openai.fake import TOKEN_PRICES
 from usage_frames.sample import SAMPLE_NOW
 
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"

@@ -11,15 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import MIDNIGHT as NOW
-from conftest import bucket, page
+from conftest import bucket, build_query, page
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import usage_frames as uf
 from usage_frames import ops, plot
-from usage_frames.fake import SPIKE_DAY, TIER_FACTORS, TOKEN_PRICES, FakeOrganization
-from usage_frames.frames import to_frame
-from usage_frames.params import build_query
+from usage_frames._core.frames import to_frame
+from usage_frames.fake.traffic import SPIKE_DAY
+from usage_frames.providers.openai.fake import TIER_FACTORS, TOKEN_PRICES, FakeOrganization
 
 DAY = 86400
 T0 = 1790812800  # 2026-10-01 00:00 UTC

@@ -8,9 +8,10 @@ from urllib.parse import parse_qsl
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import build_query
 
 import usage_frames as uf
-from usage_frames.params import build_query, to_utc
+from usage_frames._core.query import to_utc
 
 NOW = pd.Timestamp("2026-11-28 12:34:56.789", tz="UTC")
 
@@ -89,6 +90,7 @@ def test_params__lists_go_on_the_wire_as_repeated_keys_in_table_order():
 def test_attrs__are_plain_json_types_that_describe_the_query():
     q = query(start="2026-10-01", end="2026-10-02", group_by="model", filters={"models": ["m"]})
     assert q.attrs() == {
+        "provider": "openai",
         "endpoint": "completions",
         "bucket_width": "1d",
         "start": "2026-10-01T00:00:00+00:00",

@@ -17,11 +17,11 @@ import pandas as pd
 import pytest
 import requests
 from conftest import MIDNIGHT as NOW
-from conftest import bucket, page
+from conftest import bucket, build_query, page
 
 import usage_frames as uf
 from usage_frames.fake import FakeAdapter, FakeAPI, Fault, Faults
-from usage_frames.params import build_query
+from usage_frames.providers.openai.fake import FakeOrganization
 
 DAY = 86400
 T0 = 1790812800  # 2026-10-01 00:00 UTC
@@ -34,7 +34,7 @@ def served(*pages: dict, now: pd.Timestamp = NOW) -> uf.Client:
     faults = Faults()
     faults.push(*(Fault(kind="replace", body=json.dumps(p).encode()) for p in pages))
     session = requests.Session()
-    session.mount("https://api.openai.com/", FakeAdapter(FakeAPI(faults=faults)))
+    session.mount("https://api.openai.com/", FakeAdapter(FakeAPI(FakeOrganization(), faults=faults)))
     return uf.Client("sk-admin-test", session=session, workers=1, now=now)
 
 
@@ -137,7 +137,7 @@ def test_payload__an_impossible_amount_is_an_error_naming_field_and_value(value,
     faults = Faults()
     faults.push(Fault(kind="replace", body=body))
     session = requests.Session()
-    session.mount("https://api.openai.com/", FakeAdapter(FakeAPI(faults=faults)))
+    session.mount("https://api.openai.com/", FakeAdapter(FakeAPI(FakeOrganization(), faults=faults)))
     client = uf.Client("sk-admin-test", session=session, workers=1, now=NOW)
     with pytest.raises(uf.UnexpectedResponseError, match=re.escape(f"'amount.value' holds {shown}")):
         fetch(client, "costs", T0, T0 + DAY)

@@ -18,13 +18,16 @@ import conftest
 import pandas as pd
 import pytest
 from conftest import MIDNIGHT as NOW
+from conftest import build_query
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import usage_frames as uf
-from usage_frames.endpoints import ENDPOINTS, KEY_DTYPES
-from usage_frames.frames import decode_page, to_frame
-from usage_frames.params import build_query
+from usage_frames._core.frames import to_frame
+from usage_frames._core.pages import decode_page
+from usage_frames._core.schema import Field
+from usage_frames.providers.openai.endpoints import ENDPOINTS
+from usage_frames.providers.openai.fake import FakeOrganization
 
 T0 = 1790812800
 INT64_MAX = 2**63 - 1
@@ -51,7 +54,7 @@ decimal_strings = st.one_of(
 def result_strategy(endpoint: uf.Endpoint) -> st.SearchStrategy[dict]:
     fields = {}
     for name in endpoint.group_by:
-        value = st.one_of(st.booleans(), st.none()) if KEY_DTYPES.get(name) == "boolean" else st.one_of(keys, st.none())
+        value = st.one_of(st.booleans(), st.none()) if name == "batch" else st.one_of(keys, st.none())
         fields[name] = st.one_of(value, st.just(ABSENT))
     for field in endpoint.fields:
         if field.name == "amount":
@@ -84,7 +87,7 @@ def pages_strategy(endpoint: uf.Endpoint, *, min_buckets: int = 0) -> st.SearchS
     return st.builds(paginate, buckets, st.integers(1, 4))
 
 
-def raw_values(pages: list[dict], field: uf.endpoints.Field) -> list:
+def raw_values(pages: list[dict], field: Field) -> list:
     values = []
     for page in pages:
         for bucket in page["data"]:
@@ -155,7 +158,7 @@ def test_generated_pages__served_by_the_fake_transport_parse_identically(pages):
     faults = Faults()
     faults.push(*(Fault(kind="replace", body=json.dumps(p).encode()) for p in pages))
     session = requests.Session()
-    session.mount("https://api.openai.com/", FakeAdapter(FakeAPI(faults=faults)))
+    session.mount("https://api.openai.com/", FakeAdapter(FakeAPI(FakeOrganization(), faults=faults)))
     client = uf.Client("sk-admin-test", session=session, workers=1, now=NOW)
     hours = sum(len(p["data"]) for p in pages)  # the buckets tile the window, as the API's do
     query = build_query("completions", T0, T0 + hours * 3600, bucket_width="1h", now=NOW)

@@ -12,8 +12,8 @@ import pytest
 
 import usage_frames as uf
 from usage_frames import sample
-from usage_frames.endpoints import ENDPOINTS
-from usage_frames.fake import FakeOrganization
+from usage_frames.providers.openai.endpoints import ENDPOINTS
+from usage_frames.providers.openai.fake import FakeOrganization
 from usage_frames.sample import HOURLY_START, SAMPLE_NOW, SAMPLE_START, sample_dir
 
 SAMPLE = sample_dir() / "http"

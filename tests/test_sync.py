@@ -308,7 +308,8 @@ def test_sync__temporary_files_left_by_a_killed_run_are_removed(tmp_path, client
 def test_sync__later_months_beyond_2_31_still_read_as_one_int64_dataset(tmp_path):
     # Three runs into one dataset: a month without rows, months of ordinary counts, then a month whose counts
     # exceed 2**31. Narrow or inferred types differed per file and pd.read_parquet raised ArrowInvalid.
-    from usage_frames.fake import FakeOrganization, Stream
+    from usage_frames.fake import Stream
+    from usage_frames.providers.openai.fake import FakeOrganization
 
     small = FakeOrganization()
     huge = FakeOrganization(

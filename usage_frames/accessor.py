@@ -21,7 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from usage_frames import ops, organization
+from usage_frames import ops
+from usage_frames.providers.openai import directory
 
 
 def _plot(name: str) -> Any:
@@ -76,8 +77,8 @@ class UsageAccessor:
         See :func:`usage_frames.ops.label`.
         """
         if client is not None and not names:
-            names = {"projects": organization.projects(client), "users": organization.users(client),
-                     "api_keys": organization.api_keys(client)}  # fmt: skip
+            names = {"projects": directory.projects(client), "users": directory.users(client),
+                     "api_keys": directory.api_keys(client)}  # fmt: skip
         return ops.label(self._df, **names)
 
     restore_attrs = _delegate(ops.restore_attrs)

@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from usage_frames.errors import InvalidParameterError
+from usage_frames._core.errors import InvalidParameterError
 from usage_frames.ops import endpoint_of, label
 
 UNALLOCATED = "unallocated"
@@ -237,7 +237,7 @@ def with_columns(
         >>> with_columns(costs, ["project_id"])
         Traceback (most recent call last):
         ...
-        usage_frames.errors.InvalidParameterError: costs: ['line_item'] has no project_id column: fetch costs \
+        usage_frames.InvalidParameterError: costs: ['line_item'] has no project_id column: fetch costs \
 with group_by=['project_id']
     """
     if not endpoint_of(costs).priced:

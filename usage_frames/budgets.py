@@ -55,8 +55,8 @@ from typing import Any
 
 import pandas as pd
 
+from usage_frames._core.errors import InvalidParameterError, UsageFramesError
 from usage_frames.allocation import Matcher, Rules, _read, as_rules, assign, matcher, with_columns
-from usage_frames.errors import InvalidParameterError, UsageFramesError
 from usage_frames.ops import forecast
 
 STATUSES = ("ok", "projected over", "over")

@@ -14,7 +14,7 @@ remote dataset at a time.
 
 Examples:
     >>> import tempfile
-    >>> from usage_frames.client import Client
+    >>> from usage_frames import Client
     >>> path = tempfile.mkdtemp()
     >>> result = sync(path, ["costs"], start="2026-08-01", end="2026-10-01", client=Client.fake())
     >>> result["costs"].written
@@ -42,11 +42,13 @@ from typing import Any
 
 import pandas as pd
 
-from usage_frames.client import Client
-from usage_frames.default import client_or_default
-from usage_frames.endpoints import ENDPOINTS, KEY_DTYPES, Endpoint
-from usage_frames.errors import DatasetError, InvalidParameterError, UsageFramesWarning
-from usage_frames.query import FilterValue, TimeLike, build_query, earliest_start
+from usage_frames._core.client import BaseClient as Client
+from usage_frames._core.default import client_or_default
+from usage_frames._core.errors import DatasetError, InvalidParameterError, UsageFramesWarning
+from usage_frames._core.query import FilterValue, TimeLike, build_query
+from usage_frames._core.schema import Endpoint
+from usage_frames.providers.openai.endpoints import ENDPOINTS
+from usage_frames.providers.openai.provider import PROVIDER
 
 STATE_FILE = "_sync.json"
 LOCK_FILE = ".sync.lock"  # hidden: dataset readers skip names starting with a dot
@@ -210,7 +212,7 @@ def parquet_schema(endpoint: Endpoint, group_by: Sequence[str]) -> Any:
     cannot make its file's types differ from the others'.
 
     Examples:
-        >>> from usage_frames.endpoints import ENDPOINTS
+        >>> from usage_frames.providers.openai.endpoints import ENDPOINTS
         >>> schema = parquet_schema(ENDPOINTS["embeddings"], ["model"])
         >>> [f"{f.name}: {f.type}" for f in schema]  # doctest: +NORMALIZE_WHITESPACE
         ['end_time: timestamp[us, tz=UTC]', 'model: dictionary<values=string, indices=int32, ordered=0>',
@@ -224,7 +226,7 @@ def parquet_schema(endpoint: Endpoint, group_by: Sequence[str]) -> Any:
     return pa.schema(
         [
             ("end_time", time),
-            *((k, pa.bool_() if KEY_DTYPES.get(k) == "boolean" else category) for k in keys),
+            *((k, pa.bool_() if endpoint.key_dtype(k) == "boolean" else category) for k in keys),
             *((f.name, arrow[f.dtype]) for f in endpoint.fields),
             ("start_time", time),  # the index, stored last as pandas does
         ]
@@ -374,13 +376,14 @@ def sync(
         unknown = [k for k in group_by if k not in names]
         if unknown:
             raise InvalidParameterError("group_by", unknown[0], names, reason="is not one of the endpoints synced")
-    client = client_or_default(client)
+    client = client_or_default(client, PROVIDER)
     root = Location.of(path, filesystem)
     # Every argument is checked before anything is created, so that a typo leaves no endpoint=... folder behind.
     for name in names:
         keys = group_by.get(name) if isinstance(group_by, Mapping) else group_by
         client.check_size(
-            build_query(name, start, end, bucket_width=bucket_width, group_by=keys, filters=filters, now=client.now)
+            build_query(PROVIDER.endpoint(name), start, end, bucket_width=bucket_width, group_by=keys, filters=filters,
+                        now=client.now)
         )
         if start is None and not _read_state(root / f"endpoint={name}" / STATE_FILE).get("months"):
             raise InvalidParameterError("start", None, reason=f"is needed for the first sync of {name} into {root}")
@@ -430,7 +433,8 @@ def _sync_endpoint(
             raise InvalidParameterError("start", None, reason=f"is needed for the first sync of {name} into {root}")
         # Continue from where the user's first sync started, not from the start of its month.
         start = state.get("start") if isinstance(state.get("start"), str) else min(months) + "-01"
-    query = build_query(name, start, end, bucket_width=bucket_width, group_by=group_by, filters=filters, now=client.now)
+    query = build_query(PROVIDER.endpoint(name), start, end, bucket_width=bucket_width, group_by=group_by,
+                        filters=filters, now=client.now)
     first = min(query.start, pd.Timestamp(state.get("start") or query.start))
     folder.mkdir()
     folder.remove_temporaries()  # left by a run that was killed; the lock says none is being written
@@ -442,7 +446,7 @@ def _sync_endpoint(
     result = SyncResult(name)
     month_starts = pd.date_range(query.start.floor("D").replace(day=1), query.end, freq="MS", inclusive="left")
     # The API refuses starts more than a year back; a day's margin, as its exact cut-off is its own business.
-    earliest = earliest_start(client.clock()) + pd.Timedelta(days=1)
+    earliest = PROVIDER.earliest_start(client.clock()) + pd.Timedelta(days=1)  # type: ignore[operator]
     todo = [m for m in month_starts if not _settled(months.get(f"{m:%Y-%m}", {}), max(m, query.start))]
     result.skipped = [f"{m:%Y-%m}" for m in month_starts if m not in todo]
     result.unavailable = [f"{m:%Y-%m}" for m in todo if m + pd.offsets.MonthBegin(1) <= earliest]

@@ -36,7 +36,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from usage_frames.errors import InvalidParameterError
+from usage_frames._core.errors import InvalidParameterError
 from usage_frames.ops import endpoint_of, split_line_items, unit_prices
 
 FocusVersion = Literal["1.2", "1.0"]

@@ -26,7 +26,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
 from usage_frames import ops
-from usage_frames.errors import InvalidParameterError
+from usage_frames._core.errors import InvalidParameterError
 
 PALETTE = [matplotlib.colormaps[name](i) for name in ("tab20", "tab20b") for i in range(20)]
 OTHER_COLOR = "#9e9e9e"

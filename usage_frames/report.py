@@ -4,7 +4,7 @@
 organization of ``OPENAI_ADMIN_KEY``. The same analysis, step by step, is ``notebooks/01_spend_overview.ipynb``.
 
 Examples:
-    >>> from usage_frames.client import Client
+    >>> from usage_frames.providers import Client
     >>> html = spend_report(Client.sample())
     >>> "October 2026" in html, html.count("<img") >= 4, "sk-admin" in html
     (True, True, False)
@@ -25,10 +25,11 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
-from usage_frames import ops, organization, plot
-from usage_frames.client import Client
-from usage_frames.errors import InvalidParameterError, UsageFramesError
-from usage_frames.query import TimeLike, to_utc
+from usage_frames import ops, plot
+from usage_frames._core.errors import InvalidParameterError, UsageFramesError
+from usage_frames._core.query import TimeLike, to_utc
+from usage_frames.providers import Client
+from usage_frames.providers.openai import directory
 
 STYLE = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto; max-width: 1080px;
@@ -265,8 +266,8 @@ def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | 
                 f"{_usd(outlook.attrs['upper_total'])} (95 %), from a trend with weekday seasonality fitted on the "
                 "last four weeks of settled days.</p>"
             )
-            alerts = _optional(lambda: organization.spend_alerts(client)["threshold_usd"].tolist(), [])
-            limit = _optional(lambda: organization.spend_limit(client), None)
+            alerts = _optional(lambda: directory.spend_alerts(client)["threshold_usd"].tolist(), [])
+            limit = _optional(lambda: directory.spend_limit(client), None)
             parts.append(_figure(plot.month_to_date(history, alerts=alerts, limit=limit, now=now)))
     title = "Month to date and forecast" if when.month is not None else "The period"
     sections.append(Section(title, parts=['<div class="cards">' + "".join(cards) + "</div>", *parts]))
@@ -275,7 +276,7 @@ def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | 
     first_day = when.before_stop == when.before or not before_total
     base = month_before if first_day else before
     by_project = ops.compare(costs if first_day else compared, base, by="project_id")
-    names = _optional(lambda: organization.projects(client).set_index("id")["name"], pd.Series(dtype=str))
+    names = _optional(lambda: directory.projects(client).set_index("id")["name"], pd.Series(dtype=str))
     by_project.insert(0, "project", [names.get(p, p) for p in by_project.index])
     new = by_project["previous"].eq(0) & by_project["current"].gt(0)
     label = "same days last month" if when.before_stop < begin else "previous period"

@@ -7,7 +7,7 @@ grouped by all its keys (the first key of its ``refused_pair`` recorded alone: t
 ``user_id`` with ``project_id``), and completions also hourly (totals) for the last month (:data:`RECORDINGS`).
 :func:`answer` answers any query those recordings contain: any window inside their range, any subset of their keys,
 filters on those keys, and wider buckets (daily from hourly), by adding up the recorded results; anything else raises
-:class:`~usage_frames.errors.CacheMissError` listing what the sample holds.
+:class:`~usage_frames.CacheMissError` listing what the sample holds.
 
 Regenerate it byte for byte with ``usage-frames sample-data`` (see :func:`record`). It is found in
 ``USAGE_FRAMES_SAMPLE_DIR`` if set, else inside the installed package (``usage_frames/sample_data``, where the
@@ -36,16 +36,17 @@ from requests_cache import NEVER_EXPIRE, CachedSession
 from requests_cache.backends.base import BaseCache, DictStorage
 from requests_cache.backends.filesystem import FileDict
 
-from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, BucketWidth, EndpointName
-from usage_frames.errors import CacheMissError
-from usage_frames.frames import to_frame
-from usage_frames.query import Query, build_query, unix
-from usage_frames.source import Recording as Clock
-from usage_frames.transport.cache import cache_key, cached_session
-from usage_frames.transport.send import DEFAULT_BASE_URL
+from usage_frames._core.errors import CacheMissError
+from usage_frames._core.frames import to_frame
+from usage_frames._core.query import Query, build_query
+from usage_frames._core.schema import BUCKET_SECONDS, BucketWidth, unix
+from usage_frames._core.source import Recording as Clock
+from usage_frames._transport.cache import cache_key, cached_session
+from usage_frames.providers.openai.endpoints import ENDPOINTS
+from usage_frames.providers.openai.provider import PROVIDER
 
 if TYPE_CHECKING:
-    from usage_frames.client import Client
+    from usage_frames.providers import Client
 
 SAMPLE_START = pd.Timestamp("2026-04-01", tz="UTC")  # a calendar month, so that windows are whole
 SAMPLE_NOW = pd.Timestamp("2026-10-21", tz="UTC")
@@ -62,14 +63,14 @@ class Recording:
 
     Examples:
         >>> r = Recording("completions", "1h", ("project_id", "model"), HOURLY_START)  # hourly by project and model
-        >>> r.answers(build_query("completions", "2026-10-01", bucket_width="1d", group_by="model",
+        >>> r.answers(build_query(ENDPOINTS["completions"], "2026-10-01", bucket_width="1d", group_by="model",
         ...                       filters={"project_ids": "proj_chat"}, now=SAMPLE_NOW))
         True
         >>> print(r)
         completions 1h by project_id, model from 2026-09-21
     """
 
-    endpoint: EndpointName
+    endpoint: str
     bucket_width: BucketWidth
     group_by: tuple[str, ...]
     start: pd.Timestamp
@@ -234,14 +235,14 @@ def client_arguments(path: str | os.PathLike[str] | None = None) -> dict[str, An
     )
     # One worker: recorded files are read from the local disk, where more threads only contend for the GIL.
     return {
-        "api_key": SAMPLE_KEY, "base_url": DEFAULT_BASE_URL, "session": session, "offline": True,
+        "api_key": SAMPLE_KEY, "base_url": PROVIDER.credentials.base_url, "session": session, "offline": True,
         "recording": Clock(SAMPLE_NOW, HINT, answer), "source": "sample", "workers": 1,
     }  # fmt: skip
 
 
 def sample_client(path: str | os.PathLike[str] | None = None) -> Client:
     """A client answered offline from the sample data, with the sample's clock (``Client.sample(path)``)."""
-    from usage_frames.client import Client
+    from usage_frames.providers import Client
 
     return Client.sample(path)
 
@@ -252,9 +253,9 @@ def record(path: str | os.PathLike[str] | None = None) -> int:
     Wall-clock details that requests-cache stores (creation time, elapsed time, library versions) are set to
     fixed values afterwards, so that the same code always writes the same bytes.
     """
-    from usage_frames.client import Client
-    from usage_frames.directory import api_keys, projects, spend_alerts, spend_limit, users
-    from usage_frames.fake import FakeOrganization
+    from usage_frames.providers import Client
+    from usage_frames.providers.openai.directory import api_keys, projects, spend_alerts, spend_limit, users
+    from usage_frames.providers.openai.fake import FakeOrganization
 
     directory = Path(path) if path is not None else sample_dir()
     shutil.rmtree(directory / "http", ignore_errors=True)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from usage_frames._core.errors import InvalidParameterError
 from usage_frames.analysis.frame import (
     _by,
     _finish,
@@ -21,7 +22,6 @@ from usage_frames.analysis.frame import (
     now_arg,
     number_arg,
 )
-from usage_frames.errors import InvalidParameterError
 
 
 def _data_end(data: pd.DataFrame | pd.Series) -> pd.Timestamp:

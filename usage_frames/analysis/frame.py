@@ -5,15 +5,16 @@ Part of :mod:`usage_frames.ops`, which re-exports every public name here.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, KEY_DTYPES, Endpoint
-from usage_frames.errors import InvalidParameterError
-from usage_frames.query import to_utc
+from usage_frames._core.errors import InvalidParameterError
+from usage_frames._core.query import to_utc
+from usage_frames._core.schema import BUCKET_SECONDS, Endpoint
+from usage_frames.providers import DEFAULT, PROVIDERS
 
 TOKEN_UNITS = {"tokens": 1e6, "1000_tokens": 1e3}  # quantity units -> quantities per 1M tokens
 
@@ -23,13 +24,18 @@ TOKEN_UNITS = {"tokens": 1e6, "1000_tokens": 1e3}  # quantity units -> quantitie
 RESTORE_HINT = "usage_frames.ops.restore_attrs(df, endpoint=...)"
 
 
+def _endpoints() -> list[Endpoint]:
+    """Every provider's endpoints, the first provider's first."""
+    return [e for provider in PROVIDERS.values() for e in provider.endpoints.values()]
+
+
 def _candidates(df: pd.DataFrame) -> list[Endpoint]:
     """Endpoints whose value columns include every value column of ``df``, closest match first."""
-    names = {f.name for e in ENDPOINTS.values() for f in e.fields}
+    names = {f.name for e in _endpoints() for f in e.fields}
     present = {c for c in df.columns if c in names}
     if not present:
         return []
-    fits = [e for e in ENDPOINTS.values() if present <= {f.name for f in e.fields}]
+    fits = [e for e in _endpoints() if present <= {f.name for f in e.fields}]
     # Fewest fields the frame lacks first; ties keep the table's order (completions before decisions).
     return sorted(fits, key=lambda e: len(e.fields) - len(present))
 
@@ -37,9 +43,7 @@ def _candidates(df: pd.DataFrame) -> list[Endpoint]:
 def _inferred(df: pd.DataFrame, endpoint: str | None = None) -> dict[str, Any]:
     """The ``attrs`` a fetch would have given, rebuilt from the columns (the window from the data)."""
     if endpoint is not None:
-        if endpoint not in ENDPOINTS:
-            raise InvalidParameterError("endpoint", endpoint, ENDPOINTS)
-        chosen = ENDPOINTS[endpoint]  # type: ignore[index]
+        chosen = DEFAULT.endpoint(endpoint)
     else:
         found = _candidates(df)
         if not found:
@@ -48,7 +52,8 @@ def _inferred(df: pd.DataFrame, endpoint: str | None = None) -> dict[str, Any]:
                 reason=f"has no column of any endpoint; name it with {RESTORE_HINT}",
             )  # fmt: skip
         chosen = found[0]
-    attrs: dict[str, Any] = {"endpoint": chosen.name, "group_by": [k for k in chosen.group_by if k in df.columns],
+    attrs: dict[str, Any] = {"provider": chosen.provider, "endpoint": chosen.name,
+                             "group_by": [k for k in chosen.group_by if k in df.columns],
                              "filters": {}}  # fmt: skip
     if isinstance(df.index, pd.DatetimeIndex) and "end_time" in df.columns and len(df):
         starts = pd.DatetimeIndex(df.index)
@@ -61,9 +66,16 @@ def _inferred(df: pd.DataFrame, endpoint: str | None = None) -> dict[str, Any]:
     return attrs
 
 
+def _endpoint(attrs: Mapping[Any, Any]) -> Endpoint | None:
+    """The endpoint ``attrs`` name (``provider``, else the first provider's, and ``endpoint``), if it exists."""
+    provider = PROVIDERS.get(str(attrs.get("provider", DEFAULT.name)))
+    name = attrs.get("endpoint")
+    return provider.endpoints.get(name) if provider is not None and isinstance(name, str) else None
+
+
 def _meta(df: pd.DataFrame) -> dict[str, Any]:
     """The frame's ``attrs``, or, for a frame that lost them (``pd.concat``, CSV), what its columns tell."""
-    if df.attrs.get("endpoint") in ENDPOINTS:
+    if _endpoint(df.attrs) is not None:
         return {str(k): v for k, v in df.attrs.items()}
     _times(df)
     return _inferred(df)
@@ -76,7 +88,7 @@ def frame_arg(df: object, argument: str = "df") -> pd.DataFrame:
         >>> frame_arg("x")
         Traceback (most recent call last):
         ...
-        usage_frames.errors.InvalidParameterError: df: 'x' must be a pandas DataFrame (a fetched frame)
+        usage_frames.InvalidParameterError: df: 'x' must be a pandas DataFrame (a fetched frame)
     """
     if not isinstance(df, pd.DataFrame):
         raise InvalidParameterError(argument, df, reason="must be a pandas DataFrame (a fetched frame)")
@@ -151,13 +163,13 @@ def restore_attrs(df: pd.DataFrame, endpoint: str | None = None) -> pd.DataFrame
     if "end_time" in out.columns:
         out["end_time"] = pd.to_datetime(out["end_time"], utc=True)
     attrs = _inferred(out, endpoint)
-    chosen = ENDPOINTS[attrs["endpoint"]]
+    chosen = PROVIDERS[attrs["provider"]].endpoints[attrs["endpoint"]]
     for f in chosen.fields:
         if f.name in out.columns and str(out[f.name].dtype) != f.dtype:
             out[f.name] = out[f.name].astype(f.dtype)  # type: ignore[call-overload]
     for key in attrs["group_by"]:
         if out[key].dtype == object or str(out[key].dtype).startswith("str"):
-            kind = KEY_DTYPES.get(key, "category")
+            kind = chosen.key_dtype(key)
             out[key] = out[key].astype(kind)
     return _finish(out, out, **attrs)
 
@@ -178,7 +190,11 @@ def endpoint_of(df: pd.DataFrame) -> Endpoint:
     """
     if not isinstance(df, pd.DataFrame):
         raise InvalidParameterError("df", df, reason="must be a DataFrame made by usage_frames")
-    return ENDPOINTS[_meta(df)["endpoint"]]
+    meta = _meta(df)
+    found = _endpoint(meta)
+    if found is None:  # pragma: no cover - _meta gives the attrs of a known endpoint, or raises
+        raise InvalidParameterError("df", meta.get("endpoint"), reason=f"is not a known endpoint; {RESTORE_HINT}")
+    return found
 
 
 def as_of(df: pd.DataFrame | pd.Series) -> pd.Timestamp:

@@ -11,9 +11,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from usage_frames._core.errors import InvalidParameterError, UsageFramesWarning
 from usage_frames.analysis.frame import TOKEN_UNITS, _fields, _finish, _meta, _times, endpoint_of, keys_of
 from usage_frames.analysis.reshape import resample
-from usage_frames.errors import InvalidParameterError, UsageFramesWarning
 
 # --- money -----------------------------------------------------------------------------------------------------
 

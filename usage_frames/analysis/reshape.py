@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from usage_frames._core.errors import InvalidParameterError
+from usage_frames._core.schema import BUCKET_SECONDS
 from usage_frames.analysis.frame import (
     _by,
     _combine,
@@ -26,8 +28,6 @@ from usage_frames.analysis.frame import (
     keys_of,
     now_arg,
 )
-from usage_frames.endpoints import BUCKET_SECONDS
-from usage_frames.errors import InvalidParameterError
 
 # --- reshaping -------------------------------------------------------------------------------------------------
 

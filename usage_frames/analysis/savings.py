@@ -11,10 +11,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from usage_frames._core.errors import InvalidParameterError
 from usage_frames.analysis.frame import _by, _finish, _meta, _times, endpoint_of, keys_of
 from usage_frames.analysis.money import _MODALITIES, _PARTS, split_line_items, unit_prices
 from usage_frames.analysis.reshape import resample
-from usage_frames.errors import InvalidParameterError
 
 _TOKEN_PARTS = tuple(
     [(f"input_{m}_tokens", m, "input") for m in _MODALITIES]

@@ -25,11 +25,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from usage_frames._core.client import __version__
+from usage_frames._core.errors import CacheMissError, InvalidParameterError, MissingAPIKeyError, UsageFramesError
 from usage_frames.cli.data import _add_fetch, _add_report, _add_sample_data, _add_serve_fake, _add_sync
 from usage_frames.cli.finops import _add_allocate, _add_check, _add_export
 from usage_frames.cli.options import CommandLineError, _Parser
-from usage_frames.client import __version__
-from usage_frames.errors import CacheMissError, InvalidParameterError, MissingAPIKeyError, UsageFramesError
 
 # --- the command -----------------------------------------------------------------------------------------
 

@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from usage_frames.client import Client
-from usage_frames.endpoints import ENDPOINTS
-from usage_frames.errors import InvalidParameterError, MissingAPIKeyError
+from usage_frames._core.errors import InvalidParameterError, MissingAPIKeyError
+from usage_frames.providers import Client
+from usage_frames.providers.openai.endpoints import ENDPOINTS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -237,11 +237,13 @@ def _serve_fake(args: argparse.Namespace) -> int:
     import threading
 
     from usage_frames.fake import FakeAPI, FakeServer, Faults
+    from usage_frames.providers.openai.fake import FakeOrganization
 
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    server = FakeServer(FakeAPI(faults=Faults(latency=args.latency, rate_limit=args.rate_limit)), port=args.port)
+    faults = Faults(latency=args.latency, rate_limit=args.rate_limit)
+    server = FakeServer(FakeAPI(FakeOrganization(), faults=faults), port=args.port)
     server.start()
     print(f"fake OpenAI organization on {server.url} (any key starting with sk-admin- works); Ctrl-C stops", flush=True)
     print(f"  OPENAI_BASE_URL={server.url} OPENAI_ADMIN_KEY=sk-admin-fake usage-frames fetch costs", flush=True)

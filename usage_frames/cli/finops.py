@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from usage_frames.client import Client
+from usage_frames.providers import Client
 
 if TYPE_CHECKING:
     pass
@@ -43,7 +43,8 @@ def _add_export(commands: Any) -> None:
 def _export(args: argparse.Namespace) -> int:
     import os
 
-    from usage_frames import focus, organization
+    from usage_frames import focus
+    from usage_frames.providers.openai import directory
 
     if args.output is None:
         raise CommandLineError("export focus needs -o FILE.csv or FILE.parquet")
@@ -56,7 +57,7 @@ def _export(args: argparse.Namespace) -> int:
     client = client_from(args)
     costs = client.costs(args.start, args.end, group_by=["project_id", "line_item"])
     names = {"billing_account_id": account, "billing_account_name": args.billing_account_name}
-    table = focus.to_focus(costs, args.focus_version, projects=organization.projects(client), **names)
+    table = focus.to_focus(costs, args.focus_version, projects=directory.projects(client), **names)
     focus.write(table, _create_parent(output))
     currency = ", ".join(sorted(set(table["BillingCurrency"])))
     print(f"wrote {len(table)} FOCUS {args.focus_version} rows (BilledCost {table['BilledCost'].sum():,.2f} {currency})"
@@ -66,10 +67,10 @@ def _export(args: argparse.Namespace) -> int:
 
 def _names(client: Client, columns: Sequence[str]) -> dict[str, Any]:
     """The organization's lists that name-matching rules need (only those)."""
-    from usage_frames import organization
+    from usage_frames.providers.openai import directory
 
-    lists = {"project_name": ("projects", organization.projects), "user_name": ("users", organization.users),
-             "api_key_name": ("api_keys", organization.api_keys)}  # fmt: skip
+    lists = {"project_name": ("projects", directory.projects), "user_name": ("users", directory.users),
+             "api_key_name": ("api_keys", directory.api_keys)}  # fmt: skip
     return {lists[c][0]: lists[c][1](client) for c in columns if c in lists}
 
 

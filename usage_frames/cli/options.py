@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from usage_frames.client import Client
-from usage_frames.endpoints import ENDPOINTS, Filter
+from usage_frames._core.schema import Filter
+from usage_frames.providers import Client
+from usage_frames.providers.openai.endpoints import ENDPOINTS
 
 if TYPE_CHECKING:
     pass

@@ -4,7 +4,7 @@ Where is completeness guaranteed? Here. :func:`paginate` follows cursors of both
 ``next_page``, list endpoints' ``after``/``last_id``) and refuses a missing or repeated cursor instead of stopping
 early or looping; :func:`check_page` refuses buckets out of order, overlapping or with a gap; :func:`check_coverage`
 refuses an answer whose buckets do not tile the window asked. An incomplete answer is never passed off as complete.
-The transport (:mod:`usage_frames.transport.send`) fetches each page; nothing here does I/O.
+The transport (:mod:`usage_frames._transport.send`) fetches each page; nothing here does I/O.
 
 Examples:
     >>> book = {None: ({"data": [{"id": "a"}], "has_more": True, "last_id": "a"}, None),
@@ -15,16 +15,16 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 import msgspec
 import pandas as pd
 
-from usage_frames.endpoints import RESULT_OBJECTS, Endpoint
-from usage_frames.errors import UnexpectedResponseError
-from usage_frames.frames import as_page, page_types
-from usage_frames.query import Query, unix
+from usage_frames._core.errors import UnexpectedResponseError
+from usage_frames._core.pages import as_page, page_types
+from usage_frames._core.query import Query
+from usage_frames._core.schema import Endpoint, unix
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -33,7 +33,7 @@ CLOCK_SLACK = 300  # seconds the last bucket of a window that ends now may fall 
 
 
 class Bucket(Protocol):
-    """One time bucket of a decoded page (a msgspec struct, see :func:`usage_frames.frames.page_types`)."""
+    """One time bucket of a decoded page (a msgspec struct, see :func:`usage_frames._core.pages.page_types`)."""
 
     start_time: int
     end_time: int
@@ -84,7 +84,7 @@ def next_cursor(cursor: object, seen: set[str], name: str = "next_page") -> str:
         >>> next_cursor(None, set())
         Traceback (most recent call last):
         ...
-        usage_frames.errors.UnexpectedResponseError: has_more is true but next_page is None; the answer would be \
+        usage_frames.UnexpectedResponseError: has_more is true but next_page is None; the answer would be \
 incomplete
     """
     if not isinstance(cursor, str) or not cursor:
@@ -103,10 +103,13 @@ class WindowCheck:
     Args:
         query: The window asked.
         now: The client's clock; a window that ends within :data:`CLOCK_SLACK` of it may end that much short.
+        objects: The result tags of the provider's endpoints (:attr:`Provider.result_objects`), to name another
+            endpoint's results.
     """
 
-    def __init__(self, query: Query, now: pd.Timestamp) -> None:
+    def __init__(self, query: Query, now: pd.Timestamp, objects: Mapping[str, str] | None = None) -> None:
         self.query = query
+        self.objects = objects or {}
         self.slack = CLOCK_SLACK if query.end + pd.Timedelta(seconds=CLOCK_SLACK) >= now else 0
         self.seen: set[str] = set()
         self.after: int | None = None
@@ -114,7 +117,7 @@ class WindowCheck:
 
     def __call__(self, page: Any) -> str | None:
         """Check one page; the next cursor, or ``None`` once the whole window is covered."""
-        self.after = check_page(page, self.query.endpoint, self.after)
+        self.after = check_page(page, self.query.endpoint, self.after, self.objects)
         if self.first is None and page.data:
             self.first = (page.data[0].start_time, page.data[0].end_time)
         if page.has_more:
@@ -124,7 +127,7 @@ class WindowCheck:
 
 
 class ListCheck:
-    """The checks of a list endpoint's pages (``/organization/projects``...): a ``data`` list of objects, ``last_id``.
+    """The checks of a list endpoint's pages (projects, workspaces...): a ``data`` list of objects, ``last_id``.
 
     Args:
         path: The path, for messages.
@@ -153,13 +156,18 @@ def list_objects(
     get: Callable[[Sequence[tuple[str, str]]], tuple[Any, R]],
     path: str,
     reject: Callable[[R, UnexpectedResponseError], Exception] | None = None,
+    *,
+    after: str = "after",
+    limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """Every object of a list endpoint: pages of 100 following the ``after`` cursor, each checked by :class:`ListCheck`.
+    """Every object of a list endpoint: full pages following the ``last_id`` cursor, each checked by :class:`ListCheck`.
 
     Args:
         get: Sends a GET of ``path`` with these query parameters; returns the decoded page and the response.
         path: The list endpoint, for messages.
         reject: As for :func:`paginate`.
+        after: The query parameter of the cursor (the provider's :attr:`~usage_frames._core.schema.Wire.list_after`).
+        limit: Objects per page.
 
     Examples:
         >>> pages = {(): ({"data": [{"id": "a"}], "has_more": True, "last_id": "a"}, None),
@@ -168,8 +176,8 @@ def list_objects(
         ['a', 'b']
     """
 
-    def fetch(after: str | None) -> tuple[Any, R]:
-        return get([("limit", "100")] + ([("after", after)] if after else []))
+    def fetch(cursor: str | None) -> tuple[Any, R]:
+        return get([("limit", str(limit))] + ([(after, cursor)] if cursor else []))
 
     return [o for page in paginate(fetch, ListCheck(path), reject) for o in page["data"]]
 
@@ -186,13 +194,16 @@ def trim(pages: list[Any], window: Query) -> list[Any]:
     return pages
 
 
-def check_page(page: Any, endpoint: Endpoint, after: int | None = None) -> int | None:
+def check_page(
+    page: Any, endpoint: Endpoint, after: int | None = None, objects: Mapping[str, str] | None = None
+) -> int | None:
     """Check that a decoded page is a usable page of this endpoint, before anything is kept.
 
     Args:
         page: The decoded page (struct, or a dict as in the spec's examples).
         endpoint: The endpoint that was asked.
         after: The ``end_time`` of the last bucket of the previous page, if any.
+        objects: The result tags of the provider's endpoints, to name another endpoint's results.
 
     Returns:
         The ``end_time`` of this page's last bucket (``after`` when the page has none), for the next call.
@@ -203,17 +214,19 @@ def check_page(page: Any, endpoint: Endpoint, after: int | None = None) -> int |
             names the problem (and the missing span); the client adds the request id.
 
     Examples:
-        >>> from usage_frames.endpoints import ENDPOINTS
-        >>> check_page({"object": "page", "data": [], "has_more": False, "next_page": None}, ENDPOINTS["costs"])
-        >>> check_page({"error": "nope"}, ENDPOINTS["costs"])
+        >>> from usage_frames.providers import DEFAULT
+        >>> costs = DEFAULT.endpoint("costs")
+        >>> check_page({"object": "page", "data": [], "has_more": False, "next_page": None}, costs)
+        >>> check_page({"error": "nope"}, costs)
         Traceback (most recent call last):
         ...
-        usage_frames.errors.UnexpectedResponseError: the answer is not a page: no 'data' list
+        usage_frames.UnexpectedResponseError: the answer is not a page: no 'data' list
     """
     page = as_page(page, endpoint)
     if not isinstance(page.has_more, bool):
         raise UnexpectedResponseError("the answer is not a page: 'has_more' is not a boolean")
-    strict = type(page) is page_types(endpoint.name)[0]
+    strict = type(page) is page_types(endpoint)[0]
+    objects = objects or {}
     for bucket in page.data:
         start, end, results = bucket.start_time, bucket.end_time, bucket.results
         if type(start) is not int or type(end) is not int:
@@ -229,12 +242,12 @@ def check_page(page: Any, endpoint: Endpoint, after: int | None = None) -> int |
         after = end
         if strict:
             continue  # the strict decoder already refused results of another endpoint
-        objects = {getattr(r, "object", None) for r in results} if results else set()
+        tags = {getattr(r, "object", None) for r in results} if results else set()
         # Unknown result types (a newer API) are read leniently; another endpoint's results are not ours.
-        for obj in objects - {endpoint.result_object}:
-            if isinstance(obj, str) and obj in RESULT_OBJECTS:
+        for obj in tags - {endpoint.result_object}:
+            if isinstance(obj, str) and obj in objects:
                 raise UnexpectedResponseError(
-                    f"the answer holds {RESULT_OBJECTS[obj]} results, not {endpoint.name}: "
+                    f"the answer holds {objects[obj]} results, not {endpoint.name}: "
                     "is the base URL or a proxy routing to the wrong path?"
                 )
     return after
@@ -271,13 +284,15 @@ def check_coverage(first: tuple[int, int] | None, last: int | None, query: Query
         UnexpectedResponseError: Naming the span no bucket covers (an answer for another time window).
 
     Examples:
-        >>> from usage_frames.query import build_query
-        >>> q = build_query("costs", "2026-10-01", "2026-10-03", now=pd.Timestamp("2026-11-01", tz="UTC"))
+        >>> from usage_frames._core.query import build_query
+        >>> from usage_frames.providers import DEFAULT
+        >>> q = build_query(DEFAULT.endpoint("costs"), "2026-10-01", "2026-10-03",
+        ...                 now=pd.Timestamp("2026-11-01", tz="UTC"))
         >>> check_coverage((1790812800, 1790899200), 1790985600, q)
         >>> check_coverage((1790812800, 1790899200), 1790899200, q)
         Traceback (most recent call last):
         ...
-        usage_frames.errors.UnexpectedResponseError: the answer ends early: no bucket covers 2026-10-02 \
+        usage_frames.UnexpectedResponseError: the answer ends early: no bucket covers 2026-10-02 \
 00:00:00..2026-10-03 00:00:00 UTC
     """
     start, end = unix(query.start), unix(query.end)

@@ -12,35 +12,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 import numpy as np
 import pandas as pd
 import requests
 
-import usage_frames.query
-from usage_frames.endpoints import ENDPOINTS, Endpoint, EndpointName
-from usage_frames.fake import api
-from usage_frames.fake.api import Reply
-from usage_frames.fake.billing import line_items
-from usage_frames.fake.traffic import (
-    GIB,
-    HOUR,
-    ORG_START,
-    Stream,
-    _interval_table,
-    _sources,
-    _sum_parts,
-    default_streams,
-    hourly,
-    interval_sums,
-)
-from usage_frames.query import TimeLike, to_utc, unix
+from usage_frames._core import query as queries
+from usage_frames._core.provider import Provider
+from usage_frames._core.query import TimeLike, to_utc
+from usage_frames._core.schema import Endpoint, unix
+from usage_frames.fake.reply import Reply
+from usage_frames.fake.traffic import GIB, HOUR, ORG_START, Stream, hourly, interval_sums, interval_table, sum_parts
+from usage_frames.fake.transports import FakeAPI, mount
+from usage_frames.providers.openai.endpoints import ENDPOINTS
+from usage_frames.providers.openai.fake import api
+from usage_frames.providers.openai.fake.billing import line_items
+from usage_frames.providers.openai.fake.streams import default_streams, sources
+from usage_frames.providers.openai.provider import PROVIDER
 
 if TYPE_CHECKING:
     from usage_frames.fake.faults import Faults
-    from usage_frames.fake.transports import FakeAPI
 
 PROJECT_NAMES = {
     "proj_chat": "Customer chat",
@@ -84,17 +77,17 @@ class FakeOrganization:
     amount_as_string: bool = False
     list_page_size: int = 100
 
+    provider: ClassVar[Provider] = PROVIDER
+
     def mount(self, session: requests.Session, base_url: str, faults: Faults | None = None) -> FakeAPI:
         """Answer every request to ``base_url`` on ``session`` in-process; returns the API (its faults, counts)."""
-        from usage_frames.fake.transports import mount
-
         return mount(self, session, base_url, faults)
 
     def clock(self) -> int:
         """The organization's "now" in Unix seconds."""
-        return unix(self.now if self.now is not None else usage_frames.query.wall_clock())
+        return unix(self.now if self.now is not None else queries.wall_clock())
 
-    def streams_of(self, endpoint: EndpointName, where: Mapping[str, Any] | None = None) -> list[Stream]:
+    def streams_of(self, endpoint: str, where: Mapping[str, Any] | None = None) -> list[Stream]:
         """The streams that show up in an endpoint (costs: all of them), optionally filtered by key values."""
         priced = ENDPOINTS[endpoint].priced
         chosen = [s for s in self.streams if priced or s.endpoint == endpoint]
@@ -105,7 +98,7 @@ class FakeOrganization:
 
     # --- ground truth -------------------------------------------------------------------------------------
 
-    def total(self, endpoint: EndpointName, field_name: str, start: TimeLike, end: TimeLike, **where: Any) -> float:
+    def total(self, endpoint: str, field_name: str, start: TimeLike, end: TimeLike, **where: Any) -> float:
         """The exact total of a field over ``[start, end)``, straight from the streams (the tests' ground truth).
 
         Args:
@@ -135,7 +128,7 @@ class FakeOrganization:
                     quantity_f = quantity / GIB if parts == ("gib_hours",) else float(quantity)
                     total += quantity_f * (price if field_name == "amount" else 1.0)
             else:
-                for part in _sources(endpoint, field_name):
+                for part in sources(endpoint, field_name):
                     total += int(interval_sums(series[part], bounds[0] // HOUR, bounds)[0])
         return total if priced else int(total)
 
@@ -148,8 +141,12 @@ class FakeOrganization:
     # --- the API's answers ------------------------------------------------------------------------------
 
     def respond(self, method: str, path: str, query: Mapping[str, Sequence[str]], headers: Mapping[str, str]) -> Reply:
-        """Answer one request as the API would (see :func:`usage_frames.fake.api.respond`)."""
+        """Answer one request as the API would (see :func:`usage_frames.providers.openai.fake.api.respond`)."""
         return api.respond(self, method, path, query, headers)
+
+    def error(self, status: int, message: str, kind: str, headers: Mapping[str, str]) -> Reply:
+        """An error answer in OpenAI's envelope (what a scripted fault answers)."""
+        return api.error(status, message, kind, headers=headers)
 
     def directory(self, path: str) -> dict[str, Any] | list[dict[str, Any]] | None:
         """The directory objects at ``path``: a list, the spend limit, or ``None`` for an unknown path.
@@ -248,12 +245,12 @@ class FakeOrganization:
         first_hour = int(clipped[0]) // HOUR
         for stream in self.streams_of(endpoint.name, filters):
             series = self._hourly(stream, clipped)
-            sums = _interval_table(series, first_hour, clipped)
+            sums = interval_table(series, first_hour, clipped)
             if priced:
                 for item, parts, unit, price in line_items(stream):
                     if line_filter is not None and item not in line_filter:
                         continue
-                    quantity = _sum_parts(sums, parts).astype(np.float64)
+                    quantity = sum_parts(sums, parts).astype(np.float64)
                     if parts == ("gib_hours",):
                         quantity /= GIB
                     group = tuple({**stream.keys, "line_item": item}.get(k) for k in group_by)
@@ -269,7 +266,7 @@ class FakeOrganization:
                     hours = bounds[:-1] // HOUR - first_hour
                     acc[f.name] += np.where(bounds[:-1] < now, series[f.name][hours], 0)
                 else:
-                    acc[f.name] += _sum_parts(sums, _sources(endpoint.name, f.name))
+                    acc[f.name] += sum_parts(sums, sources(endpoint.name, f.name))
         per_bucket: Sequence[list[dict[str, Any]] | msgspec.Raw]
         if priced:
             per_bucket = [

@@ -1,20 +1,22 @@
 """The client: configuration and wiring, fetch/frame/plan, and the calendar windows of a query.
 
-Each concern has its own module: argument checks and windows in :mod:`usage_frames.query`, what a fetch costs in
-:mod:`usage_frames.plan`, retries in :mod:`usage_frames.transport.retry`, the cache in
-:mod:`usage_frames.transport.cache`, the only socket I/O in :mod:`usage_frames.transport.send`, the pagination
-loop and every completeness check in :mod:`usage_frames.paging`, pages to frames in :mod:`usage_frames.frames`,
-running windows at once in :mod:`usage_frames.fanout`, the endpoint methods in :mod:`usage_frames.surface`.
-Data sources (:mod:`usage_frames.fake`, :mod:`usage_frames.sample`) hand the client its constructor arguments, a
-:class:`~usage_frames.source.Recording` among them for recorded data.
+Provider-neutral: a client takes a :class:`~usage_frames._core.provider.Provider` (its endpoints, wire format and
+credentials) and sends nothing it did not read there. Each concern has its own module: argument checks and windows
+in :mod:`usage_frames._core.query`, what a fetch costs in :mod:`usage_frames._core.plan`, retries in
+:mod:`usage_frames._transport.retry`, the cache in :mod:`usage_frames._transport.cache`, the only socket I/O in
+:mod:`usage_frames._transport.send`, the pagination loop and every completeness check in
+:mod:`usage_frames._core.paging`, pages to frames in :mod:`usage_frames._core.frames`, running windows at once in
+:mod:`usage_frames._core.fanout`, fetch and plan by name in :mod:`usage_frames._core.surface`. The public
+``usage_frames.Client`` adds every provider's endpoint methods and picks the provider by name.
 
 Examples:
-    >>> client = Client.fake()
+    >>> import usage_frames as uf
+    >>> client = uf.Client.fake()
     >>> df = client.completions("2026-10-01", "2026-10-03", group_by="model")
     >>> sorted(df["model"].unique())
     ['gpt-4.1-mini-2025-04-14', 'gpt-4o-2024-08-06', 'gpt-4o-mini-2024-07-18', 'o3-2025-04-16']
     >>> client
-    Client(base_url='https://api.openai.com/v1', api_key=<set>, fake=True)
+    Client(provider='openai', base_url='https://api.openai.com/v1', api_key=<set>, fake=True)
     >>> client.source
     'fake'
 """
@@ -23,60 +25,31 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import msgspec
 import pandas as pd
 import requests
 from requests_cache import CachedSession
 
-import usage_frames.query
-from usage_frames.errors import ADMIN_KEY_HELP, CacheMissError, InvalidParameterError, UnexpectedResponseError
-from usage_frames.fanout import AUTO_WORKERS_CEILING, DEFAULT_WORKERS, fan_out, progress_bar
-from usage_frames.frames import Page, assemble, columns_of, decode_page
-from usage_frames.paging import WindowCheck, list_objects, paginate, trim
-from usage_frames.plan import Plan, check_size, plan_query
-from usage_frames.query import Query, snapped, to_clock
-from usage_frames.source import MISS_HINT, Recording, Source
-from usage_frames.surface import EndpointFunction, Endpoints, describe
-from usage_frames.transport import config
-from usage_frames.transport.cache import (
-    CACHE_LOCK_WAIT,
-    OPEN_WINDOW_TTL,
-    cached_session,
-    default_cache_dir,
-    expire_after,
-)
-from usage_frames.transport.retry import (
-    DEFAULT_MAX_RETRIES,
-    MAX_RETRY_AFTER_DELAY,
-    MAX_RETRY_DELAY,
-    RateGate,
-    retry_delay,
-    should_retry,
-)
-from usage_frames.transport.send import (
-    DEFAULT_BASE_URL,
-    DEFAULT_TIMEOUT,
-    BodyBudget,
-    deadline,
-    rejecter,
-    send,
-    status_error,
-)
-
-if TYPE_CHECKING:
-    from usage_frames.fake import FakeOrganization
-
-__all__ = [  # what this module offers; the names that moved out (transport/, fanout, source) stay importable here
-    "ADMIN_KEY_HELP", "AUTO_WORKERS_CEILING", "CACHE_LOCK_WAIT", "DEFAULT_BASE_URL", "DEFAULT_WORKERS",
-    "MAX_RETRY_AFTER_DELAY", "MAX_RETRY_DELAY", "OPEN_WINDOW_TTL", "Client", "EndpointFunction", "Plan", "Recording",
-    "Source", "__version__", "cached_session", "deadline", "default_cache_dir", "describe", "plan_query",
-    "retry_delay", "should_retry", "status_error",
-]  # fmt: skip
+from usage_frames._core import query as queries
+from usage_frames._core.errors import CacheMissError, InvalidParameterError, UnexpectedResponseError
+from usage_frames._core.fanout import AUTO_WORKERS_CEILING, DEFAULT_WORKERS, fan_out, progress_bar
+from usage_frames._core.frames import assemble, columns_of
+from usage_frames._core.pages import Page, decode_page
+from usage_frames._core.paging import WindowCheck, list_objects, paginate, trim
+from usage_frames._core.plan import check_size
+from usage_frames._core.provider import Provider
+from usage_frames._core.query import Query, to_clock
+from usage_frames._core.source import MISS_HINT, Recording, Source, snapped
+from usage_frames._core.surface import Endpoints
+from usage_frames._transport import config
+from usage_frames._transport.cache import OPEN_WINDOW_TTL, expire_after, key_function
+from usage_frames._transport.retry import DEFAULT_MAX_RETRIES, RateGate
+from usage_frames._transport.send import DEFAULT_TIMEOUT, BodyBudget, rejecter, send
 
 try:
     __version__ = version("usage-frames")
@@ -86,16 +59,21 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 T = TypeVar("T")
 
 
-class Client(Endpoints):
-    """A connection to the Usage and Costs API of one organization.
+class BaseClient(Endpoints):
+    """A connection to the usage and cost reports of one organization of one provider.
 
     Args:
-        api_key: The organization admin key; defaults to ``OPENAI_ADMIN_KEY``.
-        base_url: The API root; defaults to ``OPENAI_BASE_URL``, then ``https://api.openai.com/v1``.
+        api_key: The organization admin key; defaults to the provider's environment variable
+            (``Credentials.env``).
+        base_url: The API root; defaults to the provider's environment variable (``Credentials.base_url_env``),
+            then its public API.
+        provider: The provider: a :class:`~usage_frames._core.provider.Provider`, or its name among
+            :attr:`providers`; empty for the first of them.
         session: A ``requests.Session`` to send with (any subclass); when given, ``cache`` is ignored.
-        cache: ``True`` (default) caches answers under :func:`default_cache_dir`; a path caches there; a
-            requests-cache ``CachedSession`` is used as it is; ``False`` disables caching. Settled windows are
-            cached forever, the window that contains now for :data:`OPEN_WINDOW_TTL` seconds.
+        cache: ``True`` (default) caches answers under :func:`~usage_frames._transport.cache.default_cache_dir`; a
+            path caches there; a requests-cache ``CachedSession`` is used as it is; ``False`` disables caching.
+            Settled windows are cached forever, the window that contains now for
+            :data:`~usage_frames._transport.cache.OPEN_WINDOW_TTL` seconds.
         offline: Answer only from the cache; a query the cache cannot answer raises :class:`CacheMissError`
             listing the missing windows.
         workers: ``"auto"`` (default): start with :data:`DEFAULT_WORKERS` windows in flight, grow while answers
@@ -115,14 +93,18 @@ class Client(Endpoints):
 
     Raises:
         MissingAPIKeyError: If there is no key, with instructions to create and set one.
-        InvalidParameterError: If the key is a project key, or another argument is unusable.
+        InvalidParameterError: If the key is not an admin key, or another argument is unusable.
     """
+
+    providers: ClassVar[Mapping[str, Provider]] = {}
+    """The providers a client may be made for by name (the public ``Client`` knows every registered one)."""
 
     def __init__(
         self,
         api_key: str | None = None,
         base_url: str | None = None,
         *,
+        provider: str | Provider = "",
         session: requests.Session | None = None,
         cache: bool | str | os.PathLike[str] | CachedSession = True,
         offline: bool = False,
@@ -137,8 +119,10 @@ class Client(Endpoints):
         recording: Recording | None = None,
         source: Source = "live",
     ) -> None:
-        self._key = config.admin_key(api_key)
-        self.base_url = config.base_url(base_url, allow_http)
+        self.provider: Provider = self.resolve(provider)
+        credentials = self.provider.credentials
+        self._key = config.admin_key(api_key, credentials)
+        self.base_url = config.base_url(base_url, allow_http, credentials)
         self.timeout = config.timeout(timeout)
         adaptive = workers == "auto"
         config.check_options(
@@ -147,9 +131,10 @@ class Client(Endpoints):
             source=source,
         )  # fmt: skip
         if recording is not None and not isinstance(recording, Recording):
-            raise InvalidParameterError("recording", recording, reason="must be a usage_frames.client.Recording")
+            raise InvalidParameterError("recording", recording, reason="must be a Recording")
         self.now = recording.now if recording is not None else None if now is None else to_clock(now)
-        self.session = config.session(session, cache, offline)
+        keys = key_function(credentials.header, self.provider.cache_namespace)
+        self.session = config.session(session, cache, offline, keys)
         if session is None and not isinstance(cache, CachedSession):
             config.merge_environment_once(self.session, self.base_url)
         self.offline = offline
@@ -164,32 +149,19 @@ class Client(Endpoints):
         self.body_budget = BodyBudget()  # large answers held at once by the workers (memory, not rate)
 
     @classmethod
-    def fake(cls, organization: FakeOrganization | None = None, **kwargs: Any) -> Client:
-        """A client answered in-process by the built-in fake organization (no key, no network, no cache).
+    def resolve(cls, provider: object) -> Provider:
+        """The provider named ``provider`` among :attr:`providers` (empty: the first), or the one given.
 
-        Args:
-            organization: The fake organization; defaults to the standard one, on the client's clock (``now=``).
-            **kwargs: Passed on to :class:`Client`.
-
-        Examples:
-            >>> Client.fake().costs("2026-10-01", "2026-10-02")["amount"].round(2).tolist()
-            [76.3]
+        Raises:
+            InvalidParameterError: If there is no such provider, listing the known ones.
         """
-        from usage_frames.fake import client_arguments
-
-        return cls(**client_arguments(organization, **kwargs))
-
-    @classmethod
-    def sample(cls, path: str | os.PathLike[str] | None = None) -> Client:
-        """A client answered offline from the embedded sample data (see :mod:`usage_frames.sample`).
-
-        Examples:
-            >>> Client.sample().clock()
-            Timestamp('2026-10-21 00:00:00+0000', tz='UTC')
-        """
-        from usage_frames.sample import client_arguments
-
-        return cls(**client_arguments(path))
+        if isinstance(provider, Provider):
+            return provider
+        if provider == "" and cls.providers:
+            return next(iter(cls.providers.values()))
+        if isinstance(provider, str) and provider in cls.providers:
+            return cls.providers[provider]
+        raise InvalidParameterError("provider", provider, tuple(cls.providers))
 
     def __repr__(self) -> str:
         extra = ", fake=True" if self.source == "fake" else ""
@@ -197,11 +169,14 @@ class Client(Endpoints):
             store = self.session.cache
             extra += f", cache={str(getattr(store, 'db_path', '') or getattr(store, 'cache_dir', ''))!r}"
             extra += ", offline=True" if self.offline else ""
-        return f"Client(base_url={self.base_url!r}, api_key=<set>{extra})"
+        return f"Client(provider={self.provider.name!r}, base_url={self.base_url!r}, api_key=<set>{extra})"
 
-    def _headers(self) -> dict[str, str]:
+    def headers(self) -> dict[str, str]:
+        """The headers of every request: the provider's credential header and its other headers."""
+        credentials = self.provider.credentials
         return {
-            "Authorization": f"Bearer {self._key}",
+            credentials.header: credentials.scheme + self._key,
+            **dict(credentials.headers),
             "Accept": "application/json",
             "User-Agent": f"usage-frames/{__version__} python-requests/{requests.__version__}",
         }
@@ -214,15 +189,15 @@ class Client(Endpoints):
         decode: Callable[[bytes], T] = msgspec.json.decode,
         expire_after: int | None = None,
     ) -> tuple[T, requests.Response]:
-        """GET one JSON document with retries (see :func:`usage_frames.transport.send.send`)."""
+        """GET one JSON document with retries (see :func:`usage_frames._transport.send.send`)."""
         return send(
-            self.session, self.base_url + path, path, params, headers=self._headers(), timeout=self.timeout,
-            max_retries=self.max_retries, sleep=self.sleep, gate=self._gate, secret=self._key, offline=self.offline,
-            decode=decode, expire_after=expire_after,
+            self.session, self.base_url + path, path, params, headers=self.headers(), timeout=self.timeout,
+            max_retries=self.max_retries, sleep=self.sleep, gate=self._gate, secret=self._key,
+            provider=self.provider, offline=self.offline, decode=decode, expire_after=expire_after,
         )  # fmt: skip
 
     def pages(self, query: Query, *, expire_after: int | None = None) -> Iterator[Page]:
-        """Yield every page of a query, each checked before it is yielded (see :mod:`usage_frames.paging`).
+        """Yield every page of a query, each checked before it is yielded (see :mod:`usage_frames._core.paging`).
 
         Args:
             query: The validated query.
@@ -241,7 +216,8 @@ class Client(Endpoints):
             response._content = b""
             return page, response
 
-        return paginate(fetch, WindowCheck(query, self.clock()), rejecter(self.session, path))
+        check = WindowCheck(query, self.clock(), self.provider.result_objects)
+        return paginate(fetch, check, rejecter(self.session, path, self.provider.wire.request_id))
 
     def check_size(self, query: Query) -> list[Query]:
         """The calendar windows of a query, or an argument error beyond ``max_requests`` (see :func:`check_size`)."""
@@ -250,7 +226,7 @@ class Client(Endpoints):
     def _windows(self, query: Query, build: Callable[[list[Page], Query], T]) -> list[T]:
         """Fetch the windows of a query and ``build`` each from its pages in the worker that fetched it.
 
-        The frame's columns are built there (:func:`usage_frames.frames.columns_of`), so that a window's decoded
+        The frame's columns are built there (:func:`usage_frames._core.frames.columns_of`), so that a window's decoded
         structs are freed as soon as its columns exist and the main thread only joins columns.
         """
         parts = self.check_size(query)
@@ -295,7 +271,7 @@ class Client(Endpoints):
         return [r for r in results if r is not None]
 
     def frame(self, query: Query) -> pd.DataFrame:
-        """Fetch a validated query (see :func:`usage_frames.query.build_query`) as a tidy frame.
+        """Fetch a validated query (see :func:`usage_frames._core.query.build_query`) as a tidy frame.
 
         A :class:`Recording` answers in its own way (the sample adds up recorded results) and says it is
         ``as_of`` its own clock.
@@ -315,24 +291,28 @@ class Client(Endpoints):
 
     def clock(self) -> pd.Timestamp:
         """The client's "now": the real time, or the fixed time of recorded data."""
-        return usage_frames.query.wall_clock() if self.now is None else self.now
+        return queries.wall_clock() if self.now is None else self.now
 
     def list_objects(self, path: str) -> list[dict[str, Any]]:
-        """Every object of a list endpoint (``/organization/projects``...), following ``after``/``has_more``.
+        """Every object of a list endpoint (projects, workspaces, keys...), following its cursor to the end.
 
         Examples:
-            >>> [p["name"] for p in Client.fake().list_objects("/organization/projects")][:2]
+            >>> import usage_frames as uf
+            >>> [p["name"] for p in uf.Client.fake().list_objects("/organization/projects")][:2]
             ['Customer chat', 'Search & RAG']
         """
         config.check_path(path)
+        wire = self.provider.wire
         get = partial(self.get, path, decode=msgspec.json.decode, expire_after=OPEN_WINDOW_TTL)
-        return list_objects(get, path, rejecter(self.session, path))
+        reject = rejecter(self.session, path, wire.request_id)
+        return list_objects(get, path, reject, after=wire.list_after, limit=wire.list_limit)
 
     def get_object(self, path: str) -> dict[str, Any]:
         """One JSON object, such as ``/organization/spend_limit``.
 
         Examples:
-            >>> Client.fake().get_object("/organization/spend_limit")["threshold_amount"]
+            >>> import usage_frames as uf
+            >>> uf.Client.fake().get_object("/organization/spend_limit")["threshold_amount"]
             400000
         """
         config.check_path(path)

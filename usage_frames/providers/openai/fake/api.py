@@ -13,35 +13,24 @@ from __future__ import annotations
 import base64
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 import numpy as np
 import pandas as pd
 
-from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, Endpoint
+from usage_frames._core.schema import BUCKET_SECONDS, Endpoint, unix
+from usage_frames.fake.reply import Reply
 from usage_frames.fake.traffic import DAY
-from usage_frames.query import earliest_start, unix
+from usage_frames.providers.openai.endpoints import ENDPOINTS
+from usage_frames.providers.openai.provider import PROVIDER
 
 if TYPE_CHECKING:
-    from usage_frames.fake.organization import FakeOrganization
+    from usage_frames.providers.openai.fake.organization import FakeOrganization
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A fake HTTP answer."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        """The decoded body."""
-        return msgspec.json.decode(self.body)
-
-
-def _error(
+def error(
     status: int,
     message: str,
     kind: str = "invalid_request_error",
@@ -49,6 +38,7 @@ def _error(
     code: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Reply:
+    """An error answer in OpenAI's envelope: ``{"error": {"message", "type", "param", "code"}}``."""
     body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
     return Reply(status, {"Content-Type": "application/json", **(headers or {})}, msgspec.json.encode(body))
 
@@ -86,28 +76,28 @@ def _respond(
     auth = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
     key = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
     if not key:
-        return _error(
+        return error(
             401,
             "You didn't provide an API key. You need to provide your API key in an "
             "Authorization header using Bearer auth.",
             code="missing_api_key",
         )
     if not key.startswith("sk-admin-"):
-        return _error(
+        return error(
             401,
             "You have insufficient permissions for this operation. Missing scopes: "
             "api.usage.read. Check that you have the correct role in your organization.",
             code="insufficient_permissions",
         )
     if method != "GET":
-        return _error(405, f"Method {method} not allowed on {path}")
+        return error(405, f"Method {method} not allowed on {path}")
     endpoint = next((e for e in ENDPOINTS.values() if e.path == path.rstrip("/")), None)
     try:
         if endpoint is not None:
             return _usage(org, endpoint, {k.removesuffix("[]"): list(v) for k, v in query.items()})
         return _directory(org, path.rstrip("/"), query)
     except _BadRequestError as exc:
-        return _error(400, str(exc), param=exc.param, code=exc.code)
+        return error(400, str(exc), param=exc.param, code=exc.code)
 
 
 def _directory(org: FakeOrganization, path: str, query: Mapping[str, Sequence[str]]) -> Reply:
@@ -115,9 +105,9 @@ def _directory(org: FakeOrganization, path: str, query: Mapping[str, Sequence[st
     try:
         objects = org.directory(path)
     except LookupError as exc:
-        return _error(404, str(exc.args[0]), code="not_found")
+        return error(404, str(exc.args[0]), code="not_found")
     if objects is None:
-        return _error(404, f"Invalid URL (GET {path})", code="unknown_url")
+        return error(404, f"Invalid URL (GET {path})", code="unknown_url")
     if isinstance(objects, dict):
         return Reply(200, {"Content-Type": "application/json"}, msgspec.json.encode(objects))
     return _list_page(objects, query, org.list_page_size)
@@ -143,8 +133,8 @@ def _usage(org: FakeOrganization, endpoint: Endpoint, query: dict[str, list[str]
         raise _BadRequestError("end_time", "end_time must not be in the future")
     if end <= start:
         raise _BadRequestError("end_time", "end_time must be after start_time")
-    earliest = earliest_start(pd.Timestamp(now, unit="s", tz="UTC"))
-    if start < unix(earliest):  # the live API's answer, word for word but the date
+    earliest = PROVIDER.earliest_start(pd.Timestamp(now, unit="s", tz="UTC"))
+    if earliest is not None and start < unix(earliest):  # the live API's answer, word for word but the date
         raise _BadRequestError(
             "start_time",
             "Usage and cost data are available for the past year. Earliest supported start date: "

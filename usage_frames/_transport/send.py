@@ -1,9 +1,9 @@
 """The only socket I/O of the package (besides the fake's server): one GET with retries, deadlines and error mapping.
 
 :func:`send` sends one request through a ``requests`` session (cached or not), retries what
-:func:`~usage_frames.transport.retry.should_retry` allows after
-:func:`~usage_frames.transport.retry.retry_delay`, and maps every failure to a typed
-:class:`~usage_frames.errors.UsageFramesError` with the admin key scrubbed. :class:`DeadlineAdapter` gives each
+:func:`~usage_frames._transport.retry.should_retry` allows after
+:func:`~usage_frames._transport.retry.retry_delay`, and maps every failure to a typed
+:class:`~usage_frames._core.errors.UsageFramesError` with the admin key scrubbed. :class:`DeadlineAdapter` gives each
 request a total deadline, so that a server dripping one byte a second cannot hold a fetch forever.
 """
 
@@ -25,10 +25,7 @@ import urllib3
 import urllib3.connection
 from requests_cache import CachedSession
 
-from usage_frames.errors import (
-    ADMIN_KEY_HELP,
-    LOOKBACK_CODE,
-    LOOKBACK_HELP,
+from usage_frames._core.errors import (
     APIConnectionError,
     APIError,
     APIStatusError,
@@ -37,31 +34,43 @@ from usage_frames.errors import (
     UnexpectedResponseError,
     status_error_class,
 )
-from usage_frames.transport import retry
-from usage_frames.transport.retry import RateGate, retry_delay, should_retry
+from usage_frames._core.provider import Provider
+from usage_frames._transport import retry
+from usage_frames._transport.retry import RateGate, retry_delay, should_retry
 
 log = logging.getLogger("usage_frames")
 T = TypeVar("T")
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT = (10.0, 120.0)  # (connect, read) seconds; a 1440-bucket page can take a while to build
 
 
 def status_error(
-    status_code: int, headers: Mapping[str, str], content: bytes, *, path: str, secret: str = ""
+    status_code: int,
+    headers: Mapping[str, str],
+    content: bytes,
+    *,
+    path: str,
+    provider: Provider,
+    secret: str = "",
 ) -> APIStatusError:
     """The typed error for an HTTP error response (pure).
+
+    The message is the server's (``error.message`` of the JSON envelope both known providers use, else the text),
+    the request id its header (the provider's :attr:`~usage_frames._core.schema.Wire.request_id`) or the body's
+    ``request_id``; a 401 or 403 adds how to get an admin key, a refused look-back what to do.
 
     Args:
         status_code: The HTTP status.
         headers: The response headers.
         content: The response body.
         path: The request path, for the message.
+        provider: Whose answer it is (its request-id header, key help and look-back code).
         secret: A string to scrub from the message (the admin key), in case a server echoes it.
 
     Examples:
+        >>> from usage_frames.providers import DEFAULT
         >>> body = b'{"error": {"message": "Invalid group_by", "type": "invalid_request_error"}}'
-        >>> err = status_error(400, {"x-request-id": "req_1"}, body, path="/organization/costs")
+        >>> err = status_error(400, {"x-request-id": "req_1"}, body, path="/organization/costs", provider=DEFAULT)
         >>> str(err)
         '400 Bad Request: Invalid group_by [GET /organization/costs] (request_id: req_1)'
     """
@@ -78,11 +87,14 @@ def status_error(
     if 300 <= status_code < 400:
         message += f" (a redirect to {lower.get('location', '')[:200]!r}: the API does not redirect; check base_url)"
     message = message[:1000] + f" [GET {path}]"
-    if isinstance(body, dict) and isinstance(body.get("error"), dict) and body["error"].get("code") == LOOKBACK_CODE:
-        message += " " + LOOKBACK_HELP
+    code = body["error"].get("code") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+    if code is not None and code == provider.lookback_code:
+        message += " " + provider.lookback_help
     if status_code in (401, 403):
-        message += " " + ADMIN_KEY_HELP
-    request_id = lower.get("x-request-id")
+        message += " " + provider.credentials.help
+    request_id = lower.get(provider.wire.request_id.lower())
+    if request_id is None and isinstance(body, dict) and isinstance(body.get("request_id"), str):
+        request_id = body["request_id"][:200]
     return status_error_class(status_code)(message, status_code=status_code, request_id=request_id, body=body)
 
 
@@ -113,7 +125,7 @@ class BodyBudget:
     """The bytes of large answers that the workers of one client hold at once (read, decoded, not yet columns).
 
     A worker runs each window inside :meth:`held`; before it reads the body of an answer over
-    :data:`usage_frames.transport.retry.LARGE_BODY` bytes, it takes that many bytes (at most the whole budget),
+    :data:`usage_frames._transport.retry.LARGE_BODY` bytes, it takes that many bytes (at most the whole budget),
     and gives them back when the window is done. A worker that holds nothing waits for the bytes; one that already
     holds some (a later page of its window) never waits, so that two workers cannot wait for each other.
 
@@ -287,12 +299,20 @@ def forget(session: requests.Session, response: requests.Response) -> None:
         session.cache.delete(key)
 
 
-def rejecter(session: requests.Session, path: str) -> Callable[[requests.Response, UnexpectedResponseError], Exception]:
-    """How a page that fails a check is refused (:func:`usage_frames.paging.paginate`): forgotten, the request named."""
+def rejecter(
+    session: requests.Session, path: str, request_id: str
+) -> Callable[[requests.Response, UnexpectedResponseError], Exception]:
+    """How a page that fails a check is refused (:func:`usage_frames._core.paging.paginate`): forgotten, named.
+
+    Args:
+        session: The session whose cache may hold the answer.
+        path: The request path, for the message.
+        request_id: The response header with the request's id.
+    """
 
     def reject(response: requests.Response, exc: UnexpectedResponseError) -> Exception:
         forget(session, response)
-        return UnexpectedResponseError(f"GET {path}: {exc.message}", request_id=response.headers.get("x-request-id"))
+        return UnexpectedResponseError(f"GET {path}: {exc.message}", request_id=response.headers.get(request_id))
 
     return reject
 
@@ -309,6 +329,7 @@ def send(
     sleep: Callable[[float], None],
     gate: RateGate,
     secret: str,
+    provider: Provider,
     offline: bool = False,
     decode: Callable[[bytes], T] = msgspec.json.decode,
     expire_after: int | None = None,
@@ -326,6 +347,7 @@ def send(
         sleep: How to wait between retries.
         gate: The client's shared 429 gate.
         secret: The admin key, scrubbed from every message.
+        provider: Whose API it is (how its errors and request ids read).
         offline: Answer only from the cache.
         decode: Turns the body into a value; ``msgspec.DecodeError`` (not JSON) is retried, an
             :class:`UnexpectedResponseError` (JSON of the wrong shape) is raised at once.
@@ -364,7 +386,7 @@ def send(
         except (requests.RequestException, ValueError, http.client.HTTPException) as exc:
             raise APIConnectionError(f"GET {path} failed: {type(exc).__name__}: {_scrub(exc, secret)}") from None
         else:
-            request_id = response.headers.get("x-request-id")
+            request_id = response.headers.get(provider.wire.request_id)
             log.debug("GET %s %s -> %s (%s)", path, loggable(params), response.status_code, request_id)
             if offline and response.status_code == 504:
                 raise CacheMissError(f"GET {path} {loggable(params)} is not in the cache")
@@ -384,7 +406,10 @@ def send(
                         request_id=request_id,
                     )
             else:
-                error = status_error(response.status_code, response.headers, response.content, path=path, secret=secret)
+                error = status_error(
+                    response.status_code, response.headers, response.content, path=path, provider=provider,
+                    secret=secret,
+                )  # fmt: skip
                 if not should_retry(response.status_code):
                     raise error
         if attempt == max_retries:

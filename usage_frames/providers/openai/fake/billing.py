@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from usage_frames.endpoints import EndpointName
-from usage_frames.fake.traffic import BREAKDOWNS, Stream
+from usage_frames.fake.traffic import Stream
+from usage_frames.providers.openai.fake.streams import BREAKDOWNS
 
 # (input, cached input, output) USD per 1M tokens; images per image; tts per 1M characters; whisper per second.
 TOKEN_PRICES: Mapping[str, tuple[float, float, float]] = {
@@ -84,7 +84,7 @@ def _unit(name: str) -> Callable[[str], float]:
 
 # Endpoints billed one line item per stream; completions and decisions are tiered token prices
 # (:func:`_token_items`); moderations are free.
-LINE_ITEMS: Mapping[EndpointName, Billing] = {
+LINE_ITEMS: Mapping[str, Billing] = {
     "embeddings": Billing("{model}, input", ("input_tokens",), "tokens", lambda m: TOKEN_PRICES[m][0] / 1e6),
     "images": Billing("{model}, images", ("images",), "images", UNIT_PRICES.__getitem__),
     "audio_speeches": Billing("{model}, characters", ("characters",), "characters", UNIT_PRICES.__getitem__),
@@ -101,7 +101,7 @@ LINE_ITEMS: Mapping[EndpointName, Billing] = {
     "web_search_calls": Billing("web search tool calls", ("calls",), None, _unit("web search tool calls")),
 }
 # Endpoints billed by tokens at the tier's price, and the prefix of their line items.
-TOKEN_BILLED: Mapping[EndpointName, str] = {"completions": "", "decisions": "decisions | "}
+TOKEN_BILLED: Mapping[str, str] = {"completions": "", "decisions": "decisions | "}
 
 
 def _token_items(stream: Stream) -> list[LineItem]:
@@ -134,7 +134,7 @@ def line_items(stream: Stream) -> list[LineItem]:
     model's token price (the fake's simplification), so the items split the dollars without changing them.
 
     Examples:
-        >>> from usage_frames.fake.traffic import default_streams
+        >>> from usage_frames.providers.openai.fake.streams import default_streams
         >>> [li[0] for li in line_items(default_streams()[5])]
         ['batch | gpt-4o-mini-2024-07-18, input', 'batch | gpt-4o-mini-2024-07-18, cached input', \
 'batch | gpt-4o-mini-2024-07-18, output']

@@ -20,18 +20,6 @@ from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
-ADMIN_KEY_HELP = (
-    "The Usage and Costs API needs an organization admin key (it starts with 'sk-admin-'); project and user "
-    "keys are refused. An organization owner creates one at "
-    "https://platform.openai.com/settings/organization/admin-keys; pass it as Client(api_key=...) or set the "
-    "OPENAI_ADMIN_KEY environment variable."
-)
-LOOKBACK_CODE = "reporting_lookback_exceeded"
-LOOKBACK_HELP = (
-    "The API keeps one year of usage and costs: start at or after that date; uf.sync (usage-frames sync) "
-    "backfills from it."
-)
-
 
 class UsageFramesError(Exception):
     """The base of every error this package raises."""
@@ -193,3 +181,13 @@ def status_error_class(status_code: int) -> type[APIStatusError]:
     if status_code >= 500:
         return ServerError
     return STATUS_ERRORS.get(status_code, APIStatusError)
+
+
+# Shown as ``usage_frames.X`` in tracebacks and reprs: users import them from the package, never from here.
+for _exception in (
+    UsageFramesError, UsageFramesWarning, InvalidParameterError, MissingAPIKeyError, APIError, APIConnectionError,
+    APITimeoutError, UnexpectedResponseError, CacheError, DatasetError, CacheMissError, APIStatusError,
+    BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, RateLimitError, ServerError,
+):  # fmt: skip
+    _exception.__module__ = "usage_frames"
+del _exception

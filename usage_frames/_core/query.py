@@ -1,10 +1,12 @@
 """Pure: user arguments to a validated :class:`Query` and its wire parameters.
 
 Every argument mistake is caught here, before a request exists, and raised as
-:class:`~usage_frames.errors.InvalidParameterError` naming the argument and the allowed values.
+:class:`~usage_frames._core.errors.InvalidParameterError` naming the argument and the allowed values. The query
+string is spelled the way the endpoint's provider spells it (:class:`~usage_frames._core.schema.Wire`).
 
 Examples:
-    >>> q = build_query("completions", "2026-10-01", "2026-10-08", group_by=["model", "project_id"],
+    >>> from usage_frames.providers import DEFAULT
+    >>> q = build_query(DEFAULT.endpoint("completions"), "2026-10-01", "2026-10-08", group_by=["model", "project_id"],
     ...                 filters={"models": "gpt-4o"})
     >>> q.params()
     [('start_time', '1790812800'), ('end_time', '1791417600'), ('bucket_width', '1d'), ('limit', '31'), \
@@ -24,8 +26,8 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
-from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, BucketWidth, Endpoint, get_endpoint
-from usage_frames.errors import InvalidParameterError, UsageFramesWarning
+from usage_frames._core.errors import InvalidParameterError, UsageFramesWarning
+from usage_frames._core.schema import BUCKET_SECONDS, BucketWidth, Endpoint, unix
 
 TimeLike: TypeAlias = "dt.datetime | dt.date | pd.Timestamp | np.datetime64 | str | int | float"
 """A point in time: datetime, date, Timestamp, ISO string or Unix seconds. Naive values are UTC."""
@@ -61,22 +63,22 @@ class Query:
     limit: int = 31
 
     def params(self, page: str | None = None) -> list[tuple[str, str]]:
-        """The query string as ordered pairs; lists become repeated keys (``group_by=a&group_by=b``).
+        """The query string as ordered pairs, spelled as the provider's :class:`Wire` says.
 
-        The order is fixed, so the same query always has the same URL (and the same cache key).
+        Lists become one pair per value (``group_by=a&group_by=b``, or ``group_by[]=a`` where the provider uses
+        brackets). The order is fixed, so the same query always has the same URL (and the same cache key).
         """
-        pairs = [
-            ("start_time", str(unix(self.start))),
-            ("end_time", str(unix(self.end))),
-            ("bucket_width", self.bucket_width),
-            ("limit", str(self.limit)),
-        ]
-        pairs += [("group_by", key) for key in self.group_by]
+        wire = self.endpoint.wire
+        pairs = [(wire.start, wire.time(self.start)), (wire.end, wire.time(self.end))]
+        if self.endpoint.send_width:
+            pairs.append(("bucket_width", self.bucket_width))
+        pairs.append(("limit", str(self.limit)))
+        pairs += [(wire.array("group_by"), key) for key in self.group_by]
         for name, value in self.filters.items():
             if isinstance(value, bool):
                 pairs.append((name, "true" if value else "false"))
             else:
-                pairs += [(name, v) for v in value]
+                pairs += [(wire.array(name), v) for v in value]
         if page is not None:
             pairs.append(("page", page))
         return pairs
@@ -84,6 +86,7 @@ class Query:
     def attrs(self) -> dict[str, Any]:
         """The frame's ``attrs``: enough for a helper to rebuild the full bucket grid (plain JSON types)."""
         return {
+            "provider": self.endpoint.provider,
             "endpoint": self.endpoint.name,
             "bucket_width": self.bucket_width,
             "start": self.start.isoformat(),
@@ -91,16 +94,6 @@ class Query:
             "group_by": list(self.group_by),
             "filters": {k: v if isinstance(v, bool) else list(v) for k, v in self.filters.items()},
         }
-
-
-def unix(ts: pd.Timestamp) -> int:
-    """Whole Unix seconds of a UTC timestamp.
-
-    Examples:
-        >>> unix(pd.Timestamp("2024-11-01", tz="UTC"))
-        1730419200
-    """
-    return int(ts.value // 1_000_000_000)
 
 
 def to_utc(value: TimeLike, *, argument: str = "start") -> pd.Timestamp:
@@ -216,7 +209,7 @@ def _strings(
     """A str or a sequence of str, checked against ``choices``, deduplicated in first-seen order.
 
     With ``seen`` (an enum the API is known to outgrow), a value in neither ``choices`` nor ``seen`` is sent
-    anyway, with a :class:`~usage_frames.errors.UsageFramesWarning`: the server knows its own values best.
+    anyway, with a :class:`~usage_frames.UsageFramesWarning`: the server knows its own values best.
     """
     values = [value] if isinstance(value, str) else value
     if not isinstance(values, Sequence | set | frozenset) or isinstance(values, bytes):
@@ -242,7 +235,7 @@ def _strings(
 
 
 def build_query(
-    endpoint: str | Endpoint,
+    endpoint: Endpoint,
     start: TimeLike | None = None,
     end: TimeLike | None = None,
     *,
@@ -255,7 +248,7 @@ def build_query(
     """Validate the user's arguments for one endpoint.
 
     Args:
-        endpoint: The endpoint name or row.
+        endpoint: The endpoint's row (``provider.endpoint(name)``).
         start: Inclusive start; defaults to 30 days before ``end``.
         end: Exclusive end; defaults to now and is clamped to now.
         bucket_width: ``"1m"``, ``"1h"`` or ``"1d"`` (costs: ``"1d"`` only).
@@ -272,14 +265,13 @@ def build_query(
         InvalidParameterError: For any argument mistake, naming the argument and the allowed values.
 
     Examples:
-        >>> build_query("costs", "2026-10-01", "2026-10-02", bucket_width="1h")
+        >>> from usage_frames.providers import DEFAULT
+        >>> build_query(DEFAULT.endpoint("costs"), "2026-10-01", "2026-10-02", bucket_width="1h")
         Traceback (most recent call last):
         ...
-        usage_frames.errors.InvalidParameterError: bucket_width: '1h' is not allowed for costs; allowed: '1d'
+        usage_frames.InvalidParameterError: bucket_width: '1h' is not allowed for costs; allowed: '1d'
     """
-    if not isinstance(endpoint, str | Endpoint):
-        raise InvalidParameterError("endpoint", endpoint, tuple(ENDPOINTS), reason="must be one endpoint name (a str)")
-    ep = endpoint if isinstance(endpoint, Endpoint) else get_endpoint(endpoint)
+    ep = endpoint
     if not isinstance(bucket_width, str):
         raise InvalidParameterError("bucket_width", bucket_width, ep.bucket_widths, reason="must be a str")
     if bucket_width not in ep.bucket_widths:
@@ -337,7 +329,9 @@ def windows(query: Query) -> list[Query]:
     window is one page at the largest page size.
 
     Examples:
-        >>> q = build_query("completions", "2026-09-20", "2026-11-03T12:00", now=pd.Timestamp("2026-11-28", tz="UTC"))
+        >>> from usage_frames.providers import DEFAULT
+        >>> q = build_query(DEFAULT.endpoint("completions"), "2026-09-20", "2026-11-03T12:00",
+        ...                 now=pd.Timestamp("2026-11-28", tz="UTC"))
         >>> [(w.start.strftime("%m-%d"), w.end.strftime("%m-%d %H:%M")) for w in windows(q)]
         [('09-20', '10-01 00:00'), ('10-01', '11-01 00:00'), ('11-01', '11-03 12:00')]
     """
@@ -352,40 +346,11 @@ def bucket_count(query: Query) -> int:
     """How many buckets the window spans at its width (edge buckets count whole; costs days are UTC days).
 
     Examples:
-        >>> bucket_count(build_query("completions", "2026-10-01", "2026-10-31", bucket_width="1h"))
+        >>> from usage_frames.providers import DEFAULT
+        >>> bucket_count(build_query(DEFAULT.endpoint("completions"), "2026-10-01", "2026-10-31", bucket_width="1h"))
         720
     """
     seconds = BUCKET_SECONDS[query.bucket_width]
     first = unix(query.start) // seconds
     last = -(-unix(query.end) // seconds)
     return int(last - first)
-
-
-# The live API refuses older start times with HTTP 400 reporting_lookback_exceeded (api-notes.md section 11).
-LOOKBACK = pd.DateOffset(years=1)
-
-
-def earliest_start(now: pd.Timestamp) -> pd.Timestamp:
-    """The earliest start time the API accepts at ``now``: the UTC day one year back ("start date").
-
-    Examples:
-        >>> earliest_start(pd.Timestamp("2026-12-01 09:30", tz="UTC"))
-        Timestamp('2025-12-01 00:00:00+0000', tz='UTC')
-    """
-    return pd.Timestamp(now - LOOKBACK).floor("D")
-
-
-def snapped(parts: list[Query], query: Query, now: pd.Timestamp | None) -> list[Query]:
-    """The windows of a query widened to whole calendar windows at both ends (the last one ends at ``now``).
-
-    Recorded data (the sample) answers any query inside its range this way, at bucket granularity.
-    """
-    whole = windows(replace(query, start=query.start.floor("D") - pd.Timedelta(days=40), end=query.end))
-    first = next(w for w in whole if w.start <= query.start < w.end)
-    stop = query.end if now is None else now
-    tail = windows(replace(query, start=parts[-1].start, end=max(stop, query.end)))[0]
-    return (
-        [replace(parts[0], start=first.start), *parts[1:-1], replace(parts[-1], end=tail.end)]
-        if len(parts) > 1
-        else [replace(parts[0], start=first.start, end=tail.end)]
-    )

@@ -3,7 +3,7 @@
 They turn IDs into names (:func:`usage_frames.ops.label`) and give plots the organization's own thresholds.
 
 Examples:
-    >>> from usage_frames.client import Client
+    >>> from usage_frames import Client
     >>> projects(Client.fake())["name"].tolist()
     ['Customer chat', 'Search & RAG', 'Nightly batch', 'Research lab']
     >>> spend_limit(Client.fake())
@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from usage_frames.client import Client
-from usage_frames.default import client_or_default
+from usage_frames._core.client import BaseClient as Client
+from usage_frames._core.default import client_or_default
+from usage_frames.providers.openai.provider import PROVIDER
 
 
 def _frame(objects: list[dict[str, object]], columns: list[str]) -> pd.DataFrame:
@@ -31,7 +32,7 @@ def _frame(objects: list[dict[str, object]], columns: list[str]) -> pd.DataFrame
 
 def projects(client: Client | None = None) -> pd.DataFrame:
     """The organization's projects: ``id``, ``name``, ``status``, ``created_at``."""
-    objects = client_or_default(client).list_objects("/organization/projects")
+    objects = client_or_default(client, PROVIDER).list_objects("/organization/projects")
     return _frame(objects, ["id", "name", "status", "created_at"])
 
 
@@ -39,11 +40,11 @@ def users(client: Client | None = None) -> pd.DataFrame:
     """The organization's users: ``id``, ``name``, ``email``, ``role``.
 
     Examples:
-        >>> from usage_frames.client import Client
+        >>> from usage_frames import Client
         >>> users(Client.fake()).set_index("id").loc["user-ana", "email"]
         'ana@example.com'
     """
-    objects = client_or_default(client).list_objects("/organization/users")
+    objects = client_or_default(client, PROVIDER).list_objects("/organization/users")
     return _frame(objects, ["id", "name", "email", "role"])
 
 
@@ -51,11 +52,11 @@ def api_keys(client: Client | None = None) -> pd.DataFrame:
     """Every project's API keys: ``id``, ``name``, ``project_id`` (one request per project).
 
     Examples:
-        >>> from usage_frames.client import Client
+        >>> from usage_frames import Client
         >>> api_keys(Client.fake()).set_index("id").loc["key_batch", "project_id"]
         'proj_batch'
     """
-    client = client_or_default(client)
+    client = client_or_default(client, PROVIDER)
     rows = [
         {**key, "project_id": project}
         for project in projects(client)["id"]
@@ -68,11 +69,11 @@ def spend_alerts(client: Client | None = None) -> pd.DataFrame:
     """The organization's spend alerts: ``id``, ``threshold_usd`` (the API counts cents), ``interval``.
 
     Examples:
-        >>> from usage_frames.client import Client
+        >>> from usage_frames import Client
         >>> spend_alerts(Client.fake())["threshold_usd"].tolist()
         [1500.0, 2500.0]
     """
-    objects = client_or_default(client).list_objects("/organization/spend_alerts")
+    objects = client_or_default(client, PROVIDER).list_objects("/organization/spend_alerts")
     frame = _frame(objects, ["id", "threshold_amount", "currency", "interval"])
     frame.insert(1, "threshold_usd", pd.to_numeric(frame.pop("threshold_amount"), errors="coerce") / 100)
     return frame
@@ -80,7 +81,7 @@ def spend_alerts(client: Client | None = None) -> pd.DataFrame:
 
 def spend_limit(client: Client | None = None) -> float | None:
     """The organization's hard monthly spend limit in dollars, or ``None`` when none is set or enforced."""
-    limit = client_or_default(client).get_object("/organization/spend_limit")
+    limit = client_or_default(client, PROVIDER).get_object("/organization/spend_limit")
     cents = limit.get("threshold_amount")
     enforcement = limit.get("enforcement")
     status = enforcement.get("status") if isinstance(enforcement, dict) else None

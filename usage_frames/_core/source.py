@@ -13,12 +13,12 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import pandas as pd
 
-from usage_frames.query import Query
+from usage_frames._core.query import Query, windows
 
 Source = Literal["live", "fake", "sample"]
 """Who answers a client: the API (or a server at ``base_url``), the in-process fake, or the recorded sample."""
@@ -43,3 +43,19 @@ class Recording:
     now: pd.Timestamp
     hint: str = MISS_HINT
     answer: Callable[[Query, Callable[[Query], pd.DataFrame]], pd.DataFrame] | None = None
+
+
+def snapped(parts: list[Query], query: Query, now: pd.Timestamp | None) -> list[Query]:
+    """The windows of a query widened to whole calendar windows at both ends (the last one ends at ``now``).
+
+    Recorded data (the sample) answers any query inside its range this way, at bucket granularity.
+    """
+    whole = windows(replace(query, start=query.start.floor("D") - pd.Timedelta(days=40), end=query.end))
+    first = next(w for w in whole if w.start <= query.start < w.end)
+    stop = query.end if now is None else now
+    tail = windows(replace(query, start=parts[-1].start, end=max(stop, query.end)))[0]
+    return (
+        [replace(parts[0], start=first.start), *parts[1:-1], replace(parts[-1], end=tail.end)]
+        if len(parts) > 1
+        else [replace(parts[0], start=first.start, end=tail.end)]
+    )

@@ -5,13 +5,15 @@ column, one column per requested group key (table order) and every value field o
 The schema comes from the endpoint table, never from the data: an empty answer, or an answer from an older API
 version that lacks some fields, has the same columns and dtypes, with ``<NA>`` where a field was absent.
 
-Pages are decoded from the response bytes straight into per-endpoint msgspec structs (no dicts, no key strings)
-and columns are built from them in C where the values are clean (:func:`decode_page`, :func:`to_frame`). Pages
-that do not fit the strict types (a float where the spec says integer) are decoded leniently and coerced.
+Columns are built from the decoded pages (:mod:`usage_frames._core.pages`) in C where the values are clean
+(:func:`to_frame`); pages that did not fit the strict types are read the careful way, and an impossible value
+raises naming its field.
 
 Examples:
-    >>> from usage_frames.query import build_query
-    >>> q = build_query("embeddings", "2024-11-01", "2024-11-02", now=pd.Timestamp("2026-01-01", tz="UTC"))
+    >>> from usage_frames._core.query import build_query
+    >>> from usage_frames.providers import DEFAULT
+    >>> q = build_query(DEFAULT.endpoint("embeddings"), "2024-11-01", "2024-11-02",
+    ...                 now=pd.Timestamp("2026-01-01", tz="UTC"))
     >>> page = {"object": "page", "has_more": False, "next_page": None, "data": [
     ...     {"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": [
     ...         {"object": "organization.usage.embeddings.result", "input_tokens": 16,
@@ -24,162 +26,29 @@ Examples:
 
 from __future__ import annotations
 
-import functools
 import itertools
-import json
 import math
 import operator
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import msgspec
 import numpy as np
 import pandas as pd
 
-from usage_frames.endpoints import ENDPOINTS, KEY_DTYPES, Endpoint, EndpointName
-from usage_frames.errors import UnexpectedResponseError
-from usage_frames.query import Query
-
-Page = Any
-"""A decoded page: a msgspec struct with ``data``, ``has_more`` and ``next_page`` (see :func:`page_types`)."""
-
-# Counts are Int64, never narrower: users multiply them (tokens x 1000 overflows Int32 long before a bill does).
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-ABSENT = INT64_MIN
-"""What an absent count decodes to in a strict struct; strict decoding refuses the value itself in an answer."""
-
-
-@functools.cache
-def page_types(name: EndpointName) -> tuple[type[msgspec.Struct], type[msgspec.Struct]]:
-    """The strict and the lenient page struct of an endpoint, made from the table.
-
-    Strict: the spec's types (integers as ``int | None``, ``amount.value`` as number or string), so clean pages
-    decode fast and their columns convert in C. Lenient: the same shapes with ``Any`` values, for anything else;
-    :func:`usage_frames.paging.check_page` and the careful column path deal with what they hold. Unknown fields
-    are ignored; absent fields are ``None``.
-    """
-    endpoint = ENDPOINTS[name]
-    # Strict counts are int64 minus the sentinel (msgspec checks the range in C, anything else goes lenient), and an
-    # absent count decodes to the sentinel, so a whole block of counts converts in one C pass even when older
-    # answers leave fields out; the NA mask comes from the sentinel.
-    count = Annotated[int, msgspec.Meta(ge=ABSENT + 1, le=INT64_MAX)]
-    kinds: dict[str, Any] = {"Int64": count, "Float64": float | str, "string": str}
-    types = []
-    for strict in (True, False):
-
-        def typed(t: Any, strict: bool = strict) -> Any:
-            return (t | None) if strict else Any
-
-        amount = msgspec.defstruct("Amount", [("value", typed(float | str), None), ("currency", typed(str), None)])
-        # Strict pages can only hold this endpoint's results: msgspec checks the object string in C.
-        fields: list[tuple[str, Any, Any]] = [("object", typed(Literal[endpoint.result_object]), None)]
-        fields += [(k, typed(bool if KEY_DTYPES.get(k) == "boolean" else str), None) for k in endpoint.group_by]
-        for f in endpoint.fields:
-            top = f.json_path[0]
-            if len(f.json_path) == 1:
-                absent = ABSENT if strict and f.dtype == "Int64" else None
-                fields.append((f.name, typed(kinds[f.dtype]), absent))
-            elif top not in {n for n, _, _ in fields}:
-                fields.append((top, typed(amount), None))
-        result: Any = msgspec.defstruct(f"{name}_result", fields, gc=False)
-        bucket: Any = msgspec.defstruct(
-            f"{name}_bucket",
-            [
-                ("results", list[result]),
-                ("start_time", typed(int), None),
-                ("end_time", typed(int), None),
-                ("object", typed(str), None),
-            ],
-            gc=False,
-        )
-        page = msgspec.defstruct(
-            f"{name}_page",
-            [
-                ("data", list[bucket]),
-                ("has_more", typed(bool), None),
-                ("next_page", typed(str), None),
-                ("object", typed(str), None),
-            ],
-        )
-        types.append(page)
-    return types[0], types[1]
-
-
-@functools.cache
-def _decoders(name: EndpointName) -> tuple[msgspec.json.Decoder[Any], msgspec.json.Decoder[Any]]:
-    strict, lenient = page_types(name)
-    return msgspec.json.Decoder(strict), msgspec.json.Decoder(lenient)
-
-
-def decode_page(content: bytes, endpoint: Endpoint) -> Page:
-    """Decode a response body into the endpoint's page struct.
-
-    Raises:
-        msgspec.DecodeError: If the body is not JSON at all (the client retries that).
-        UnexpectedResponseError: If it is JSON but not a page (no ``data`` list, no ``has_more``).
-
-    Examples:
-        >>> page = decode_page(b'{"object": "page", "data": [], "has_more": false, "next_page": null}',
-        ...                    ENDPOINTS["costs"])
-        >>> page.has_more, page.data
-        (False, [])
-    """
-    strict, lenient = _decoders(endpoint.name)
-    try:
-        return strict.decode(content)
-    except msgspec.ValidationError:
-        pass
-    try:
-        return lenient.decode(content)
-    except msgspec.ValidationError as exc:
-        if str(exc).startswith("Number out of range"):
-            raise _out_of_range(content, str(exc)) from None
-        raise UnexpectedResponseError(f"the answer is not a page: {exc}") from None
-
-
-def _out_of_range(content: bytes, message: str) -> UnexpectedResponseError:
-    """Name the field and the number that msgspec found beyond a float's range (``1e309``)."""
-    where = message.partition("at `")[2].rstrip("`")
-    try:
-        value: Any = json.loads(content, parse_float=str, parse_int=str)
-        steps = re.findall(r"\.(\w+)|\[(\d+)\]", where.removeprefix("$"))
-        for name, index in steps:
-            value = value[int(index)] if index else value[name]
-        names = [name for name, _ in steps[4:] if name]  # the field's path below $.data[i].results[j]
-        if isinstance(value, dict):  # msgspec stops at a leniently typed object ("amount[...]"): find the number
-            key, value = next((k, v) for k, v in value.items() if isinstance(v, str) and math.isinf(float(v)))
-            names.append(key)
-    except (ValueError, LookupError, TypeError, StopIteration):
-        return UnexpectedResponseError(f"the answer holds a number beyond the range of a float ({message})")
-    return _impossible(".".join(names) or where, value, "beyond the range of a float")
-
-
-def as_page(obj: Any, endpoint: Endpoint) -> Page:
-    """A page struct from an already decoded page (a dict from the spec's examples or a test)."""
-    if isinstance(obj, msgspec.Struct):
-        return obj
-    if not isinstance(obj, dict) or not isinstance(obj.get("data"), list):
-        raise UnexpectedResponseError("the answer is not a page: no 'data' list")
-    strict, lenient = page_types(endpoint.name)
-    try:  # convert, not encode: JSON has no infinity, so encoding would turn float("inf") into null
-        return msgspec.convert(obj, strict)
-    except msgspec.ValidationError:
-        pass
-    try:
-        return msgspec.convert(obj, lenient)
-    except msgspec.ValidationError as exc:
-        raise UnexpectedResponseError(f"the answer is not a page: {exc}") from None
+from usage_frames._core.pages import ABSENT, INT64_MAX, INT64_MIN, Page, as_page, impossible, page_types
+from usage_frames._core.query import Query
 
 
 def empty_frame(query: Query) -> pd.DataFrame:
     """The frame of a query that found nothing: the full schema, no rows.
 
     Examples:
-        >>> from usage_frames.query import build_query
-        >>> q = build_query("costs", "2026-10-01", "2026-10-02", group_by="line_item",
+        >>> from usage_frames._core.query import build_query
+        >>> from usage_frames.providers import DEFAULT
+        >>> q = build_query(DEFAULT.endpoint("costs"), "2026-10-01", "2026-10-02", group_by="line_item",
         ...                 now=pd.Timestamp("2026-11-01", tz="UTC"))
         >>> frame = empty_frame(q)
         >>> len(frame), list(frame.columns)
@@ -188,45 +57,47 @@ def empty_frame(query: Query) -> pd.DataFrame:
     return to_frame([], query)
 
 
-def _impossible(name: str, value: Any, why: str) -> UnexpectedResponseError:
-    shown = repr(value)
-    shown = shown if len(shown) <= 80 else shown[:77] + "..."
-    return UnexpectedResponseError(f"{name!r} holds {shown}, {why}")
-
-
-def _number(value: Any, dtype: str, name: str) -> int | float:
+def _number(value: Any, dtype: str, name: str, scale: int = 1) -> int | float:
     """One JSON value as an exact int (``Int64`` fields) or a finite float (``Float64``), else an error.
 
     Strings are read as decimals (``"12.50"``, ``"0E-6176"``, 39 decimals: all seen live); booleans, lists,
-    ``"NaN"``, infinities and counts outside int64 are impossible values and raise.
+    ``"NaN"``, infinities and counts outside int64 are impossible values and raise. With a ``scale`` (an amount
+    in cents shown in dollars), the decimal is divided before it becomes a float: ``"123.45"`` is 1.2345 exactly
+    as a float can hold it, never 123.45 and never 1.2344999.
+
+    Examples:
+        >>> _number("123.45", "Float64", "amount", scale=100), _number(0.07, "Float64", "amount", scale=100)
+        (1.2345, 0.0007)
     """
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise _impossible(name, value, "not a number")
+        raise impossible(name, value, "not a number")
     number: int | float | Decimal
     try:
         number = Decimal(value.strip()) if isinstance(value, str) else value
     except InvalidOperation:
-        raise _impossible(name, value, "not a number") from None
+        raise impossible(name, value, "not a number") from None
     if (isinstance(number, float) and not math.isfinite(number)) or (
         isinstance(number, Decimal) and not number.is_finite()
     ):
-        raise _impossible(name, value, "not a finite number")
+        raise impossible(name, value, "not a finite number")
     if dtype == "Int64":
         if not INT64_MIN <= number <= INT64_MAX:  # before int(): "1e999999999" would take all memory
-            raise _impossible(name, value, "a count outside the int64 range")
+            raise impossible(name, value, "a count outside the int64 range")
         if number != int(number):
-            raise _impossible(name, value, "a fraction where the API sends a count")
+            raise impossible(name, value, "a fraction where the API sends a count")
         return int(number)
+    if scale != 1:
+        number = (Decimal(repr(number)) if isinstance(number, float) else Decimal(number)) / scale
     try:
         as_float = float(number)
     except OverflowError:
         as_float = math.inf
     if not math.isfinite(as_float):
-        raise _impossible(name, value, "beyond the range of a float")
+        raise impossible(name, value, "beyond the range of a float")
     return as_float
 
 
-def _numbers(values: Sequence[Any], dtype: str, name: str) -> Any:
+def _numbers(values: Sequence[Any], dtype: str, name: str, scale: int = 1) -> Any:
     """A nullable numeric array from JSON values (``None`` where absent), the careful way.
 
     Integers are kept exact (no detour through floats); string amounts are read as decimals. Anything that is
@@ -234,7 +105,7 @@ def _numbers(values: Sequence[Any], dtype: str, name: str) -> Any:
     a silent ``<NA>``, infinity or wrapped count.
     """
     mask = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
-    clean = [0 if v is None else _number(v, dtype, name) for v in values]
+    clean = [0 if v is None else _number(v, dtype, name, scale) for v in values]
     if dtype == "Int64":
         return _integers(np.array(clean, dtype=np.int64), mask)
     return pd.arrays.FloatingArray(np.array(clean, dtype=np.float64), mask)
@@ -251,7 +122,7 @@ def _labels(values: list[Any], name: str, dtype: str) -> list[Any]:
     kind = bool if dtype == "boolean" else str
     for v in values:
         if v is not None and type(v) is not kind:
-            raise _impossible(name, v, f"not a {kind.__name__} or null")
+            raise impossible(name, v, f"not a {kind.__name__} or null")
     return values
 
 
@@ -329,13 +200,14 @@ class _Codes(dict[Any, int]):
         return code
 
 
-def _value_column(results: list[Any], name: str, dtype: str, fast: bool) -> Any:
+def _value_column(results: list[Any], name: str, dtype: str, fast: bool, scale: int = 1) -> Any:
     """One value column; from strictly typed structs it converts in C (``np.fromiter``) when nothing is absent.
 
     From strict structs an absent count is :data:`ABSENT` (a value strict decoding refuses), so it reads as ``<NA>``.
+    A scaled amount (cents) always goes the careful, exact way.
     """
     getter = operator.attrgetter(name)
-    if fast and dtype in ("Int64", "Float64"):
+    if fast and dtype in ("Int64", "Float64") and scale == 1:
         try:
             data: Any = np.fromiter(map(getter, results), np.int64 if dtype == "Int64" else np.float64, len(results))
         except (TypeError, ValueError, OverflowError):  # a None, a string amount, a huge count: the careful way
@@ -349,7 +221,7 @@ def _value_column(results: list[Any], name: str, dtype: str, fast: bool) -> Any:
     if dtype in ("Int64", "Float64"):
         if fast and dtype == "Int64":
             values = [None if v == ABSENT else v for v in values]
-        return _numbers(values, dtype, name)
+        return _numbers(values, dtype, name, scale)
     return pd.array(values if fast else _labels(values, name, "string"), dtype=dtype)  # type: ignore[call-overload]
 
 
@@ -362,7 +234,7 @@ def _nested(results: list[Any], path: tuple[str, ...]) -> list[Any]:
             elif isinstance(value, msgspec.Struct):
                 value = getattr(value, key, None)
             elif value is not None:
-                raise _impossible(".".join(path[:depth]), value, "not an object")
+                raise impossible(".".join(path[:depth]), value, "not an object")
         out.append(value)
     return out
 
@@ -379,13 +251,15 @@ def columns_of(pages: Iterable[Page], query: Query) -> Columns:
     there and only the (much smaller) columns wait for the others.
 
     Examples:
-        >>> from usage_frames.params import build_query
-        >>> q = build_query("moderations", "2024-11-01", "2024-11-02", now=pd.Timestamp("2026-01-01", tz="UTC"))
+        >>> from usage_frames._core.query import build_query
+        >>> from usage_frames.providers import DEFAULT
+        >>> q = build_query(DEFAULT.endpoint("moderations"), "2024-11-01", "2024-11-02",
+        ...                 now=pd.Timestamp("2026-01-01", tz="UTC"))
         >>> sorted(columns_of([], q))
         ['end_time', 'input_tokens', 'num_model_requests', 'start_time']
     """
     endpoint = query.endpoint
-    strict_type = page_types(endpoint.name)[0]
+    strict_type = page_types(endpoint)[0]
     results: list[Any] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -406,19 +280,19 @@ def columns_of(pages: Iterable[Page], query: Query) -> Columns:
         "end_time": np.repeat(np.asarray(ends, dtype=np.int64), repeat),
     }
     for key in query.group_by:
-        dtype = KEY_DTYPES.get(key, "category")
+        dtype = endpoint.key_dtype(key)
         values = list(map(operator.attrgetter(key), results))
         values = values if fast else _labels(values, key, dtype)
         columns[key] = Labels.of(values) if dtype == "category" else pd.array(values, dtype=dtype)  # type: ignore[call-overload]
-    flat_ints = [f.name for f in endpoint.fields if f.dtype == "Int64" and len(f.json_path) == 1]
+    flat_ints = [f.name for f in endpoint.fields if f.dtype == "Int64" and len(f.json_path) == 1 and f.scale == 1]
     block = _integer_block(results, flat_ints) if fast else None
     for f in endpoint.fields:
         if block is not None and f.name in block:
             columns[f.name] = block[f.name]
         elif len(f.json_path) == 1:
-            columns[f.name] = _value_column(results, f.name, f.dtype, fast)
+            columns[f.name] = _value_column(results, f.name, f.dtype, fast, f.scale)
         elif f.dtype in ("Int64", "Float64"):
-            columns[f.name] = _numbers(_nested(results, f.json_path), f.dtype, ".".join(f.json_path))
+            columns[f.name] = _numbers(_nested(results, f.json_path), f.dtype, ".".join(f.json_path), f.scale)
         else:
             values = _labels(_nested(results, f.json_path), ".".join(f.json_path), f.dtype)
             columns[f.name] = pd.array(values, dtype=f.dtype)  # type: ignore[call-overload]
@@ -436,8 +310,9 @@ def assemble(parts: Sequence[Columns], query: Query) -> pd.DataFrame:
     Categorical keys are joined over the union of their categories (sorted, as one window's would be).
 
     Examples:
-        >>> from usage_frames.params import build_query
-        >>> q = build_query("moderations", "2024-11-01", "2024-11-02", group_by="model",
+        >>> from usage_frames._core.query import build_query
+        >>> from usage_frames.providers import DEFAULT
+        >>> q = build_query(DEFAULT.endpoint("moderations"), "2024-11-01", "2024-11-02", group_by="model",
         ...                 now=pd.Timestamp("2026-01-01", tz="UTC"))
         >>> def page(model):
         ...     return {"object": "page", "has_more": False, "next_page": None, "data": [

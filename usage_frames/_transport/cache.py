@@ -1,7 +1,7 @@
 """The HTTP cache: where it lives, what its keys are, a SQLite backend that never fails a fetch, and expiry per window.
 
 Why is this cached forever? Because its window closed at least the endpoint's settle delay ago
-(:attr:`~usage_frames.endpoints.Endpoint.settle`: 6 h for usage, 48 h for costs): its answer will not change
+(:attr:`~usage_frames._core.schema.Endpoint.settle`: 6 h for usage, 48 h for costs): its answer will not change
 (:func:`settled`). The window that contains now is kept for :data:`OPEN_WINDOW_TTL` seconds (:func:`expire_after`).
 The admin key never reaches the disk (``Authorization`` is redacted); each key has its own entries
 (:func:`cache_key`).
@@ -9,13 +9,14 @@ The admin key never reaches the disk (``Authorization`` is redacted); each key h
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sqlite3
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +31,9 @@ from requests_cache.backends.sqlite import SQLiteCache, SQLiteDict
 from requests_cache.cache_keys import create_key
 from requests_cache.serializers import pickle_serializer
 
-from usage_frames.errors import CacheError, UsageFramesWarning
-from usage_frames.query import Query
-from usage_frames.transport.send import mount_deadline
+from usage_frames._core.errors import CacheError, UsageFramesWarning
+from usage_frames._core.query import Query
+from usage_frames._transport.send import mount_deadline
 
 OPEN_WINDOW_TTL = 300  # seconds; the window that contains "now" is refetched after this
 CACHE_DIR_ENV = "USAGE_FRAMES_CACHE_DIR"
@@ -49,24 +50,38 @@ def default_cache_dir() -> Path:
     return Path(configured) if configured else Path(platformdirs.user_cache_dir("usage-frames"))
 
 
-def cache_key(request: Any, **kwargs: Any) -> str:
-    """requests-cache's key, plus a one-way tag of the credential: each key (organization) has its own answers.
+def cache_key(request: Any, *, credential: str = "Authorization", namespace: str = "", **kwargs: Any) -> str:
+    """requests-cache's key, plus a one-way tag of the provider and its credential: each organization has its own.
 
-    requests-cache leaves ``Authorization`` out of its keys, so two organizations' admin keys against the same base
-    URL would share cache entries. The tag is a keyed 8-byte BLAKE2 digest of the header: it separates the
-    entries and reveals nothing of the key.
+    requests-cache leaves credential headers (``Authorization``, ``X-API-Key``...) out of its keys, so two
+    organizations' admin keys against the same base URL would share cache entries. The tag is a keyed 8-byte
+    BLAKE2 digest of the provider's ``namespace`` and its ``credential`` header: it separates the entries of two
+    keys, and of two providers, and reveals nothing of the key.
+
+    Args:
+        request: The prepared request.
+        credential: The header that carries the provider's key.
+        namespace: The provider's :attr:`~usage_frames._core.provider.Provider.cache_namespace`.
+        **kwargs: Passed on to requests-cache's ``create_key``.
 
     Examples:
         >>> from requests import Request
-        >>> url = "https://api.openai.com/v1/organization/costs?start_time=1"
+        >>> url = "https://api.example.com/v1/costs?start_time=1"
         >>> a = Request("GET", url, headers={"Authorization": "Bearer sk-admin-a"}).prepare()
         >>> b = Request("GET", url, headers={"Authorization": "Bearer sk-admin-b"}).prepare()
         >>> cache_key(a) != cache_key(b), "sk-admin-a" in cache_key(a)
         (True, False)
+        >>> cache_key(a) != cache_key(a, namespace="another provider")
+        True
     """
-    credential = request.headers.get("Authorization", "").encode()
-    tag = hashlib.blake2b(credential, key=b"usage-frames cache", digest_size=8).hexdigest()
+    value = namespace.encode() + request.headers.get(credential, "").encode()
+    tag = hashlib.blake2b(value, key=b"usage-frames cache", digest_size=8).hexdigest()
     return f"{create_key(request, **kwargs)}-{tag}"
+
+
+def key_function(credential: str, namespace: str) -> Callable[..., str]:
+    """The cache key function of a provider's sessions (see :func:`cache_key`)."""
+    return functools.partial(cache_key, credential=credential, namespace=namespace)
 
 
 # Another process's write lock may delay a cache read or write this long; then the cache is skipped for that
@@ -266,7 +281,11 @@ class SafeSQLiteCache(SQLiteCache):
 
 
 def cached_session(
-    directory: str | os.PathLike[str], *, readable: bool = False, offline: bool = False
+    directory: str | os.PathLike[str],
+    *,
+    readable: bool = False,
+    offline: bool = False,
+    key_fn: Callable[..., str] = cache_key,
 ) -> CachedSession:
     """A requests-cache session under ``directory`` (created owner-only).
 
@@ -284,6 +303,7 @@ def cached_session(
         directory: The cache folder.
         readable: One JSON file per response instead of one SQLite file.
         offline: The session will only read, so a read-only folder needs no warning.
+        key_fn: The cache key function (the provider's, :func:`key_function`).
 
     Raises:
         CacheError: If the folder can neither hold a cache nor be read as one, naming the path and why.
@@ -307,7 +327,7 @@ def cached_session(
         allowable_codes=(200,),
         allowable_methods=("GET",),
         stale_if_error=False,
-        key_fn=cache_key,
+        key_fn=key_fn,
     )
     mount_deadline(session)
     return session
@@ -365,10 +385,11 @@ def settled(window: Query, now: pd.Timestamp) -> bool:
     """Whether a window closed long enough ago that its answer will not change (then it is cached forever).
 
     Examples:
-        >>> from usage_frames.query import build_query
+        >>> from usage_frames._core.query import build_query
+        >>> from usage_frames.providers import DEFAULT
         >>> now = pd.Timestamp("2026-11-28 12:00", tz="UTC")
-        >>> q = build_query("completions", "2026-11-27", "2026-11-28", now=now)
-        >>> settled(q, now), settled(build_query("costs", "2026-11-27", "2026-11-28", now=now), now)
+        >>> day = lambda name: build_query(DEFAULT.endpoint(name), "2026-11-27", "2026-11-28", now=now)
+        >>> settled(day("completions"), now), settled(day("costs"), now)
         (True, False)
     """
     return bool(window.end + window.endpoint.settle <= now)
@@ -379,9 +400,10 @@ def expire_after(window: Query, now: pd.Timestamp) -> int:
     """How long the cache keeps a window's answer: forever once :func:`settled`, else :data:`OPEN_WINDOW_TTL` s.
 
     Examples:
-        >>> from usage_frames.query import build_query
+        >>> from usage_frames._core.query import build_query
+        >>> from usage_frames.providers import DEFAULT
         >>> now = pd.Timestamp("2026-11-28 12:00", tz="UTC")
-        >>> expire_after(build_query("costs", "2026-11-27", "2026-11-28", now=now), now)
+        >>> expire_after(build_query(DEFAULT.endpoint("costs"), "2026-11-27", "2026-11-28", now=now), now)
         300
     """
     return NEVER_EXPIRE if settled(window, now) else OPEN_WINDOW_TTL

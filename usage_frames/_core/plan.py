@@ -1,20 +1,22 @@
 """Pure: what a fetch costs before it is sent: requests, windows, cached windows, buckets, rows and warnings.
 
-What does a fetch cost? One request per calendar window (:func:`usage_frames.query.windows`) at the largest page
-size; rows are buckets times the assumed cardinality of each group key
-(:data:`usage_frames.endpoints.KEY_CARDINALITY`). :meth:`usage_frames.client.Client.plan` adds what the cache
-already holds.
+What does a fetch cost? One request per calendar window (:func:`usage_frames._core.query.windows`) at the largest
+page size; rows are buckets times the assumed cardinality of each group key (the endpoint's ``cardinality``).
+:meth:`usage_frames.Client.plan` adds what the cache already holds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from usage_frames.endpoints import KEY_CARDINALITY
-from usage_frames.errors import LOOKBACK_CODE, InvalidParameterError
-from usage_frames.query import Query, bucket_count, earliest_start, windows
+from usage_frames._core.errors import InvalidParameterError
+from usage_frames._core.query import Query, bucket_count, windows
+
+if TYPE_CHECKING:
+    from usage_frames._core.provider import Provider
 
 ROWS_WARNING = 1_000_000
 REQUESTS_WARNING = 400
@@ -54,15 +56,18 @@ class Plan:
 
 
 
-def plan_query(query: Query, cached: int = 0, now: pd.Timestamp | None = None) -> Plan:
+def plan_query(
+    query: Query, cached: int = 0, now: pd.Timestamp | None = None, provider: Provider | None = None
+) -> Plan:
     """Estimate requests and rows of a query, with warnings for queries likely to explode (pure).
 
-    With ``now``, it also warns when the start is older than the API's one-year look-back (the server would
-    answer HTTP 400 ``reporting_lookback_exceeded``).
+    With ``now`` and the ``provider``, it also warns when the start is older than the provider's look-back (the
+    server would refuse it with its look-back error).
 
     Examples:
-        >>> from usage_frames.query import build_query
-        >>> q = build_query("completions", "2026-01-01", "2026-11-01", bucket_width="1m",
+        >>> from usage_frames._core.query import build_query
+        >>> from usage_frames.providers import DEFAULT
+        >>> q = build_query(DEFAULT.endpoint("completions"), "2026-01-01", "2026-11-01", bucket_width="1m",
         ...                 group_by=["project_id", "model"], now=pd.Timestamp("2026-11-28", tz="UTC"))
         >>> p = plan_query(q)
         >>> p.requests, p.max_rows > 10**7
@@ -76,7 +81,7 @@ def plan_query(query: Query, cached: int = 0, now: pd.Timestamp | None = None) -
     cardinality = 1
     for key in query.group_by:
         chosen = query.filters.get(filters.get(key, ""))
-        cardinality *= len(chosen) if isinstance(chosen, tuple) else KEY_CARDINALITY.get(key, 10)
+        cardinality *= len(chosen) if isinstance(chosen, tuple) else query.endpoint.cardinality.get(key, 10)
     rows = buckets * cardinality
     warnings = []
     days = (query.end - query.start) / pd.Timedelta(days=1)
@@ -87,10 +92,12 @@ def plan_query(query: Query, cached: int = 0, now: pd.Timestamp | None = None) -
             f"~{rows:,} rows expected at {query.bucket_width} over {days:.0f} days: bucket_width={width!r} answers "
             f"the same totals with ~{factor}x fewer rows"
         )
-    if now is not None and query.start < (earliest := earliest_start(now)):
+    earliest = provider.earliest_start(now) if now is not None and provider is not None else None
+    if provider is not None and earliest is not None and query.start < earliest:
+        back = "a year" if provider.lookback == pd.DateOffset(years=1) else "the look-back"
         warnings.append(
-            f"start {query.start:%Y-%m-%d} is more than a year back: the API refuses starts before "
-            f"{earliest:%Y-%m-%d} ({LOOKBACK_CODE}); start there, or let uf.sync backfill from it"
+            f"start {query.start:%Y-%m-%d} is more than {back} back: the API refuses starts before "
+            f"{earliest:%Y-%m-%d} ({provider.lookback_code}); start there, or let uf.sync backfill from it"
         )
     return Plan(query, len(parts), len(parts), cached, buckets, rows, tuple(warnings))
 
@@ -102,8 +109,9 @@ def check_size(query: Query, max_requests: int) -> list[Query]:
         InvalidParameterError: Naming ``start`` and the coarser width that would answer the query.
 
     Examples:
-        >>> from usage_frames.query import build_query
-        >>> q = build_query("completions", "2026-10-01", "2026-10-08", bucket_width="1m",
+        >>> from usage_frames._core.query import build_query
+        >>> from usage_frames.providers import DEFAULT
+        >>> q = build_query(DEFAULT.endpoint("completions"), "2026-10-01", "2026-10-08", bucket_width="1m",
         ...                 now=pd.Timestamp("2026-11-28", tz="UTC"))
         >>> len(check_size(q, 7))
         7

@@ -1,6 +1,8 @@
 """What a request is sent with, checked before anything is sent: the admin key, the base URL, the timeout, the session.
 
-Errors show a key's ``sk-<kind>-`` prefix at most (:func:`key_shape`), never a character more.
+The key and the API root follow the provider's :class:`~usage_frames._core.schema.Credentials` (its environment
+variables, the prefixes of keys that are never admin keys, how to create one). Errors show a key's ``sk-<kind>-``
+prefix at most (:func:`key_shape`), never a character more.
 """
 
 from __future__ import annotations
@@ -8,23 +10,18 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
 from requests_cache import CachedSession
 
-from usage_frames.errors import (
-    ADMIN_KEY_HELP,
-    CacheError,
-    InvalidParameterError,
-    MissingAPIKeyError,
-    UsageFramesWarning,
-)
-from usage_frames.transport.cache import cached_session, default_cache_dir
-from usage_frames.transport.send import DEFAULT_BASE_URL, MAX_CONNECTIONS, plain_session
+from usage_frames._core.errors import CacheError, InvalidParameterError, MissingAPIKeyError, UsageFramesWarning
+from usage_frames._core.schema import Credentials
+from usage_frames._transport.cache import cache_key, cached_session, default_cache_dir
+from usage_frames._transport.send import MAX_CONNECTIONS, plain_session
 
-NON_ADMIN_PREFIXES = ("sk-proj-", "sk-svcacct-")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 # An admin key is printable ASCII (letters, digits, "-" and "_" in practice); anything else was pasted by mistake.
@@ -37,14 +34,15 @@ def key_shape(key: str) -> str:
     return f"sk-{parts[1]}-..." if len(parts) > 2 and parts[0] == "sk" and parts[1].isalnum() else "..."
 
 
-def admin_key(api_key: object) -> str:
-    """The admin key from the argument or ``OPENAI_ADMIN_KEY``, checked; errors show only its prefix."""
-    key = api_key if api_key is not None else os.environ.get("OPENAI_ADMIN_KEY", "")
+def admin_key(api_key: object, credentials: Credentials) -> str:
+    """The admin key from the argument or the provider's environment variable, checked; errors show only its prefix."""
+    key = api_key if api_key is not None else os.environ.get(credentials.env, "")
+    help = credentials.help
     if not isinstance(key, str):
-        raise InvalidParameterError("api_key", f"<{type(key).__name__}>", reason="must be a str. " + ADMIN_KEY_HELP)
+        raise InvalidParameterError("api_key", f"<{type(key).__name__}>", reason="must be a str. " + help)
     key = key.strip()  # a trailing newline from a file or a copy is harmless
     if not key:
-        raise MissingAPIKeyError("No admin key. " + ADMIN_KEY_HELP)
+        raise MissingAPIKeyError("No admin key. " + help)
     if not KEY_CHARS.fullmatch(key):
         bad = next(c for c in key if not KEY_CHARS.fullmatch(c))
         raise InvalidParameterError(
@@ -53,17 +51,18 @@ def admin_key(api_key: object) -> str:
             reason=f"contains '{bad.encode('unicode_escape').decode()}' (a line break, a space or an invisible or "
             "non-ASCII character, pasted with the key?); copy the key again",
         )
-    if key.startswith(NON_ADMIN_PREFIXES):
-        raise InvalidParameterError("api_key", key_shape(key), reason="is not an admin key. " + ADMIN_KEY_HELP)
+    if credentials.refused and key.startswith(credentials.refused):
+        raise InvalidParameterError("api_key", key_shape(key), reason="is not an admin key. " + help)
     return key
 
 
-def base_url(base_url: object, allow_http: bool) -> str:
-    """The API root from the argument, ``OPENAI_BASE_URL`` or the default, checked."""
-    url = base_url if base_url is not None else os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+def base_url(base_url: object, allow_http: bool, credentials: Credentials) -> str:
+    """The API root from the argument, the provider's environment variable or its default, checked."""
+    default = credentials.base_url
+    url = base_url if base_url is not None else os.environ.get(credentials.base_url_env) or default
     if not isinstance(url, str):
-        raise InvalidParameterError("base_url", url, reason="must be a str such as " + DEFAULT_BASE_URL)
-    url = url.strip().rstrip("/") or DEFAULT_BASE_URL
+        raise InvalidParameterError("base_url", url, reason="must be a str such as " + default)
+    url = url.strip().rstrip("/") or default
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port out of range
@@ -76,7 +75,7 @@ def base_url(base_url: object, allow_http: bool) -> str:
         or parts.query
         or parts.fragment
     ):
-        raise InvalidParameterError("base_url", url, reason="must be an http(s) URL such as " + DEFAULT_BASE_URL)
+        raise InvalidParameterError("base_url", url, reason="must be an http(s) URL such as " + default)
     if parts.username is not None or parts.password is not None:  # a secret in the URL would show in every repr
         raise InvalidParameterError(
             "base_url", "<a URL with a user or password>", reason="must not carry credentials; the key is enough"
@@ -106,9 +105,16 @@ def timeout(timeout: object) -> float | tuple[float, float]:
 
 
 def session(
-    session: requests.Session | None, cache: bool | str | os.PathLike[str] | CachedSession | None, offline: bool
+    session: requests.Session | None,
+    cache: bool | str | os.PathLike[str] | CachedSession | None,
+    offline: bool,
+    key_fn: Callable[..., str] = cache_key,
 ) -> requests.Session:
-    """The session to send with: the one given, else a cached one (see ``Client(cache=)``), else a plain one."""
+    """The session to send with: the one given, else a cached one (see ``Client(cache=)``), else a plain one.
+
+    A cache made here keys its entries with ``key_fn`` (the provider's,
+    :func:`~usage_frames._transport.cache.key_function`).
+    """
     if session is None:
         if isinstance(cache, CachedSession):
             session = cache
@@ -117,7 +123,7 @@ def session(
         else:
             folder = default_cache_dir() if cache is True else Path(cache)
             try:
-                session = cached_session(folder, offline=offline)
+                session = cached_session(folder, offline=offline, key_fn=key_fn)
             except CacheError as exc:
                 if offline:
                     raise

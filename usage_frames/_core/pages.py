@@ -1,0 +1,214 @@
+"""Pure: response bytes to typed pages, as each provider spells them.
+
+Pages are decoded from the response bytes straight into per-endpoint msgspec structs (no dicts, no key strings),
+made from the endpoint's row and its provider's wire format (:func:`page_types`): bucket times read as Unix seconds
+whatever the wire sends (integers or RFC 3339), results typed by the row's fields. Pages that do not fit the strict
+types (a float where the API says integer) are decoded leniently; :mod:`usage_frames._core.paging` checks them and
+:mod:`usage_frames._core.frames` turns them into columns.
+
+Examples:
+    >>> from usage_frames.providers import DEFAULT
+    >>> page = decode_page(b'{"data": [{"start_time": 0, "end_time": 60, "results": []}], "has_more": false}',
+    ...                    DEFAULT.endpoint("costs"))
+    >>> page.data[0].end_time, page.has_more
+    (60, False)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+import threading
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from usage_frames._core.errors import UnexpectedResponseError
+from usage_frames._core.schema import Endpoint
+
+Page = Any
+"""A decoded page: a msgspec struct with ``data``, ``has_more`` and ``next_page`` (see :func:`page_types`)."""
+
+# Counts are Int64, never narrower: users multiply them (tokens x 1000 overflows Int32 long before a bill does).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+ABSENT = INT64_MIN
+"""What an absent count decodes to in a strict struct; strict decoding refuses the value itself in an answer."""
+
+
+# Page types by (provider, endpoint): rows hold mappings, so they are not hashable for functools.cache.
+_TYPES: dict[tuple[str, str], tuple[Any, Any, msgspec.json.Decoder[Any], msgspec.json.Decoder[Any]]] = {}
+_TYPES_LOCK = threading.Lock()
+
+
+def page_types(endpoint: Endpoint) -> tuple[type[msgspec.Struct], type[msgspec.Struct]]:
+    """The strict and the lenient page struct of an endpoint, made from its row and its provider's wire format.
+
+    Strict: the API's types (integers as ``int | None``, amounts as number or string), so clean pages decode fast
+    and their columns convert in C. Lenient: the same shapes with ``Any`` values, for anything else;
+    :func:`usage_frames._core.paging.check_page` and the careful column path deal with what they hold. Unknown
+    fields are ignored; absent fields are ``None``. Buckets keep the provider's field names on the wire
+    (``starting_at``...) and are read as ``start_time``/``end_time`` here; RFC 3339 times become Unix seconds in
+    :func:`decode_page`.
+    """
+    return _types(endpoint)[:2]
+
+
+def _types(endpoint: Endpoint) -> tuple[Any, Any, msgspec.json.Decoder[Any], msgspec.json.Decoder[Any]]:
+    key = (endpoint.provider, endpoint.name)
+    found = _TYPES.get(key)
+    if found is None:
+        with _TYPES_LOCK:
+            found = _TYPES.get(key) or _make_types(endpoint)
+            _TYPES[key] = found
+    return found
+
+
+def _make_types(endpoint: Endpoint) -> tuple[Any, Any, msgspec.json.Decoder[Any], msgspec.json.Decoder[Any]]:
+    # Strict counts are int64 minus the sentinel (msgspec checks the range in C, anything else goes lenient), and an
+    # absent count decodes to the sentinel, so a whole block of counts converts in one C pass even when older
+    # answers leave fields out; the NA mask comes from the sentinel.
+    count = Annotated[int, msgspec.Meta(ge=ABSENT + 1, le=INT64_MAX)]
+    kinds: dict[str, Any] = {"Int64": count, "Float64": float | str, "string": str}
+    wire, name = endpoint.wire, f"{endpoint.provider}_{endpoint.name}"
+    times: Any = int if wire.times == "unix" else dt.datetime
+    types = []
+    for strict in (True, False):
+
+        def typed(t: Any, strict: bool = strict) -> Any:
+            return (t | None) if strict else Any
+
+        fields: list[tuple[str, Any, Any]] = []
+        if endpoint.result_object is not None:
+            # Strict pages can only hold this endpoint's results: msgspec checks the object string in C.
+            fields.append(("object", typed(Literal[endpoint.result_object]), None))
+        fields += [(k, typed(bool if k in endpoint.boolean_keys else str), None) for k in endpoint.group_by]
+        nested: dict[str, list[tuple[str, Any, Any]]] = {}
+        for f in endpoint.fields:
+            if len(f.json_path) == 1:
+                absent = ABSENT if strict and f.dtype == "Int64" and f.scale == 1 else None
+                fields.append((f.name, typed(kinds[f.dtype] if f.scale == 1 else str | float), absent))
+            elif len(f.json_path) == 2:
+                inner = kinds[f.dtype] if f.dtype != "Int64" else int
+                nested.setdefault(f.json_path[0], []).append((f.json_path[1], typed(inner), None))
+            else:  # deeper objects are read leniently
+                nested.setdefault(f.json_path[0], [])
+        for top, inner_fields in nested.items():
+            kind: Any = msgspec.defstruct(f"{name}_{top}", inner_fields, gc=False) if inner_fields else Any
+            fields.append((top, typed(kind), None))
+        result: Any = msgspec.defstruct(f"{name}_result", fields, gc=False)
+        bucket: Any = msgspec.defstruct(
+            f"{name}_bucket",
+            [
+                ("results", list[result]),
+                ("start_time", typed(times), None),
+                ("end_time", typed(times), None),
+                ("object", typed(str), None),
+            ],
+            rename={"start_time": wire.bucket_start, "end_time": wire.bucket_end},
+            gc=False,
+        )
+        page = msgspec.defstruct(
+            f"{name}_page",
+            [
+                ("data", list[bucket]),
+                ("has_more", typed(bool), None),
+                ("next_page", typed(str), None),
+                ("object", typed(str), None),
+            ],
+        )
+        types.append(page)
+    return types[0], types[1], msgspec.json.Decoder(types[0]), msgspec.json.Decoder(types[1])
+
+
+def _seconds(value: Any) -> Any:
+    """A bucket time as Unix seconds: a datetime or an RFC 3339 string; anything else is left for the checks."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:  # an RFC 3339 time always carries its offset; a naive one is not one
+            return value.isoformat()
+        stamp = value.timestamp()
+        return int(stamp) if stamp == int(stamp) else stamp
+    return value
+
+
+def _unix_times(page: Page, endpoint: Endpoint) -> Page:
+    """The page with its bucket times as Unix seconds (a provider that sends RFC 3339 times)."""
+    if endpoint.wire.times != "unix":
+        for bucket in page.data:
+            bucket.start_time = _seconds(bucket.start_time)
+            bucket.end_time = _seconds(bucket.end_time)
+    return page
+
+
+def decode_page(content: bytes, endpoint: Endpoint) -> Page:
+    """Decode a response body into the endpoint's page struct.
+
+    Raises:
+        msgspec.DecodeError: If the body is not JSON at all (the client retries that).
+        UnexpectedResponseError: If it is JSON but not a page (no ``data`` list, no ``has_more``).
+
+    Examples:
+        >>> from usage_frames.providers import DEFAULT
+        >>> page = decode_page(b'{"object": "page", "data": [], "has_more": false, "next_page": null}',
+        ...                    DEFAULT.endpoint("costs"))
+        >>> page.has_more, page.data
+        (False, [])
+    """
+    _, _, strict, lenient = _types(endpoint)
+    try:
+        return _unix_times(strict.decode(content), endpoint)
+    except msgspec.ValidationError:
+        pass
+    try:
+        return _unix_times(lenient.decode(content), endpoint)
+    except msgspec.ValidationError as exc:
+        if str(exc).startswith("Number out of range"):
+            raise _out_of_range(content, str(exc)) from None
+        raise UnexpectedResponseError(f"the answer is not a page: {exc}") from None
+
+
+def _out_of_range(content: bytes, message: str) -> UnexpectedResponseError:
+    """Name the field and the number that msgspec found beyond a float's range (``1e309``)."""
+    where = message.partition("at `")[2].rstrip("`")
+    try:
+        value: Any = json.loads(content, parse_float=str, parse_int=str)
+        steps = re.findall(r"\.(\w+)|\[(\d+)\]", where.removeprefix("$"))
+        for name, index in steps:
+            value = value[int(index)] if index else value[name]
+        names = [name for name, _ in steps[4:] if name]  # the field's path below $.data[i].results[j]
+        if isinstance(value, dict):  # msgspec stops at a leniently typed object ("amount[...]"): find the number
+            key, value = next((k, v) for k, v in value.items() if isinstance(v, str) and math.isinf(float(v)))
+            names.append(key)
+    except (ValueError, LookupError, TypeError, StopIteration):
+        return UnexpectedResponseError(f"the answer holds a number beyond the range of a float ({message})")
+    return impossible(".".join(names) or where, value, "beyond the range of a float")
+
+
+def as_page(obj: Any, endpoint: Endpoint) -> Page:
+    """A page struct from an already decoded page (a dict from the spec's examples or a test)."""
+    if isinstance(obj, msgspec.Struct):
+        return obj
+    if not isinstance(obj, dict) or not isinstance(obj.get("data"), list):
+        raise UnexpectedResponseError("the answer is not a page: no 'data' list")
+    strict, lenient = page_types(endpoint)
+    try:  # convert, not encode: JSON has no infinity, so encoding would turn float("inf") into null
+        return _unix_times(msgspec.convert(obj, strict), endpoint)
+    except msgspec.ValidationError:
+        pass
+    try:
+        return _unix_times(msgspec.convert(obj, lenient), endpoint)
+    except msgspec.ValidationError as exc:
+        raise UnexpectedResponseError(f"the answer is not a page: {exc}") from None
+
+
+def impossible(name: str, value: Any, why: str) -> UnexpectedResponseError:
+    """The error for an impossible value of a field: its name, the value (cut short) and why."""
+    shown = repr(value)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    return UnexpectedResponseError(f"{name!r} holds {shown}, {why}")

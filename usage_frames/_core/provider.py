@@ -1,0 +1,91 @@
+"""A provider: everything the core needs to know of one API, as data.
+
+Each folder of :mod:`usage_frames.providers` makes one :class:`Provider`: its endpoint rows, how its requests and
+answers are spelled, how it is authenticated and how far back it answers. The core takes a provider and never asks
+which one it is (its offline stand-ins, the fake organization and the recorded sample, are the provider package's).
+
+Examples:
+    >>> from usage_frames._core.schema import Credentials, Endpoint, Limit
+    >>> toy = Provider("toy", "Toy", {"calls": Endpoint("calls", "toy", "/calls", (), (), (), {"1d": Limit(7, 31)})},
+    ...                Credentials("TOY_KEY", "X-Key", "https://toy.example", "TOY_URL"))
+    >>> toy.endpoint("calls").path
+    '/calls'
+    >>> toy.endpoint("call")
+    Traceback (most recent call last):
+    ...
+    usage_frames.InvalidParameterError: endpoint: 'call' is not allowed here; allowed: 'calls' (did you \
+mean 'calls'?)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from usage_frames._core.errors import InvalidParameterError
+from usage_frames._core.schema import Credentials, Endpoint, Wire
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One provider's facts.
+
+    Attributes:
+        name: Its name in ``Client(provider=...)``, ``attrs["provider"]`` and ``--provider``.
+        title: Its name for people (FOCUS ``ProviderName``, messages).
+        endpoints: Its endpoint rows by name, in the order functions and tables list them.
+        credentials: How its admin key is found, checked and sent, and its API root.
+        wire: How its requests and answers are spelled (every endpoint row carries the same).
+        lookback: How far back the API answers (a start before ``now - lookback``, floored to the UTC day, is
+            refused), or ``None``.
+        lookback_code: The error code the API answers a start beyond the look-back with.
+        lookback_help: What to do about it, appended to that error.
+        cache_namespace: Tells its entries in a shared cache from other providers' (the credential header tells
+            two keys of one provider apart). Empty for the first provider, so that existing caches and its recorded
+            sample keep their keys.
+        extras: Other facts the helpers read (billing grammar, directory), by name.
+    """
+
+    name: str
+    title: str
+    endpoints: Mapping[str, Endpoint]
+    credentials: Credentials
+    wire: Wire = field(default_factory=Wire)
+    lookback: pd.DateOffset | None = None
+    lookback_code: str | None = None
+    lookback_help: str = ""
+    cache_namespace: str = ""
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    def endpoint(self, name: object) -> Endpoint:
+        """The endpoint row called ``name``.
+
+        Raises:
+            InvalidParameterError: If there is none, listing the provider's endpoints.
+        """
+        if isinstance(name, str) and name in self.endpoints:
+            return self.endpoints[name]
+        if not isinstance(name, str):
+            raise InvalidParameterError(
+                "endpoint", name, tuple(self.endpoints), reason="must be one endpoint name (a str)"
+            )
+        raise InvalidParameterError("endpoint", name, tuple(self.endpoints))
+
+    @property
+    def result_objects(self) -> Mapping[str, str]:
+        """The ``object`` tag of each endpoint's results, where results carry one, to its endpoint's name."""
+        return {e.result_object: e.name for e in self.endpoints.values() if e.result_object}
+
+    def earliest_start(self, now: pd.Timestamp) -> pd.Timestamp | None:
+        """The earliest start the API accepts at ``now`` (the UTC day ``lookback`` back), or ``None``.
+
+        Examples:
+            >>> from usage_frames._core.schema import Credentials
+            >>> p = Provider("x", "X", {}, Credentials("K", "H", "https://x", "U"), lookback=pd.DateOffset(years=1))
+            >>> p.earliest_start(pd.Timestamp("2026-12-01 09:30", tz="UTC"))
+            Timestamp('2025-12-01 00:00:00+0000', tz='UTC')
+        """
+        return None if self.lookback is None else pd.Timestamp(now - self.lookback).floor("D")
