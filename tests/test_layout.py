@@ -97,7 +97,8 @@ def test_find_cycle__finds_a_planted_cycle_and_accepts_a_tree():
 
 
 def test_import_graph__sees_imports_inside_functions_and_through_importlib():
-    tree = ast.parse("def f():\n    from usage_frames.plot import spend\n    importlib.import_module('usage_frames.ops')")
+    code = "def f():\n    from usage_frames.plot import spend\n    importlib.import_module('usage_frames.ops')"
+    tree = ast.parse(code)
     found = [t for node in ast.walk(tree) for t in _imported(node, "usage_frames")]
     assert "usage_frames.plot" in found and "usage_frames.ops" in found
 

@@ -47,7 +47,7 @@ from usage_frames._core.query import Query, to_clock
 from usage_frames._core.source import MISS_HINT, Recording, Source, snapped
 from usage_frames._core.surface import Endpoints
 from usage_frames._transport import config
-from usage_frames._transport.cache import OPEN_WINDOW_TTL, expire_after, key_function
+from usage_frames._transport.cache import OPEN_WINDOW_TTL, expire_after
 from usage_frames._transport.retry import DEFAULT_MAX_RETRIES, RateGate
 from usage_frames._transport.send import DEFAULT_TIMEOUT, BodyBudget, rejecter, send
 
@@ -133,8 +133,7 @@ class BaseClient(Endpoints):
         if recording is not None and not isinstance(recording, Recording):
             raise InvalidParameterError("recording", recording, reason="must be a Recording")
         self.now = recording.now if recording is not None else None if now is None else to_clock(now)
-        keys = key_function(credentials.header, self.provider.cache_namespace)
-        self.session = config.session(session, cache, offline, keys)
+        self.session = config.session(session, cache, offline, credentials.header, self.provider.cache_namespace)
         if session is None and not isinstance(cache, CachedSession):
             config.merge_environment_once(self.session, self.base_url)
         self.offline = offline

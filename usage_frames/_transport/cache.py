@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,9 +79,25 @@ def cache_key(request: Any, *, credential: str = "Authorization", namespace: str
     return f"{create_key(request, **kwargs)}-{tag}"
 
 
-def key_function(credential: str, namespace: str) -> Callable[..., str]:
-    """The cache key function of a provider's sessions (see :func:`cache_key`)."""
-    return functools.partial(cache_key, credential=credential, namespace=namespace)
+def keep_out(session: CachedSession, credential: str, namespace: str = "") -> CachedSession:
+    """Make ``session`` key its entries by the provider's credential and never store that header.
+
+    requests-cache redacts a fixed list of credential headers (``Authorization``, ``X-API-Key``...); a provider
+    whose key travels in another header has it added, so that its key never reaches the disk either. A session
+    the user passed keeps its own key function.
+
+    Examples:
+        >>> import tempfile
+        >>> session = keep_out(cached_session(tempfile.mkdtemp()), "X-Toy-Key", "toy")
+        >>> "X-Toy-Key" in session.settings.ignored_parameters
+        True
+    """
+    ignored = tuple(session.settings.ignored_parameters or ())
+    if credential.lower() not in {p.lower() for p in ignored}:
+        session.settings.ignored_parameters = (*ignored, credential)
+    if session.settings.key_fn in (None, cache_key) or getattr(session.settings.key_fn, "func", None) is cache_key:
+        session.settings.key_fn = functools.partial(cache_key, credential=credential, namespace=namespace)
+    return session
 
 
 # Another process's write lock may delay a cache read or write this long; then the cache is skipped for that
@@ -285,7 +301,8 @@ def cached_session(
     *,
     readable: bool = False,
     offline: bool = False,
-    key_fn: Callable[..., str] = cache_key,
+    credential: str = "Authorization",
+    namespace: str = "",
 ) -> CachedSession:
     """A requests-cache session under ``directory`` (created owner-only).
 
@@ -303,7 +320,9 @@ def cached_session(
         directory: The cache folder.
         readable: One JSON file per response instead of one SQLite file.
         offline: The session will only read, so a read-only folder needs no warning.
-        key_fn: The cache key function (the provider's, :func:`key_function`).
+        credential: The header that carries the provider's key: left out of the stored requests, and its one-way
+            tag in every key (:func:`cache_key`).
+        namespace: The provider's cache namespace (:func:`cache_key`).
 
     Raises:
         CacheError: If the folder can neither hold a cache nor be read as one, naming the path and why.
@@ -327,8 +346,9 @@ def cached_session(
         allowable_codes=(200,),
         allowable_methods=("GET",),
         stale_if_error=False,
-        key_fn=key_fn,
+        key_fn=cache_key,
     )
+    keep_out(session, credential, namespace)
     mount_deadline(session)
     return session
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,7 +18,7 @@ from requests_cache import CachedSession
 
 from usage_frames._core.errors import CacheError, InvalidParameterError, MissingAPIKeyError, UsageFramesWarning
 from usage_frames._core.schema import Credentials
-from usage_frames._transport.cache import cache_key, cached_session, default_cache_dir
+from usage_frames._transport.cache import cached_session, default_cache_dir, keep_out
 from usage_frames._transport.send import MAX_CONNECTIONS, plain_session
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -108,12 +107,13 @@ def session(
     session: requests.Session | None,
     cache: bool | str | os.PathLike[str] | CachedSession | None,
     offline: bool,
-    key_fn: Callable[..., str] = cache_key,
+    credential: str = "Authorization",
+    namespace: str = "",
 ) -> requests.Session:
     """The session to send with: the one given, else a cached one (see ``Client(cache=)``), else a plain one.
 
-    A cache made here keys its entries with ``key_fn`` (the provider's,
-    :func:`~usage_frames._transport.cache.key_function`).
+    Any cache keys its entries by the provider's ``credential`` header under its ``namespace``, and never stores
+    that header (:func:`~usage_frames._transport.cache.keep_out`).
     """
     if session is None:
         if isinstance(cache, CachedSession):
@@ -123,12 +123,14 @@ def session(
         else:
             folder = default_cache_dir() if cache is True else Path(cache)
             try:
-                session = cached_session(folder, offline=offline, key_fn=key_fn)
+                session = cached_session(folder, offline=offline, credential=credential, namespace=namespace)
             except CacheError as exc:
                 if offline:
                     raise
                 warnings.warn(f"{exc}; fetching without a cache", UsageFramesWarning, stacklevel=3)
                 session = plain_session()
+    if isinstance(session, CachedSession):
+        keep_out(session, credential, namespace)
     if offline and not isinstance(session, CachedSession):
         raise InvalidParameterError("offline", offline, reason="needs a cache (cache=True, a path or a session)")
     return session
