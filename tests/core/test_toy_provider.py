@@ -119,8 +119,8 @@ def test_toy_provider__two_organizations_and_two_providers_never_share_a_cache_e
 def test_toy_provider__its_credentials_and_errors_are_its_own(monkeypatch):
     monkeypatch.setenv("TOY_KEY", "toy-admin-from-env")
     assert BaseClient(provider=TOY, cache=False).headers()["X-Toy-Key"] == "toy-admin-from-env"
-    with pytest.raises(uf.InvalidParameterError, match="not an admin key. Make an admin key in the toy console"):
+    with pytest.raises(uf.InvalidParameterError, match=r"not an admin key\. Make an admin key in the toy console"):
         BaseClient("toy-user-1", provider=TOY)
-    with pytest.raises(uf.AuthenticationError, match="invalid key.*toy console") as info:
+    with pytest.raises(uf.AuthenticationError, match=r"invalid key.*toy console") as info:
         toy_client(ToyAPI(), "bad-key", cache=False).fetch("calls", "2026-10-01", "2026-10-03")
     assert info.value.request_id == "toy_1"
