@@ -24,7 +24,7 @@ import pandas as pd
 from usage_frames._core.errors import UnexpectedResponseError
 from usage_frames._core.pages import as_page, page_types
 from usage_frames._core.query import Query
-from usage_frames._core.schema import Endpoint, unix
+from usage_frames._core.schema import BUCKET_SECONDS, Endpoint, unix
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -102,7 +102,8 @@ class WindowCheck:
 
     Args:
         query: The window asked.
-        now: The client's clock; a window that ends within :data:`CLOCK_SLACK` of it may end that much short.
+        now: The client's clock; a window that ends within :data:`CLOCK_SLACK` of it may end that much short (an
+            aligned endpoint's, by its open bucket: an API that drops partial buckets may not answer it yet).
         objects: The result tags of the provider's endpoints (:attr:`Provider.result_objects`), to name another
             endpoint's results.
     """
@@ -110,7 +111,12 @@ class WindowCheck:
     def __init__(self, query: Query, now: pd.Timestamp, objects: Mapping[str, str] | None = None) -> None:
         self.query = query
         self.objects = objects or {}
-        self.slack = CLOCK_SLACK if query.end + pd.Timedelta(seconds=CLOCK_SLACK) >= now else 0
+        self.slack = 0
+        if query.end + pd.Timedelta(seconds=CLOCK_SLACK) >= now:  # the window that contains now
+            self.slack = CLOCK_SLACK
+            if query.endpoint.align:  # its open bucket may not be answered yet: it holds nothing settled
+                step = pd.Timedelta(seconds=BUCKET_SECONDS[query.bucket_width])
+                self.slack = max(CLOCK_SLACK, int((query.end - query.end.floor(step)).total_seconds()))
         self.seen: set[str] = set()
         self.after: int | None = None
         self.first: tuple[int, int] | None = None

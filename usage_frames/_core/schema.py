@@ -177,7 +177,11 @@ class Endpoint:
         source: Where the row comes from (``"spec"``, ``"sdk"``, ``"reference"``), for the tests that compare.
         settle: How long after a window closes its answer stops changing; then the cache keeps it forever and
             forecasts trust it.
-        whole_days: Whether buckets are whole UTC days whatever the request's start.
+        whole_buckets: Whether the answer's buckets are whole buckets of the width's UTC grid whatever the window:
+            the first starts at or before the window's start, the last ends at or after its end (a partial day is
+            answered with the whole day).
+        align: Whether the window must be sent on that grid (start floored, end ceiled): the API drops a partial
+            bucket instead of answering it whole. Implies ``whole_buckets``.
         measure: The value column helpers show when none is named (``None``: the first additive field).
         priced: Whether its results are money (the bill), not counts of its own traffic.
         refused_pair: Two keys the API refuses to group by together, the second also when filtered on.
@@ -197,7 +201,8 @@ class Endpoint:
     result_object: str | None = None
     source: str = "spec"
     settle: pd.Timedelta = field(default_factory=lambda: pd.Timedelta(hours=6))
-    whole_days: bool = False
+    whole_buckets: bool = False
+    align: bool = False
     measure: str | None = None
     priced: bool = False
     refused_pair: tuple[str, str] | None = None

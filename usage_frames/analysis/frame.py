@@ -60,7 +60,7 @@ def _inferred(df: pd.DataFrame, endpoint: str | None = None) -> dict[str, Any]:
         spans = (pd.DatetimeIndex(df["end_time"]) - starts).total_seconds()
         common = pd.Series(spans).mode()
         width = {seconds: name for name, seconds in BUCKET_SECONDS.items()}.get(int(common.iloc[0]), "")
-        attrs["bucket_width"] = "1d" if chosen.whole_days else width
+        attrs["bucket_width"] = chosen.bucket_widths[0] if len(chosen.bucket_widths) == 1 else width
         attrs["start"] = starts.min().isoformat()
         attrs["end"] = pd.Timestamp(df["end_time"].max()).isoformat()
     return attrs
@@ -295,9 +295,9 @@ def _grid(df: pd.DataFrame) -> pd.DatetimeIndex:
     if width not in BUCKET_SECONDS:
         raise InvalidParameterError("df", width, reason="is not a fetched bucket width; complete() before resample()")
     start, end = pd.Timestamp(_meta(df)["start"]), pd.Timestamp(_meta(df)["end"])
-    if endpoint_of(df).whole_days:
-        start = start.floor("D")
     step = pd.Timedelta(seconds=BUCKET_SECONDS[width])
+    if endpoint_of(df).whole_buckets:
+        start = start.floor(step)
     inner = pd.date_range(start.floor(step) + step, end, freq=step, inclusive="left")
     return pd.DatetimeIndex([start, *inner], name="start_time")
 

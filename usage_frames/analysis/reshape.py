@@ -51,8 +51,8 @@ def complete(df: pd.DataFrame) -> pd.DataFrame:
     grid = _grid(df)
     width = pd.Timedelta(seconds=BUCKET_SECONDS[_meta(df)["bucket_width"]])
     ends = pd.DatetimeIndex([*grid[1:], min(pd.Timestamp(_meta(df)["end"]), grid[-1] + width)])
-    if endpoint_of(df).whole_days:
-        ends = grid + pd.Timedelta(days=1)
+    if endpoint_of(df).whole_buckets:
+        ends = grid + width
     frame = pd.DataFrame({"start_time": grid, "end_time": ends})
     if keys:
         frame = frame.merge(df[keys].drop_duplicates(), how="cross")
@@ -228,7 +228,7 @@ def provisional(df: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.DataFra
     starts = df.index.to_series()
     flags = df["end_time"] > now - settle
     seconds = BUCKET_SECONDS.get(_meta(df).get("bucket_width", ""), 0)
-    if seconds and not endpoint_of(df).whole_days:
+    if seconds and not endpoint_of(df).whole_buckets:
         flags |= (df["end_time"] - starts).dt.total_seconds() < seconds
     out = df.copy()
     out["provisional"] = flags.to_numpy()

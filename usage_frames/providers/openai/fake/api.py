@@ -22,7 +22,6 @@ import pandas as pd
 
 from usage_frames._core.schema import BUCKET_SECONDS, Endpoint, unix
 from usage_frames.fake.reply import Reply
-from usage_frames.fake.traffic import DAY
 from usage_frames.providers.openai.endpoints import ENDPOINTS
 from usage_frames.providers.openai.provider import PROVIDER
 
@@ -183,9 +182,9 @@ def _usage(org: FakeOrganization, endpoint: Endpoint, query: dict[str, list[str]
             where[flt.key] = values
 
     seconds = BUCKET_SECONDS[width]  # type: ignore[index]
-    whole_days = endpoint.whole_days
-    first = start - start % DAY if whole_days else start
-    last = -(-end // DAY) * DAY if whole_days else end
+    whole = endpoint.whole_buckets
+    first = start - start % seconds if whole else start
+    last = -(-end // seconds) * seconds if whole else end
     inner = np.arange((first // seconds + 1) * seconds, last, seconds, dtype=np.int64)
     bounds = np.concatenate([[first], inner, [last]]).astype(np.int64)
 
@@ -201,7 +200,7 @@ def _usage(org: FakeOrganization, endpoint: Endpoint, query: dict[str, list[str]
     buckets = org.buckets(
         endpoint,
         page_bounds,
-        min(now, end) if not whole_days else now,
+        min(now, end) if not whole else now,
         tuple(k for k in endpoint.group_by if k in group_by),
         where,
     )
