@@ -16,7 +16,7 @@ Examples:
     >>> sorted(df["model"].unique())
     ['gpt-4.1-mini-2025-04-14', 'gpt-4o-2024-08-06', 'gpt-4o-mini-2024-07-18', 'o3-2025-04-16']
     >>> client
-    Client(provider='openai', base_url='https://api.openai.com/v1', api_key=<set>, fake=True)
+    Client(provider='...', base_url='...', api_key=<set>, fake=True)
     >>> client.source
     'fake'
 """

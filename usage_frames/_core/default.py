@@ -35,10 +35,10 @@ def client_or_default(client: object, provider: Provider) -> BaseClient:
 
     Examples:
         >>> from usage_frames.providers import DEFAULT
-        >>> client_or_default("sk-admin-...", DEFAULT)
+        >>> client_or_default("a key", DEFAULT)
         Traceback (most recent call last):
         ...
-        usage_frames.InvalidParameterError: client: 'sk-admin-...' must be a usage_frames.Client or None
+        usage_frames.InvalidParameterError: client: 'a key' must be a usage_frames.Client or None
     """
     if client is None:
         return BaseClient(provider=provider)

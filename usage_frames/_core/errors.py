@@ -73,7 +73,7 @@ def _shown(value: object, width: int = 80) -> str:
 
 
 class MissingAPIKeyError(UsageFramesError):
-    """No admin key was passed and ``OPENAI_ADMIN_KEY`` is not set."""
+    """No admin key was passed and the provider's environment variable (``Credentials.env``) is not set."""
 
 
 class APIError(UsageFramesError):
@@ -81,7 +81,8 @@ class APIError(UsageFramesError):
 
     Attributes:
         message: What went wrong, in the server's words where it gave any.
-        request_id: The ``x-request-id`` of the response, for OpenAI support, or ``None``.
+        request_id: The request id the server gave the response (its header, else its body), for the provider's
+            support, or ``None``.
     """
 
     def __init__(self, message: str, *, request_id: str | None = None) -> None:

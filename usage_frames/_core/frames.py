@@ -279,7 +279,7 @@ def columns_of(pages: Iterable[Page], query: Query) -> Columns:
         "start_time": np.repeat(np.asarray(starts, dtype=np.int64), repeat),
         "end_time": np.repeat(np.asarray(ends, dtype=np.int64), repeat),
     }
-    for key in query.group_by:
+    for key in endpoint.key_columns(query.group_by):
         dtype = endpoint.key_dtype(key)
         values = list(map(operator.attrgetter(key), results))
         values = values if fast else _labels(values, key, dtype)

@@ -83,7 +83,8 @@ def _make_types(endpoint: Endpoint) -> tuple[Any, Any, msgspec.json.Decoder[Any]
         if endpoint.result_object is not None:
             # Strict pages can only hold this endpoint's results: msgspec checks the object string in C.
             fields.append(("object", typed(Literal[endpoint.result_object]), None))
-        fields += [(k, typed(bool if k in endpoint.boolean_keys else str), None) for k in endpoint.group_by]
+        keys = endpoint.key_columns(endpoint.group_by)
+        fields += [(k, typed(bool if k in endpoint.boolean_keys else str), None) for k in keys]
         nested: dict[str, list[tuple[str, Any, Any]]] = {}
         for f in endpoint.fields:
             if len(f.json_path) == 1:

@@ -188,6 +188,8 @@ class Endpoint:
         boolean_keys: Group keys whose values are booleans (a nullable ``boolean`` column, not a categorical).
         cardinality: Assumed distinct values per group key, for a plan's row estimate.
         send_width: Whether ``bucket_width`` is sent (an endpoint that knows one width may refuse the parameter).
+        implied: Group keys that bring other key columns along: grouped by ``description``, a cost row also says
+            its model, token type, tier... (columns after the key, in this order; not keys of their own).
     """
 
     name: str
@@ -209,6 +211,7 @@ class Endpoint:
     boolean_keys: tuple[str, ...] = ()
     cardinality: Mapping[str, int] = field(default_factory=dict)
     send_width: bool = True
+    implied: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def default_measure(self) -> str:
@@ -231,6 +234,16 @@ class Endpoint:
             if f.name == name:
                 return f
         raise KeyError(name)
+
+    def key_columns(self, group_by: tuple[str, ...] | list[str]) -> list[str]:
+        """The key columns of a frame grouped by ``group_by``: each key, then the keys it implies.
+
+        Examples:
+            >>> e = Endpoint("costs", "p", "/c", (), ("team", "item"), (), {}, implied={"item": ("model", "kind")})
+            >>> e.key_columns(["item"])
+            ['item', 'model', 'kind']
+        """
+        return [column for key in group_by for column in (key, *self.implied.get(key, ()))]
 
     def key_dtype(self, key: str) -> str:
         """The pandas dtype of a group-key column: ``boolean`` or ``category``."""

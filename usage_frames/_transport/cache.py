@@ -67,9 +67,9 @@ def cache_key(request: Any, *, credential: str = "Authorization", namespace: str
     Examples:
         >>> from requests import Request
         >>> url = "https://api.example.com/v1/costs?start_time=1"
-        >>> a = Request("GET", url, headers={"Authorization": "Bearer sk-admin-a"}).prepare()
-        >>> b = Request("GET", url, headers={"Authorization": "Bearer sk-admin-b"}).prepare()
-        >>> cache_key(a) != cache_key(b), "sk-admin-a" in cache_key(a)
+        >>> a = Request("GET", url, headers={"Authorization": "Bearer key-of-org-a"}).prepare()
+        >>> b = Request("GET", url, headers={"Authorization": "Bearer key-of-org-b"}).prepare()
+        >>> cache_key(a) != cache_key(b), "key-of-org-a" in cache_key(a)
         (True, False)
         >>> cache_key(a) != cache_key(a, namespace="another provider")
         True

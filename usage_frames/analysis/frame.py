@@ -238,7 +238,10 @@ def keys_of(df: pd.DataFrame) -> list[str]:
         >>> keys_of(Client.fake().images("2026-10-01", "2026-10-02", group_by=["source", "model"]))
         ['model', 'source']
     """
-    return [k for k in _meta(df).get("group_by", []) if k in df.columns]
+    meta = _meta(df)
+    found = _endpoint(meta)
+    keys = found.key_columns(meta.get("group_by", [])) if found is not None else meta.get("group_by", [])
+    return [k for k in keys if k in df.columns]
 
 
 def _fields(df: pd.DataFrame, kind: str) -> list[str]:

@@ -7,10 +7,10 @@ on a ``requests.Session`` (:class:`FakeAdapter`, :func:`mount`) or on 127.0.0.1 
 (:mod:`.traffic`) whose ground truth is exact at every width.
 
 Examples:
-    >>> from usage_frames.providers.openai.fake import FakeOrganization
+    >>> from usage_frames.providers import fake_organization
     >>> faults = Faults()
     >>> faults.push(Fault(status=503))
-    >>> with FakeServer(FakeAPI(FakeOrganization(), faults)) as server:
+    >>> with FakeServer(FakeAPI(fake_organization(), faults)) as server:
     ...     import requests
     ...     requests.get(server.url + "/organization/costs?start_time=1").status_code
     503

@@ -4,8 +4,8 @@
 :class:`FakeAdapter` on a ``requests.Session`` (:func:`mount`) or over real HTTP on 127.0.0.1 by :class:`FakeServer`.
 
 Examples:
-    >>> from usage_frames.providers.openai.fake import FakeOrganization
-    >>> FakeAPI(FakeOrganization()).base_path
+    >>> from usage_frames.providers import fake_organization
+    >>> FakeAPI(fake_organization()).base_path
     '/v1'
 """
 
@@ -63,10 +63,10 @@ class FakeAdapter(BaseAdapter):
     """A requests transport adapter that answers from a :class:`FakeAPI` in-process.
 
     Examples:
-        >>> from usage_frames.providers.openai.fake import FakeOrganization
+        >>> from usage_frames.providers import fake_organization
         >>> session = requests.Session()
-        >>> session.mount("https://api.openai.com/", FakeAdapter(FakeAPI(FakeOrganization())))
-        >>> session.get("https://api.openai.com/v1/organization/costs?start_time=1").status_code
+        >>> session.mount("https://api.example.com/", FakeAdapter(FakeAPI(fake_organization())))
+        >>> session.get("https://api.example.com/v1/organization/costs?start_time=1").status_code
         401
     """
 
@@ -130,8 +130,8 @@ class FakeServer:
         port: The port; 0 picks a free one.
 
     Examples:
-        >>> from usage_frames.providers.openai.fake import FakeOrganization
-        >>> with FakeServer(FakeAPI(FakeOrganization())) as server:
+        >>> from usage_frames.providers import fake_organization
+        >>> with FakeServer(FakeAPI(fake_organization())) as server:
         ...     requests.get(server.url + "/organization/costs?start_time=1").status_code
         401
     """

@@ -20,6 +20,7 @@ from typing import Any
 from usage_frames._core.client import BaseClient
 from usage_frames._core.errors import InvalidParameterError
 from usage_frames._core.provider import Provider
+from usage_frames.fake.reply import Organization
 from usage_frames.providers import openai
 
 PACKAGES: Mapping[str, ModuleType] = {"openai": openai}
@@ -27,6 +28,16 @@ PACKAGES: Mapping[str, ModuleType] = {"openai": openai}
 PROVIDERS: Mapping[str, Provider] = {name: package.PROVIDER for name, package in PACKAGES.items()}
 DEFAULT: Provider = next(iter(PROVIDERS.values()))
 """The provider of a client made without ``provider=``."""
+
+
+def fake_organization(provider: str | Provider = "", *args: Any, **kwargs: Any) -> Organization:
+    """A provider's fake organization (the first provider's by default), to serve with :mod:`usage_frames.fake`.
+
+    Examples:
+        >>> fake_organization().provider is DEFAULT
+        True
+    """
+    return PACKAGES[Client.resolve(provider).name].fake.FakeOrganization(*args, **kwargs)  # type: ignore[no-any-return]
 
 
 class Client(openai.Endpoints, BaseClient):
