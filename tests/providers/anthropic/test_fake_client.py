@@ -14,12 +14,14 @@ from conftest import NOW, Sleeps
 import usage_frames as uf
 from usage_frames._core.client import BaseClient
 from usage_frames.fake import Fault, Faults
+from usage_frames.providers.anthropic.directory import api_keys, users, workspaces
 from usage_frames.providers.anthropic.endpoints import ENDPOINTS
-from usage_frames.providers.anthropic.fake import DEFAULT_KEY, FakeOrganization, client_arguments
+from usage_frames.providers.anthropic.fake import DEFAULT_KEY, DEFAULT_WORKSPACE_ID, FakeOrganization, client_arguments
 from usage_frames.providers.anthropic.fake.streams import (
     BATCH,
     BEN,
     CI_ACCOUNT,
+    DEFAULT_APP,
     HAIKU_45,
     NOTEBOOKS,
     OPUS_46,
@@ -228,3 +230,14 @@ def test_client__the_admin_key_is_never_stored_in_the_cache(org, tmp_path):
     )
     stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
     assert stored and secret.encode() not in stored
+
+
+def test_directory__names_workspaces_keys_and_users_and_marks_the_default_workspace(org):
+    client = client_of(FakeOrganization(now=NOW, list_page_size=2), cache=False)
+    frame = workspaces(client)
+    assert frame.loc[frame["default"], "id"].tolist() == [DEFAULT_WORKSPACE_ID]
+    assert frame.set_index("id").loc[SUPPORT, "name"] == "Support agent" and not frame["archived_at"].notna().any()
+    assert workspaces(client, include_archived=True)["archived_at"].notna().sum() == 1
+    keys = api_keys(client).set_index("id")
+    assert keys.loc[SUPPORT_PROD, "workspace_id"] == SUPPORT and pd.isna(keys.loc[DEFAULT_APP, "workspace_id"])
+    assert users(client).set_index("id").loc[BEN, "email"] == "ben@example.com"
