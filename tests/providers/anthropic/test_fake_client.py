@@ -13,7 +13,7 @@ from conftest import NOW, Sleeps
 
 import usage_frames as uf
 from usage_frames._core.client import BaseClient
-from usage_frames.fake import Fault, Faults
+from usage_frames.fake import FakeAPI, FakeServer, Fault, Faults
 from usage_frames.providers.anthropic.directory import api_keys, users, workspaces
 from usage_frames.providers.anthropic.endpoints import ENDPOINTS
 from usage_frames.providers.anthropic.fake import DEFAULT_KEY, DEFAULT_WORKSPACE_ID, FakeOrganization, client_arguments
@@ -241,3 +241,28 @@ def test_directory__names_workspaces_keys_and_users_and_marks_the_default_worksp
     keys = api_keys(client).set_index("id")
     assert keys.loc[SUPPORT_PROD, "workspace_id"] == SUPPORT and pd.isna(keys.loc[DEFAULT_APP, "workspace_id"])
     assert users(client).set_index("id").loc[BEN, "email"] == "ben@example.com"
+
+
+def test_client__costs_of_the_day_that_contains_now_are_the_costs_so_far():
+    org = FakeOrganization(now=pd.Timestamp("2026-11-28 12:34:56", tz="UTC"))
+    client = BaseClient(provider=PROVIDER, **client_arguments(org, now=org.now))
+    frame = client.fetch("costs", "2026-11-25", group_by="workspace_id")
+    today = frame.loc["2026-11-28"]
+    assert today["end_time"].iloc[0] == pd.Timestamp("2026-11-29", tz="UTC")
+    assert today["amount"].sum() == pytest.approx(float(org.total("costs", "amount", "2026-11-28", org.now)), rel=1e-12)
+
+
+def test_client__older_answers_without_newer_fields_read_as_missing_not_zero():
+    old = FakeOrganization(now=NOW, omit_fields=frozenset({"inference_geo", "server_tool_use", "cache_creation"}))
+    frame = client_of(old, cache=False).fetch("messages", "2026-10-01", "2026-10-03", group_by="inference_geo")
+    assert frame["inference_geo"].isna().all() and frame["web_search_requests"].isna().all()
+    assert frame["cache_creation_ephemeral_5m_input_tokens"].isna().all()
+    assert int(frame["output_tokens"].sum()) == old.total("messages", "output_tokens", "2026-10-01", "2026-10-03")
+
+
+def test_client__over_real_http_the_fake_server_answers_the_same(org):
+    with FakeServer(FakeAPI(org)) as server:
+        assert server.url.startswith("http://127.0.0.1:") and not server.url.endswith("/v1")  # paths carry /v1
+        client = BaseClient(DEFAULT_KEY, server.url, provider=PROVIDER, now=NOW, cache=False)
+        frame = client.fetch("messages", "2026-10-01", "2026-10-04", bucket_width="1h", group_by="workspace_id")
+    assert sums(frame) == totals(org, frame, "2026-10-01", "2026-10-04")
