@@ -64,8 +64,8 @@ ROLES = ("user", "developer", "billing", "admin", "claude_code_user")
 
 
 def _created(i: int) -> str:
-    """A creation time: one object a fortnight from 2025-05-12, with microseconds as the API sends them."""
-    return f"2025-{5 + i // 2:02d}-{12 + 14 * (i % 2):02d}T09:{10 + i:02d}:27.{427722 + 1111 * i}Z"
+    """A creation time, one object a fortnight from 2025-05-12 (cycling), with microseconds as the API sends them."""
+    return f"2025-{5 + i // 2 % 8:02d}-{12 + 14 * (i % 2):02d}T09:{10 + i % 50:02d}:27.{427722 + 1111 * (i % 500)}Z"
 
 
 def workspaces(
