@@ -44,7 +44,7 @@ from usage_frames._core.schema import BucketWidth, Endpoint
 from usage_frames._core.surface import EndpointFunction
 from usage_frames.dataset import SyncResult, sync
 from usage_frames.ops import parse_line_item
-from usage_frames.providers import PROVIDERS, Client
+from usage_frames.providers import PROVIDERS, Client, anthropic
 from usage_frames.providers.openai import (
     ENDPOINTS,
     EndpointName,
@@ -114,6 +114,7 @@ __all__ = [
     "UsageFramesError",
     "UsageFramesWarning",
     "__version__",
+    "anthropic",
     "api_keys",
     "audio_speeches",
     "audio_transcriptions",

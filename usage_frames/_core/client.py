@@ -292,8 +292,12 @@ class BaseClient(Endpoints):
         """The client's "now": the real time, or the fixed time of recorded data."""
         return queries.wall_clock() if self.now is None else self.now
 
-    def list_objects(self, path: str) -> list[dict[str, Any]]:
+    def list_objects(self, path: str, params: Sequence[tuple[str, str]] = ()) -> list[dict[str, Any]]:
         """Every object of a list endpoint (projects, workspaces, keys...), following its cursor to the end.
+
+        Args:
+            path: The list endpoint's path.
+            params: Other query parameters, sent with every page (``include_default=true``).
 
         Examples:
             >>> import usage_frames as uf
@@ -302,7 +306,9 @@ class BaseClient(Endpoints):
         """
         config.check_path(path)
         wire = self.provider.wire
-        get = partial(self.get, path, decode=msgspec.json.decode, expire_after=OPEN_WINDOW_TTL)
+        def get(page: Sequence[tuple[str, str]]) -> tuple[Any, requests.Response]:
+            return self.get(path, [*params, *page], decode=msgspec.json.decode, expire_after=OPEN_WINDOW_TTL)
+
         reject = rejecter(self.session, path, wire.request_id)
         return list_objects(get, path, reject, after=wire.list_after, limit=wire.list_limit)
 

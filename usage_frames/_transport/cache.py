@@ -93,7 +93,7 @@ def keep_out(session: CachedSession, credential: str, namespace: str = "") -> Ca
         True
     """
     ignored = tuple(session.settings.ignored_parameters or ())
-    if credential.lower() not in {p.lower() for p in ignored}:
+    if credential not in ignored:  # requests-cache matches the name as written: x-api-key is not its X-API-Key
         session.settings.ignored_parameters = (*ignored, credential)
     if session.settings.key_fn in (None, cache_key) or getattr(session.settings.key_fn, "func", None) is cache_key:
         session.settings.key_fn = functools.partial(cache_key, credential=credential, namespace=namespace)

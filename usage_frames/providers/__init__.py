@@ -7,7 +7,7 @@ endpoint methods (``Endpoints``) and functions, and gives its fake and sample (`
 
 Examples:
     >>> list(PROVIDERS), DEFAULT.name
-    (['openai'], 'openai')
+    (['openai', 'anthropic'], 'openai')
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from usage_frames._core.client import BaseClient
 from usage_frames._core.errors import InvalidParameterError
 from usage_frames._core.provider import Provider
 from usage_frames.fake.reply import Organization
-from usage_frames.providers import openai
+from usage_frames.providers import anthropic, openai
 
-PACKAGES: Mapping[str, ModuleType] = {"openai": openai}
+PACKAGES: Mapping[str, ModuleType] = {"openai": openai, "anthropic": anthropic}
 """Each provider's package by name: its ``PROVIDER``, endpoint functions, fake and sample."""
 PROVIDERS: Mapping[str, Provider] = {name: package.PROVIDER for name, package in PACKAGES.items()}
 DEFAULT: Provider = next(iter(PROVIDERS.values()))
@@ -40,10 +40,11 @@ def fake_organization(provider: str | Provider = "", *args: Any, **kwargs: Any) 
     return PACKAGES[Client.resolve(provider).name].fake.FakeOrganization(*args, **kwargs)  # type: ignore[no-any-return]
 
 
-class Client(openai.Endpoints, BaseClient):
+class Client(openai.Endpoints, anthropic.Endpoints, BaseClient):
     """A connection to the usage and cost reports of one organization (its options: ``BaseClient``).
 
-    ``Client()`` reads OpenAI (its key from ``OPENAI_ADMIN_KEY``); ``Client(provider=NAME)`` another provider.
+    ``Client()`` reads OpenAI (its key from ``OPENAI_ADMIN_KEY``); ``Client(provider="anthropic")`` Anthropic
+    (``ANTHROPIC_ADMIN_KEY``).
     Every endpoint of the client's provider is a method (``client.costs(...)``), ``fetch`` and ``plan`` take any
     of them by name.
 

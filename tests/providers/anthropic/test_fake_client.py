@@ -214,12 +214,6 @@ def test_client__a_lost_or_moved_bucket_is_an_error_with_the_request_id(org, kin
     assert info.value.request_id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CORE BUG (usage_frames/_transport/cache.py keep_out): requests-cache redacts ignored headers by exact name "
-    "(filter_sort_dict: `k in ignored_parameters`); its default list has 'X-API-Key', so keep_out's case-insensitive "
-    "check adds nothing for Anthropic's 'x-api-key', and the admin key is stored in clear in every cached request",
-)
 def test_client__the_admin_key_is_never_stored_in_the_cache(org, tmp_path):
     secret = "sk-ant-admin01-" + "q" * 40
     client = BaseClient(secret, provider=PROVIDER, now=NOW, cache=tmp_path)

@@ -44,9 +44,9 @@ def workspaces(client: BaseClient | None = None, *, include_archived: bool = Fal
         include_archived: Also list archived workspaces.
     """
     client = client_or_default(client, PROVIDER)
-    archived = "&include_archived=true" if include_archived else ""
-    listed = {w["id"] for w in client.list_objects(f"{WORKSPACES}?include_default=false{archived}")}
-    objects = client.list_objects(f"{WORKSPACES}?include_default=true{archived}")
+    archived = [("include_archived", "true")] if include_archived else []
+    listed = {w["id"] for w in client.list_objects(WORKSPACES, [("include_default", "false"), *archived])}
+    objects = client.list_objects(WORKSPACES, [("include_default", "true"), *archived])
     frame = _frame(objects, ["id", "name", "created_at", "archived_at"])
     frame.insert(2, "default", ~frame["id"].isin(listed))
     return frame

@@ -87,7 +87,7 @@ ENDPOINTS: Mapping[str, Endpoint] = {
                 Filter("workspace_ids", "workspace_id"),
                 Filter("api_key_ids", "api_key_id"),
                 Filter("models", "model"),
-                Filter("service_tiers", "service_tier", SERVICE_TIERS),
+                Filter("service_tiers", "service_tier", SERVICE_TIERS, seen=()),  # tiers come and go: warn, send
                 Filter("context_window", "context_window", CONTEXT_WINDOWS),  # sic: the API's name is singular
                 Filter("inference_geos", "inference_geo", INFERENCE_GEOS),
                 Filter("account_ids", "account_id"),
