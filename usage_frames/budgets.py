@@ -163,6 +163,18 @@ class Budgets:
         return sorted(used)
 
     @property
+    def owners(self) -> list[tuple[str, Matcher]]:
+        """What the budgets match on, for :func:`~usage_frames.allocation.warn_unmatched`: their IDs and teams.
+
+        Examples:
+            >>> [kind for kind, _ in Budgets.from_dict({"budget": [{"name": "org", "monthly": 1}]}).owners]
+            ['budget']
+        """
+        used = {b.team for b in self.budgets}
+        teams = [("team", t) for t in self.rules.teams if t.name in used] if self.rules is not None else []
+        return [*(("budget", b.match) for b in self.budgets), *teams]
+
+    @property
     def group_by(self) -> list[str]:
         """The costs grouping the budgets need (``[]`` when they all count the whole organization).
 
@@ -251,10 +263,7 @@ def check_budgets(
     when = as_of(costs, now)
     costs = with_columns(costs, chosen.columns, projects, users, api_keys)
     teams = assign(costs, chosen.rules.teams) if chosen.rules is not None else None
-    used = {b.team for b in chosen.budgets}
-    owners = [("budget", b.match) for b in chosen.budgets]
-    owners += [("team", t) for t in chosen.rules.teams if t.name in used] if chosen.rules is not None else []
-    warn_unmatched(costs, owners, projects=projects, users=users, api_keys=api_keys)
+    warn_unmatched(costs, chosen.owners, projects=projects, users=users, api_keys=api_keys)
     days = pd.date_range(pd.Timestamp(costs.attrs["start"]).floor("D"), when, freq="D", inclusive="left")
     month = when.floor("D") - pd.Timedelta(days=when.day - 1)
     if len(days) == 0 or days[0] > month - pd.Timedelta(days=7):
