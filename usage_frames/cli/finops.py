@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from usage_frames.client import Client
-from usage_frames.errors import InvalidParameterError, MissingAPIKeyError, UsageFramesError, UsageFramesWarning
+from usage_frames.errors import (
+    CacheMissError,
+    InvalidParameterError,
+    MissingAPIKeyError,
+    UsageFramesError,
+    UsageFramesWarning,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -187,8 +193,9 @@ def _check(args: argparse.Namespace) -> int:
         except UsageFramesError as exc:  # API, network, cache: not "over budget" (1), a scheduler must tell
             status = exc
     stop = _warned(caught, args.strict, "no budget was checked and no alert sent")
-    if isinstance(status, UsageFramesError):
-        print(f"usage-frames: error: {type(status).__name__}: {' '.join(str(status).split())}", file=sys.stderr)
+    if isinstance(status, UsageFramesError):  # worded as the other commands word it
+        text = str(status) if isinstance(status, CacheMissError) else f"{type(status).__name__}: {status}"
+        print(f"usage-frames: error: {' '.join(text.split())}", file=sys.stderr)
         return NO_DATA
     if stop:
         return BAD_INPUT
