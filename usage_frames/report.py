@@ -232,10 +232,10 @@ def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | 
 
     items = tables["by_line_item"]
     other = items[-1]["line_item"] if len(items) > LINE_ITEMS else None
-    caption = f"The top {LINE_ITEMS} line items" + (", and the others in one row" if other else "")
+    caption = f"The top {LINE_ITEMS} line items, and the others in one row" if other else ""
     sections.append(("Spend by line item and model", "", [
         _figure(plot.top(frames.lines, by="line_item", n=LINE_ITEMS, other=other)),
-        _money_table(items, "line_item", "Line item", caption if other else ""),
+        _money_table(items, "line_item", "Line item", caption),
         _money_table(tables["by_model"], "model", "Model"),
         _money_table(tables["by_token_kind"], "billed_as", "Tokens billed as"),
     ]))  # fmt: skip

@@ -187,6 +187,8 @@ def _history(client: Client, when: Period) -> pd.DataFrame:
         return client.costs(first, when.now if when.live else when.end, group_by="project_id")
     except CacheMissError as exc:
         why = "; ".join(f"{need} (from {day:%Y-%m-%d})" for need, day in needs.items() if day < when.start)
+        if not why:
+            raise
         error = CacheMissError(f"the report of {span(when.start, when.end)} needs costs from {first:%Y-%m-%d}, "
                                f"before its period: {why}. {exc}")  # fmt: skip
         error.__dict__.update(vars(exc))  # what the original carries (the missing windows)
@@ -278,22 +280,22 @@ def compute(client: Client, start: TimeLike | None, end: TimeLike | None) -> tup
     """:func:`report_data`, and the frames its figures come from (for the charts: no second fetch)."""
     when = period(start, end, client.clock())
     history = _history(client, when)
-    day = history.index
-    moved = ops.compare(history[(day >= when.start) & (day < when.end)],
-                        history[(day >= when.previous_start) & (day < when.previous_end)], by="project_id")  # fmt: skip
+    days = history.index
+    current = history[(days >= when.start) & (days < when.end)]
+    moved = ops.compare(current, history[(days >= when.previous_start) & (days < when.previous_end)], by="project_id")
     spend, previous = float(moved["current"].sum()), float(moved["previous"].sum())
     lines = client.costs(when.start, when.end, group_by="line_item")
     names = optional(lambda: organization.projects(client).set_index("id")["name"], pd.Series(dtype=str))
-    days, before = span(when.start, when.end), span(when.previous_start, when.previous_end)
+    now, before = span(when.start, when.end), span(when.previous_start, when.previous_end)
     cards = [
-        _card("spend", "Spend", round(spend * 100) / 100, when.start, when.end, days),
+        _card("spend", "Spend", round(spend * 100) / 100, when.start, when.end, now),
         _card("previous", when.previous_label, round(previous * 100) / 100, when.previous_start, when.previous_end,
               before),
         _card("change_pct", "Change", _pct((spend / previous - 1) * 100 if previous else None), when.start, when.end,
-              f"{days} vs {before}"),
+              f"{now} vs {before}"),
     ]  # fmt: skip
     if when.today is not None:  # in cents that add up with the period's to the month to date of ``check``
-        so_far = float(history.loc[day >= when.today, "amount"].astype(float).sum())
+        so_far = float(history.loc[days >= when.today, "amount"].astype(float).sum())
         cents = round((spend + so_far) * 100) - round(spend * 100)
         cards.append(_card("today", "Today so far", cents / 100, when.today, when.now,
                            f"{when.today:%b %d}, to {_clock(when.now)} UTC: in no other figure"))  # fmt: skip
