@@ -19,7 +19,9 @@ Budgets in TOML (``tomllib``); a budget without IDs is the whole organization, `
 
 Everything is computed at the data's "as of" time (``now=``, else where the fetched data ends: the window's end,
 which a fetch clamps to its client's clock), never the machine's date, so that recorded data gives the same
-answer every day. The forecast is :func:`usage_frames.ops.forecast`.
+answer every day. The forecast is :func:`usage_frames.ops.forecast`, on the history that
+:func:`usage_frames.ops.forecast_start` names (``usage-frames check`` fetches from there): the spend report gives
+the same figure for the same month.
 
 Examples:
     >>> from usage_frames import Client
@@ -61,7 +63,7 @@ import pandas as pd
 from usage_frames.allocation import Matcher, Rules, _read, as_rules, assign, matcher, warn_unmatched, with_columns
 from usage_frames.analysis.money import total_cents
 from usage_frames.errors import InvalidParameterError, UsageFramesError
-from usage_frames.ops import forecast
+from usage_frames.ops import forecast, forecast_start
 
 STATUSES = ("ok", "projected over", "over")
 ALERTS_HELP = "pip install 'usage-frames[alerts]'"
@@ -266,7 +268,8 @@ def check_budgets(
     warn_unmatched(costs, chosen.owners, projects=projects, users=users, api_keys=api_keys)
     days = pd.date_range(pd.Timestamp(costs.attrs["start"]).floor("D"), when, freq="D", inclusive="left")
     month = when.floor("D") - pd.Timedelta(days=when.day - 1)
-    if len(days) == 0 or days[0] > month - pd.Timedelta(days=7):
+    # Late in a month, the history the forecast reads (forecast_start) is the month itself: enough.
+    if len(days) == 0 or days[0] > max(month - pd.Timedelta(days=7), forecast_start(when)):
         raise InvalidParameterError(
             "costs", f"from {costs.attrs['start']}", reason="must start at least 7 days before this month to forecast"
         )

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from usage_frames.analysis.forecast import anomalies as anomalies
 from usage_frames.analysis.forecast import daily_spend as daily_spend
 from usage_frames.analysis.forecast import forecast as forecast
+from usage_frames.analysis.forecast import forecast_start as forecast_start
 from usage_frames.analysis.frame import RESTORE_HINT as RESTORE_HINT
 from usage_frames.analysis.frame import TOKEN_UNITS as TOKEN_UNITS
 from usage_frames.analysis.frame import _values as _values

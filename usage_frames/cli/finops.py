@@ -171,21 +171,19 @@ def _add_check(commands: Any) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from usage_frames import budgets as b
+    from usage_frames import ops
     from usage_frames.allocation import Rules
 
     chosen = b.Budgets.load(args.budgets, Rules.load(args.rules) if args.rules else None)
     senders = b.notifier(args.notify) if args.notify else None  # checked before any request, even for --dry-run
     client = client_from(args)
     now = client.clock()
-    month = now.floor("D") - pd.Timedelta(days=now.day - 1)
     status: pd.DataFrame | UsageFramesError
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UsageFramesWarning)
         try:
-            costs = client.costs(month - pd.Timedelta(days=28), now, group_by=chosen.group_by)
+            costs = client.costs(ops.forecast_start(now), now, group_by=chosen.group_by)  # the report's forecast too
             lists = _lists(client, costs, [matcher for _, matcher in chosen.owners])
             status = b.check_budgets(costs, chosen, now=now, **lists)
         except (InvalidParameterError, MissingAPIKeyError):
