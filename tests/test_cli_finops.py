@@ -131,8 +131,8 @@ def test_check__notify_without_the_alerts_extra_names_the_install_command(capsys
 
 
 TYPO = '[[budget]]\nname = "search"\nproject_ids = ["proj_serch"]\nmonthly = 100.0\n'
-WARNING = ("budget 'search': project_ids 'proj_serch' matches no cost from 2026-09-03 to 2026-10-21 "
-           "(did you mean 'proj_search'?)")  # the window check reads: 28 days before the month, to the clock
+WARNING = ("budget 'search': project_ids 'proj_serch' matches no cost from 2026-09-22 to 2026-10-21 "
+           "(did you mean 'proj_search'?)")  # the window check reads: ops.forecast_start, to the clock
 
 
 def test_check__a_budget_that_matches_nothing_is_one_warning_line(capsys, write):
