@@ -48,6 +48,7 @@ import pandas as pd
 
 from usage_frames import (
     ENDPOINTS,
+    BucketWidth,
     Client,
     Endpoint,
     InvalidParameterError,
@@ -123,7 +124,7 @@ def usage_source(
     *,
     start: TimeLike,
     end: TimeLike | None = None,
-    bucket_width: str = "1d",
+    bucket_width: BucketWidth = "1d",
     group_by: str | Sequence[str] | Mapping[str, str | Sequence[str]] | None = None,
     client: Client | None = None,
 ) -> DltSource:
