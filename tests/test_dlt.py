@@ -39,9 +39,13 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 @pytest.fixture(autouse=True)
 def _dlt_in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """dlt's working folders in the test's own folder, and no telemetry (tests are offline)."""
-    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
-    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    """dlt's folders in the test's own (its pipelines; ~/.dlt unless run as root), no telemetry (tests are offline)."""
+    for name, value in dlt_environment(tmp_path).items():
+        monkeypatch.setenv(name, value)
+
+
+def dlt_environment(folder: Path) -> dict[str, str]:
+    return {"DLT_DATA_DIR": str(folder / "dlt"), "HOME": str(folder), "RUNTIME__DLTHUB_TELEMETRY": "false"}
 
 
 class Warehouse:
@@ -325,7 +329,7 @@ def test_usage_source__bad_arguments_fail_before_any_request(kwargs: dict[str, A
 
 
 def python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DLT_DATA_DIR": str(cwd / "dlt"), "RUNTIME__DLTHUB_TELEMETRY": "false"}
+    env = {**os.environ, **dlt_environment(cwd)}
     return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=False)
 
 

@@ -23,18 +23,15 @@ Snowflake, Databricks, Postgres, Redshift, files as Parquet, Delta or Iceberg); 
   client raises rather than return part of a window, and dlt keeps no state of a failed run, so the next run
   starts where the last complete one ended.
 
+The README's "Into a warehouse (dlt)" runs a pipeline into DuckDB with it.
+
 Examples:
-    >>> import tempfile, dlt
     >>> from usage_frames import Client
-    >>> folder = tempfile.mkdtemp()
-    >>> pipeline = dlt.pipeline("usage_doctest", pipelines_dir=folder, dataset_name="openai",
-    ...                         destination=dlt.destinations.duckdb(f"{folder}/usage.duckdb"))
-    >>> source = usage_source(["costs"], start="2026-11-01", client=Client.fake(now="2026-11-28 12:00"))
-    >>> pipeline.run(source).has_failed_jobs
-    False
-    >>> with pipeline.sql_client() as sql:
-    ...     sql.execute_sql("SELECT count(*), round(sum(amount), 2) FROM costs")
-    [(28, 1984.76)]
+    >>> source = usage_source(["completions", "costs"], start="2026-11-01", group_by="project_id",
+    ...                       client=Client.fake())
+    >>> costs = source.resources["costs"].compute_table_schema()
+    >>> costs["write_disposition"], [name for name, column in costs["columns"].items() if column.get("primary_key")]
+    ('merge', ['start_time', 'project_id'])
 """
 
 from __future__ import annotations
