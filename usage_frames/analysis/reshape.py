@@ -53,7 +53,7 @@ def complete(df: pd.DataFrame) -> pd.DataFrame:
     ends = pd.DatetimeIndex([*grid[1:], min(pd.Timestamp(_meta(df)["end"]), grid[-1] + width)])
     if endpoint_of(df).whole_days:
         ends = grid + pd.Timedelta(days=1)
-    frame = pd.DataFrame({"start_time": grid, "end_time": ends})
+    frame = type(df)({"start_time": grid, "end_time": ends})  # the frame's own class (df.plot() without end_time)
     if keys:
         frame = frame.merge(df[keys].drop_duplicates(), how="cross")
     values = [c for c in df.columns if c not in (*keys, "end_time")]
