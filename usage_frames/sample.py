@@ -168,9 +168,8 @@ def answer(query: Query, frame: Callable[[Query], pd.DataFrame]) -> pd.DataFrame
     """
     source = next((r for r in RECORDINGS if r.answers(query)), None)
     if source is None:
-        first, last = span(query)
         raise CacheMissError(
-            f"{query.endpoint.name} at {query.bucket_width} from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M}"
+            f"{query.endpoint.name} at {query.bucket_width} from {query.start:%Y-%m-%d %H:%M}"
             + (f" by {', '.join(query.group_by)}" if query.group_by else "")
             + (f" filtered by {', '.join(query.filters)}" if query.filters else "")
             + f" is not in the sample data ({HINT})"
