@@ -7,7 +7,7 @@ additive counts are summed, point-in-time levels (vector store bytes) are never 
 Examples:
     >>> from usage_frames import Client
     >>> df = Client.fake().completions("2026-10-05", "2026-10-19", group_by="model")
-    >>> weekly = resample(df, "W-MON")
+    >>> weekly = resample(df, "W-SUN")  # pandas' weeks ending Sunday: Monday to Sunday, labelled by the Monday
     >>> len(weekly), weekly.index[0]
     (8, Timestamp('2026-10-05 00:00:00+0000', tz='UTC'))
     >>> totals(df, by="model")["input_tokens"].idxmax()
