@@ -42,6 +42,7 @@ from usage_frames._core.plan import Plan
 from usage_frames._core.provider import Provider
 from usage_frames._core.schema import BucketWidth, Endpoint
 from usage_frames._core.surface import EndpointFunction
+from usage_frames._core.usage_frame import UsageFrame
 from usage_frames.dataset import SyncResult, sync
 from usage_frames.ops import parse_line_item
 from usage_frames.providers import PROVIDERS, Client, anthropic
@@ -111,6 +112,7 @@ __all__ = [
     "ServerError",
     "SyncResult",
     "UnexpectedResponseError",
+    "UsageFrame",
     "UsageFramesError",
     "UsageFramesWarning",
     "__version__",

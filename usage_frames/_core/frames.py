@@ -40,6 +40,7 @@ import pandas as pd
 
 from usage_frames._core.pages import ABSENT, INT64_MAX, INT64_MIN, Page, as_page, impossible, page_types
 from usage_frames._core.query import Query
+from usage_frames._core.usage_frame import UsageFrame
 
 
 def empty_frame(query: Query) -> pd.DataFrame:
@@ -334,7 +335,7 @@ def assemble(parts: Sequence[Columns], query: Query) -> pd.DataFrame:
         else:
             joined[name] = arrays[0] if len(arrays) == 1 else type(first)._concat_same_type(arrays)
     index = pd.DatetimeIndex(joined.pop("start_time"), name="start_time")
-    frame = pd.DataFrame(joined, index=index, copy=False)
+    frame = UsageFrame(joined, index=index, copy=False)  # df.plot() leaves end_time out (usage_frame.py)
     frame.attrs.update(query.attrs())
     return frame
 
