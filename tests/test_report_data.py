@@ -124,7 +124,7 @@ def test_report_json__at_14_53_the_headline_is_whole_days_and_today_is_apart(clo
 def test_report_json__over_http_from_serve_fake_in_a_subprocess(clock, tmp_path, capsys, monkeypatch, secret_key):
     moment = "2026-12-07 14:53"
     code = (  # the server's fake organization on the same clock as the client
-        "import pandas as pd, usage_frames.query as q\n"
+        "import pandas as pd, usage_frames._core.query as q\n"
         f"q.wall_clock = lambda: pd.Timestamp({moment!r}, tz='UTC')\n"
         "from usage_frames.cli import main\n"
         "raise SystemExit(main(['serve-fake', '--port', '0']))\n"

@@ -17,16 +17,22 @@ Examples:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 import re
 import threading
-from typing import Annotated, Any, Literal
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
+import pandas as pd
 
 from usage_frames._core.errors import UnexpectedResponseError
-from usage_frames._core.schema import Endpoint
+from usage_frames._core.schema import BUCKET_SECONDS, Endpoint, unix
+
+if TYPE_CHECKING:
+    from usage_frames._core.query import Query
 
 Page = Any
 """A decoded page: a msgspec struct with ``data``, ``has_more`` and ``next_page`` (see :func:`page_types`)."""
@@ -213,3 +219,84 @@ def impossible(name: str, value: Any, why: str) -> UnexpectedResponseError:
     shown = repr(value)
     shown = shown if len(shown) <= 80 else shown[:77] + "..."
     return UnexpectedResponseError(f"{name!r} holds {shown}, {why}")
+
+
+def grid(start: pd.Timestamp, end: pd.Timestamp, seconds: int, whole: bool) -> list[tuple[int, int]]:
+    """The buckets an API answers for a window, as Unix seconds: every one of them, idle ones too.
+
+    Whole buckets of the UTC grid (``whole``), or the grid cut at the window's edges (a partial first and last
+    bucket, as usage answers have).
+
+    Examples:
+        >>> t = pd.Timestamp("2026-10-01 06:00", tz="UTC")
+        >>> grid(t, t + pd.Timedelta(days=1), 86400, whole=False)
+        [(1790834400, 1790899200), (1790899200, 1790920800)]
+        >>> len(grid(t, t + pd.Timedelta(days=1), 86400, whole=True))
+        2
+    """
+    first, last = unix(start), unix(end)
+    if whole:
+        first, last = first - first % seconds, -(-last // seconds) * seconds
+    cuts = [first, *range(first - first % seconds + seconds, last, seconds), last]
+    return [(a, b) for a, b in itertools.pairwise(cuts) if a < b]
+
+
+def encode_page(frame: pd.DataFrame, query: Query) -> bytes:
+    """A frame's rows as the one page that answers ``query``, spelled as the endpoint's provider spells it.
+
+    The inverse of :func:`decode_page` and the frame: every bucket of the window (:func:`grid`), idle ones with no
+    results, each row a result with its keys and fields where the API puts them (nested paths, amounts scaled
+    back to the API's unit as exact decimal strings). A recording answers the queries it can add up this way.
+
+    Raises:
+        UnexpectedResponseError: If a row does not start at a bucket of the window.
+
+    Examples:
+        >>> from usage_frames._core.query import build_query
+        >>> from usage_frames.providers import DEFAULT
+        >>> q = build_query(DEFAULT.endpoint("embeddings"), "2026-10-01", "2026-10-03",
+        ...                 now=pd.Timestamp("2026-11-01", tz="UTC"))
+        >>> frame = pd.DataFrame({"input_tokens": [5], "num_model_requests": [1]},
+        ...                      index=pd.DatetimeIndex(["2026-10-02"], tz="UTC", name="start_time"))
+        >>> [len(b.results) for b in decode_page(encode_page(frame, q), q.endpoint).data]
+        [0, 1]
+    """
+    endpoint, wire = query.endpoint, query.endpoint.wire
+    seconds = BUCKET_SECONDS[query.bucket_width]
+    buckets = grid(query.start, query.end, seconds, endpoint.whole_buckets)
+    results: dict[int, list[dict[str, Any]]] = {start: [] for start, _ in buckets}
+    keys = [k for k in endpoint.key_columns(query.group_by) if k in frame.columns]
+    starts = [unix(t) for t in pd.DatetimeIndex(frame.index)]
+    for start, row in zip(starts, frame.to_dict("records"), strict=True):
+        if start not in results:
+            raise UnexpectedResponseError(f"a row starts at {start}, at no bucket of the window")
+        result: dict[str, Any] = {"object": endpoint.result_object} if endpoint.result_object else {}
+        result.update({k: _plain(row[k]) for k in keys})
+        for f in endpoint.fields:
+            if f.name not in row:
+                continue
+            target = result
+            for part in f.json_path[:-1]:
+                target = target.setdefault(part, {})
+            value = _plain(row[f.name])
+            if value is not None and f.scale != 1:
+                value = format(Decimal(repr(float(value))) * f.scale, "f")
+            target[f.json_path[-1]] = value
+        results[start].append(result)
+    tag = {"object": "bucket"} if endpoint.result_object else {}
+    data = [{**tag, wire.bucket_start: wire.stamp(_at(a)), wire.bucket_end: wire.stamp(_at(b)), "results": results[a]}
+            for a, b in buckets]  # fmt: skip
+    page = {**({"object": "page"} if endpoint.result_object else {}), "data": data, "has_more": False,
+            "next_page": None}  # fmt: skip
+    return msgspec.json.encode(page)
+
+
+def _at(seconds: int) -> pd.Timestamp:
+    return pd.Timestamp(seconds, unit="s", tz="UTC")
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value from a pandas scalar (``<NA>`` and NaN are null)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value

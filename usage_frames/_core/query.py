@@ -358,3 +358,34 @@ def bucket_count(query: Query) -> int:
     first = unix(query.start) // seconds
     last = -(-unix(query.end) // seconds)
     return int(last - first)
+
+
+def parse_query(endpoint: Endpoint, values: Mapping[str, Sequence[str]]) -> Query:
+    """The query a request of an endpoint carries, read as its provider spells it (the inverse of ``params``).
+
+    What a fake API or a recording reads from a request the client sent (``parse_qs`` of its query string); arrays
+    are read with or without brackets. It validates nothing the client validated already.
+
+    Examples:
+        >>> from usage_frames.providers import DEFAULT
+        >>> q = build_query(DEFAULT.endpoint("costs"), "2026-10-01", "2026-10-08", group_by="project_id",
+        ...                 filters={"project_ids": ["proj_a"]}, now=pd.Timestamp("2026-11-01", tz="UTC"))
+        >>> from urllib.parse import parse_qs, urlencode
+        >>> parse_query(q.endpoint, parse_qs(urlencode(q.params()))) == q
+        True
+    """
+    wire = endpoint.wire
+
+    def many(name: str) -> list[str]:
+        return [*values.get(name, ()), *values.get(f"{name}[]", ())]
+
+    start, end = (wire.read_time(values[name][0]) for name in (wire.start, wire.end))
+    width: Any = (values.get("bucket_width") or ["1d"])[0]
+    keys = set(many("group_by"))
+    filters: dict[str, tuple[str, ...] | bool] = {}
+    for flt in endpoint.filters:
+        chosen = many(flt.name)
+        if chosen:
+            filters[flt.name] = chosen[0] == "true" if flt.kind == "bool" else tuple(chosen)
+    limit = int((values.get("limit") or [str(endpoint.limits[width].max)])[0])
+    return Query(endpoint, start, end, width, tuple(k for k in endpoint.group_by if k in keys), filters, limit)

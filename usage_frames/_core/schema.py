@@ -67,7 +67,23 @@ class Wire:
 
     def time(self, ts: pd.Timestamp) -> str:
         """A UTC time as the query spells it."""
-        return str(unix(ts)) if self.times == "unix" else f"{ts:%Y-%m-%dT%H:%M:%S}Z"
+        return str(self.stamp(ts))
+
+    def stamp(self, ts: pd.Timestamp) -> int | str:
+        """A UTC time as the answer's buckets carry it: Unix seconds, or an RFC 3339 string."""
+        return unix(ts) if self.times == "unix" else f"{ts.tz_convert('UTC'):%Y-%m-%dT%H:%M:%S}Z"
+
+    def read_time(self, value: str) -> pd.Timestamp:
+        """A time of the query as this wire spells it (what a fake API or a recording reads).
+
+        Examples:
+            >>> Wire().read_time("1790812800"), Wire(times="rfc3339").read_time("2026-10-01T00:00:00Z")
+            (Timestamp('2026-10-01 00:00:00+0000', tz='UTC'), Timestamp('2026-10-01 00:00:00+0000', tz='UTC'))
+        """
+        if self.times == "unix":
+            return pd.Timestamp(int(value), unit="s", tz="UTC")
+        ts = pd.Timestamp(value)
+        return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
     def array(self, name: str) -> str:
         """The query parameter of one value of an array parameter."""
