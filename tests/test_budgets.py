@@ -15,7 +15,7 @@ import pytest
 import usage_frames as uf
 from usage_frames import budgets as b
 from usage_frames import ops
-from usage_frames.sample import SAMPLE_NOW
+from usage_frames.providers.openai.sample import SAMPLE_NOW
 
 WINDOW = ("2026-09-01", "2026-10-16")  # as of 2026-10-16 00:00 UTC: half of October is known
 MONTH = ("2026-10-01", "2026-10-16")

@@ -16,7 +16,7 @@ from usage_frames.cli import main
 from usage_frames.fake import FakeAPI, FakeServer
 from usage_frames.focus import COLUMNS_1_0
 from usage_frames.providers.openai.fake import FakeOrganization, default_streams
-from usage_frames.sample import SAMPLE_NOW
+from usage_frames.providers.openai.sample import SAMPLE_NOW
 
 RULES = (
     '[[team]]\nname = "search"\nproject_ids = ["proj_search"]\n[[team]]\nname = "chat"\nproject_ids = ["proj_chat"]\n'

@@ -12,7 +12,7 @@ import pytest
 from nbclient import NotebookClient
 
 from usage_frames.providers.openai.fake import TOKEN_PRICES
-from usage_frames.sample import SAMPLE_NOW
+from usage_frames.providers.openai.sample import SAMPLE_NOW
 
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
 NAMES = ["01_spend_overview", "02_tokens_and_caching", "03_unit_economics", "04_beyond_completions", "05_finops"]

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 import usage_frames as uf
-from usage_frames import sample
+from usage_frames.providers.openai import sample
 from usage_frames.providers.openai.endpoints import ENDPOINTS
 from usage_frames.providers.openai.fake import FakeOrganization
-from usage_frames.sample import HOURLY_START, SAMPLE_NOW, SAMPLE_START, sample_dir
+from usage_frames.providers.openai.sample import HOURLY_START, SAMPLE_NOW, SAMPLE_START, sample_dir
 
 SAMPLE = sample_dir() / "http"
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import usage_frames as uf
 from usage_frames.providers.openai.endpoints import ENDPOINTS
 from usage_frames.providers.openai.fake import FakeOrganization
-from usage_frames.sample import HOURLY_START, SAMPLE_NOW, SAMPLE_START
+from usage_frames.providers.openai.sample import HOURLY_START, SAMPLE_NOW, SAMPLE_START
 
 ORG = FakeOrganization(now=SAMPLE_NOW)
 FAKE = uf.Client.fake(ORG, now=SAMPLE_NOW)

@@ -72,7 +72,7 @@ def test_wheel__runs_the_main_job_from_an_empty_folder_offline(installed, tmp_pa
     assert [p.name for p in empty.iterdir()] == ["report.html"]
     page = (empty / "report.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "<img" in page and "proj_chat" in page
-    code = "from usage_frames.sample import sample_dir; print(sample_dir())"
+    code = "from usage_frames.providers.openai.sample import sample_dir; print(sample_dir())"
     where = subprocess.run([venv / "bin" / "python", "-c", code], env=env, cwd=empty, capture_output=True, text=True,
                            check=True).stdout.strip()  # fmt: skip
     assert where.startswith(str(venv)) and where.endswith("usage_frames/sample_data")

@@ -44,7 +44,6 @@ from usage_frames._core.paging import WindowCheck, list_objects, paginate, trim
 from usage_frames._core.plan import check_size
 from usage_frames._core.provider import Provider
 from usage_frames._core.query import Query, to_clock
-from usage_frames._core.source import MISS_HINT, Recording, Source, snapped
 from usage_frames._core.surface import Endpoints
 from usage_frames._transport import config
 from usage_frames._transport.cache import OPEN_WINDOW_TTL, expire_after
@@ -57,6 +56,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 T = TypeVar("T")
+MISS_HINT = "run the query once online to fill the cache"
 
 
 class BaseClient(Endpoints):
@@ -88,8 +88,10 @@ class BaseClient(Endpoints):
         max_requests: The most requests one fetch may send (a year of ``1m`` buckets is 365); larger queries are
             refused before anything is sent, with the coarser width that would answer them.
         now: The client's clock (a fixed time, for tests and replays); defaults to the real time.
-        recording: Recorded data to answer from (:meth:`sample`): its clock, what it holds, how it answers.
-        source: Who answers (``"live"``, ``"fake"``, ``"sample"``); set by :meth:`fake` and :meth:`sample`.
+        transport: Who answers instead of the API: a ``requests`` transport adapter mounted on the client's session
+            for its base URL (the fake organization's :class:`~usage_frames.fake.FakeAdapter`, a recorded sample's
+            :class:`~usage_frames.fake.recording.RecordedAPI`); ``None`` sends to the API. ``Client.fake()`` and
+            ``Client.sample()`` pass theirs.
 
     Raises:
         MissingAPIKeyError: If there is no key, with instructions to create and set one.
@@ -116,8 +118,7 @@ class BaseClient(Endpoints):
         allow_http: bool = False,
         max_requests: int = 1000,
         now: pd.Timestamp | None = None,
-        recording: Recording | None = None,
-        source: Source = "live",
+        transport: requests.adapters.BaseAdapter | None = None,
     ) -> None:
         self.provider: Provider = self.resolve(provider)
         credentials = self.provider.credentials
@@ -128,11 +129,9 @@ class BaseClient(Endpoints):
         config.check_options(
             max_retries=max_retries, workers=AUTO_WORKERS_CEILING if adaptive else workers, max_requests=max_requests,
             offline=offline, allow_http=allow_http, progress=progress, sleep=sleep, session=session, cache=cache,
-            source=source,
+            transport=transport,
         )  # fmt: skip
-        if recording is not None and not isinstance(recording, Recording):
-            raise InvalidParameterError("recording", recording, reason="must be a Recording")
-        self.now = recording.now if recording is not None else None if now is None else to_clock(now)
+        self.now = None if now is None else to_clock(now)
         self.session = config.session(session, cache, offline, credentials.header, self.provider.cache_namespace)
         if session is None and not isinstance(cache, CachedSession):
             config.merge_environment_once(self.session, self.base_url)
@@ -141,8 +140,10 @@ class BaseClient(Endpoints):
         self.progress = progress
         self.max_retries = max_retries
         self.sleep = sleep
-        self.source: Source = source
-        self.recording = recording
+        if transport is not None:
+            self.session.mount(config.origin(self.base_url), transport)
+        # Who answers: "live" (the API, or a server at base_url), else the transport's own ("fake", "sample").
+        self.source: str = getattr(transport, "source", "live") if transport is not None else "live"
         self.max_requests = max_requests
         self._gate = RateGate(DEFAULT_WORKERS, AUTO_WORKERS_CEILING) if adaptive else RateGate()
         self.body_budget = BodyBudget()  # large answers held at once by the workers (memory, not rate)
@@ -156,14 +157,14 @@ class BaseClient(Endpoints):
         """
         if isinstance(provider, Provider):
             return provider
-        if provider == "" and cls.providers:
-            return next(iter(cls.providers.values()))
         if isinstance(provider, str) and provider in cls.providers:
             return cls.providers[provider]
+        if isinstance(provider, str) and not provider and cls.providers:
+            return next(iter(cls.providers.values()))
         raise InvalidParameterError("provider", provider, tuple(cls.providers))
 
     def __repr__(self) -> str:
-        extra = ", fake=True" if self.source == "fake" else ""
+        extra = f", {self.source}=True" if self.source != "live" else ""
         if isinstance(self.session, CachedSession):
             store = self.session.cache
             extra += f", cache={str(getattr(store, 'db_path', '') or getattr(store, 'cache_dir', ''))!r}"
@@ -229,12 +230,11 @@ class BaseClient(Endpoints):
         structs are freed as soon as its columns exist and the main thread only joins columns.
         """
         parts = self.check_size(query)
-        if self.recording is not None:
-            parts = snapped(parts, query, self.now)
         now = self.clock()
         bar = progress_bar(len(parts), query.endpoint.name, self.progress)
         results: list[T | None] = [None] * len(parts)
         missing: list[str] = []
+        hints: list[str] = []
 
         def fetch(window: Query) -> T:
             pages = trim(list(self.pages(window, expire_after=expire_after(window, now))), window)
@@ -251,7 +251,8 @@ class BaseClient(Endpoints):
             try:
                 with self.body_budget.held():  # the window's pages are gone when fetch returns
                     results[i] = fetch(window)
-            except CacheMissError:
+            except CacheMissError as exc:
+                hints.append(getattr(exc, "hint", "") or MISS_HINT)
                 missing.append(f"{window.start:%Y-%m-%d %H:%M}..{window.end:%Y-%m-%d %H:%M}")
             bar.update(1)
 
@@ -260,7 +261,7 @@ class BaseClient(Endpoints):
         finally:
             bar.close()
         if missing:
-            hint = self.recording.hint if self.recording is not None else MISS_HINT
+            hint = hints[0]
             raise CacheMissError(
                 f"{query.endpoint.name}: {len(missing)} of {len(parts)} window(s) are not in the cache: "
                 + ", ".join(sorted(missing))
@@ -272,20 +273,10 @@ class BaseClient(Endpoints):
     def frame(self, query: Query) -> pd.DataFrame:
         """Fetch a validated query (see :func:`usage_frames._core.query.build_query`) as a tidy frame.
 
-        A :class:`Recording` answers in its own way (the sample adds up recorded results) and says it is
-        ``as_of`` its own clock.
+        The frame says what time its data is "as of" (``attrs["as_of"]``): the client's clock.
         """
-        if self.recording is not None and self.recording.answer is not None:
-            frame = self.recording.answer(query, self._frame)
-            frame.attrs["as_of"] = self.clock().isoformat()
-            return frame
-        return self._frame(query)
-
-    def _frame(self, query: Query) -> pd.DataFrame:
         frame = assemble(self._windows(query, lambda pages, window: columns_of(pages, query)), query)
         frame.attrs["as_of"] = self.clock().isoformat()  # the data's "as of" time, for forecasts (ops.as_of)
-        if self.recording is not None:  # keep the buckets that overlap the query
-            frame = frame[(frame["end_time"] > query.start) & (frame.index < query.end)]
         return frame
 
     def clock(self) -> pd.Timestamp:

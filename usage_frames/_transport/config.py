@@ -136,6 +136,17 @@ def session(
     return session
 
 
+def origin(url: str) -> str:
+    """The prefix a transport is mounted at for an API root: its scheme and host (``https://api.example.com/``).
+
+    Examples:
+        >>> origin("https://api.example.com/v1")
+        'https://api.example.com/'
+    """
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
 def check_path(path: object) -> None:
     """Refuse anything but an API path (``/organization/...``) before it is joined to the base URL."""
     if not isinstance(path, str) or not path.startswith("/") or not KEY_CHARS.fullmatch(path):
@@ -144,7 +155,7 @@ def check_path(path: object) -> None:
 
 def check_options(
     *, max_retries: object, workers: object, max_requests: object, offline: object, allow_http: object,
-    progress: object, sleep: object, session: object, cache: object, source: object = "live",
+    progress: object, sleep: object, session: object, cache: object, transport: object = None,
 ) -> None:
     """Refuse a client option of the wrong type or out of range, naming it and what it accepts."""
     for name, value, low, high in (
@@ -169,8 +180,8 @@ def check_options(
         )
     if isinstance(cache, str | os.PathLike) and (not os.fspath(cache) or "\x00" in os.fspath(cache)):
         raise InvalidParameterError("cache", cache, reason="is not a usable folder path (empty, or a NUL in it)")
-    if source not in ("live", "fake", "sample"):
-        raise InvalidParameterError("source", source, ("live", "fake", "sample"))
+    if transport is not None and not isinstance(transport, requests.adapters.BaseAdapter):
+        raise InvalidParameterError("transport", transport, reason="must be a requests transport adapter or None")
 
 
 def merge_environment_once(session: requests.Session, base_url: str) -> None:

@@ -226,10 +226,11 @@ def _add_sample_data(commands: Any) -> None:
 
 
 def _sample_data(args: argparse.Namespace) -> int:
-    from usage_frames.sample import record, sample_dir
+    from usage_frames.providers import DEFAULT, PACKAGES
 
-    count = record(args.path)
-    print(f"wrote {count} recorded answers to {(args.path or sample_dir()) / 'http'}")
+    sample = PACKAGES[DEFAULT.name].sample
+    count = sample.record(args.path)
+    print(f"wrote {count} recorded answers to {sample.SAMPLE.files(args.path)}")
     return 0
 
 

@@ -60,7 +60,7 @@ class FakeAPI:
 
 
 class FakeAdapter(BaseAdapter):
-    """A requests transport adapter that answers from a :class:`FakeAPI` in-process.
+    """A requests transport adapter that answers from a :class:`FakeAPI` in-process (``Client(transport=...)``).
 
     Examples:
         >>> from usage_frames.providers import fake_organization
@@ -69,6 +69,9 @@ class FakeAdapter(BaseAdapter):
         >>> session.get("https://api.example.com/v1/organization/costs?start_time=1").status_code
         401
     """
+
+    source = "fake"
+    """Who answers a client with this transport (``client.source``)."""
 
     def __init__(self, api: FakeAPI) -> None:
         super().__init__()
@@ -215,3 +218,21 @@ def mount(
     api = FakeAPI(organization, faults, base_path=parts.path or "/")
     session.mount(f"{parts.scheme}://{parts.netloc}/", FakeAdapter(api))
     return api
+
+
+def client_arguments(organization: Organization, key: str, **kwargs: Any) -> dict[str, Any]:
+    """The keyword arguments of a client answered in-process by a fake organization (``uf.Client.fake()``).
+
+    The organization is the client's transport (:class:`FakeAdapter`), on a session without a cache unless the
+    caller gives one (``cache=`` or ``session=``); ``key`` is the admin key it sends unless the caller gives one.
+
+    Args:
+        organization: The fake organization, on the client's clock (one clock for both sides: its look-back, its
+            "future" and its open bucket follow the client's ``now=``).
+        key: An admin key of the provider's shape (the fake accepts any).
+        **kwargs: The caller's other keyword arguments, passed on.
+    """
+    if "session" not in kwargs:
+        kwargs.setdefault("cache", False)
+    kwargs.setdefault("api_key", key)
+    return {**kwargs, "transport": FakeAdapter(FakeAPI(organization))}

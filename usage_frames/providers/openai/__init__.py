@@ -21,7 +21,7 @@ from typing import Any
 
 from usage_frames._core.default import fetch_function, plan_function, provider_function
 from usage_frames._core.surface import EndpointMethod
-from usage_frames.providers.openai import fake
+from usage_frames.providers.openai import fake, sample
 from usage_frames.providers.openai.directory import api_keys, projects, spend_alerts, spend_limit, users
 from usage_frames.providers.openai.endpoints import ENDPOINTS, EndpointName, GroupKey
 from usage_frames.providers.openai.provider import PROVIDER
@@ -47,6 +47,7 @@ __all__ = [
     "moderations",
     "plan",
     "projects",
+    "sample",
     "sample_arguments",
     "spend_alerts",
     "spend_limit",
@@ -96,6 +97,4 @@ def fake_arguments(*args: Any, **kwargs: Any) -> dict[str, Any]:
 
 def sample_arguments(path: Any = None) -> dict[str, Any]:
     """The keyword arguments of a client answered by the recorded sample (``uf.Client.sample()``)."""
-    from usage_frames.sample import client_arguments
-
-    return client_arguments(path)
+    return sample.client_arguments(path)

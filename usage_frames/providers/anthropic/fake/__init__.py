@@ -27,10 +27,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
 from usage_frames._core.errors import InvalidParameterError
 from usage_frames._core.query import to_clock
+from usage_frames.fake import transports
 from usage_frames.providers.anthropic.fake.billing import MODEL_PRICES, MODEL_TITLES, CostItem, line_items
 from usage_frames.providers.anthropic.fake.listing import API_KEY_NAMES, USERS, WORKSPACE_NAMES
 from usage_frames.providers.anthropic.fake.organization import FakeOrganization
@@ -41,7 +40,6 @@ from usage_frames.providers.anthropic.fake.streams import (
     message,
     unproducible,
 )
-from usage_frames.providers.anthropic.provider import PROVIDER
 
 __all__ = [
     "API_KEY_NAMES",
@@ -76,6 +74,7 @@ def client_arguments(organization: FakeOrganization | None = None, **kwargs: Any
 
     Examples:
         >>> from usage_frames._core.client import BaseClient
+        >>> from usage_frames.providers.anthropic.provider import PROVIDER
         >>> client = BaseClient(provider=PROVIDER, **client_arguments(now="2026-11-28 12:00"))
         >>> client.fetch("costs", "2026-10-01", "2026-10-02")["amount"].tolist()
         [205.58969305]
@@ -84,11 +83,6 @@ def client_arguments(organization: FakeOrganization | None = None, **kwargs: Any
         raise InvalidParameterError("organization", organization, reason="must be a FakeOrganization or None")
     if kwargs.get("now") is not None:
         kwargs["now"] = to_clock(kwargs["now"])
-    recording = kwargs.get("recording")
-    clock = kwargs.get("now") or getattr(recording, "now", None)
-    org = organization or FakeOrganization(now=clock)
-    session = kwargs.pop("session", None) or requests.Session()
-    kwargs.setdefault("base_url", PROVIDER.credentials.base_url)
-    org.mount(session, kwargs["base_url"])
-    kwargs.setdefault("api_key", DEFAULT_KEY)
-    return {**kwargs, "session": session, "source": "fake"}
+    org = organization or FakeOrganization(now=kwargs.get("now"))
+    return transports.client_arguments(org, DEFAULT_KEY, **kwargs)
+

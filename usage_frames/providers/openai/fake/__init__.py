@@ -28,10 +28,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
 from usage_frames._core.errors import InvalidParameterError
 from usage_frames._core.query import to_clock
+from usage_frames.fake import transports
 from usage_frames.providers.openai.fake.billing import TIER_FACTORS, TOKEN_PRICES, UNIT_PRICES, line_items
 from usage_frames.providers.openai.fake.organization import (
     API_KEY_NAMES,
@@ -42,7 +41,6 @@ from usage_frames.providers.openai.fake.organization import (
     FakeOrganization,
 )
 from usage_frames.providers.openai.fake.streams import FIELD_SOURCES, completion, default_streams, unproducible
-from usage_frames.providers.openai.provider import PROVIDER
 
 __all__ = [
     "API_KEY_NAMES",
@@ -74,17 +72,12 @@ def client_arguments(organization: FakeOrganization | None = None, **kwargs: Any
 
     Examples:
         >>> sorted(client_arguments())
-        ['api_key', 'base_url', 'session', 'source']
+        ['api_key', 'cache', 'transport']
     """
     if organization is not None and not isinstance(organization, FakeOrganization):
         raise InvalidParameterError("organization", organization, reason="must be a FakeOrganization or None")
     if kwargs.get("now") is not None:
         kwargs["now"] = to_clock(kwargs["now"])
-    recording = kwargs.get("recording")
-    clock = kwargs.get("now") or getattr(recording, "now", None)
-    org = organization or FakeOrganization(now=clock)
-    session = kwargs.pop("session", None) or requests.Session()
-    kwargs.setdefault("base_url", PROVIDER.credentials.base_url)
-    org.mount(session, kwargs["base_url"])
-    kwargs.setdefault("api_key", "sk-admin-fake")
-    return {**kwargs, "session": session, "source": "fake"}
+    org = organization or FakeOrganization(now=kwargs.get("now"))
+    return transports.client_arguments(org, "sk-admin-fake", **kwargs)
+
