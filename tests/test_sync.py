@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -337,14 +338,39 @@ def test_sync__later_months_beyond_2_31_still_read_as_one_int64_dataset(tmp_path
 def test_sync__a_start_beyond_the_one_year_lookback_backfills_from_the_earliest_date(tmp_path, org):
     client = uf.Client.fake(org)
     now = client.clock()
-    with pytest.warns(uf.UsageFramesWarning, match="the API keeps one year of data, so the backfill starts at"):
-        result = uf.sync(tmp_path, ["costs"], start=now - pd.Timedelta(days=500), client=client)
+    start = now - pd.Timedelta(days=500)
     earliest = (now - pd.DateOffset(years=1)).floor("D") + pd.Timedelta(days=1)
+    message = (
+        f"sync costs: the API keeps one year of data, so the backfill starts at {earliest:%Y-%m-%d} instead of "
+        f"{start:%Y-%m-%d}; months {start:%Y-%m} to {earliest.replace(day=1) - pd.Timedelta(days=1):%Y-%m} are left out"
+    )  # the start asked for, the start used, and why
+    with pytest.warns(uf.UsageFramesWarning, match=f"^{re.escape(message)}$"):
+        result = uf.sync(tmp_path, ["costs"], start=start, client=client)
     assert result["costs"].unavailable and result["costs"].unavailable[-1] < f"{earliest:%Y-%m}"
     assert result["costs"].written[0] == f"{earliest:%Y-%m}"
     back = read(tmp_path, "costs")
     assert back.index.min() >= earliest
     assert back["amount"].sum() == pytest.approx(org.total("costs", "amount", earliest, now))
+
+
+def test_sync__a_window_all_beyond_the_lookback_warns_and_creates_nothing(tmp_path, client, faults):
+    root = tmp_path / "data"
+    with pytest.warns(uf.UsageFramesWarning) as caught:
+        result = uf.sync(root, ["costs", "images"], start="2025-06-10", end="2025-10-01", client=client)
+    assert [str(w.message) for w in caught] == [
+        f"sync {name}: the API keeps one year of data (from 2025-11-29), so nothing from 2025-06-10 to 2025-10-01 "
+        "can be fetched; months 2025-06 to 2025-09 are left out"
+        for name in ("costs", "images")
+    ]
+    assert result["costs"].unavailable == ["2025-06", "2025-07", "2025-08", "2025-09"] and not result["costs"].written
+    assert not root.exists() and faults.requests == []
+
+
+def test_sync__an_endpoint_with_nothing_to_fetch_gets_no_folder_in_a_dataset(tmp_path, client):
+    uf.sync(tmp_path, ["costs"], start="2026-09-01", end="2026-10-01", client=client)
+    with pytest.warns(uf.UsageFramesWarning, match="sync images: .* months 2025-06 to 2025-09 are left out"):
+        uf.sync(tmp_path, ["images"], start="2025-06-10", end="2025-10-01", client=client)
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["endpoint=costs"]
 
 
 def remote_tree(tmp_path):
