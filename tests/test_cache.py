@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import random
@@ -115,14 +116,40 @@ def test_offline__answers_from_the_cache_without_a_request(client, in_process, f
     assert faults.requests == []
 
 
-def test_offline__names_every_window_the_cache_cannot_answer(client, in_process, faults, secret_key):
+def test_offline__names_the_first_missing_window_and_lists_every_one(client, in_process, faults, secret_key):
     client.images("2026-08-01", "2026-09-01")
     faults.requests.clear()
     offline = in_process(uf.Client(secret_key, offline=True))
-    with pytest.raises(uf.CacheMissError, match=r"images: 2 of 3 window\(s\) are not in the cache: 2026-07-15") as e:
+    with pytest.raises(uf.CacheMissError) as e:
         offline.images("2026-07-15", "2026-10-01")
-    assert "2026-09-01 00:00..2026-10-01 00:00" in str(e.value)
+    assert str(e.value) == (
+        "images: 2026-07-15 00:00..2026-08-01 00:00 UTC and 1 more window (2 of 3) are not in the cache; run the "
+        "query once online to fill the cache"
+    )
+    utc = [pd.Timestamp(t, tz="UTC") for t in ("2026-07-15", "2026-08-01", "2026-09-01", "2026-10-01")]
+    assert e.value.endpoint == "images" and e.value.windows == [(utc[0], utc[1]), (utc[2], utc[3])]
     assert faults.requests == []
+
+
+def test_offline__a_year_of_missing_windows_is_a_short_message_and_a_full_list(in_process, secret_key):
+    offline = in_process(uf.Client(secret_key, offline=True))
+    with pytest.raises(uf.CacheMissError) as e:
+        offline.completions("2025-12-01", "2026-11-28", bucket_width="1h", group_by="model")
+    message = str(e.value)
+    assert message.startswith("completions: 2025-12-01 00:00..2025-12-08 00:00 UTC and 51 more windows (52 of 52)")
+    assert len(message) < 300 and message.endswith("run the query once online to fill the cache")
+    windows = e.value.windows
+    assert len(windows) == 52 and windows[-1][1] == pd.Timestamp("2026-11-28", tz="UTC")
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(windows))  # they tile the query, in order
+
+
+def test_offline__a_cache_miss_says_why_the_data_was_needed_when_the_caller_knows(in_process, secret_key):
+    offline = in_process(uf.Client(secret_key, offline=True))
+    with pytest.raises(uf.CacheMissError) as e:
+        offline.costs("2026-09-01", "2026-10-01")
+    why = e.value.because("the forecast needs the month before the period")
+    assert str(why) == "the forecast needs the month before the period: " + str(e.value)
+    assert why.windows == e.value.windows and why.endpoint == "costs" and isinstance(why, uf.UsageFramesError)
 
 
 def test_offline__without_a_cache_is_an_argument_error(secret_key):

@@ -7,7 +7,7 @@ grouped by all its keys (the first key of its ``refused_pair`` recorded alone: t
 ``user_id`` with ``project_id``), and completions also hourly (totals) for the last month (:data:`RECORDINGS`).
 :func:`answer` answers any query those recordings contain: any window inside their range, any subset of their keys,
 filters on those keys, and wider buckets (daily from hourly), by adding up the recorded results; anything else raises
-:class:`~usage_frames.errors.CacheMissError` listing what the sample holds.
+:class:`~usage_frames.errors.CacheMissError` saying what the sample holds of that endpoint.
 
 Regenerate it byte for byte with ``usage-frames sample-data`` (see :func:`record`). It is found in
 ``USAGE_FRAMES_SAMPLE_DIR`` if set, else inside the installed package (``usage_frames/sample_data``, where the
@@ -122,10 +122,7 @@ def sample_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "sample_data"
 
 
-HINT = (
-    f"the sample data holds, to {SAMPLE_NOW:%Y-%m-%d}: " + "; ".join(map(str, RECORDINGS))
-    + " (any subset of those keys, filters on them, wider buckets)"
-)  # fmt: skip
+HINT = f"the sample data holds {SAMPLE_START:%Y-%m-%d} to {SAMPLE_NOW:%Y-%m-%d} (usage_frames.sample.RECORDINGS)"
 
 
 def answer(query: Query, frame: Callable[[Query], pd.DataFrame]) -> pd.DataFrame:
@@ -139,11 +136,16 @@ def answer(query: Query, frame: Callable[[Query], pd.DataFrame]) -> pd.DataFrame
     """
     source = next((r for r in RECORDINGS if r.answers(query)), None)
     if source is None:
+        held = "; ".join(str(r) for r in RECORDINGS if r.endpoint == query.endpoint.name)
         raise CacheMissError(
             f"{query.endpoint.name} at {query.bucket_width} from {query.start:%Y-%m-%d %H:%M}"
             + (f" by {', '.join(query.group_by)}" if query.group_by else "")
             + (f" filtered by {', '.join(query.filters)}" if query.filters else "")
-            + f" is not in the sample data ({HINT})"
+            + " is not in the sample data",
+            endpoint=query.endpoint.name,
+            windows=[(query.start, query.end)],
+            hint=f"it holds, to {SAMPLE_NOW:%Y-%m-%d}: {held} (any subset of those keys, filters on them, wider "
+            "buckets; usage_frames.sample.RECORDINGS lists every recording)",
         )
     if source.group_by == query.group_by and source.bucket_width == query.bucket_width and not query.filters:
         return frame(query)
