@@ -22,6 +22,7 @@ import pytest
 from conftest import read_only
 
 import usage_frames as uf
+import usage_frames.query
 from usage_frames.client import CACHE_LOCK_WAIT, OPEN_WINDOW_TTL, default_cache_dir
 from usage_frames.fake import Fault, Faults
 
@@ -46,7 +47,7 @@ def test_cache__overlapping_queries_reuse_the_same_calendar_windows(client, faul
 
 
 def test_cache__settled_windows_never_expire_and_the_open_one_does_soon(client):
-    now = pd.Timestamp.now(tz="UTC")
+    now = client.clock()  # the client's "now", not the machine's (70 days back could be after it)
     client.costs(now - pd.Timedelta(days=70), now - pd.Timedelta(hours=1))
     responses = list(client.session.cache.responses.values())
     never = [r for r in responses if r.expires is None]
@@ -57,22 +58,34 @@ def test_cache__settled_windows_never_expire_and_the_open_one_does_soon(client):
         assert 0 < left <= OPEN_WINDOW_TTL
 
 
-@pytest.mark.real_clock  # a year back from the machine's today
-def test_cache__warm_refresh_of_a_year_sends_only_windows_that_were_not_settled(client, faults, org):
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("2026-11-28 12:00", "2026-11-28 12:00:01"),
+        ("2026-11-29 23:59:59.9", "2026-11-30 00:00:00.1"),  # from a Sunday into a Monday: a new weekly window
+        ("2026-11-30 23:59:59.9", "2026-12-01 00:00:30"),  # into a new month
+        ("2026-12-31 23:59:58", "2027-01-01 02:00"),  # into a new year, hours later
+    ],
+)
+def test_cache__warm_refresh_of_a_year_sends_only_windows_that_were_not_settled(
+    client, faults, org, monkeypatch, first, second
+):
     # What the cache promises, whatever the clock does between the calls: a settled window (closed its endpoint's
-    # settle time ago) is never sent again, and the refreshed frame is still exact. How many open windows are
-    # re-sent (none within OPEN_WINDOW_TTL of the same URL, one or two across a week boundary) is a matter of timing.
-    start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=365)
+    # settle time ago) is never sent again, and the refreshed frame is still exact. The clock is pinned to each
+    # call's instant, as reading it twice made a test that could fail on any boundary the calls straddled.
+    now = pd.Timestamp(first, tz="UTC")
+    monkeypatch.setattr(usage_frames.query, "wall_clock", lambda: now)
+    start = now - pd.Timedelta(days=365)
     client.completions(start, bucket_width="1h", group_by=["project_id", "model"])
     cold = len(faults.requests)
     assert 53 <= cold <= 54
     faults.requests.clear()
+    now = pd.Timestamp(second, tz="UTC")
     again = client.completions(start, bucket_width="1h", group_by=["project_id", "model"])
-    now = pd.Timestamp.now(tz="UTC")
     for _, query in faults.requests:
         window_end = pd.Timestamp(int(parse_qs(query)["end_time"][0]), unit="s", tz="UTC")
         assert window_end + uf.ENDPOINTS["completions"].settle > now, f"a settled window was sent again: {query}"
-    assert len(faults.requests) <= 2
+    assert 1 <= len(faults.requests) <= 2  # the window that ends now (and the one that was open at the first call)
     expected = org.total("completions", "input_tokens", again.attrs["start"], again.attrs["end"])
     assert int(again["input_tokens"].sum()) == expected
 

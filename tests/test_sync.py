@@ -12,10 +12,11 @@ import time
 
 import pandas as pd
 import pytest
-from conftest import read_only
+from conftest import pinned_env, read_only
 
 import usage_frames as uf
 import usage_frames.dataset as sync_module
+import usage_frames.query
 from usage_frames.cli import main
 
 
@@ -43,19 +44,32 @@ def test_sync__first_run_backfills_and_reads_back_like_a_direct_fetch(tmp_path, 
         assert str(back.index.tz) == "UTC"
 
 
-@pytest.mark.real_clock  # "the open month" is the machine's
-def test_sync__rerun_is_idempotent_and_rewrites_only_open_months(tmp_path, client, faults):
-    start = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=75)).strftime("%Y-%m-%d")
+@pytest.mark.parametrize(
+    ("now", "rewritten"),
+    [
+        ("2026-11-28 12:00", ["2026-11"]),
+        ("2026-11-30 23:59:59.9", ["2026-11"]),  # the last instant of a month
+        ("2026-12-01 00:00:30", ["2026-11", "2026-12"]),  # November settles 6 hours after it ends
+        ("2026-12-01 06:00:00.5", ["2026-12"]),
+        ("2027-01-01 00:00:00.5", ["2026-12"]),  # January has no whole second yet
+        ("2027-01-01 00:00:30", ["2026-12", "2027-01"]),  # across a year
+    ],
+)
+def test_sync__rerun_is_idempotent_and_rewrites_only_open_months(tmp_path, client, faults, monkeypatch, now, rewritten):
+    # Every figure is taken at one instant: the open bucket of a direct fetch read a second later is another figure.
+    now = pd.Timestamp(now, tz="UTC")
+    monkeypatch.setattr(usage_frames.query, "wall_clock", lambda: now)
+    start = (now - pd.Timedelta(days=75)).strftime("%Y-%m-%d")
     uf.sync(tmp_path, ["embeddings"], start=start, client=client)
     files = sorted((tmp_path / "endpoint=embeddings").rglob("*.parquet"))
     before = {p: p.read_bytes() for p in files}
     faults.requests.clear()
     again = uf.sync(tmp_path, ["embeddings"], client=client)
-    assert again["embeddings"].written == [pd.Timestamp.now(tz="UTC").strftime("%Y-%m")]
+    assert again["embeddings"].written == rewritten
     assert len(again["embeddings"].skipped) >= 2
-    assert len(faults.requests) <= 2  # only the open window (the cache answers the rest)
+    assert len(faults.requests) <= 2  # only the open windows (the cache answers the rest)
     for path, data in before.items():
-        if pd.Timestamp.now(tz="UTC").strftime("%Y-%m") not in str(path):
+        if not any(month in str(path) for month in rewritten):
             assert path.read_bytes() == data
     total = read(tmp_path, "embeddings")["input_tokens"].sum()
     assert total == direct(client, "embeddings", start, None)["input_tokens"].sum()
@@ -162,7 +176,9 @@ uf.sync(sys.argv[1], "embeddings", start="2026-07-01", end="2026-10-01", client=
 
 def test_sync__concurrent_processes_share_one_dataset(tmp_path, server, org):
     runs = [
-        subprocess.Popen([sys.executable, "-c", SYNC_PROCESS, str(tmp_path), server.url], stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-c", SYNC_PROCESS, str(tmp_path), server.url], stderr=subprocess.PIPE, env=pinned_env()
+        )
         for _ in range(4)
     ]
     for run in runs:
@@ -231,7 +247,11 @@ except uf.DatasetError as exc:
 
 def test_sync__a_full_disk_is_a_typed_error_leaving_nothing_half_written(tmp_path, server):
     run = subprocess.run(
-        [sys.executable, "-c", FULL_SYNC, str(tmp_path), server.url], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", FULL_SYNC, str(tmp_path), server.url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=pinned_env(),
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.startswith(f"cannot write {tmp_path}/endpoint=costs/month=2026-08/part-0.parquet")

@@ -461,6 +461,7 @@ def _sync_endpoint(
     result = SyncResult(name, skipped=plan.skipped, unavailable=plan.unavailable)
     if not plan.todo:
         return result  # and no folder is made for an endpoint that gets no file
+    folder.mkdir()
     fetch_start = max(query.start, plan.todo[0], earliest)
     now = client.clock()  # before the fetch: a month is settled only if it was when its data was read
     frame = client.frame(replace(query, start=fetch_start))
