@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 
 import pandas as pd
 import pytest
-from conftest import read_only
+from conftest import pinned_env, read_only
 
 import usage_frames as uf
 import usage_frames.query
@@ -459,6 +459,7 @@ def test_cache__a_full_disk_never_fails_a_fetch_with_the_default_workers(tmp_pat
         capture_output=True,
         text=True,
         timeout=300,
+        env=pinned_env(),  # its 2026 windows stay within the fake's year on any machine date
     )
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(run.stdout)
