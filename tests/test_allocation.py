@@ -3,9 +3,11 @@ organization's bill (exact figures from the fake's ground truth, summed as Decim
 
 from __future__ import annotations
 
+import re
 import tomllib
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 
 import usage_frames as uf
@@ -105,13 +107,16 @@ def test_allocate__by_user(org):
     )
 
 
-def test_allocate__one_statement_per_month(org):
-    window = ("2026-09-15", "2026-10-10")
+def test_allocate__one_statement_per_month_that_adds_up_to_the_window_rounded_once(org):
+    window = ("2026-09-15", "2026-10-10")  # September and October both end in more than half a cent
     statement = ops.allocate(uf.Client.fake().costs(*window, group_by="project_id"), Rules.from_toml(RULES))
     assert statement["period"].unique().tolist() == ["2026-09", "2026-10"]
+    # Rounding each month on its own would give a cent more than the window's bill: one month gives it back.
+    assert sum(Decimal(repr(a)) for a in statement["amount"]) == cents(org.total("costs", "amount", *window))
     for period, start, end in (("2026-09", window[0], "2026-10-01"), ("2026-10", "2026-10-01", window[1])):
         month = statement[statement["period"] == period]
-        assert sum(Decimal(repr(a)) for a in month["amount"]) == cents(org.total("costs", "amount", start, end))
+        own = cents(org.total("costs", "amount", start, end))
+        assert abs(sum(Decimal(repr(a)) for a in month["amount"]) - own) <= CENT
         assert str(month["period_start"].iloc[0].date()) == start and str(month["period_end"].iloc[0].date()) == end
 
 
@@ -148,3 +153,26 @@ def test_allocate__does_not_mutate_its_input(by_project):
     before = by_project.copy()
     ops.allocate(by_project, Rules.from_toml(RULES))
     assert by_project.equals(before) and by_project.attrs == before.attrs
+
+
+def test_allocate__a_rule_value_without_costs_is_named_with_the_closest_known_one(by_project):
+    rules = {"team": [{"name": "search", "project_ids": ["proj_serch"]}]}
+    message = "team 'search': project_ids 'proj_serch' matches no cost in 2026-10 (did you mean 'proj_search'?)"
+    with pytest.warns(uf.UsageFramesWarning, match=re.escape(message)):
+        statement = ops.allocate(by_project, rules)
+    assert amounts(statement)["search"] == 0
+
+
+def test_allocate__a_misspelt_name_gets_the_closest_name_of_the_directory(by_project):
+    rules = {"team": [{"name": "search", "project_names": ["Search and RAG"]}]}
+    with pytest.warns(uf.UsageFramesWarning, match=re.escape("project_names 'Search and RAG' matches no cost in "
+                                                             "2026-10 (did you mean 'Search & RAG'?)")):  # fmt: skip
+        ops.allocate(by_project, rules, projects=uf.projects(uf.Client.fake()))
+
+
+def test_allocate__a_value_the_directory_knows_is_idle_not_a_typo(by_project):
+    rules = {"team": [{"name": "new", "project_ids": ["proj_new"]}, {"name": "keys", "api_key_ids": ["key_nobody"]}]}
+    projects = pd.DataFrame({"id": ["proj_chat", "proj_new"], "name": ["Customer chat", "New"]})
+    with pytest.warns(uf.UsageFramesWarning) as caught:  # only what neither the costs nor the lists know
+        ops.allocate(uf.Client.fake().costs(*OCTOBER, group_by=["project_id", "api_key_id"]), rules, projects=projects)
+    assert [str(w.message) for w in caught] == ["team 'keys': api_key_ids 'key_nobody' matches no cost in 2026-10"]

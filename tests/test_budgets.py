@@ -4,6 +4,8 @@ time, and alerts delivered by Apprise to a real HTTP receiver on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import re
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -96,9 +98,9 @@ def test_budgets__bad_input_names_the_problem(text, named):
 
 
 class Receiver:
-    """A real HTTP server on 127.0.0.1 that records what it is sent (Apprise's json:// posts)."""
+    """A real HTTP server on 127.0.0.1 that records what it is sent (Apprise's json:// posts), answering ``status``."""
 
-    def __init__(self) -> None:
+    def __init__(self, status: int = 200) -> None:
         self.requests: list[dict] = []
         received = self.requests
 
@@ -106,7 +108,7 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 received.append({"path": self.path, "headers": dict(self.headers), "body": body.decode()})
-                self.send_response(200)
+                self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -145,3 +147,43 @@ def test_send__delivers_one_message_to_a_local_receiver(receiver, by_project):
 def test_notifier__refuses_urls_apprise_cannot_send_to(url):
     with pytest.raises(uf.InvalidParameterError, match="notify"):
         b.notifier([url])
+
+
+def test_send__a_failed_delivery_names_host_port_and_reason_never_the_urls_secrets(by_project):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with Receiver(status=503) as refusing:
+        urls = [f"json://alice:pa55word@127.0.0.1:{port}/hooks/t0k3n-path?x=1", refusing.url]
+        with pytest.raises(b.AlertNotDeliveredError) as caught:
+            b.send(b.notifier(urls), "title", "body")
+    assert caught.value.failures == [
+        f"127.0.0.1:{port} (json://): Connection refused",
+        f"127.0.0.1:{refusing.server.server_address[1]} (json://): HTTP 503",
+    ]
+    assert not any(s in str(caught.value) for s in ("alice", "pa55word", "t0k3n", "hooks", "alerts"))
+    assert len(refusing.requests) == 1  # it was tried, once
+
+
+def test_check_budgets__a_budget_value_without_costs_is_named_with_the_closest_one(by_project):
+    budgets = {"budget": [{"name": "search", "project_ids": ["proj_serch", "proj_search"], "monthly": 100.0}]}
+    message = "budget 'search': project_ids 'proj_serch' matches no cost from 2026-09-01 to 2026-10-16 "
+    with pytest.warns(uf.UsageFramesWarning, match=re.escape(message + "(did you mean 'proj_search'?)")):
+        status = ops.check_budgets(by_project, budgets)
+    assert status.loc[0, "month_to_date"] > 0  # the correct ID still counts
+
+
+def test_check_budgets__a_team_of_the_rules_without_costs_is_named(by_project):
+    budgets = {"team": [{"name": "chat", "project_ids": ["proj_chta"]}],
+               "budget": [{"name": "chat team", "team": "chat", "monthly": 100.0}]}  # fmt: skip
+    with pytest.warns(uf.UsageFramesWarning, match=r"team 'chat': project_ids 'proj_chta' .*'proj_chat'"):
+        ops.check_budgets(by_project, budgets)
+
+
+def test_check_budgets__an_idle_project_of_the_directory_is_not_a_typo(by_project):
+    projects = pd.concat([uf.projects(uf.Client.fake()), pd.DataFrame({"id": ["proj_new"], "name": ["New"]})])
+    budgets = {"budget": [{"name": "new", "project_ids": ["proj_new"], "monthly": 100.0}]}
+    status = ops.check_budgets(by_project, budgets, projects=projects)  # warnings are errors in this suite
+    assert status.loc[0, ["month_to_date", "status"]].tolist() == [0.0, "ok"]
+    with pytest.warns(uf.UsageFramesWarning, match="'proj_new' matches no cost"):  # without the list: named
+        ops.check_budgets(by_project, budgets)

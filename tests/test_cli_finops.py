@@ -3,6 +3,7 @@ a real receiver on 127.0.0.1, and the admin key in none of them."""
 
 from __future__ import annotations
 
+import socket
 import sys
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ from test_budgets import Receiver
 from test_focus import validate
 
 from usage_frames.cli import main
-from usage_frames.fake import FakeOrganization
+from usage_frames.fake import FakeAPI, FakeOrganization, FakeServer, default_streams
 from usage_frames.focus import COLUMNS_1_0
 from usage_frames.sample import SAMPLE_NOW
 
@@ -127,3 +128,82 @@ def test_check__notify_without_the_alerts_extra_names_the_install_command(capsys
     monkeypatch.setitem(sys.modules, "apprise", None)  # what Python does when the package is not installed
     assert main(["check", "--sample", "--budgets", write("b.toml", OVER), "--notify", "json://127.0.0.1/x"]) == 2
     assert "pip install 'usage-frames[alerts]'" in capsys.readouterr().err
+
+
+TYPO = '[[budget]]\nname = "search"\nproject_ids = ["proj_serch"]\nmonthly = 100.0\n'
+WARNING = ("budget 'search': project_ids 'proj_serch' matches no cost from 2026-09-22 to 2026-10-21 "
+           "(did you mean 'proj_search'?)")  # the window check reads: ops.forecast_start, to the clock
+
+
+def test_check__a_budget_that_matches_nothing_is_one_warning_line(capsys, write):
+    assert main(["check", "--sample", "--budgets", write("b.toml", TYPO)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == f"usage-frames: warning: {WARNING}\n"
+    assert captured.out.startswith("search: ok: $0.00 of $100.00")
+
+
+def test_check__strict_makes_it_exit_2_before_any_alert(capsys, write):
+    with Receiver() as receiver:
+        args = ["check", "--sample", "--budgets", write("b.toml", OVER + TYPO.replace('"search"', '"serch"', 1))]
+        assert main([*args, "--notify", receiver.url, "--strict"]) == 2
+    assert receiver.requests == []
+    captured = capsys.readouterr()
+    assert captured.out == "" and "budget 'serch': project_ids 'proj_serch'" in captured.err
+    assert captured.err.splitlines()[-1].startswith("usage-frames: error: --strict: 1 warning")
+
+
+def test_allocate__a_rule_that_matches_nothing_is_one_warning_line_and_strict_writes_nothing(tmp_path, capsys, write):
+    rules = write("r.toml", RULES.replace('"proj_chat"', '"proj_caht"'))
+    out = tmp_path / "statement.csv"
+    assert main(["allocate", "--sample", "--start", "2026-10-01", "--rules", rules, "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert err == ("usage-frames: warning: team 'chat': project_ids 'proj_caht' matches no cost in 2026-10 "
+                   "(did you mean 'proj_chat'?)\n")  # fmt: skip
+    out.unlink()
+    assert main(["allocate", "--sample", "--start", "2026-10-01", "--rules", rules, "-o", str(out), "--strict"]) == 2
+    assert not out.exists() and "--strict" in capsys.readouterr().err
+
+
+def test_check__an_idle_project_of_the_directory_is_not_warned_a_typo_gets_its_name(capsys, write, monkeypatch):
+    idle_lab = FakeOrganization(streams=[s for s in default_streams() if s.keys.get("project_id") != "proj_lab"])
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", "sk-admin-test")
+    with FakeServer(FakeAPI(idle_lab)) as server:
+        args = ["check", "--base-url", server.url, "--no-cache", "--budgets"]
+        lab = '[[budget]]\nname = "lab"\nproject_ids = ["proj_lab"]\nmonthly = 10.0\n'
+        assert main([*args, write("lab.toml", lab), "--strict"]) == 0
+        assert capsys.readouterr().err == ""
+        assert main([*args, write("typo.toml", lab.replace("proj_lab", "proj_lba"))]) == 0
+    err = capsys.readouterr().err  # no cost, and not a project: the closest name comes from the directory
+    assert "project_ids 'proj_lba' matches no cost" in err and "(did you mean 'proj_lab'?)" in err
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:  # bound, never listening, then closed: nobody answers there
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_check__an_alert_nobody_receives_exits_3_naming_host_port_and_reason(capsys, write):
+    port = closed_port()
+    url = f"json://ops:hunter22@127.0.0.1:{port}/hook/s3cr3t-token"
+    assert main(["check", "--sample", "--budgets", write("b.toml", OVER), "--notify", url]) == 3
+    captured = capsys.readouterr()
+    assert captured.out.startswith("org: projected over")
+    assert captured.err == (f"usage-frames: error: the budget alert could not be delivered to 127.0.0.1:{port} "
+                            "(json://): Connection refused\n")  # fmt: skip
+    assert not any(secret in captured.err for secret in ("hunter22", "s3cr3t", "ops:", "log above"))
+
+
+def test_check__an_alert_the_receiver_refuses_exits_3_with_its_status(capsys, write):
+    with Receiver(status=500) as receiver:
+        assert main(["check", "--sample", "--budgets", write("b.toml", OVER), "--notify", receiver.url]) == 3
+        assert len(receiver.requests) == 1
+    assert f"127.0.0.1:{receiver.server.server_address[1]} (json://): HTTP 500" in capsys.readouterr().err
+
+
+def test_check__costs_that_cannot_be_read_exit_4_not_1(capsys, write, server, secret_key, monkeypatch):
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", secret_key)
+    args = ["check", "--base-url", server.url, "--offline", "--budgets", write("b.toml", OK)]
+    assert main(args) == 4  # an empty cache answers nothing: not "over budget"
+    err = capsys.readouterr().err
+    assert err.startswith("usage-frames: error: ") and "cache" in err and len(err.strip().splitlines()) == 1

@@ -404,10 +404,11 @@ def test_resample__every_alias_tiles_and_sums_like_slicing(rule):
     out = ops.resample(costs, rule)
     _check_tiles(costs, out, "amount")
     assert (out["end_time"] > out.index).all()
-    # Calendar periods: a begin-anchored rule starts on its anchor, an end-anchored one the day after it.
+    assert out.index[0] == costs.index[0]  # the first span is cut to the window, never before it
+    # pandas' periods: a left-closed rule starts on its anchor, a right-closed one (W, ME...) the day after it.
     offset = pd.tseries.frequencies.to_offset(rule).base
-    day = pd.Timedelta(days=1)
-    assert all(offset.is_on_offset(t - day if type(offset).__name__.endswith("End") else t) for t in out.index)
+    after = pd.Grouper(freq=rule).closed == "right"
+    assert all(offset.is_on_offset(t - pd.Timedelta(days=1) if after else t) for t in out.index.unique()[1:])
 
 
 def test_resample__month_end_is_the_calendar_month():
@@ -438,7 +439,7 @@ def test_resample__half_hour_zones_refuse_hourly_data_and_are_exact_from_minutes
         ops.resample(hourly, "D", tz=tz)
     minutes = c.embeddings("2026-10-01", "2026-10-03", bucket_width="1m")
     days = ops.resample(minutes, "D", tz=tz)
-    for start, row in days.iterrows():
+    for start, row in days.iloc[1:].iterrows():  # the first local day is cut to the window's start
         local = start.tz_convert(tz)
         assert (local.hour, local.minute) == (0, 0)
         lo, hi = max(start, minutes.index.min()), min(row["end_time"], minutes["end_time"].max())
@@ -513,8 +514,8 @@ def _no_wall_clock(monkeypatch):
 
 def test_forecast__same_answer_from_two_clients_with_the_same_clock_on_any_machine_date():
     october = pd.Timestamp("2026-10-21", tz="UTC")
-    sample = uf.Client.sample().costs("2026-10-01", "2026-11-01", group_by="project_id")
-    fake = uf.Client.fake(now=october).costs("2026-10-01", "2026-11-01", group_by="project_id")
+    sample = uf.Client.sample().costs("2026-09-01", "2026-11-01", group_by="project_id")
+    fake = uf.Client.fake(now=october).costs("2026-09-01", "2026-11-01", group_by="project_id")
     assert sample.attrs["as_of"] == fake.attrs["as_of"] == october.isoformat()
     a, b = ops.forecast(sample).attrs, ops.forecast(fake).attrs
     assert a["projected_total"] == pytest.approx(b["projected_total"], rel=1e-12)
@@ -681,13 +682,17 @@ WIDTHS = {"1m": 60, "1h": 3600, "1d": 86400}
 MODELS = ["m-a", "m-b", "m-c"]
 
 
-def bucket_key(rule, when):
-    """Which bucket of ``rule`` a local wall time falls in, from the calendar fields alone (no pandas offsets)."""
+def bucket_key(rule, when, origin):
+    """Which bucket of ``rule`` a local wall time falls in, from the calendar fields alone (no pandas offsets).
+
+    pandas' meaning of each alias: ``"W-MON"`` is the week ending Monday; ``"h"`` counts whole hours from the
+    local midnight that starts the frame (``origin``), so a repeated hour at the end of DST is two hours.
+    """
     day = when.date()
     return {
-        "h": (day, when.hour, when.utcoffset()), "D": day,  # the repeated hour of a DST end is two hours
-        "W-MON": day.toordinal() - day.weekday(), "W-SUN": day.toordinal() - (day.weekday() + 1) % 7,
-        "W-WED": day.toordinal() - (day.weekday() - 2) % 7,
+        "h": int((when - origin).total_seconds() // 3600), "D": day,
+        "W-MON": day.toordinal() + (0 - day.weekday()) % 7, "W-SUN": day.toordinal() + (6 - day.weekday()) % 7,
+        "W-WED": day.toordinal() + (2 - day.weekday()) % 7,
         "QE-NOV": (12 * day.year + day.month) // 3,  # quarters Dec-Feb, Mar-May, Jun-Aug, Sep-Nov
         "YE-JUN": day.year + (day.month >= 7),  # years July to June
         "MS": (day.year, day.month), "ME": (day.year, day.month),
@@ -737,12 +742,19 @@ def raw_rows(df):
                                       *(df[f] for f in fields), strict=True)]  # fmt: skip
 
 
+def midnight(rows, zone):
+    """The local midnight of the frame's first start: pandas' origin for fixed-duration rules."""
+    first = local(min(s for s, *_ in rows), zone)
+    return first.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(first.tzinfo)
+
+
 def expected_resample(rows, rule, zone):
     """Plain-int sums per (bucket, model), or None when some input bucket straddles two output buckets."""
     out = {}
+    origin = midnight(rows, zone) if rows else None
     for s, e, m, values in rows:
-        key = bucket_key(rule, local(s, zone))
-        if bucket_key(rule, local(e - pd.Timedelta(microseconds=1), zone)) != key:
+        key = bucket_key(rule, local(s, zone), origin)
+        if bucket_key(rule, local(e - pd.Timedelta(microseconds=1), zone), origin) != key:
             return None
         cell = out.setdefault((key, m), {})
         for f, v in values.items():
@@ -753,13 +765,16 @@ def expected_resample(rows, rule, zone):
     return out
 
 
-def observed(result, rule, zone):
+def observed(result, rule, zone, origin):
     rows = raw_rows(result)
-    for s, e, _, _ in rows:  # each span is exactly one bucket of the rule
-        assert bucket_key(rule, local(s, zone)) == bucket_key(rule, local(e - pd.Timedelta(microseconds=1), zone))
-        assert bucket_key(rule, local(e, zone)) != bucket_key(rule, local(s, zone))
+    window = pd.Timestamp(result.attrs["start"]), pd.Timestamp(result.attrs["end"])
+    for s, e, _, _ in rows:  # each span is one bucket of the rule, cut to the window at both ends
+        key = bucket_key(rule, local(s, zone), origin)
+        assert key == bucket_key(rule, local(e - pd.Timedelta(microseconds=1), zone), origin)
+        assert e == window[1] or bucket_key(rule, local(e, zone), origin) != key
+        assert s == window[0] or bucket_key(rule, local(s - pd.Timedelta(microseconds=1), zone), origin) != key
         assert s.tzinfo is not None and str(s.tz) == "UTC"
-    return {(bucket_key(rule, local(s, zone)), m): v for s, _, m, v in rows}
+    return {(bucket_key(rule, local(s, zone), origin), m): v for s, _, m, v in rows}
 
 
 def matches(expected, got):
@@ -782,8 +797,9 @@ def test_chains__every_total_matches_plain_python(df, chain, last):
             with pytest.raises(uf.InvalidParameterError):
                 ops.resample(frame_, rule, tz=zone)
             return
+        origin = midnight(rows, zone) if rows else None
         frame_ = ops.resample(frame_, rule, tz=zone)
-        matches(expected, observed(frame_, rule, zone))
+        matches(expected, observed(frame_, rule, zone, origin))
         rows = raw_rows(frame_)
     per_model = {}
     for _, _, m, values in raw_rows(df):
@@ -886,16 +902,19 @@ def test_helpers__parquet_written_elsewhere_without_attrs(tmp_path):
         back.usage.resample("15min")
 
 
-def test_resample__local_hours_follow_the_wall_clock_through_dst():
+def test_resample__local_hours_are_pandas_hours_through_dst():
     c = uf.Client.fake()
     berlin = c.embeddings("2026-10-24 20:00", "2026-10-25 04:00", bucket_width="1h")
     hours = ops.resample(berlin, "h", tz="Europe/Berlin")
     assert len(hours) == len(berlin)  # the repeated 02:00 is two buckets, not one of two hours
     assert [t.tz_convert("Europe/Berlin").hour for t in hours.index].count(2) == 2
-    # Lord Howe's clocks go back 30 minutes on 2026-04-05: its local hours then start at :30 UTC.
+    # Lord Howe's clocks go back 30 minutes on 2026-04-05. pandas counts hours from the first local midnight
+    # (13:00 UTC), so its hours stay whole UTC hours (local :30 after the change) and cut nothing.
     lord_howe = c.embeddings("2026-04-04 12:00", "2026-04-04 18:00", bucket_width="1h")
-    with pytest.raises(uf.InvalidParameterError, match="tz: 'Australia/Lord_Howe' does not start its local buckets"):
-        ops.resample(lord_howe, "h", tz="Australia/Lord_Howe")
+    local_hours = ops.resample(lord_howe, "h", tz="Australia/Lord_Howe")
+    theirs = lord_howe.tz_convert("Australia/Lord_Howe").resample("h")["input_tokens"].sum()
+    assert local_hours["input_tokens"].tolist() == theirs.tolist()
+    assert [t.tz_convert("Australia/Lord_Howe").minute for t in local_hours.index] == [0, 0, 0, 30, 30, 30]
     assert int(ops.resample(lord_howe, "D", tz="Australia/Lord_Howe")["input_tokens"].sum()) == int(
         lord_howe["input_tokens"].sum()
     )

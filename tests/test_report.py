@@ -84,8 +84,9 @@ def test_report__a_past_month_shows_that_month_only(tmp_path, org):
     assert "October 2026" not in visible(page)  # no October chart, no October projection
     assert "Projected" not in page and "month to date and forecast" not in page
     assert f"${org.total('costs', 'amount', '2026-09-01', '2026-10-01'):,.2f}" in page
-    assert f"${org.total('costs', 'amount', '2026-08-01', '2026-09-01'):,.2f}" in page  # the previous month
-    assert "Aug 01 to Aug 31 2026" in page  # ... with its dates
+    # Compared with as many days: September's 30 against August 1 to 30, with their dates.
+    assert f"${org.total('costs', 'amount', '2026-08-01', '2026-08-31'):,.2f}" in page
+    assert "Same days last month" in page and "Aug 01 to Aug 30 2026" in page
     assert_no_placeholders(page)
 
 
@@ -93,21 +94,21 @@ def test_report__a_month_in_progress_compares_the_same_days_and_projects_the_mon
     page = spend_report(uf.Client.sample())
     assert f"${org.total('costs', 'amount', '2026-09-01', '2026-09-21'):,.2f}" in page  # Sep 1-20, same days
     assert "Sep 01 to Sep 20 2026" in page
-    assert f"${org.total('costs', 'amount', '2026-09-01', '2026-10-01'):,.2f}" in page  # September complete
     assert "Projected October 2026" in page and 'alt="October 2026: month to date and forecast"' in page
     for billed in ("text cache writes", "audio input", "image cached input"):  # line items as bills name them
-        assert f"<th>{billed}</th>" in page
+        assert f"<td>{billed}</td>" in page
     assert_no_placeholders(page)
 
 
-def test_report__on_the_first_of_a_month_shows_the_previous_month_and_says_why_no_change(org):
+def test_report__on_the_first_of_a_month_shows_the_previous_month_and_today_apart(org):
     client = uf.Client.fake(now=pd.Timestamp("2026-11-01 06:00", tz="UTC"))
     page = spend_report(client)
-    assert "<title>OpenAI spend report: November 2026</title>" in page
-    assert "the month&#x27;s first day is still in progress" in page or "first day is still in progress" in page
+    assert "<title>OpenAI spend report: October 2026</title>" in page
+    assert "November 2026 has no whole day yet: the period is October 2026, complete." in page
     assert f"${org.total('costs', 'amount', '2026-10-01', '2026-11-01'):,.2f}" in page  # October, complete
     assert "Oct 01 to Oct 31 2026" in page
-    assert "Daily spend from October 01" in page  # the charts show October next to the month so far
+    assert "Today so far" in page and "Nov 01, to 06:00 UTC: in no other figure" in page
+    assert "Projected November 2026" in page
     assert_no_placeholders(page)
 
 
@@ -245,3 +246,66 @@ def test_cli__a_call_with_arguments_leaves_the_garbage_collector_alone(tmp_path)
     frozen = gc.get_freeze_count()
     assert main(["report", "--sample", "-o", str(tmp_path / "r.html")]) == 0
     assert gc.get_freeze_count() == frozen
+
+
+# --- issue 19: tables for finance readers; the page is drawn from report_data; every figure the same days ----------
+
+
+def tables_of(page: str) -> list[str]:
+    return re.findall(r"<table>.*?</table>", visible(page), flags=re.S)
+
+
+def cells(table: str, css: str = "") -> list[list[str]]:
+    rows = re.findall(rf"<tr{css}>(.*?)</tr>", table.split("<tbody>")[1], flags=re.S)
+    return [re.findall(r"<td>(.*?)</td>", row) for row in rows]
+
+
+def dollars(text: str) -> int:
+    """'$1,412.95' or '-$0.96' in cents."""
+    return round(float(text.replace("$", "").replace(",", "")) * 100)
+
+
+def test_report__tables_speak_to_finance_readers(report):
+    text = visible(report)
+    for raw in ("change_pct", "contribution_pct", "share_pct", "<th>z</th>", "<th>amount</th>", "<th>spend</th>"):
+        assert raw not in text, raw  # column names of code, not of people
+    heads = re.findall(r"<thead>(.*?)</thead>", text, flags=re.S)
+    assert heads and all(head.count("<tr>") == 1 for head in heads)  # no stray row holding only the index name
+    for label in ("<th>Change</th>", "<th>Share of change</th>", "<th>Share</th>", "<th>Same days last month</th>"):
+        assert label in text, label
+    assert "display: grid" in report  # the cards as a grid
+
+
+def test_report__every_money_table_has_a_total_that_is_the_headline(report):
+    headline = dollars(re.search(r'<div class="label">Spend</div><div class="value">([^<]+)</div>', report)[1])
+    money = [t for t in tables_of(report) if "<th>Spend</th>" in t and "Robust z-score" not in t]
+    assert len(money) == 4  # by project, line item, model, token kind
+    for table in money:
+        column = re.findall(r"<th>(.*?)</th>", table).index("Spend")
+        (total,) = cells(table, ' class="total"')
+        assert total[0] == "Total" and dollars(total[column]) == headline
+        assert sum(dollars(row[column]) for row in cells(table) if row) == headline  # the rows shown add up
+
+
+def test_report__a_table_cut_to_the_top_10_has_an_other_row_and_its_chart_the_same_n(report):
+    (items,) = [t for t in tables_of(report) if "<th>Line item</th>" in t]
+    rows = [row for row in cells(items) if row]
+    assert "<caption>The top 10 line items, and the others in one row</caption>" in items
+    assert len(rows) == 11 and rows[-1][0] == "Other (35 line items)"  # 12 shares summed to 81.6 % before
+    assert sum(float(row[2].rstrip("%")) for row in rows) == pytest.approx(100, abs=0.1)
+    assert 'alt="Top 10 line_item by amount, and Other (35 line items)"' in report  # not "Top 10" over 12 rows
+    (models,) = [t for t in tables_of(report) if "<th>Model</th>" in t]
+    assert "<td>Tools and storage (no model)</td>" in models  # the model table summed to $886.69 of $1,412.95
+
+
+def test_report__at_14_53_every_card_is_drawn_from_the_data_and_the_change_is_explained(monkeypatch):
+    client = uf.Client.fake(now=pd.Timestamp("2026-12-07 14:53", tz="UTC"))
+    page = spend_report(client)
+    cards = re.findall(r'<div class="card"><div class="label">([^<]*)</div><div class="value">([^<]*)</div>', page)
+    assert cards == [("Spend", "$407.80"), ("Same days last month", "$463.66"), ("Change", "-12.0%"),
+                     ("Today so far", "$55.33"), ("Projected December 2026", "$2,363.10")]  # fmt: skip
+    assert "Today (Dec 07) is in progress: its spend to 14:53 UTC is shown apart and counted in no other figure" in page
+    (projects,) = [t for t in tables_of(page) if "<th>Share of change</th>" in t]
+    assert "Customer chat" in projects and "-$24.50" in projects and "<td>43.9%</td>" in projects
+    assert "each project&#x27;s part of the total change, a decrease of $55.86; the column adds up to 100 %" in page
+    assert_no_placeholders(page)

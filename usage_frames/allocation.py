@@ -41,18 +41,21 @@ Examples:
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from usage_frames.errors import InvalidParameterError
+from usage_frames.analysis.money import exact_total, total_cents
+from usage_frames.errors import InvalidParameterError, UsageFramesWarning
 from usage_frames.ops import endpoint_of, label
 
 UNALLOCATED = "unallocated"
@@ -65,6 +68,11 @@ MATCHERS: Mapping[str, str] = {
     "user_names": "user_name",
     "api_key_names": "api_key_name",
 }
+K = TypeVar("K")
+KEYS: Mapping[str, str] = {column: key for key, column in MATCHERS.items()}  # the costs column -> its TOML key
+# The organization's list that knows the values of each column (the argument of allocate that passes it).
+DIRECTORY: Mapping[str, str] = {"project_id": "projects", "project_name": "projects", "user_id": "users",
+                                "user_name": "users", "api_key_id": "api_keys", "api_key_name": "api_keys"}  # fmt: skip
 STATEMENT_COLUMNS = ["period", "period_start", "period_end", "team", "direct", "shared", "amount", "share_pct",
                      "currency"]  # fmt: skip
 
@@ -274,6 +282,73 @@ def assign(costs: pd.DataFrame, teams: Sequence[Matcher]) -> pd.Series:
     return pd.Series(team, index=costs.index, name="team")
 
 
+def warn_unmatched(
+    costs: pd.DataFrame,
+    owners: Sequence[tuple[str, Matcher]],
+    *,
+    projects: pd.DataFrame | None = None,
+    users: pd.DataFrame | None = None,
+    api_keys: pd.DataFrame | None = None,
+) -> None:
+    """Warn about each rule or budget value that matches no costs row and that the organization's lists lack.
+
+    A value without costs that the lists given know (``uf.projects()``, ``uf.users()``, ``uf.api_keys()``) is an
+    idle project, user or key: its team or budget is rightly $0.00 and nothing is said. A value that neither the
+    costs nor the lists know is most likely a typo: a :class:`~usage_frames.UsageFramesWarning` names it, the
+    window, and the closest known value. Without lists, every value without costs is named (the data alone cannot
+    tell idle from misspelt).
+
+    Args:
+        costs: The costs the rules or budgets were applied to (with the columns they read).
+        owners: ``(kind, matcher)`` pairs, such as ``("team", Matcher(...))``; the kind starts the message.
+        projects: The organization's projects (``id``, ``name``), if known.
+        users: Its users (``id``, ``name`` or ``email``), if known.
+        api_keys: Its API keys (``id``, ``name``), if known.
+
+    Examples:
+        >>> import warnings
+        >>> from usage_frames import Client
+        >>> costs = Client.fake().costs("2026-10-01", "2026-11-01", group_by="project_id")
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     warn_unmatched(costs, [("budget", Matcher("search", {"project_id": ("proj_serch",)}))])
+        >>> print(caught[0].message)
+        budget 'search': project_ids 'proj_serch' matches no cost in 2026-10 (did you mean 'proj_search'?)
+    """
+    lists = {"projects": projects, "users": users, "api_keys": api_keys}
+    for kind, owner in owners:
+        for column, values in owner.match.items():
+            seen = set(costs[column].dropna().astype(str)) if column in costs.columns else set()
+            known = seen | _listed(column, lists)
+            for value in (v for v in values if v not in known):
+                close = difflib.get_close_matches(value, sorted(known), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                warnings.warn(
+                    f"{kind} {owner.name!r}: {KEYS[column]} {value!r} matches no cost {_period(costs)}{hint}",
+                    UsageFramesWarning,
+                    stacklevel=3,
+                )
+
+
+def _listed(column: str, lists: Mapping[str, pd.DataFrame | None]) -> set[str]:
+    """The values of a costs column that the organization's lists know: IDs, or names as :func:`label` gives them."""
+    frame = lists[DIRECTORY[column]]
+    if frame is None:
+        return set()
+    if column.endswith("_id"):
+        return set(frame["id"].dropna().astype(str))
+    text = frame["name"] if "name" in frame else frame["email"]
+    return set(text.fillna(frame.get("email", text)).dropna().astype(str))
+
+
+def _period(costs: pd.DataFrame) -> str:
+    """The window of a costs frame in words: ``in 2026-10`` for (part of) one month from its first day."""
+    start, end = pd.Timestamp(costs.attrs["start"]).floor("D"), pd.Timestamp(costs.attrs["end"])
+    if start.day == 1 and end <= start + pd.offsets.MonthBegin(1):
+        return f"in {start:%Y-%m}"
+    return f"from {start:%Y-%m-%d} to {end:%Y-%m-%d}" + ("" if end == end.floor("D") else f" {end:%H:%M} UTC")
+
+
 def allocate(
     costs: pd.DataFrame,
     rules: Rules | Mapping[str, Any] | str | os.PathLike[str],
@@ -284,14 +359,24 @@ def allocate(
 ) -> pd.DataFrame:
     """The allocation statement: per calendar month and team, the spend charged directly, shared in, and in total.
 
-    Amounts are in cents and add up, per month, to the month's bill rounded to the cent (largest remainders).
+    Money is summed exactly and rounded once (:func:`usage_frames.analysis.money.total_cents`): the statement's
+    cents add up to the window's bill rounded to the cent, which is also what the FOCUS export and
+    ``round(costs["amount"].sum(), 2)`` say. Rounding each row on its own would lose or add cents, so the odd cents
+    go to the largest remainders: first to months (each month's rows add up to its bill within a cent; exactly, when
+    the window is one month), then to teams (each team within a cent of its own total). ``direct + shared ==
+    amount`` on every row, and ``shared`` adds up to zero.
+
+    A rule value (ID or name) that matches no costs row of the window and is not in the lists given
+    (``projects``...) is named in a :class:`~usage_frames.UsageFramesWarning`, with the closest known value (see
+    :func:`warn_unmatched`).
 
     Args:
         costs: Costs grouped by :attr:`Rules.group_by` (any other keys, such as ``line_item``, are summed).
         rules: :class:`Rules`, parsed TOML, or a TOML file's path.
         projects: ``id``/``name`` frames (``uf.projects()``...) when rules match names; or label the costs first.
-        users: As ``projects``, for ``user_names``.
-        api_keys: As ``projects``, for ``api_key_names``.
+            Also where a value without costs is looked up: if it is there, it is idle, not a typo.
+        users: As ``projects``, for ``user_ids`` and ``user_names``.
+        api_keys: As ``projects``, for ``api_key_ids`` and ``api_key_names``.
 
     Returns:
         One row per month and team (the rules' order, then ``unallocated``): ``period`` (``YYYY-MM``),
@@ -314,28 +399,31 @@ def allocate(
     """
     rules = as_rules(rules)
     costs = with_columns(costs, rules.columns, projects, users, api_keys)
+    warn_unmatched(costs, [("team", t) for t in rules.teams], projects=projects, users=users, api_keys=api_keys)
     team = assign(costs, rules.teams)
     days = pd.DatetimeIndex(costs.index).floor("D")
     month = (days - pd.to_timedelta(days.day - 1, unit="D")).tz_convert("UTC")
-    amount = costs["amount"].astype("Float64").fillna(0).astype(float)
-    direct = amount.groupby([month, team.to_numpy()]).sum()
+    # Exact sums per month and team (the frame's floats read as the decimals the API sent).
+    direct = costs["amount"].groupby([month, team.to_numpy()]).agg(exact_total)
     start, end = pd.Timestamp(costs.attrs["start"]).floor("D"), pd.Timestamp(costs.attrs["end"])
     months = pd.date_range(start - pd.to_timedelta(start.day - 1, unit="D"), end, freq="MS", inclusive="left")
     names = [*(t.name for t in rules.teams), UNALLOCATED]
+    spent = {first: {name: direct.get((first, name), Decimal(0)) for name in names} for first in months}
+    total = total_cents(v for month_spent in spent.values() for v in month_spent.values())
+    per_month = _apportion(total, {first: sum(v.values(), Decimal(0)) for first, v in spent.items()})
     currency = costs["currency"].dropna().str.upper()
     rows = []
     for first in months:
-        spent = direct.xs(first, level=0) if first in direct.index.get_level_values(0) else pd.Series(dtype=float)
-        spent = spent.reindex(names, fill_value=0.0)
-        shared = _shares(spent, rules.split)
-        cents = _cents(spent + shared)
-        total = sum(cents.values())
+        shared = _shares(spent[first], rules.split)
+        charged = _apportion(per_month[first], spent[first])
+        cents = _apportion(per_month[first], {name: spent[first][name] + shared[name] for name in names})
         for name in names:
             rows.append({
                 "period": f"{first:%Y-%m}", "period_start": max(first, start),
                 "period_end": min(first + pd.offsets.MonthBegin(1), end), "team": name,
-                "direct": round(float(spent[name]), 2), "shared": round(float(shared[name]), 2),
-                "amount": cents[name] / 100, "share_pct": round(cents[name] / total * 100, 2) if total else 0.0,
+                "direct": charged[name] / 100, "shared": (cents[name] - charged[name]) / 100,
+                "amount": cents[name] / 100,
+                "share_pct": round(cents[name] / per_month[first] * 100, 2) if per_month[first] else 0.0,
                 "currency": currency.iloc[0] if len(currency) else "USD",
             })  # fmt: skip
     out = pd.DataFrame(rows, columns=STATEMENT_COLUMNS)
@@ -343,25 +431,30 @@ def allocate(
     return out
 
 
-def _shares(spent: pd.Series, split: Sequence[str]) -> pd.Series:
+def _shares(spent: Mapping[str, Decimal], split: Sequence[str]) -> dict[str, Decimal]:
     """What each team gets of the split pool (negative for the split ones), in proportion to direct spend."""
-    shared = pd.Series(0.0, index=spent.index)
-    receivers = [name for name in spent.index if name not in split]
-    base = float(spent[receivers].sum())
+    shared = dict.fromkeys(spent, Decimal(0))
+    receivers = [name for name in spent if name not in split]
+    base = sum((spent[name] for name in receivers), Decimal(0))
     if not split or base <= 0:
         return shared  # nothing to split, or nobody to split it over: the cost stays where it is
-    pool = float(spent[list(split)].sum())
-    shared[receivers] = pool * spent[receivers] / base
-    shared[list(split)] = -spent[list(split)]
+    pool = sum((spent[name] for name in split), Decimal(0))
+    for name in receivers:
+        shared[name] = pool * spent[name] / base
+    for name in split:
+        shared[name] = -spent[name]
     return shared
 
 
-def _cents(amounts: pd.Series) -> dict[str, int]:
-    """Whole cents per name that add up to the total rounded to the cent (largest remainders get the odd cents)."""
-    exact = {name: Decimal(repr(float(v))) * 100 for name, v in amounts.items()}
-    total = int(sum(exact.values(), Decimal(0)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-    floors = {name: int(v.to_integral_value(rounding="ROUND_FLOOR")) for name, v in exact.items()}
-    order = sorted(exact, key=lambda name: exact[name] - floors[name], reverse=True)
-    for name in order[: total - sum(floors.values())]:
-        floors[name] += 1
-    return {str(name): cents for name, cents in floors.items()}
+def _apportion(cents: int, amounts: Mapping[K, Decimal]) -> dict[K, int]:
+    """``cents`` split over the keys as close to their exact amounts as whole cents allow (largest remainders).
+
+    ``cents`` is the rounded total of ``amounts`` (or within a cent of it), so each key gets its amount in cents
+    rounded down or up.
+    """
+    exact = {key: value * 100 for key, value in amounts.items()}
+    floors = {key: int(value.to_integral_value(rounding=ROUND_FLOOR)) for key, value in exact.items()}
+    order = sorted(exact, key=lambda key: exact[key] - floors[key], reverse=True)
+    for key in order[: cents - sum(floors.values())]:
+        floors[key] += 1
+    return floors

@@ -19,7 +19,9 @@ Budgets in TOML (``tomllib``); a budget without IDs is the whole organization, `
 
 Everything is computed at the data's "as of" time (``now=``, else where the fetched data ends: the window's end,
 which a fetch clamps to its client's clock), never the machine's date, so that recorded data gives the same
-answer every day. The forecast is :func:`usage_frames.ops.forecast`.
+answer every day. The forecast is :func:`usage_frames.ops.forecast`, on the history that
+:func:`usage_frames.ops.forecast_start` names (``usage-frames check`` fetches from there): the spend report gives
+the same figure for the same month.
 
 Examples:
     >>> from usage_frames import Client
@@ -46,18 +48,22 @@ Examples:
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 import tomllib
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 
-from usage_frames.allocation import Matcher, Rules, _read, as_rules, assign, matcher, with_columns
+from usage_frames.allocation import Matcher, Rules, _read, as_rules, assign, matcher, warn_unmatched, with_columns
+from usage_frames.analysis.money import total_cents
 from usage_frames.errors import InvalidParameterError, UsageFramesError
-from usage_frames.ops import forecast
+from usage_frames.ops import forecast, forecast_start
 
 STATUSES = ("ok", "projected over", "over")
 ALERTS_HELP = "pip install 'usage-frames[alerts]'"
@@ -159,6 +165,18 @@ class Budgets:
         return sorted(used)
 
     @property
+    def owners(self) -> list[tuple[str, Matcher]]:
+        """What the budgets match on, for :func:`~usage_frames.allocation.warn_unmatched`: their IDs and teams.
+
+        Examples:
+            >>> [kind for kind, _ in Budgets.from_dict({"budget": [{"name": "org", "monthly": 1}]}).owners]
+            ['budget']
+        """
+        used = {b.team for b in self.budgets}
+        teams = [("team", t) for t in self.rules.teams if t.name in used] if self.rules is not None else []
+        return [*(("budget", b.match) for b in self.budgets), *teams]
+
+    @property
     def group_by(self) -> list[str]:
         """The costs grouping the budgets need (``[]`` when they all count the whole organization).
 
@@ -247,9 +265,11 @@ def check_budgets(
     when = as_of(costs, now)
     costs = with_columns(costs, chosen.columns, projects, users, api_keys)
     teams = assign(costs, chosen.rules.teams) if chosen.rules is not None else None
+    warn_unmatched(costs, chosen.owners, projects=projects, users=users, api_keys=api_keys)
     days = pd.date_range(pd.Timestamp(costs.attrs["start"]).floor("D"), when, freq="D", inclusive="left")
     month = when.floor("D") - pd.Timedelta(days=when.day - 1)
-    if len(days) == 0 or days[0] > month - pd.Timedelta(days=7):
+    # Late in a month, the history the forecast reads (forecast_start) is the month itself: enough.
+    if len(days) == 0 or days[0] > max(month - pd.Timedelta(days=7), forecast_start(when)):
         raise InvalidParameterError(
             "costs", f"from {costs.attrs['start']}", reason="must start at least 7 days before this month to forecast"
         )
@@ -260,9 +280,10 @@ def check_budgets(
         mask = (teams == budget.team).to_numpy() if budget.team and teams is not None else budget.match.mask(costs)
         daily = amount[mask].groupby(day[mask]).sum().reindex(days, fill_value=0.0)
         projection = forecast(daily, now=when).attrs
-        spent, projected = float(daily[daily.index >= month].sum()), float(projection["projected_total"])
+        projected = float(projection["projected_total"])
+        spent = total_cents(amount[mask & (day >= month) & (day < when)]) / 100  # as allocate and FOCUS total it
         status = "over" if spent > budget.monthly else "projected over" if projected > budget.monthly else "ok"
-        rows.append({"budget": budget.name, "monthly": budget.monthly, "month_to_date": round(spent, 2),
+        rows.append({"budget": budget.name, "monthly": budget.monthly, "month_to_date": spent,
                      "projected": round(projected, 2), "lower": round(float(projection["lower_total"]), 2),
                      "upper": round(float(projection["upper_total"]), 2),
                      "used_pct": round(100 * spent / budget.monthly, 1),
@@ -307,8 +328,10 @@ def message(status: pd.DataFrame) -> tuple[str, str] | None:
     return title, "\n".join(lines(alarming))
 
 
-def notifier(urls: Sequence[str]) -> Any:
-    """An ``apprise.Apprise`` for the URLs (``slack://...``, ``mailto://...``, ``json://host/path``...), checked.
+def notifier(urls: Sequence[str]) -> dict[str, Any]:
+    """Per URL (``slack://...``, ``mailto://...``, ``json://host/path``...), checked, an ``apprise.Apprise`` for it.
+
+    One sender per URL, so that :func:`send` can say which target failed (and mask that URL's own secrets).
 
     Raises:
         InvalidParameterError: Without the ``alerts`` extra (with the install command), or for a URL Apprise
@@ -322,27 +345,90 @@ def notifier(urls: Sequence[str]) -> Any:
         import apprise
     except ImportError:
         raise InvalidParameterError("notify", "apprise", reason=f"needs the alerts extra: {ALERTS_HELP}") from None
-    sender = apprise.Apprise()
+    senders = {}
     with _quiet():
         for url in urls:
-            if not sender.add(url):
+            senders[url] = apprise.Apprise()
+            if not senders[url].add(url):
                 scheme = url.split("://", 1)[0] + "://..." if "://" in url else "(no scheme)"
                 raise InvalidParameterError("notify", scheme, reason="is not a URL Apprise can send to")
-    return sender
+    return senders
 
 
-def send(sender: Any, title: str, body: str) -> None:
-    """Send one message through every URL of a :func:`notifier`.
+class AlertNotDeliveredError(UsageFramesError):
+    """The budget alert could not be delivered to one or more ``--notify`` targets (``check`` exits 3).
+
+    Attributes:
+        failures: One ``"host:port (scheme://): reason"`` per target that failed, with no token of its URL.
+    """
+
+    def __init__(self, failures: Sequence[str]) -> None:
+        self.failures = list(failures)
+        super().__init__(f"the budget alert could not be delivered to {'; '.join(self.failures)}")
+
+
+def send(senders: Mapping[str, Any], title: str, body: str) -> None:
+    """Send one message to every URL of a :func:`notifier`, each on its own so that a failure is named.
 
     Raises:
-        UsageFramesError: If Apprise could not deliver it.
+        AlertNotDeliveredError: Naming each target that failed (its host and port, from what Apprise tried) and
+            why (connection refused, a name that does not resolve, a timeout, the HTTP status), never the token
+            or secret parts of its URL.
     """
-    with _quiet():
-        delivered = sender.notify(title=title, body=body)
-    if not delivered:
-        raise UsageFramesError("the budget alert could not be delivered to every --notify URL (see the log above)")
+    import apprise
+
+    failures = []
+    for url, sender in senders.items():
+        with _quiet(), apprise.LogCapture(level=logging.DEBUG) as log:  # type: ignore[no-untyped-call]
+            delivered = sender.notify(title=title, body=body)
+        if not delivered:
+            failures.append(failure(url, getattr(sender[0], "host", None), log.getvalue()))
+    if failures:
+        raise AlertNotDeliveredError(failures)
 
 
+def failure(url: str, host: str | None, log: str) -> str:
+    """One line on a failed delivery: the host and port Apprise reached for, the URL's scheme, and the reason.
+
+    The target comes from Apprise's own log (the connection it opened, or the URL it posted to), else from the
+    URL's host when that looks like one (in ``slack://TokenA/...`` the "host" is a token); every user, password,
+    path segment and query value of the URL is masked in what is shown.
+
+    Examples:
+        >>> log = ("JSON POST URL: http://127.0.0.1:8799/hook/s3cr3t (cert_verify=True) "
+        ...        "Socket Exception: HTTPConnectionPool(host='127.0.0.1', port=8799): Max retries exceeded with url:"
+        ...        " /hook/s3cr3t (Caused by NewConnectionError('Failed to establish a new connection: [Errno 111]"
+        ...        " Connection refused'))")
+        >>> failure("json://127.0.0.1:8799/hook/s3cr3t", "127.0.0.1", log)
+        '127.0.0.1:8799 (json://): Connection refused'
+        >>> failure("slack://TokenA/TokenB/TokenC", "TokenA", "Failed to send Slack notification: error=404.")
+        'slack://...: HTTP 404'
+    """
+    parts = urlsplit(url)
+    pool = re.search(r"host='([^']+)', port=(\d+)", log)
+    posted = re.search(r"URL: (https?)://([^/\s:?#]+)(?::(\d+))?", log)
+    if pool:
+        where = f"{pool.group(1)}:{pool.group(2)}"
+    elif posted:
+        where = f"{posted.group(2)}:{posted.group(3) or (443 if posted.group(1) == 'https' else 80)}"
+    elif host and ("." in host or host == "localhost"):
+        where = f"{host}:{parts.port}" if parts.port else host
+    else:
+        where = ""
+    errno = re.findall(r"\[Errno -?\d+\] ([^'\")\]]+)", log)
+    ssl = re.search(r"\[SSL: ([A-Z_]+)\]", log)
+    status = re.search(r"error=(\d{3})\b", log)
+    warned = re.findall(r"(?:WARNING|ERROR) - (.+)", log)
+    reason = (errno[-1].strip() if errno else "timed out" if "timed out" in log else f"TLS error {ssl.group(1)}"
+              if ssl else f"HTTP {status.group(1)}" if status else warned[-1].strip() if warned else
+              "Apprise reported a failure")  # fmt: skip
+    line = f"{where} ({parts.scheme}://): {reason}" if where else f"{parts.scheme}://...: {reason}"
+    secrets = [parts.username, parts.password, *parts.path.split("/"), *(v for _, v in parse_qsl(parts.query))]
+    if host and host not in where:
+        secrets.append(host)
+    for secret in sorted((s for s in secrets if s and len(s) > 2), key=len, reverse=True):
+        line = line.replace(secret, "***")
+    return line
 
 
 @contextlib.contextmanager

@@ -42,6 +42,7 @@ import pandas as pd
 from usage_frames.endpoints import ENDPOINTS, KEY_DTYPES, Endpoint, EndpointName
 from usage_frames.errors import UnexpectedResponseError
 from usage_frames.query import Query
+from usage_frames.usage_frame import UsageFrame
 
 Page = Any
 """A decoded page: a msgspec struct with ``data``, ``has_more`` and ``next_page`` (see :func:`page_types`)."""
@@ -459,7 +460,7 @@ def assemble(parts: Sequence[Columns], query: Query) -> pd.DataFrame:
         else:
             joined[name] = arrays[0] if len(arrays) == 1 else type(first)._concat_same_type(arrays)
     index = pd.DatetimeIndex(joined.pop("start_time"), name="start_time")
-    frame = pd.DataFrame(joined, index=index, copy=False)
+    frame = UsageFrame(joined, index=index, copy=False)  # df.plot() leaves end_time out (usage_frame.py)
     frame.attrs.update(query.attrs())
     return frame
 

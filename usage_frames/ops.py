@@ -7,7 +7,7 @@ additive counts are summed, point-in-time levels (vector store bytes) are never 
 Examples:
     >>> from usage_frames import Client
     >>> df = Client.fake().completions("2026-10-05", "2026-10-19", group_by="model")
-    >>> weekly = resample(df, "W-MON")
+    >>> weekly = resample(df, "W-SUN")  # pandas' weeks ending Sunday: Monday to Sunday, labelled by the Monday
     >>> len(weekly), weekly.index[0]
     (8, Timestamp('2026-10-05 00:00:00+0000', tz='UTC'))
     >>> totals(df, by="model")["input_tokens"].idxmax()
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from usage_frames.analysis.forecast import anomalies as anomalies
 from usage_frames.analysis.forecast import daily_spend as daily_spend
 from usage_frames.analysis.forecast import forecast as forecast
+from usage_frames.analysis.forecast import forecast_start as forecast_start
 from usage_frames.analysis.frame import RESTORE_HINT as RESTORE_HINT
 from usage_frames.analysis.frame import TOKEN_UNITS as TOKEN_UNITS
 from usage_frames.analysis.frame import _values as _values

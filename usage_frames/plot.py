@@ -209,8 +209,18 @@ def spend(costs: pd.DataFrame, by: str | None = None, n: int = 6, rule: str = "D
     return ax
 
 
-def top(df: pd.DataFrame, by: str, values: str | None = None, n: int = 10, ax: Axes | None = None) -> Axes:
+def top(
+    df: pd.DataFrame,
+    by: str,
+    values: str | None = None,
+    n: int = 10,
+    ax: Axes | None = None,
+    other: str | None = None,
+) -> Axes:
     """The ``n`` largest categories of ``by`` as horizontal bars, largest on top.
+
+    With ``other`` (a label such as ``"Other"``), the categories beyond the ``n`` largest are one more bar of that
+    name at the bottom, so that the bars add up to the whole.
 
     Examples:
         >>> from usage_frames import Client
@@ -219,16 +229,26 @@ def top(df: pd.DataFrame, by: str, values: str | None = None, n: int = 10, ax: A
         (5, 'amount (USD)')
         >>> top(Client.fake().completions("2026-10-01", "2026-10-08", group_by="model"), by="model").get_xlabel()
         'input_tokens (tokens)'
+        >>> ax = top(Client.fake().costs("2026-10-01", "2026-11-01", group_by="line_item"), by="line_item", n=5,
+        ...          other="Other")
+        >>> len(ax.patches), ax.get_yticklabels()[0].get_text(), ax.get_title()
+        (6, 'Other', 'Top 5 line_item by amount, and Other')
     """
-    ax = _axes(ax, (8, 0.45 * n + 1.5))
+    ax = _axes(ax, (8, 0.45 * (n + (other is not None)) + 1.5))
     name = ops._values(df, values)
     # Levels (vector store bytes) are averaged over time, counts summed: the helpers' totals know which.
-    totals = ops.totals(df, by=by)[name].astype(float).sort_values().iloc[-n:]
-    ax.barh([str(i) for i in totals.index], totals.to_numpy(dtype=float), color=[color_for(i) for i in totals.index])
+    ranked = ops.totals(df, by=by)[name].astype(float).sort_values()
+    totals = ranked.iloc[-n:]
+    rest = ranked.iloc[:-n] if len(ranked) > n else ranked.iloc[:0]
+    labels, bars = [str(i) for i in totals.index], [float(v) for v in totals]
+    colors = [color_for(i) for i in totals.index]
+    if other is not None and len(rest):
+        labels, bars, colors = [other, *labels], [float(rest.sum()), *bars], ["#9aa5b1", *colors]
+    ax.barh(labels, bars, color=colors)
     unit = unit_of(name)
     ax.xaxis.set_major_formatter(_formatter(unit))
     ax.set_xlabel(f"{name} ({unit})")
-    _title(ax, f"Top {len(totals)} {by} by {name}")
+    _title(ax, f"Top {len(totals)} {by} by {name}" + (f", and {other}" if len(labels) > len(totals) else ""))
     return ax
 
 

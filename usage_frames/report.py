@@ -1,5 +1,7 @@
-"""The ready-made spend report: one self-contained HTML file (plots embedded, no code shown).
+"""The ready-made spend report: one self-contained HTML page (plots embedded, no code shown).
 
+The page is drawn from :func:`usage_frames.report_data.report_data`, the report's figures as data (which
+``usage-frames report -o report.json`` writes), and its charts from the same frames.
 ``usage-frames report --sample -o report.html`` runs it on the embedded sample data; without ``--sample`` on the
 organization of ``OPENAI_ADMIN_KEY``. The same analysis, step by step, is ``notebooks/01_spend_overview.ipynb``.
 
@@ -17,7 +19,7 @@ import html
 import io
 import math
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,30 +29,25 @@ import pandas as pd
 
 from usage_frames import ops, organization, plot
 from usage_frames.client import Client
-from usage_frames.errors import InvalidParameterError, UsageFramesError
-from usage_frames.query import TimeLike, to_utc
+from usage_frames.errors import UsageFramesError
+from usage_frames.query import TimeLike
+from usage_frames.report_data import LINE_ITEMS, compute, optional, span
+from usage_frames.report_data import report_data as report_data
 
 STYLE = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto; max-width: 1080px;
        color: #1f2933; padding: 0 1rem; }
 h1 { margin-bottom: .2rem; } .meta { color: #52606d; margin-top: 0; }
-.cards { display: flex; gap: 1rem; flex-wrap: wrap; margin: 1.5rem 0; }
-.card { flex: 1 1 180px; border: 1px solid #d9e2ec; border-radius: 8px; padding: .8rem 1rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 1rem; margin: 1.5rem 0; }
+.card { border: 1px solid #d9e2ec; border-radius: 8px; padding: .8rem 1rem; }
 .card .label { color: #52606d; font-size: .85rem; } .card .value { font-size: 1.6rem; font-weight: 600; }
 table { border-collapse: collapse; margin: .5rem 0 1.5rem; font-size: .9rem; }
+caption { text-align: left; color: #52606d; font-size: .85rem; padding-bottom: .3rem; }
 th, td { border-bottom: 1px solid #e4e7eb; padding: .3rem .7rem; text-align: right; }
 th:first-child, td:first-child { text-align: left; } img { max-width: 100%; }
+tr.total td { font-weight: 600; border-top: 2px solid #9aa5b1; }
 .note { color: #52606d; font-size: .85rem; }
 """
-
-
-@dataclass
-class Section:
-    """One part of the report: a heading, an optional note, figures and tables (already HTML)."""
-
-    title: str
-    note: str = ""
-    parts: list[str] = field(default_factory=list)
 
 
 def _crop(figure: Any, renderer: Any) -> Any:
@@ -112,103 +109,88 @@ def _figure(ax: Any) -> str:
     return f'<img alt="{html.escape(ax.get_title())}" src="data:image/svg+xml;base64,{data}">'
 
 
-def _usd(value: float) -> str:
-    if pd.isna(value):
+def _usd(value: float | None) -> str:
+    if value is None or pd.isna(value):
         return ""
     if 0 < abs(value) < 0.005:  # real spend below a cent: never shown as a placeholder-like $0.00
         return "-<$0.01" if value < 0 else "<$0.01"
     return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
-def _pct(value: float) -> str:
-    return "" if pd.isna(value) else f"{value:+.1f}%"
+def _signed(value: Any) -> str:
+    return value if isinstance(value, str) else f"{value:+.1f}%"
 
 
-def _share(value: float) -> str:
-    return "" if pd.isna(value) else f"{value:.1f}%"
+_FORMATS: dict[str, Callable[[Any], str]] = {
+    "usd": _usd, "pct": _signed, "share": "{:.1f}%".format, "text": str, "z": "{:.1f}".format,
+    "day": lambda day: f"{pd.Timestamp(day):%Y-%m-%d (%a)}",
+}  # fmt: skip
 
 
-def _table(frame: pd.DataFrame, money: tuple[str, ...] = (), percent: tuple[str, ...] = ()) -> str:
-    formatters: dict[str, Any] = {c: _usd for c in money if c in frame} | {c: _pct for c in percent if c in frame}
-    formatters |= {c: _share for c in ("share_pct",) if c in frame} | {c: "{:.1f}".format for c in ("z",) if c in frame}
-    return frame.to_html(formatters=formatters, border=0, na_rep="", escape=True)
+def _table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str, str]],
+           total: dict[str, Any] | None = None, caption: str = "") -> str:  # fmt: skip
+    """An HTML table of row dicts: ``columns`` are (key, label, format); ``total`` is a last row, in bold."""
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in columns)
+    body = []
+    for row, css in [*((r, "") for r in rows), *([(total, ' class="total"')] if total else [])]:
+        cells = (html.escape(_FORMATS[kind](row[key])) if row.get(key) is not None else "" for key, _, kind in columns)
+        body.append(f"<tr{css}>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
+    title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f"<table>{title}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _window(
-    client: Client, start: TimeLike | None, end: TimeLike | None
-) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
-    now = client.clock()
-    begin = to_utc(start) if start is not None else now.floor("D").replace(day=1)
-    stop = min(to_utc(end, argument="end"), now) if end is not None else now
-    if stop <= begin:
-        raise InvalidParameterError("end", str(stop), reason=f"is not after the start {begin:%Y-%m-%d %H:%M} UTC")
-    return begin, stop, now
+def _sum(rows: Sequence[dict[str, Any]], key: str) -> float:
+    """The total of a money column in whole cents: exactly the rows shown."""
+    return sum(round(float(row[key]) * 100) for row in rows) / 100
 
 
-@dataclass(frozen=True)
-class Period:
-    """The report's period and the one it is compared with.
-
-    Attributes:
-        begin: First instant of the period.
-        stop: End of the period (exclusive; at most the as-of time).
-        before: Start of the comparison period (the whole months before for whole months; the same days of the
-            previous month for a month in progress; else the same length just before).
-        before_stop: Its end.
-        month: First of the as-of month when the period reaches the as-of time (the month in progress), else None.
-    """
-
-    begin: pd.Timestamp
-    stop: pd.Timestamp
-    before: pd.Timestamp
-    before_stop: pd.Timestamp
-    month: pd.Timestamp | None
+def _money_table(rows: list[dict[str, Any]], key: str, label: str, caption: str = "") -> str:
+    total = {key: "Total", "amount": _sum(rows, "amount"), "share_pct": 100.0 if rows else None}
+    return _table(rows, [(key, label, "text"), ("amount", "Spend", "usd"), ("share_pct", "Share", "share")], total,
+                  caption)  # fmt: skip
 
 
-def period(begin: pd.Timestamp, stop: pd.Timestamp, now: pd.Timestamp) -> Period:
-    """The comparison period of ``[begin, stop)`` as of ``now`` (see :class:`Period`).
-
-    Examples:
-        >>> now = pd.Timestamp("2026-10-21", tz="UTC")
-        >>> p = period(pd.Timestamp("2026-09-01", tz="UTC"), pd.Timestamp("2026-10-01", tz="UTC"), now)
-        >>> f"{p.before:%Y-%m-%d}..{p.before_stop:%Y-%m-%d}", p.month
-        ('2026-08-01..2026-09-01', None)
-        >>> p = period(pd.Timestamp("2026-10-01", tz="UTC"), now, now)
-        >>> f"{p.before:%Y-%m-%d}..{p.before_stop:%Y-%m-%d}", f"{p.month:%Y-%m-%d}"
-        ('2026-09-01..2026-09-21', '2026-10-01')
-    """
-    month = now.floor("D").replace(day=1) if begin < now <= stop else None
-    starts_month = begin == begin.floor("D").replace(day=1)
-    if starts_month and stop == stop.floor("D").replace(day=1):
-        months = (stop.year - begin.year) * 12 + stop.month - begin.month
-        before = begin - pd.DateOffset(months=months)
-        return Period(begin, stop, before, begin, month)
-    if starts_month and stop < begin + pd.DateOffset(months=1):
-        # The same whole days of the previous month: costs are daily, a day in progress is not comparable.
-        before = begin - pd.DateOffset(months=1)
-        return Period(begin, stop, before, min(before + (stop - begin).floor("D"), begin), month)
-    return Period(begin, stop, begin - (stop - begin), begin, month)
+def _project_table(rows: list[dict[str, Any]], cards: dict[str, dict[str, Any]]) -> str:
+    """Spend by project against the comparison period, a totals row, and what "Share of change" means."""
+    previous, change = cards["previous"], _sum(rows, "change")
+    total = {"project": "Total", "previous": _sum(rows, "previous"), "amount": _sum(rows, "amount"), "change": change,
+             "change_pct": cards["change_pct"]["value"], "share_pct": 100.0 if rows else None,
+             "share_of_change_pct": 100.0 if change else None}  # fmt: skip
+    new = [{**row, "change_pct": "new"} if row["change_pct"] is None and row["amount"] else row for row in rows]
+    columns = [("project", "Project", "text"), ("project_id", "Project ID", "text"),
+               ("previous", previous["label"], "usd"), ("amount", "Spend", "usd"), ("change", "Change", "usd"),
+               ("change_pct", "Change %", "pct"), ("share_pct", "Share", "share"),
+               ("share_of_change_pct", "Share of change", "share")]  # fmt: skip
+    note = f"{previous['label']}: {previous['note']}."
+    if not previous["value"]:  # nothing to compare with: no columns of zeros and dashes
+        columns = [c for c in columns if c[0] in ("project", "project_id", "amount", "share_pct")]
+        note = f"{previous['label']} ({previous['note']}): no spend."
+    elif change:
+        way = "an increase" if change > 0 else "a decrease"
+        note += (f" Share of change: each project's part of the total change, {way} of {_usd(abs(change))}; the "
+                 "column adds up to 100 %, and a negative share is a project that moved the other way.")  # fmt: skip
+    return _table(new, columns, total) + f'<p class="note">{html.escape(note)}</p>'
 
 
-def _span(start: pd.Timestamp, stop: pd.Timestamp) -> str:
-    last = stop - pd.Timedelta(seconds=1)
-    return f"{start:%b %d}" + ("" if last.floor("D") == start.floor("D") else f" to {last:%b %d}") + f" {last:%Y}"
-
-
-def _card(label: str, value: str, note: str = "") -> str:
-    small = f'<div class="label">{html.escape(note)}</div>' if note else ""
-    return (f'<div class="card"><div class="label">{html.escape(label)}</div><div class="value">{value}</div>'
-            f"{small}</div>")  # fmt: skip
+def _card(card: dict[str, Any]) -> str:
+    value, name = card["value"], card["name"]
+    if name == "change_pct":
+        shown = "no spend before" if value is None else _signed(value)
+    else:
+        shown = _usd(value) if value else "no spend yet" if name == "today" else "no spend"
+    note = f'<div class="label">{html.escape(card["note"])}</div>' if card["note"] else ""
+    return (f'<div class="card"><div class="label">{html.escape(card["label"])}</div>'
+            f'<div class="value">{html.escape(shown)}</div>{note}</div>')  # fmt: skip
 
 
 @plot.off_screen()  # no pyplot: no global figure list, nothing to close
 def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | None = None) -> str:
     """Build the spend overview of ``[start, end)`` (default: this month to date) as one HTML page.
 
-    Every section follows the period: the title, the cards, the charts and the tables. The month-end forecast
-    is shown only when the period reaches the data's as-of time (the month in progress), and says in words when
-    there are too few settled days for one. Early in a month, the charts show the previous month next to the
-    month so far, and the cards the previous month complete.
+    Every figure, table and total is :func:`~usage_frames.report_data.report_data`'s (the same days for all, see
+    :func:`~usage_frames.report_data.period`), the charts are drawn from the same frames. The month-end forecast
+    is shown when the period reaches the data's as-of time, and says in words when there are too few settled days
+    for one. Early in a month, the daily chart shows the previous month next to the month so far.
 
     Args:
         client: Where the data comes from (``Client()``, ``Client.sample()``...).
@@ -219,115 +201,86 @@ def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | 
         A self-contained HTML document.
 
     Raises:
-        InvalidParameterError: If the period is empty.
+        InvalidParameterError: If the period has no whole day.
     """
-    begin, stop, now = _window(client, start, end)
-    when = period(begin, stop, now)
-    early = when.month is not None and stop - begin < pd.Timedelta(days=7)
-    shown = begin - pd.DateOffset(months=1) if early else begin  # early in a month: the previous month too
-    first = min(when.before, shown, begin - pd.Timedelta(days=35))
-    history = client.costs(first, stop, group_by="project_id")
-    costs = history[history.index >= begin]
-    before = history[(history.index >= when.before) & (history.index < when.before_stop)]
-    month_before = history[(history.index >= when.before) & (history.index < begin)]
-    # Like for like: the whole days the previous period has (a month in progress: its days so far).
-    compared = costs[costs.index < begin + (when.before_stop - when.before)] if when.before_stop < begin else costs
-    lines = client.costs(begin, stop, group_by="line_item")
-    total = float(costs["amount"].sum())
-    before_total = float(before["amount"].sum())
-    sections: list[Section] = []
+    data, frames = compute(client, start, end)
+    when, history, tables = frames.when, frames.history, data["tables"]
+    cards = {card["name"]: card for card in data["cards"]}
+    shown = [_card(c) for c in data["cards"] if c["value"] is not None or c["name"] == "change_pct"]
+    parts = ['<div class="cards">' + "".join(shown) + "</div>"]
+    forecast = cards["forecast"]
+    if frames.outlook is not None:
+        fitted = span(pd.Timestamp(forecast["fit_start"]), pd.Timestamp(forecast["fit_end"]))
+        parts.append(
+            f'<p class="note">{html.escape(forecast["label"])}: 95 % range {_usd(forecast["lower"])} to '
+            f"{_usd(forecast['upper'])}, from a trend with weekday seasonality fitted on the settled days {fitted}; "
+            f"month to date {_usd(forecast['month_to_date'])}{', today so far included' * ('today' in cards)}.</p>"
+        )
+        alerts = optional(lambda: organization.spend_alerts(client)["threshold_usd"].tolist(), [])
+        limit = optional(lambda: organization.spend_limit(client), None)
+        parts.append(_figure(plot.month_to_date(history, alerts=alerts, limit=limit, now=when.now)))
+    elif when.live:
+        parts.append(f'<p class="note">{html.escape(forecast["note"])}</p>')
+    sections = [("Month to date and forecast" if when.live else "The period", "", parts)]
 
-    cards = [_card("Spend in the period", _usd(total), _span(begin, stop))]
-    if when.before_stop > when.before:
-        change = float(compared["amount"].sum()) / before_total - 1 if before_total else None
-        same = "Same days last month" if when.before_stop < begin else "Previous period"
-        cards += [_card(same, _usd(before_total) if before_total else "no spend", _span(when.before, when.before_stop)),
-                  _card("Change", _pct(change * 100) if change is not None else "no spend before",
-                        f"{_span(begin, begin + (when.before_stop - when.before))} vs the same days"
-                        if when.before_stop < begin else "")]  # fmt: skip
-    else:
-        cards.append(_card("Change", "not yet", "the month's first day is still in progress"))
-    if when.before_stop < begin:  # a month in progress: also the previous month, complete
-        month_total = float(month_before["amount"].sum())
-        cards.append(_card("Previous month (complete)", _usd(month_total) if month_total else "no spend",
-                           _span(when.before, begin)))  # fmt: skip
-    parts: list[str] = []
-    if when.month is not None:
-        try:
-            outlook = ops.forecast(history, now=now)
-        except InvalidParameterError:
-            settled = int((ops.daily_spend(history).index < now.floor("D") - pd.Timedelta(days=1)).sum())
-            parts.append(f'<p class="note">Too few settled days for a forecast: {settled} (it needs 7).</p>')
-        else:
-            cards.append(_card(f"Projected {when.month:%B %Y}", _usd(outlook.attrs["projected_total"])))
-            parts.append(
-                f'<p class="note">Forecast range {_usd(outlook.attrs["lower_total"])} to '
-                f"{_usd(outlook.attrs['upper_total'])} (95 %), from a trend with weekday seasonality fitted on the "
-                "last four weeks of settled days.</p>"
-            )
-            alerts = _optional(lambda: organization.spend_alerts(client)["threshold_usd"].tolist(), [])
-            limit = _optional(lambda: organization.spend_limit(client), None)
-            parts.append(_figure(plot.month_to_date(history, alerts=alerts, limit=limit, now=now)))
-    title = "Month to date and forecast" if when.month is not None else "The period"
-    sections.append(Section(title, parts=['<div class="cards">' + "".join(cards) + "</div>", *parts]))
+    early = when.live and when.days < 7 and not when.note  # early in a month: the previous month too
+    since = when.start - pd.DateOffset(months=1) if early else when.start
+    note = f"Daily spend from {since:%B %d}: the previous month next to the month so far." if early else ""
+    daily = history[(history.index >= since) & (history.index < when.end)]
+    sections.append(("Spend by project", note, [_figure(plot.spend(daily, by="project_id")),
+                                                _project_table(tables["by_project"], cards)]))  # fmt: skip
 
-    # Nothing whole to compare with yet (the month's first day), or no spend before: the previous month, if any.
-    first_day = when.before_stop == when.before or not before_total
-    base = month_before if first_day else before
-    by_project = ops.compare(costs if first_day else compared, base, by="project_id")
-    names = _optional(lambda: organization.projects(client).set_index("id")["name"], pd.Series(dtype=str))
-    by_project.insert(0, "project", [names.get(p, p) for p in by_project.index])
-    new = by_project["previous"].eq(0) & by_project["current"].gt(0)
-    label = "same days last month" if when.before_stop < begin else "previous period"
-    table = by_project.rename(columns={"current": "spend", "previous": "previous month" if first_day else label})
-    table["change_pct"] = [("new" if is_new else _pct(v)) for is_new, v in zip(new, by_project["change_pct"],
-                                                                                strict=True)]  # fmt: skip
-    if first_day:
-        dropped = ["change", "change_pct", "contribution_pct"] + ([] if len(base) else ["previous month"])
-        table = table.drop(columns=dropped)
-    chart_note = f"Daily spend from {shown:%B %d}: the previous month next to the month so far." if early else ""
-    sections.append(Section("Spend by project", chart_note, parts=[
-        _figure(plot.spend(history[history.index >= shown], by="project_id")),
-        _table(table, money=("spend", "previous period", "same days last month", "previous month", "change"),
-               percent=("contribution_pct",)),
-    ]))  # fmt: skip
-
-    top_lines = ops.share(lines, by="line_item").head(12)
-    items = ops.split_line_items(lines).dropna(subset=["model"])
-    per_model = items.groupby("model")["amount"].sum()
-    # Token spend by what was billed: text/audio/image, input/cached input/cache writes/output, long context.
-    tokens = items[items["kind"].isin(["input", "cached input", "cache writes", "output"])]
-    what = (tokens["modality"].fillna("text") + " " + tokens["kind"]
-            + tokens["context"].map({"long": ", long context"}).fillna(""))  # fmt: skip
-    per_kind = tokens["amount"].groupby(what.rename("billed as").to_numpy()).sum().sort_values(ascending=False)
-    sections.append(Section("Spend by line item and model", parts=[
-        _figure(plot.top(lines, by="line_item", n=10)),
-        _table(top_lines.rename(columns={"amount": "spend"}), money=("spend",), percent=()),
-        _table(per_model.sort_values(ascending=False).to_frame("spend"), money=("spend",)),
-        _table(per_kind.rename_axis("tokens billed as").to_frame("spend"), money=("spend",)),
+    items = tables["by_line_item"]
+    other = items[-1]["line_item"] if len(items) > LINE_ITEMS else None
+    caption = f"The top {LINE_ITEMS} line items, and the others in one row" if other else ""
+    sections.append(("Spend by line item and model", "", [
+        _figure(plot.top(frames.lines, by="line_item", n=LINE_ITEMS, other=other)),
+        _money_table(items, "line_item", "Line item", caption),
+        _money_table(tables["by_model"], "model", "Model"),
+        _money_table(tables["by_token_kind"], "billed_as", "Tokens billed as"),
     ]))  # fmt: skip
 
     # A period of a day or two is drawn per hour: one daily point is no chart.
-    hourly = stop - shown <= pd.Timedelta(days=2)
+    hourly = when.end - since <= pd.Timedelta(days=2)
     keys = None if hourly else ["project_id", "model"]  # what the sample data holds at each width
-    usage = _optional(lambda: client.completions(shown, stop, bucket_width="1h" if hourly else "1d", group_by=keys),
-                      None)  # fmt: skip
+    usage = optional(lambda: client.completions(since, when.end, bucket_width="1h" if hourly else "1d",
+                                                group_by=keys), None)  # fmt: skip
     if usage is not None and len(usage):
         per = "hour" if hourly else "day"
-        sections.append(Section("Tokens", f"Completions input, by how it was served, and output, per {per}.", parts=[
-            _figure(plot.token_mix(usage, rule="h" if hourly else "D")),
-        ]))  # fmt: skip
+        sections.append(("Tokens", f"Completions input, by how it was served, and output, per {per}.",
+                         [_figure(plot.token_mix(usage, rule="h" if hourly else "D"))]))  # fmt: skip
 
-    found = ops.anomalies(history, by="project_id", direction="up")
-    found = found[(found.index >= begin) & (found.index < stop)]
-    sections.append(Section(
-        "Unusual days",
-        "Days whose spend was far above normal for that weekday (robust z-score over the previous four weeks).",
-        parts=[_table(found.assign(project=[names.get(p, p) for p in found["project_id"]])
-                      .set_axis(pd.DatetimeIndex(found.index).strftime("%Y-%m-%d (%a)")).rename_axis("day"),
-                      money=("value", "expected")) if len(found) else "<p>None in this period.</p>"],
-    ))  # fmt: skip
-    return _page(begin, stop, now, client, sections)
+    unusual = tables["unusual_days"]
+    columns = [("day", "Day", "day"), ("project", "Project", "text"), ("amount", "Spend", "usd"),
+               ("expected", "Usual for the weekday", "usd"), ("z", "Robust z-score", "z")]  # fmt: skip
+    what = "Days whose spend was far above normal for that weekday (robust z-score over the previous four weeks)."
+    sections.append(("Unusual days", what, [_table(unusual, columns) if unusual else "<p>None in this period.</p>"]))
+    return _page(data, client, sections)
+
+
+def _page(data: dict[str, Any], client: Client, sections: list[tuple[str, str, list[str]]]) -> str:
+    source = ("embedded sample data (a fake organization)" if data["source"] == "sample"
+              else f"live organization at {client.base_url}")  # fmt: skip
+    start, end = (pd.Timestamp(data["period"][k]) for k in ("start", "end"))
+    generated = pd.Timestamp.now(tz="UTC")
+    title = data["title"]
+    body = [
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="meta">Period {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC · data: {html.escape(source)}'
+        f" · as of {pd.Timestamp(data['as_of']):%Y-%m-%d %H:%M} UTC · generated {generated:%Y-%m-%d %H:%M} UTC</p>",
+        f'<p class="note">{html.escape(data["rule"])}</p>',
+    ]
+    for heading, note, parts in sections:
+        body.append(f"<h2>{html.escape(heading)}</h2>")
+        if note:
+            body.append(f'<p class="note">{html.escape(note)}</p>')
+        body += parts
+    body.append('<p class="note">Made with usage_frames. Amounts are from the Costs API, which matches the invoice; '
+                "recent days may still change.</p>")  # fmt: skip
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
 
 
 @plot.off_screen()
@@ -340,7 +293,7 @@ def save_pictures(client: Client, directory: str | Path) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     now = client.clock()
     begin = now.floor("D").replace(day=1)
-    history = client.costs(begin - pd.Timedelta(days=35), now, group_by="project_id")
+    history = client.costs(min(ops.forecast_start(now), begin - pd.Timedelta(days=21)), now, group_by="project_id")
     pictures = {
         "month_to_date.png": plot.month_to_date(history, alerts=[1500, 2500], limit=4000, now=now),
         "spend_by_project.png": plot.spend(history[history.index >= begin - pd.Timedelta(days=21)], by="project_id"),
@@ -351,35 +304,3 @@ def save_pictures(client: Client, directory: str | Path) -> list[str]:
     for name, ax in pictures.items():
         _save(ax.figure, folder / name, dpi=80)
     return list(pictures)
-
-
-def _optional(fetch: Any, default: Any) -> Any:
-    """An extra the report can do without (names, thresholds) when the key may not read it."""
-    try:
-        return fetch()
-    except UsageFramesError:
-        return default
-
-
-def _page(begin: pd.Timestamp, stop: pd.Timestamp, now: pd.Timestamp, client: Client, sections: list[Section]) -> str:
-    sample = client.source == "sample"
-    source = "embedded sample data (a fake organization)" if sample else f"live organization at {client.base_url}"
-    month = f"{begin:%B %Y}" if begin.month == (stop - pd.Timedelta(seconds=1)).month else ""
-    title = f"OpenAI spend report{': ' + month if month else ''}"
-    generated = pd.Timestamp.now(tz="UTC")
-    body = [
-        f"<h1>{html.escape(title)}</h1>",
-        f'<p class="meta">Period {begin:%Y-%m-%d %H:%M} to {stop:%Y-%m-%d %H:%M} UTC · data: {html.escape(source)}'
-        f" · as of {now:%Y-%m-%d %H:%M} UTC · generated {generated:%Y-%m-%d %H:%M} UTC</p>",
-    ]
-    for section in sections:
-        body.append(f"<h2>{html.escape(section.title)}</h2>")
-        if section.note:
-            body.append(f'<p class="note">{html.escape(section.note)}</p>')
-        body += section.parts
-    body.append('<p class="note">Made with usage_frames. Amounts are from the Costs API, which matches the invoice; '
-                "recent days may still change.</p>")  # fmt: skip
-    return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f"<style>{STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
-    )

@@ -4,10 +4,13 @@
 serializer), recorded at a fixed clock, :data:`SAMPLE_NOW`, so that month-to-date and forecasts have something to
 say; every frame the sample client returns says so in ``attrs["as_of"]``. Each endpoint is recorded once, daily,
 grouped by all its keys (the first key of its ``refused_pair`` recorded alone: the API does not group costs by
-``user_id`` with ``project_id``), and completions also hourly (totals) for the last month (:data:`RECORDINGS`).
-:func:`answer` answers any query those recordings contain: any window inside their range, any subset of their keys,
-filters on those keys, and wider buckets (daily from hourly), by adding up the recorded results; anything else raises
-:class:`~usage_frames.errors.CacheMissError` saying what the sample holds of that endpoint.
+``user_id`` with ``project_id``), and completions also hourly for the last month, in total and by project and model
+(:data:`RECORDINGS`). :func:`answer` answers a query exactly as the API would, or not at all: a window whose edges
+fall on the boundaries of a recording's buckets (whole days from the daily recordings; whole hours from the hourly
+ones), any subset of the recording's keys, filters on those keys, and wider buckets (daily from hourly, with the
+API's partial first and last bucket), by adding up the recorded results. A window a recording can only answer with
+more than was asked (06:00 to 12:00 from whole days) raises :class:`~usage_frames.errors.CacheMissError` saying
+what the sample holds of that endpoint, never a superset.
 
 Regenerate it byte for byte with ``usage-frames sample-data`` (see :func:`record`). It is found in
 ``USAGE_FRAMES_SAMPLE_DIR`` if set, else inside the installed package (``usage_frames/sample_data``, where the
@@ -19,6 +22,8 @@ Examples:
     np.float64(1412.95)
     >>> client.completions("2026-10-01", "2026-10-08", group_by="model").attrs["as_of"]
     '2026-10-21T00:00:00+00:00'
+    >>> int(client.completions("2026-10-15T06:00", "2026-10-15T12:00")["input_tokens"].sum())  # from the hours
+    6269007
 """
 
 from __future__ import annotations
@@ -75,21 +80,42 @@ class Recording:
     start: pd.Timestamp
 
     def answers(self, query: Query) -> bool:
-        """Whether this recording holds the query: its keys, filters on its keys, a multiple of its width."""
+        """Whether this recording holds the query exactly, no more and no less than the API would send.
+
+        Its keys, filters on its keys, a multiple of its width, and a window (:func:`span`) whose edges are
+        boundaries of its buckets, inside its range.
+        """
         endpoint = query.endpoint
         keys = set(query.group_by) | {f.key for f in endpoint.filters if f.name in query.filters}
         wider = query.bucket_width != self.bucket_width
+        step = pd.Timedelta(seconds=BUCKET_SECONDS[self.bucket_width])
+        first, last = span(query)
         return (
             endpoint.name == self.endpoint
             and keys <= set(self.group_by)
             and BUCKET_SECONDS[query.bucket_width] % BUCKET_SECONDS[self.bucket_width] == 0
             and not (wider and any(f.kind == "level" for f in endpoint.fields))  # levels do not add up over time
-            and self.start <= query.start
+            and self.start <= first
+            and last <= SAMPLE_NOW
+            and first == first.floor(step)
+            and last == last.floor(step)
         )
 
     def __str__(self) -> str:
         keys = f" by {', '.join(self.group_by)}" if self.group_by else ""
         return f"{self.endpoint} {self.bucket_width}{keys} from {self.start:%Y-%m-%d}"
+
+
+def span(query: Query) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """What the API's buckets of a query cover: the query's window, or whole UTC days for costs (api-notes 7.6).
+
+    Examples:
+        >>> span(build_query("costs", "2026-10-01T06:00", "2026-10-02T12:00", now=SAMPLE_NOW))[1]
+        Timestamp('2026-10-03 00:00:00+0000', tz='UTC')
+    """
+    if query.endpoint.whole_days:
+        return query.start.floor("D"), query.end.ceil("D")
+    return query.start, query.end
 
 
 def _recordings() -> list[Recording]:
@@ -101,6 +127,8 @@ def _recordings() -> list[Recording]:
         if alone:
             recordings.append(Recording(name, "1d", (alone,), SAMPLE_START))
     recordings.append(Recording("completions", "1h", (), HOURLY_START))  # hourly totals: the hour-of-day heatmap
+    # Hours by project and model: windows of whole hours (a Berlin day, 06:00 to 12:00) by either key, exactly.
+    recordings.append(Recording("completions", "1h", ("project_id", "model"), HOURLY_START))
     return recordings
 
 
@@ -126,26 +154,28 @@ HINT = f"the sample data holds {SAMPLE_START:%Y-%m-%d} to {SAMPLE_NOW:%Y-%m-%d} 
 
 
 def answer(query: Query, frame: Callable[[Query], pd.DataFrame]) -> pd.DataFrame:
-    """The frame of a query, read (with the client's ``frame``) or added up from the recordings.
+    """The frame of a query, exactly as the API would answer it, read (with the client's ``frame``) or added up.
 
-    Queries a recording holds verbatim are read from the cache; others are added up from the recording that
-    holds them.
+    Queries a recording holds verbatim are read from the cache; others are added up from the first recording that
+    holds them exactly (:meth:`Recording.answers`).
 
     Raises:
-        CacheMissError: If no recording holds the query, listing what the sample holds.
+        CacheMissError: If no recording holds the query exactly (a superset is never returned), saying what the
+            sample holds of that endpoint.
     """
     source = next((r for r in RECORDINGS if r.answers(query)), None)
     if source is None:
         held = "; ".join(str(r) for r in RECORDINGS if r.endpoint == query.endpoint.name)
         raise CacheMissError(
-            f"{query.endpoint.name} at {query.bucket_width} from {query.start:%Y-%m-%d %H:%M}"
+            f"{query.endpoint.name} at {query.bucket_width} from {query.start:%Y-%m-%d %H:%M} to "
+            f"{query.end:%Y-%m-%d %H:%M}"
             + (f" by {', '.join(query.group_by)}" if query.group_by else "")
             + (f" filtered by {', '.join(query.filters)}" if query.filters else "")
             + " is not in the sample data",
             endpoint=query.endpoint.name,
             windows=[(query.start, query.end)],
             hint=f"it holds, to {SAMPLE_NOW:%Y-%m-%d}: {held} (any subset of those keys, filters on them, wider "
-            "buckets; usage_frames.sample.RECORDINGS lists every recording)",
+            "buckets, windows from and to the edges of those buckets; usage_frames.sample.RECORDINGS lists them all)",
         )
     if source.group_by == query.group_by and source.bucket_width == query.bucket_width and not query.filters:
         return frame(query)
@@ -153,10 +183,15 @@ def answer(query: Query, frame: Callable[[Query], pd.DataFrame]) -> pd.DataFrame
 
 
 def _added_up(query: Query, source: Recording, frame: Callable[[Query], pd.DataFrame]) -> pd.DataFrame:
+    """The query's buckets added up from a finer or wider-keyed recording.
+
+    The API's grid of the query's width over :func:`span`: its first and last bucket partial where the window
+    starts or ends inside one.
+    """
     width = pd.Timedelta(seconds=BUCKET_SECONDS[query.bucket_width])
-    start, end = query.start.floor(width), min(query.end.ceil(width), SAMPLE_NOW)
+    first, last = span(query)  # on the recording's bucket boundaries (Recording.answers)
     wide = build_query(
-        query.endpoint, start, end, bucket_width=source.bucket_width, group_by=source.group_by, now=SAMPLE_NOW
+        query.endpoint, first, last, bucket_width=source.bucket_width, group_by=source.group_by, now=SAMPLE_NOW
     )
     fine = frame(wide)
     keep = pd.Series(True, index=fine.index)
@@ -165,8 +200,8 @@ def _added_up(query: Query, source: Recording, frame: Callable[[Query], pd.DataF
             wanted = query.filters[flt.name]
             keep &= (fine[flt.key] == wanted) if isinstance(wanted, bool) else fine[flt.key].isin(wanted)
     fine = fine[keep.to_numpy()]
-    index = pd.DatetimeIndex(fine.index)
-    begins = index.floor(width) if source.bucket_width != query.bucket_width else index
+    floors = pd.DatetimeIndex(fine.index).floor(width)
+    begins = floors.where(floors > first, first)  # the API's grid: a partial first bucket starts at the window
     fields = query.endpoint.fields
     grouped = fine.groupby([begins.rename("start_time"), *[fine[k] for k in query.group_by]], observed=True,
                            dropna=False, sort=True)  # fmt: skip
@@ -187,12 +222,11 @@ def _added_up(query: Query, source: Recording, frame: Callable[[Query], pd.DataF
                 target = target.setdefault(part, {})
             target[f.json_path[-1]] = _plain(values[f.name])
         buckets.setdefault(unix(pd.Timestamp(values["start_time"])), []).append(result)
-    step = BUCKET_SECONDS[query.bucket_width]
+    step, stop = BUCKET_SECONDS[query.bucket_width], unix(last)
     page = {"object": "page", "has_more": False, "next_page": None, "data": [
-        {"object": "bucket", "start_time": t, "end_time": min(t + step, unix(SAMPLE_NOW)), "results": results}
+        {"object": "bucket", "start_time": t, "end_time": min(t - t % step + step, stop), "results": results}
         for t, results in sorted(buckets.items())]}  # fmt: skip
-    added = to_frame([page], query)
-    return added[(added["end_time"] > query.start) & (added.index < query.end)]
+    return to_frame([page], query)
 
 
 def _plain(value: Any) -> Any:

@@ -5,6 +5,7 @@ Part of :mod:`usage_frames.ops`, which re-exports every public name here.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,10 @@ from usage_frames.analysis.frame import (
     now_arg,
     number_arg,
 )
-from usage_frames.errors import InvalidParameterError
+from usage_frames.errors import InvalidParameterError, UsageFramesWarning
+from usage_frames.query import TimeLike
+
+LOOKBACK = 28  # settled days a month-end forecast fits: four of each weekday
 
 
 def _data_end(data: pd.DataFrame | pd.Series) -> pd.Timestamp:
@@ -49,17 +53,58 @@ def daily_spend(costs: pd.DataFrame) -> pd.Series:
     return series
 
 
+def forecast_start(now: TimeLike, lookback: int = LOOKBACK) -> pd.Timestamp:
+    """The first day of costs that the month-end forecast as of ``now`` reads: the one rule of the package.
+
+    The forecast fits the last ``lookback`` settled days (the days that ended more than a day before ``now``) and
+    adds up the month to date, so it needs costs from the earlier of the month's first day and the first fitted
+    day. The report, ``usage-frames check`` and :func:`forecast` all fetch from here, so that they give one figure
+    for one month; :func:`forecast` warns when its costs start later.
+
+    Args:
+        now: The "as of" time of the forecast (the client's clock, ``client.clock()``).
+        lookback: Days of history to fit, as for :func:`forecast`.
+
+    Examples:
+        >>> forecast_start("2026-10-21")  # the 28 days fitted are 2026-09-22 to 2026-10-19
+        Timestamp('2026-09-22 00:00:00+0000', tz='UTC')
+        >>> forecast_start("2026-10-31 23:59:30")  # late in a month: the month's first day comes first
+        Timestamp('2026-10-01 00:00:00+0000', tz='UTC')
+    """
+    when = now_arg(now)
+    lookback = count_arg(lookback, "lookback", 7)
+    month = (when - pd.Timedelta(seconds=1)).floor("D").replace(day=1)  # at midnight on the 1st: the month ended
+    return min(month, when.floor("D") - pd.Timedelta(days=lookback + 1))
+
+
+def _days(costs: pd.DataFrame) -> pd.Series:
+    """Daily spend from the first day with spend to where the data ends, idle days as zero (they are data too).
+
+    Not from the window's start: a frame sliced by date keeps its ``attrs``, and the days sliced off are unknown,
+    not idle.
+    """
+    series = daily_spend(costs)
+    if series.empty:
+        return series
+    days = pd.date_range(series.index.min(), _data_end(costs), freq="D", inclusive="left", name="day")
+    return series.reindex(days.union(_times(series)), fill_value=0.0)
+
+
 def forecast(
     costs: pd.DataFrame | pd.Series,
     until: str | pd.Timestamp = "month_end",
     now: pd.Timestamp | None = None,
-    lookback: int = 28,
+    lookback: int = LOOKBACK,
 ) -> pd.DataFrame:
     """Project daily spend to the end of the month: a linear trend times weekday factors, with a 95 % band.
 
     Days still settling (the last two) are left out of the fit, and so are outlier days (a spike), whose
-    residual is beyond five robust deviations of the first fit. ``attrs`` holds ``month_to_date``,
-    ``projected_total`` and its ``lower_total``/``upper_total``.
+    residual is beyond five robust deviations of the first fit; days without spend count as zero. ``attrs``
+    holds ``month_to_date`` (to ``now``, the day in progress included), ``projected_total`` (the settled days of
+    the month plus the expected rest, from ``forecast_from`` on) and its ``lower_total``/``upper_total``,
+    ``fit_from`` and ``fit_days``. Costs that start after :func:`forecast_start` give a fit on fewer days than
+    the report and ``usage-frames check`` use, with a :class:`~usage_frames.errors.UsageFramesWarning` that says
+    from when to fetch.
 
     Args:
         costs: Costs frame (any grouping) or a daily spend Series.
@@ -75,8 +120,9 @@ def forecast(
         >>> round(f.attrs["projected_total"])  # truth: 100 + 2 t summed over November 1-29 (t = 31..59) = 5510
         5510
     """
-    series = daily_spend(costs) if isinstance(costs, pd.DataFrame) else costs.astype(float)
+    series = _days(costs) if isinstance(costs, pd.DataFrame) else costs.astype(float)
     now = as_of(costs) if now is None else now_arg(now)
+    lookback = count_arg(lookback, "lookback", 7)
     today = now.floor("D")
     # The month projected is the month of the last data: a finished period projects to its own total.
     last = min(now, _data_end(costs)) - pd.Timedelta(seconds=1)
@@ -86,6 +132,16 @@ def forecast(
     history = series[series.index < today - pd.Timedelta(days=1)].iloc[-lookback:]
     if len(history) < 7:
         raise InvalidParameterError("costs", len(history), reason="has fewer than 7 settled days to fit a forecast")
+    begins = pd.Timestamp(costs.attrs.get("start") or series.index[0]).tz_convert("UTC").floor("D")
+    needed = forecast_start(now, lookback)
+    if len(history) < lookback and begins > needed:
+        warnings.warn(
+            f"forecast: the costs start on {begins:%Y-%m-%d}, so the fit has {len(history)} settled days "
+            f"instead of {lookback}; fetch them from {needed:%Y-%m-%d} (ops.forecast_start) for the figure the "
+            "report and usage-frames check give",
+            UsageFramesWarning,
+            stacklevel=2,
+        )
     dates = _times(history)
     t = (dates - dates[0]).days.to_numpy(dtype=float)
     y = history.to_numpy()
@@ -131,6 +187,8 @@ def forecast(
         "lower_total": max(projected - band, float(known)),
         "upper_total": projected + band,
         "forecast_from": str(history.index[-1] + pd.Timedelta(days=1)),
+        "fit_from": str(history.index[0]),
+        "fit_days": len(history),
         "month": month_start.isoformat(),
         "as_of": now.isoformat(),
     }

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Iterable
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +29,41 @@ _KINDS = {
 _MODALITIES = ("text", "audio", "image")
 _CONTEXTS = {"long context": "long", "short context": "short"}
 _MODEL = re.compile(r"^(ft[-:])?[a-z0-9][a-z0-9.:_-]*$", re.IGNORECASE)
+_CENT = Decimal("0.01")
+
+
+def exact_total(amounts: Iterable[object]) -> Decimal:
+    """The sum of amounts, each read as the decimal it was sent as; missing values (``<NA>``, NaN) skipped.
+
+    The frame keeps ``amount`` as floats (the frame contract); the shortest text of a float is the decimal the API
+    sent (``"12.50"``, ``0.06``), so adding those decimals gives the bill's own total (to 28 significant digits,
+    far below a cent), which adding floats only approaches. Decimals and decimal strings are taken as they are.
+
+    Examples:
+        >>> exact_total([0.1, 0.2]), 0.1 + 0.2
+        (Decimal('0.3'), 0.30000000000000004)
+        >>> exact_total(pd.Series([2.675, None, "0.000004500000000000000000000000000000000"], dtype=object))
+        Decimal('2.675004500000000000000000000')
+    """
+    values: Iterable[Any] = amounts.tolist() if isinstance(amounts, pd.Series | pd.Index | np.ndarray) else amounts
+    return sum((Decimal(str(v)) for v in values if v is not None and not pd.isna(v)), Decimal(0))
+
+
+def total_cents(amounts: Iterable[object]) -> int:
+    """The total of these amounts in whole cents: summed exactly (:func:`exact_total`), rounded once, half to even.
+
+    Every money total of the package that is shown or compared to the cent (allocation statements, budgets, the
+    FOCUS export's total) is this function, so that they agree with each other and with
+    ``round(costs["amount"].sum(), 2)`` (which differs only when the exact total is a half cent to within float
+    error: there the decimal total is the right one).
+
+    Examples:
+        >>> total_cents([2.675]), round(2.675, 2)  # the float 2.675 is a little below 2.675
+        (268, 2.67)
+        >>> total_cents(pd.Series([0.004, 0.004, pd.NA], dtype="Float64"))
+        1
+    """
+    return int((exact_total(amounts) / _CENT).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
 def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:

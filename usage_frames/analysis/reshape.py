@@ -53,7 +53,7 @@ def complete(df: pd.DataFrame) -> pd.DataFrame:
     ends = pd.DatetimeIndex([*grid[1:], min(pd.Timestamp(_meta(df)["end"]), grid[-1] + width)])
     if endpoint_of(df).whole_days:
         ends = grid + pd.Timedelta(days=1)
-    frame = pd.DataFrame({"start_time": grid, "end_time": ends})
+    frame = type(df)({"start_time": grid, "end_time": ends})  # the frame's own class (df.plot() without end_time)
     if keys:
         frame = frame.merge(df[keys].drop_duplicates(), how="cross")
     values = [c for c in df.columns if c not in (*keys, "end_time")]
@@ -66,57 +66,63 @@ def complete(df: pd.DataFrame) -> pd.DataFrame:
     return _finish(out[df.columns], df)
 
 
-def _edges(offset: Any, first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
-    """The bucket boundaries of ``offset`` from the bucket holding ``first`` to past ``last``, in their zone.
+def _window(df: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The span the frame's rows may cover: its requested window (``attrs``), widened to its data."""
+    meta, starts = _meta(df), _times(df)
+    lo = min(pd.Timestamp(meta.get("start", starts.min())), starts.min())
+    hi = max(pd.Timestamp(meta.get("end", df["end_time"].max())), pd.Timestamp(df["end_time"].max()))
+    return lo, hi
 
-    Buckets start on the anchor of begin-anchored rules (``MS``, ``QS``, ``W-MON``: weeks starting Monday) and
-    end with the anchor day of end-anchored ones (``ME`` is the calendar month, not the 30 days before its last
-    day). Fixed durations (``h``, ``15min``) count from local midnight of the first day, days (``D``, ``7D``)
-    from that day, all in wall time, so local days and hours are DST-correct.
+
+def _pandas_bins(rule: str, offset: Any, starts: pd.DatetimeIndex) -> tuple[np.ndarray, pd.DatetimeIndex, str]:
+    """Which of pandas' ``resample(rule)`` bins each start falls in: (bin number per row, bin labels, ``closed``).
+
+    pandas itself sorts the rows into bins, with its default ``closed`` and ``label`` for the rule, exactly as
+    ``df.resample(rule)`` does (a ``"3D"`` or ``"2W-SUN"`` counts from the first row).
     """
-    zone = first.tz
-    if isinstance(offset, pd.offsets.Tick):
-        # Wall-clock steps from local midnight, each at every instant it occurs: a repeated hour at the end of
-        # DST is two buckets, a skipped one none, and a half-hour DST shift (Lord Howe) moves the boundaries.
-        wall, stop = first.tz_localize(None), last.tz_localize(None)
-        step = pd.Timedelta(offset)
-        start = wall.normalize() + (wall - wall.normalize()) // step * step
-        naive = pd.date_range(start - step, stop + 2 * step, freq=step)
-        both = [
-            naive.tz_localize(zone, ambiguous=np.full(len(naive), fold), nonexistent="NaT") for fold in (True, False)
-        ]
-        ticks = both[0].union(both[1]).dropna()
-        below, above = ticks[ticks <= first], ticks[ticks >= last]
-        return ticks[(ticks >= below.max()) & (ticks <= above.min())]
-    day = first.tz_localize(None).normalize()
-    base = offset.base
-    if type(offset).__name__.endswith("End"):  # ME, QE, YE, BME, SME...: the period ends with its anchor day
-        anchor = base.rollforward(day) - base
-        shift = pd.DateOffset(days=1)
-    elif isinstance(offset, pd.offsets.Day):
-        anchor, shift = day, pd.DateOffset(days=0)
-    else:
-        anchor, shift = base.rollback(day), pd.DateOffset(days=0)
-    edges = [anchor]
-    stop = last.tz_localize(None)
-    while edges[-1] + shift < stop or len(edges) < 2:
-        edges.append(edges[-1] + offset)
-    naive = pd.DatetimeIndex(edges) + shift
-    return naive.tz_localize(zone, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward")
+    order = np.argsort(starts.asi8, kind="stable")
+    try:
+        grouper = pd.Grouper(freq=offset)
+        sizes = pd.Series(0, index=starts[order]).groupby(grouper).size()
+    except (ValueError, TypeError, NotImplementedError) as exc:  # an offset pandas knows but cannot resample by
+        raise InvalidParameterError("rule", rule, reason=f"is not a rule pandas can resample by ({exc})") from None
+    number = np.empty(len(starts), dtype=np.int64)
+    number[order] = np.repeat(np.arange(len(sizes)), sizes.to_numpy())
+    return number, pd.DatetimeIndex(sizes.index), str(grouper.closed)
+
+
+def _spans(labels: pd.DatetimeIndex, offset: Any, closed: str) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
+    """The instants each of pandas' consecutive bins covers, ``[left, right)``, from its labels.
+
+    Left-closed bins are labelled by their start and end where the next begins, one ``offset`` later (pandas'
+    bins are a ``date_range`` of the rule). Right-closed ones (``W-MON``, ``ME``, ``QE``...) are labelled by
+    their anchor day, which they end with: pandas moves their edges to the end of that day, so a bin covers the
+    days after the previous anchor day up to and including its own.
+    """
+    if closed == "left":
+        return labels, pd.DatetimeIndex(labels[1:].append(pd.DatetimeIndex([labels[-1] + offset])))
+    wall = labels.tz_localize(None)
+    edges = pd.DatetimeIndex([wall[0] - offset, *wall]) + pd.Timedelta(days=1)
+    local = edges.tz_localize(labels.tz, ambiguous=np.ones(len(edges), dtype=bool), nonexistent="shift_forward")
+    return local[:-1], local[1:]
 
 
 def resample(df: pd.DataFrame, rule: str, tz: str | None = None) -> pd.DataFrame:
-    """Re-bucket to a coarser rule (``"D"``, ``"W-MON"``, ``"MS"``, ``"ME"``...): counts summed, levels averaged.
+    """Re-bucket to a coarser pandas rule, with pandas' own bins: counts summed, levels averaged.
 
-    Every output row covers ``[start_time, end_time)`` and holds exactly the input buckets inside that span, so
-    the rows tile the data and each value is the sum over its span. End-anchored rules mean their calendar
-    period (``"ME"`` is the month, ``"QE"`` the quarter); weekly rules start on their weekday (``"W-MON"``: weeks
-    from Monday). A rule that would cut an input bucket in two is refused, never spread or misplaced.
+    Each output row holds exactly the input rows that pandas' ``df.resample(rule)`` puts together on the
+    ``start_time`` index (``df.tz_convert(tz).resample(rule)`` with ``tz``), with the rule's default ``closed``
+    and ``label``: ``"W-MON"`` is weeks *ending* Monday (Tuesday to Monday), ``"ME"`` calendar months, ``"MS"``
+    the same months, ``"2W-SUN"`` or ``"3D"`` count from the first row, as in pandas. Only the labels differ:
+    where pandas labels a bin by the end of its period (``W-MON``, ``ME``, ``QE``, ``YE``...), the row here is
+    labelled by the start of its span and ``end_time`` gives its end, as in every frame; the first and last
+    span are cut to the frame's window, as the API cuts its first and last bucket. A rule or zone that would
+    cut an input bucket in two is refused, never spread or misplaced.
 
     Args:
         df: A frame from a fetch (or another helper).
-        rule: A pandas frequency; buckets are labelled by their start.
-        tz: Cut days in this time zone (DST-correct) from hourly or minute data; the index stays UTC
+        rule: A pandas frequency (``"D"``, ``"W-MON"``, ``"MS"``, ``"QE-NOV"``, ``"6h"``...).
+        tz: Bin in this time zone (DST-correct local days) from hourly or minute data; the index stays UTC
             (local midnight in UTC) and ``attrs["tz"]`` records the zone.
 
     Raises:
@@ -125,10 +131,14 @@ def resample(df: pd.DataFrame, rule: str, tz: str | None = None) -> pd.DataFrame
 
     Examples:
         >>> from usage_frames import Client
+        >>> daily = Client.fake().completions("2026-10-01", "2026-10-15")  # Thursday Oct 1 to Wednesday Oct 14
+        >>> weeks = resample(daily, "W-MON")  # pandas: weeks ending Monday, labelled Oct 5 and Oct 12, and Oct 19
+        >>> [f"{s:%a %b %d}-{e:%a %b %d}" for s, e in zip(weeks.index, weeks["end_time"])]
+        ['Thu Oct 01-Tue Oct 06', 'Tue Oct 06-Tue Oct 13', 'Tue Oct 13-Thu Oct 15']
         >>> hourly = Client.fake().embeddings("2026-10-24", "2026-10-28", bucket_width="1h")
         >>> local = resample(hourly, "D", tz="Europe/Berlin")  # DST ends on 2026-10-25 in Berlin
         >>> [str(t) for t in local.index[:3]]
-        ['2026-10-23 22:00:00+00:00', '2026-10-24 22:00:00+00:00', '2026-10-25 23:00:00+00:00']
+        ['2026-10-24 00:00:00+00:00', '2026-10-24 22:00:00+00:00', '2026-10-25 23:00:00+00:00']
         >>> int(local["input_tokens"].sum()) == int(hourly["input_tokens"].sum())
         True
         >>> months = resample(Client.fake().costs("2026-06-01", "2026-09-01"), "ME")
@@ -154,15 +164,15 @@ def resample(df: pd.DataFrame, rule: str, tz: str | None = None) -> pd.DataFrame
         out = data.iloc[:0].copy()
         out.insert(0, "end_time", df["end_time"].iloc[:0])
         return _finish(out, df, bucket_width=rule, tz=tz)
-    zone = tz or "UTC"
-    edges = _edges(offset, starts.min().tz_convert(zone), ends.max().tz_convert(zone)).tz_convert("UTC")
-    position = edges.searchsorted(starts, side="right") - 1
-    cut = ends > edges[np.minimum(position + 1, len(edges) - 1)]
+    lo, hi = _window(df)
+    bins, labels, closed = _pandas_bins(rule, offset, starts.tz_convert(tz or "UTC"))
+    lefts, rights = (edge.tz_convert("UTC") for edge in _spans(labels, offset, closed))
+    cut = ends > rights[bins]  # a bucket that runs on into the next bin
     if cut.any():
         i = int(np.argmax(cut))
         width = _meta(df).get("bucket_width") or "its"
         evidence = (f"{starts[i]:%Y-%m-%d %H:%M}..{ends[i]:%Y-%m-%d %H:%M} UTC straddles "
-                    f"{edges[position[i] + 1]:%Y-%m-%d %H:%M} UTC")  # fmt: skip
+                    f"{rights[bins[i]]:%Y-%m-%d %H:%M} UTC")  # fmt: skip
         if tz is None:
             raise InvalidParameterError(
                 "rule",
@@ -181,13 +191,14 @@ def resample(df: pd.DataFrame, rule: str, tz: str | None = None) -> pd.DataFrame
             "tz", tz, reason=f"does not start its local buckets on a boundary of the data's {width} buckets "
             f"({evidence}); fetch bucket_width='1m' and resample that"
         )  # fmt: skip
-    bucket = pd.DatetimeIndex(edges[position], name="start_time")
+    # Each span is cut to the window, as the API cuts its first and last bucket to the query's.
+    begins, stops = lefts[bins].where(lefts[bins] > lo, lo), rights[bins].where(rights[bins] < hi, hi)
+    bucket = begins.as_unit(starts.unit).rename("start_time")
     out = _combine(data.groupby([bucket, *(data[k] for k in keys)], observed=True), df, over_time=True)
     out = out.reset_index(keys) if keys else out
-    begins = pd.DatetimeIndex(out.index)
-    following = edges[edges.searchsorted(begins, side="right")]
-    out.insert(0, "end_time", following)
-    out.index = begins.rename("start_time")
+    span_end = pd.Series(stops.as_unit(ends.unit), index=bucket).groupby(level=0).first()
+    out.insert(0, "end_time", span_end.reindex(out.index).to_numpy())
+    out.index = pd.DatetimeIndex(out.index).rename("start_time")
     return _finish(out[[c for c in df.columns if c in out.columns]], df, bucket_width=rule, tz=tz)
 
 

@@ -301,7 +301,7 @@ def cache_efficiency(df: pd.DataFrame, by: str | Sequence[str] | None = None, ru
     Examples:
         >>> from usage_frames import Client
         >>> df = Client.fake().completions("2026-10-01", "2026-10-08", group_by="model")
-        >>> e = cache_efficiency(df, by="model", rule="W-MON")
+        >>> e = cache_efficiency(df, by="model", rule="W-SUN")
         >>> round(float(e[e["model"] == "gpt-4o-mini-2024-07-18"]["cached_share_pct"].iloc[0]), 1)
         41.9
     """

@@ -58,16 +58,22 @@ def compare(
         values: The measure (default: ``amount`` for costs, else the first count).
 
     Returns:
-        ``previous``, ``current``, ``change``, ``change_pct`` and ``contribution_pct`` (share of the total
-        change), largest absolute change first.
+        ``previous``, ``current``, ``change`` (current minus previous), ``change_pct`` (the change in percent of
+        ``previous``; ``<NA>`` where there was nothing before) and ``contribution_pct``: each row's share of the
+        total change, in percent of it, so that the column adds up to 100 whatever the total's sign. A row that
+        moved the same way as the total has a positive share (a project that lost $24.50 of a $55.86 decrease:
+        +43.9), one that moved against it a negative share. Largest absolute change first.
 
     Examples:
         >>> from usage_frames import Client
         >>> c = Client.fake()
         >>> now = c.costs("2026-10-12", "2026-10-19", group_by="project_id")
         >>> before = c.costs("2026-10-05", "2026-10-12", group_by="project_id")
-        >>> compare(now, before, by="project_id").index[0]  # the spike week of Search & RAG
+        >>> moved = compare(now, before, by="project_id")
+        >>> moved.index[0]  # the spike week of Search & RAG
         'proj_search'
+        >>> round(float(moved["contribution_pct"].sum()), 6)  # shares of the total change
+        100.0
     """
     name = _values(df, values)
     keys = _by(df, by)

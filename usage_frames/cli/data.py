@@ -184,7 +184,7 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _add_report(commands: Any) -> None:
-    report = _subcommand(commands, "report", "write the spend report (one self-contained HTML file)")
+    report = _subcommand(commands, "report", "write the spend report (one self-contained HTML page), or its figures")
     _window_options(report, "first day of the period (default: the first of this month)", "end (default: now)")
     _output_option(report, REPORT_SUFFIXES, default="report.html")
     report.add_argument("--pictures", type=Path, help="also write the main plots as PNG files into this folder")
@@ -195,12 +195,22 @@ def _add_report(commands: Any) -> None:
 def _report(args: argparse.Namespace) -> int:
     output = output_path(args.output, REPORT_SUFFIXES)
     client = client_from(args)
-    from usage_frames.report import save_pictures, spend_report
+    if output.suffix.lower() == ".json":  # the figures only: no chart is drawn, matplotlib is not imported
+        import json
 
-    page = spend_report(client, args.start, args.end)
-    _create_parent(output).write_text(page, encoding="utf-8")
-    print(f"wrote the spend report to {output}")
+        from usage_frames.report_data import report_data
+
+        text = json.dumps(report_data(client, args.start, args.end), indent=1, ensure_ascii=False) + "\n"
+        _create_parent(output).write_text(text, encoding="utf-8")
+        print(f"wrote the spend report's figures to {output}")
+    else:
+        from usage_frames.report import spend_report
+
+        _create_parent(output).write_text(spend_report(client, args.start, args.end), encoding="utf-8")
+        print(f"wrote the spend report to {output}")
     if args.pictures:
+        from usage_frames.report import save_pictures
+
         names = save_pictures(client, args.pictures)
         print(f"wrote {', '.join(names)} to {args.pictures}")
     return 0

@@ -1,16 +1,32 @@
-"""The FinOps subcommands: export (FOCUS), allocate (statements per team), check (budgets)."""
+"""The FinOps subcommands: export (FOCUS), allocate (statements per team), check (budgets).
+
+``check`` exits 0 when every budget is ok, 1 when any is over or projected over, 2 for bad input (``--strict``: a
+warning too, such as a budget value that matches no cost), 3 when the alert could not be delivered (one line on
+stderr names the target's host:port and why), 4 when the costs could not be read (API, network, cache).
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import sys
+import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from usage_frames.client import Client
+from usage_frames.errors import (
+    CacheMissError,
+    InvalidParameterError,
+    MissingAPIKeyError,
+    UsageFramesError,
+    UsageFramesWarning,
+)
 
 if TYPE_CHECKING:
-    pass
+    import pandas as pd
+
+    from usage_frames.allocation import Matcher
 from usage_frames.cli.options import (
     CommandLineError,
     _create_parent,
@@ -24,6 +40,8 @@ from usage_frames.cli.options import (
 
 FOCUS_SUFFIXES = (".csv", ".parquet")
 STATEMENT_SUFFIXES = (".csv",)
+OVER, BAD_INPUT, NOT_DELIVERED, NO_DATA = 1, 2, 3, 4  # check's exit statuses (0: every budget ok)
+STRICT_HELP = "treat warnings (a rule or budget value that matches no cost...) as errors: exit 2"
 
 
 def _add_export(commands: Any) -> None:
@@ -44,6 +62,7 @@ def _export(args: argparse.Namespace) -> int:
     import os
 
     from usage_frames import focus, organization
+    from usage_frames.analysis.money import total_cents
 
     if args.output is None:
         raise CommandLineError("export focus needs -o FILE.csv or FILE.parquet")
@@ -59,24 +78,53 @@ def _export(args: argparse.Namespace) -> int:
     table = focus.to_focus(costs, args.focus_version, projects=organization.projects(client), **names)
     focus.write(table, _create_parent(output))
     currency = ", ".join(sorted(set(table["BillingCurrency"])))
-    print(f"wrote {len(table)} FOCUS {args.focus_version} rows (BilledCost {table['BilledCost'].sum():,.2f} {currency})"
-          f" to {output}")  # fmt: skip
+    billed = total_cents(table["BilledCost"]) / 100  # as allocate and check total it
+    print(f"wrote {len(table)} FOCUS {args.focus_version} rows (BilledCost {billed:,.2f} {currency}) to {output}")
     return 0
 
 
-def _names(client: Client, columns: Sequence[str]) -> dict[str, Any]:
-    """The organization's lists that name-matching rules need (only those)."""
-    from usage_frames import organization
+def _lists(client: Client, costs: pd.DataFrame, matchers: Iterable[Matcher]) -> dict[str, Any]:
+    """The organization's lists the rules need: to read names, and to tell an idle ID from a typo.
 
-    lists = {"project_name": ("projects", organization.projects), "user_name": ("users", organization.users),
-             "api_key_name": ("api_keys", organization.api_keys)}  # fmt: skip
-    return {lists[c][0]: lists[c][1](client) for c in columns if c in lists}
+    A list is fetched for names (``project_names`` needs ``uf.projects()``), and for IDs only when one of them has
+    no cost in the window (an ID the list knows is idle, and not warned about).
+    """
+    from usage_frames import organization
+    from usage_frames.allocation import DIRECTORY
+
+    fetch = {"projects": organization.projects, "users": organization.users, "api_keys": organization.api_keys}
+    wanted = set()
+    for matcher in matchers:
+        for column, values in matcher.match.items():
+            seen = set(costs[column].dropna().astype(str)) if column in costs.columns else set()
+            if column.endswith("_name") or not set(values) <= seen:
+                wanted.add(DIRECTORY[column])
+    return {name: fetch[name](client) for name in sorted(wanted)}
+
+
+def _warned(caught: Iterable[warnings.WarningMessage], strict: bool, stopped: str) -> bool:
+    """Print each :class:`UsageFramesWarning` as one line on stderr; with ``--strict``, say what was not done.
+
+    Returns:
+        Whether ``--strict`` stops the command (exit 2). Other warnings are issued again, as they came.
+    """
+    shown = 0
+    for caught_one in caught:
+        if issubclass(caught_one.category, UsageFramesWarning):
+            print(f"usage-frames: warning: {' '.join(str(caught_one.message).split())}", file=sys.stderr)
+            shown += 1
+        else:
+            warnings.warn_explicit(caught_one.message, caught_one.category, caught_one.filename, caught_one.lineno)
+    if strict and shown:
+        print(f"usage-frames: error: --strict: {shown} warning(s), so {stopped}", file=sys.stderr)
+    return strict and shown > 0
 
 
 def _add_allocate(commands: Any) -> None:
     allocate = _subcommand(commands, "allocate", "allocate the bill to teams by rules: a statement per month")
     _window_options(allocate, "inclusive start; default 30 days before --end")
     allocate.add_argument("--rules", type=Path, required=True, help="a TOML file of [[team]] rules")
+    allocate.add_argument("--strict", action="store_true", help=STRICT_HELP + ", and write nothing")
     _output_option(allocate, STATEMENT_SUFFIXES)
     _data_options(allocate)
     allocate.set_defaults(run=_allocate)
@@ -84,50 +132,80 @@ def _add_allocate(commands: Any) -> None:
 
 def _allocate(args: argparse.Namespace) -> int:
     from usage_frames.allocation import Rules, allocate
+    from usage_frames.analysis.money import total_cents
 
     output = output_path(args.output, STATEMENT_SUFFIXES) if args.output else None
     rules = Rules.load(args.rules)
     client = client_from(args)
-    costs = client.costs(args.start, args.end, group_by=rules.group_by)
-    statement = allocate(costs, rules, **_names(client, rules.columns))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UsageFramesWarning)
+        costs = client.costs(args.start, args.end, group_by=rules.group_by)
+        statement = allocate(costs, rules, **_lists(client, costs, rules.teams))
+    if _warned(caught, args.strict, "no statement was written"):
+        return BAD_INPUT
     if output is None:
         print(statement.to_string(index=False))
     else:
         statement.to_csv(_create_parent(output), index=False)
-        print(f"wrote the statement ({len(statement)} rows, {statement['amount'].sum():,.2f}) to {output}")
+        total = total_cents(statement["amount"]) / 100
+        print(f"wrote the statement ({len(statement)} rows, {total:,.2f}) to {output}")
     return 0
 
 
 def _add_check(commands: Any) -> None:
-    check = _subcommand(commands, "check", "check monthly budgets: exit 0 all ok, 1 any over or projected over")
+    check = _subcommand(
+        commands,
+        "check",
+        "check monthly budgets: exit 0 all ok, 1 any over or projected over, 2 bad input, 3 the alert could not be "
+        "delivered, 4 the costs could not be read",
+    )
     check.add_argument("--budgets", type=Path, required=True, help="a TOML file of [[budget]] (and [[team]]) tables")
     check.add_argument("--rules", type=Path, help="[[team]] rules for team budgets, if not in the budgets file")
     check.add_argument("--notify", action="append", default=[], metavar="URL",
                        help="an Apprise URL to alert when a budget needs attention (repeatable; "
                             'pip install "usage-frames[alerts]")')  # fmt: skip
     check.add_argument("--dry-run", action="store_true", help="print the alert instead of sending it")
+    check.add_argument("--strict", action="store_true", help=STRICT_HELP + ", before any alert is sent")
     _data_options(check)
     check.set_defaults(run=_check)
 
 
 def _check(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from usage_frames import budgets as b
+    from usage_frames import ops
     from usage_frames.allocation import Rules
 
     chosen = b.Budgets.load(args.budgets, Rules.load(args.rules) if args.rules else None)
-    sender = b.notifier(args.notify) if args.notify else None  # checked before any request, even for --dry-run
+    senders = b.notifier(args.notify) if args.notify else None  # checked before any request, even for --dry-run
     client = client_from(args)
     now = client.clock()
-    month = now.floor("D") - pd.Timedelta(days=now.day - 1)
-    costs = client.costs(month - pd.Timedelta(days=28), now, group_by=chosen.group_by)
-    status = b.check_budgets(costs, chosen, now=now, **_names(client, chosen.columns))
+    status: pd.DataFrame | UsageFramesError
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UsageFramesWarning)
+        try:
+            costs = client.costs(ops.forecast_start(now), now, group_by=chosen.group_by)  # the report's forecast too
+            lists = _lists(client, costs, [matcher for _, matcher in chosen.owners])
+            status = b.check_budgets(costs, chosen, now=now, **lists)
+        except (InvalidParameterError, MissingAPIKeyError):
+            raise
+        except UsageFramesError as exc:  # API, network, cache: not "over budget" (1), a scheduler must tell
+            status = exc
+    stop = _warned(caught, args.strict, "no budget was checked and no alert sent")
+    if isinstance(status, UsageFramesError):  # worded as the other commands word it
+        text = str(status) if isinstance(status, CacheMissError) else f"{type(status).__name__}: {status}"
+        print(f"usage-frames: error: {' '.join(text.split())}", file=sys.stderr)
+        return NO_DATA
+    if stop:
+        return BAD_INPUT
     print("\n".join(b.lines(status)))
     alert = b.message(status)
     if alert is not None and args.dry_run:
         print(f"\nwould send:\n{alert[0]}\n{alert[1]}")
-    elif alert is not None and sender is not None:
-        b.send(sender, *alert)
-        print(f"sent the alert to {len(args.notify)} URL(s)")
-    return 0 if alert is None else 1
+    elif alert is not None and senders is not None:
+        try:
+            b.send(senders, *alert)
+        except b.AlertNotDeliveredError as exc:
+            print(f"usage-frames: error: {exc}", file=sys.stderr)
+            return NOT_DELIVERED
+        print(f"sent the alert to {len(senders)} URL(s)")
+    return 0 if alert is None else OVER

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 FILTERS: dict[str, Filter] = {f.name: f for e in ENDPOINTS.values() for f in e.filters}
 TABLE_SUFFIXES = (".csv", ".parquet", ".json")
-REPORT_SUFFIXES = (".html",)
+REPORT_SUFFIXES = (".html", ".json")
 PARQUET_HINT = 'Parquet needs pyarrow: pip install "usage-frames[parquet]"'
 
 
