@@ -259,7 +259,7 @@ class Client(Endpoints):
         now = self.clock()
         bar = progress_bar(len(parts), query.endpoint.name, self.progress)
         results: list[T | None] = [None] * len(parts)
-        missing: list[str] = []
+        missing: list[tuple[pd.Timestamp, pd.Timestamp]] = []
 
         def fetch(window: Query) -> T:
             pages = trim(list(self.pages(window, expire_after=expire_after(window, now))), window)
@@ -277,7 +277,7 @@ class Client(Endpoints):
                 with self.body_budget.held():  # the window's pages are gone when fetch returns
                     results[i] = fetch(window)
             except CacheMissError:
-                missing.append(f"{window.start:%Y-%m-%d %H:%M}..{window.end:%Y-%m-%d %H:%M}")
+                missing.append((window.start, window.end))
             bar.update(1)
 
         try:
@@ -286,11 +286,7 @@ class Client(Endpoints):
             bar.close()
         if missing:
             hint = self.recording.hint if self.recording is not None else MISS_HINT
-            raise CacheMissError(
-                f"{query.endpoint.name}: {len(missing)} of {len(parts)} window(s) are not in the cache: "
-                + ", ".join(sorted(missing))
-                + f" ({hint})"
-            )
+            raise CacheMissError.missing(query.endpoint.name, missing, of=len(parts), hint=hint)
         # Each window's buckets tile it (checked in pages()), so windows cannot overlap: no check across them.
         return [r for r in results if r is not None]
 

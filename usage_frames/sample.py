@@ -9,8 +9,8 @@ grouped by all its keys (the first key of its ``refused_pair`` recorded alone: t
 fall on the boundaries of a recording's buckets (whole days from the daily recordings; whole hours from the hourly
 ones), any subset of the recording's keys, filters on those keys, and wider buckets (daily from hourly, with the
 API's partial first and last bucket), by adding up the recorded results. A window a recording can only answer with
-more than was asked (06:00 to 12:00 from whole days) raises :class:`~usage_frames.errors.CacheMissError` listing
-what the sample holds, never a superset.
+more than was asked (06:00 to 12:00 from whole days) raises :class:`~usage_frames.errors.CacheMissError` saying
+what the sample holds of that endpoint, never a superset.
 
 Regenerate it byte for byte with ``usage-frames sample-data`` (see :func:`record`). It is found in
 ``USAGE_FRAMES_SAMPLE_DIR`` if set, else inside the installed package (``usage_frames/sample_data``, where the
@@ -150,10 +150,7 @@ def sample_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "sample_data"
 
 
-HINT = (
-    f"the sample data holds, to {SAMPLE_NOW:%Y-%m-%d}: " + "; ".join(map(str, RECORDINGS))
-    + " (any subset of those keys, filters on them, wider buckets; windows from and to the edges of those buckets)"
-)  # fmt: skip
+HINT = f"the sample data holds {SAMPLE_START:%Y-%m-%d} to {SAMPLE_NOW:%Y-%m-%d} (usage_frames.sample.RECORDINGS)"
 
 
 def answer(query: Query, frame: Callable[[Query], pd.DataFrame]) -> pd.DataFrame:
@@ -163,16 +160,22 @@ def answer(query: Query, frame: Callable[[Query], pd.DataFrame]) -> pd.DataFrame
     holds them exactly (:meth:`Recording.answers`).
 
     Raises:
-        CacheMissError: If no recording holds the query exactly (a superset is never returned), listing what the
-            sample holds.
+        CacheMissError: If no recording holds the query exactly (a superset is never returned), saying what the
+            sample holds of that endpoint.
     """
     source = next((r for r in RECORDINGS if r.answers(query)), None)
     if source is None:
+        held = "; ".join(str(r) for r in RECORDINGS if r.endpoint == query.endpoint.name)
         raise CacheMissError(
-            f"{query.endpoint.name} at {query.bucket_width} from {query.start:%Y-%m-%d %H:%M}"
+            f"{query.endpoint.name} at {query.bucket_width} from {query.start:%Y-%m-%d %H:%M} to "
+            f"{query.end:%Y-%m-%d %H:%M}"
             + (f" by {', '.join(query.group_by)}" if query.group_by else "")
             + (f" filtered by {', '.join(query.filters)}" if query.filters else "")
-            + f" is not in the sample data ({HINT})"
+            + " is not in the sample data",
+            endpoint=query.endpoint.name,
+            windows=[(query.start, query.end)],
+            hint=f"it holds, to {SAMPLE_NOW:%Y-%m-%d}: {held} (any subset of those keys, filters on them, wider "
+            "buckets, windows from and to the edges of those buckets; usage_frames.sample.RECORDINGS lists them all)",
         )
     if source.group_by == query.group_by and source.bucket_width == query.bucket_width and not query.filters:
         return frame(query)
