@@ -36,8 +36,8 @@ DEFAULT_BASE_URL = DEFAULT.credentials.base_url
 
 matplotlib.use("Agg")
 
-# A maintenance script (needs PyYAML), not a test module.
-collect_ignore = ["spec/vendor.py"]
+# A maintenance script (needs PyYAML), and the clock pin of subprocesses (imported at their start-up): not test modules.
+collect_ignore = ["spec/vendor.py", "pinned_clock/sitecustomize.py"]
 
 SPEC = json.loads((Path(__file__).parent / "spec" / "usage-openapi-excerpt.json").read_text())
 # Made at run time so that no key-shaped string is committed; long enough to be found if it leaks anywhere.
@@ -63,6 +63,17 @@ def _pinned_clock() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(usage_frames._core.query, "wall_clock", lambda: NOW)
         yield
+
+
+def pinned_env(now: pd.Timestamp = NOW, **variables: str) -> dict[str, str]:
+    """The environment of a subprocess on the suite's clock: this one's, with ``usage_frames`` pinned to ``now``.
+
+    ``tests/pinned_clock/sitecustomize.py`` does the pinning at the subprocess's start-up, so that the console
+    script and ``python -c`` runs of a test do not depend on the machine's date either. ``variables`` are added.
+    """
+    path = [str(Path(__file__).parent / "pinned_clock"), os.environ.get("PYTHONPATH", "")]
+    pinned = {"PYTHONPATH": os.pathsep.join(p for p in path if p), "USAGE_FRAMES_TEST_NOW": now.isoformat()}
+    return {**os.environ, **pinned, **variables}
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import random
@@ -18,9 +19,10 @@ from urllib.parse import parse_qs
 
 import pandas as pd
 import pytest
-from conftest import build_query, read_only
+from conftest import build_query, pinned_env, read_only
 
 import usage_frames as uf
+import usage_frames._core.query
 from usage_frames._transport.cache import CACHE_LOCK_WAIT, OPEN_WINDOW_TTL, cached_session, default_cache_dir
 from usage_frames.fake import Fault, Faults
 
@@ -45,7 +47,7 @@ def test_cache__overlapping_queries_reuse_the_same_calendar_windows(client, faul
 
 
 def test_cache__settled_windows_never_expire_and_the_open_one_does_soon(client):
-    now = pd.Timestamp.now(tz="UTC")
+    now = client.clock()  # the client's "now", not the machine's (70 days back could be after it)
     client.costs(now - pd.Timedelta(days=70), now - pd.Timedelta(hours=1))
     responses = list(client.session.cache.responses.values())
     never = [r for r in responses if r.expires is None]
@@ -56,22 +58,34 @@ def test_cache__settled_windows_never_expire_and_the_open_one_does_soon(client):
         assert 0 < left <= OPEN_WINDOW_TTL
 
 
-@pytest.mark.real_clock  # a year back from the machine's today
-def test_cache__warm_refresh_of_a_year_sends_only_windows_that_were_not_settled(client, faults, org):
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("2026-11-28 12:00", "2026-11-28 12:00:01"),
+        ("2026-11-29 23:59:59.9", "2026-11-30 00:00:00.1"),  # from a Sunday into a Monday: a new weekly window
+        ("2026-11-30 23:59:59.9", "2026-12-01 00:00:30"),  # into a new month
+        ("2026-12-31 23:59:58", "2027-01-01 02:00"),  # into a new year, hours later
+    ],
+)
+def test_cache__warm_refresh_of_a_year_sends_only_windows_that_were_not_settled(
+    client, faults, org, monkeypatch, first, second
+):
     # What the cache promises, whatever the clock does between the calls: a settled window (closed its endpoint's
-    # settle time ago) is never sent again, and the refreshed frame is still exact. How many open windows are
-    # re-sent (none within OPEN_WINDOW_TTL of the same URL, one or two across a week boundary) is a matter of timing.
-    start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=365)
+    # settle time ago) is never sent again, and the refreshed frame is still exact. The clock is pinned to each
+    # call's instant, as reading it twice made a test that could fail on any boundary the calls straddled.
+    now = pd.Timestamp(first, tz="UTC")
+    monkeypatch.setattr(usage_frames._core.query, "wall_clock", lambda: now)
+    start = now - pd.Timedelta(days=365)
     client.completions(start, bucket_width="1h", group_by=["project_id", "model"])
     cold = len(faults.requests)
     assert 53 <= cold <= 54
     faults.requests.clear()
+    now = pd.Timestamp(second, tz="UTC")
     again = client.completions(start, bucket_width="1h", group_by=["project_id", "model"])
-    now = pd.Timestamp.now(tz="UTC")
     for _, query in faults.requests:
         window_end = pd.Timestamp(int(parse_qs(query)["end_time"][0]), unit="s", tz="UTC")
         assert window_end + uf.ENDPOINTS["completions"].settle > now, f"a settled window was sent again: {query}"
-    assert len(faults.requests) <= 2
+    assert 1 <= len(faults.requests) <= 2  # the window that ends now (and the one that was open at the first call)
     expected = org.total("completions", "input_tokens", again.attrs["start"], again.attrs["end"])
     assert int(again["input_tokens"].sum()) == expected
 
@@ -115,14 +129,40 @@ def test_offline__answers_from_the_cache_without_a_request(client, in_process, f
     assert faults.requests == []
 
 
-def test_offline__names_every_window_the_cache_cannot_answer(client, in_process, faults, secret_key):
+def test_offline__names_the_first_missing_window_and_lists_every_one(client, in_process, faults, secret_key):
     client.images("2026-08-01", "2026-09-01")
     faults.requests.clear()
     offline = in_process(uf.Client(secret_key, offline=True))
-    with pytest.raises(uf.CacheMissError, match=r"images: 2 of 3 window\(s\) are not in the cache: 2026-07-15") as e:
+    with pytest.raises(uf.CacheMissError) as e:
         offline.images("2026-07-15", "2026-10-01")
-    assert "2026-09-01 00:00..2026-10-01 00:00" in str(e.value)
+    assert str(e.value) == (
+        "images: 2026-07-15 00:00..2026-08-01 00:00 UTC and 1 more window (2 of 3) are not in the cache; run the "
+        "query once online to fill the cache"
+    )
+    utc = [pd.Timestamp(t, tz="UTC") for t in ("2026-07-15", "2026-08-01", "2026-09-01", "2026-10-01")]
+    assert e.value.endpoint == "images" and e.value.windows == [(utc[0], utc[1]), (utc[2], utc[3])]
     assert faults.requests == []
+
+
+def test_offline__a_year_of_missing_windows_is_a_short_message_and_a_full_list(in_process, secret_key):
+    offline = in_process(uf.Client(secret_key, offline=True))
+    with pytest.raises(uf.CacheMissError) as e:
+        offline.completions("2025-12-01", "2026-11-28", bucket_width="1h", group_by="model")
+    message = str(e.value)
+    assert message.startswith("completions: 2025-12-01 00:00..2025-12-08 00:00 UTC and 51 more windows (52 of 52)")
+    assert len(message) < 300 and message.endswith("run the query once online to fill the cache")
+    windows = e.value.windows
+    assert len(windows) == 52 and windows[-1][1] == pd.Timestamp("2026-11-28", tz="UTC")
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(windows))  # they tile the query, in order
+
+
+def test_offline__a_cache_miss_says_why_the_data_was_needed_when_the_caller_knows(in_process, secret_key):
+    offline = in_process(uf.Client(secret_key, offline=True))
+    with pytest.raises(uf.CacheMissError) as e:
+        offline.costs("2026-09-01", "2026-10-01")
+    why = e.value.because("the forecast needs the month before the period")
+    assert str(why) == "the forecast needs the month before the period: " + str(e.value)
+    assert why.windows == e.value.windows and why.endpoint == "costs" and isinstance(why, uf.UsageFramesError)
 
 
 def test_offline__without_a_cache_is_an_argument_error(secret_key):
@@ -420,6 +460,7 @@ def test_cache__a_full_disk_never_fails_a_fetch_with_the_default_workers(tmp_pat
         capture_output=True,
         text=True,
         timeout=300,
+        env=pinned_env(),  # its 2026 windows stay within the fake's year on any machine date
     )
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(run.stdout)

@@ -5,19 +5,22 @@ Scenarios a script or cron job meets run the installed console script as a subpr
 
 from __future__ import annotations
 
-import os
+import argparse
 import re
 import signal
 import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import requests
+from conftest import NOW, pinned_env
 
-from usage_frames.cli import main
+import usage_frames as uf
+from usage_frames.cli import _run, main
 
 
 def test_fetch__preview_shows_window_totals_and_rows(capsys, org):
@@ -140,10 +143,12 @@ SCRIPT = str(Path(sys.executable).with_name("usage-frames"))
 
 
 def run(*argv: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The console script as cron runs it: stdin closed, no terminal, the test's environment (no key)."""
+    """The console script as cron runs it: stdin closed, no terminal, the test's environment (no key), on the
+    suite's clock (``NOW``, see conftest ``pinned_env``) unless ``env`` says otherwise."""
     return subprocess.run(
-        [SCRIPT, *argv], stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=cwd, env=env, timeout=120
-    )
+        [SCRIPT, *argv], stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=cwd, env=env or pinned_env(),
+        timeout=120,
+    )  # fmt: skip
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], status: int, message: str) -> None:
@@ -166,19 +171,19 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], status: int,
         (["report", "--sample", "-o", "r.pdf"], "-o r.pdf: unknown suffix '.pdf'; allowed: .html"),
         (["fetch", "costs"], "No admin key"),
         (["report"], "No admin key"),
-        (["fetch", "completions", "--sample", "--start", "2025-01-01", "--end", "2025-02-01"], "sample data holds"),
+        (["fetch", "completions", "--sample", "--start", "2025-01-01", "--end", "2025-02-01"], "not in the sample"),
         (["sync", "data", "--fake"], "start: None is needed for the first sync of completions into data"),
         (["sync", "data", "--fake", "--start", "2026-10-01", "--group-by", "modle"], "group_by: 'modle' is not"),
     ],
 )
 def test_cli__bad_input_is_one_line_and_exit_2_without_a_traceback(tmp_path, argv, message):
     result = run(*argv, cwd=tmp_path)
-    assert_one_line_error(result, 1 if "sample data holds" in message else 2, message)
+    assert_one_line_error(result, 1 if "sample" in message else 2, message)
     assert list(tmp_path.iterdir()) == []  # nothing written, no folder left behind
 
 
 def test_cli__api_failure_is_one_line_and_exit_1(secret_key, server, faults, tmp_path):
-    env = {**os.environ, "OPENAI_ADMIN_KEY": "sk-legacy-" + secret_key}
+    env = pinned_env(OPENAI_ADMIN_KEY="sk-legacy-" + secret_key)
     result = run("fetch", "costs", "--base-url", server.url, "--start", "2026-10-01", "--end", "2026-10-02", env=env)
     assert_one_line_error(result, 1, "AuthenticationError: 401")
     assert secret_key not in result.stdout + result.stderr
@@ -255,7 +260,7 @@ def test_cli__help_and_import_do_not_load_matplotlib():
 def serve_fake() -> subprocess.Popen[str]:
     return subprocess.Popen(
         [SCRIPT, "serve-fake", "--port", "0"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
+        text=True, env=pinned_env(),
     )  # fmt: skip
 
 
@@ -313,6 +318,62 @@ def test_fetch__an_image_size_outside_the_spec_enum_is_accepted(capsys, org):
 
 
 def test_dry_run__warns_about_a_start_beyond_the_one_year_lookback(capsys):
-    start = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=400)).strftime("%Y-%m-%d")
+    start = (NOW - pd.Timedelta(days=400)).strftime("%Y-%m-%d")
     assert main(["fetch", "costs", "--fake", "--dry-run", "--start", start]) == 0
     assert "warning: start " + start + " is more than a year back" in capsys.readouterr().out
+
+
+# --- warnings: one line each, from every subcommand (issue 19) -------------------------------------------------
+
+
+def test_cli__a_sync_beyond_the_lookback_warns_in_one_line_naming_the_start_asked_and_used(tmp_path):
+    result = run("sync", "data", "--fake", "--endpoint", "costs", "--start", "2025-01-01", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        "usage-frames: warning: sync costs: the API keeps one year of data, so the backfill starts at 2025-11-29 "
+        "instead of 2025-01-01; months 2025-01 to 2025-10 are left out\n"
+    )  # NOW is 2026-11-28 12:00: the API answers from 2025-11-28, a day's margin
+    assert result.stdout.startswith("costs: wrote 2025-11, 2025-12, 2026-01,")
+    back = pd.read_parquet(tmp_path / "data" / "endpoint=costs")
+    assert back.index.min() == pd.Timestamp("2025-11-29", tz="UTC")  # the start named is the start used
+
+
+def test_cli__a_sync_all_beyond_the_lookback_warns_naming_the_months_and_creates_nothing(tmp_path):
+    result = run("sync", "data", "--fake", "--start", "2024-01-01", "--end", "2024-06-01", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"usage-frames: warning: sync {name}: the API keeps one year of data (from 2025-11-29), so nothing from "
+        "2024-01-01 to 2024-06-01 can be fetched; months 2024-01 to 2024-05 are left out"
+        for name in ("completions", "costs")
+    ]
+    assert list(tmp_path.iterdir()) == []  # no dataset folder, no endpoint=costs/ folder
+
+
+def test_cli__a_warning_of_fetch_is_one_line_without_file_line_or_source(tmp_path):
+    result = run("fetch", "images", "--fake", "--start", "2026-10-01", "--end", "2026-10-03", "--size", "9x9")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        "usage-frames: warning: sizes: '9x9' is not a value known for images ('256x256', '512x512', '1024x1024', "
+        "'1792x1792', '1024x1792', '1536x1024', '1024x1536', '1792x1024'); sent as given, since the API's list is "
+        "known to be incomplete\n"
+    )
+
+
+def test_cli__every_subcommand_shows_its_warnings_as_lines_and_python_callers_keep_theirs(capsys):
+    def noisy(args: object) -> int:
+        warnings.warn("a message\nover two lines", uf.UsageFramesWarning, stacklevel=1)
+        warnings.warn("another", UserWarning, stacklevel=1)
+        return 0
+
+    shown = warnings.showwarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")  # as outside pytest (which turns warnings into errors)
+        assert _run(argparse.Namespace(run=noisy)) == 0
+    assert (
+        capsys.readouterr().err == "usage-frames: warning: a message over two lines\nusage-frames: warning: another\n"
+    )
+    assert warnings.showwarning is shown  # restored for the Python API
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        noisy(None)
+    assert [w.category for w in caught] == [uf.UsageFramesWarning, UserWarning]

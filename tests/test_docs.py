@@ -7,13 +7,13 @@ import doctest
 import importlib
 import inspect
 import io
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import pinned_env
 
 PACKAGE = Path(__file__).resolve().parent.parent / "usage_frames"
 # Every module of the package, found on disk (a new module is checked without a line here).
@@ -77,7 +77,7 @@ def test_readme__examples_do_not_depend_on_the_machine_time_zone():
         "print(''.join(test_docs.run_readme_example(n, s) for n, s in test_docs.readme_examples()) or 'ok')\n"
     )
     for zone in ("Pacific/Kiritimati", "America/Adak"):  # UTC+14 and UTC-10: another calendar day than UTC
-        env = {**os.environ, "TZ": zone}
+        env = pinned_env(TZ=zone)  # and the suite's clock, as in this process
         result = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], env=env,
                                 capture_output=True, text=True, check=True)  # fmt: skip
         assert result.stdout.strip() == "ok", result.stdout

@@ -178,7 +178,7 @@ def test_fault__the_cache_keeps_no_answer_that_does_not_tile(client, faults, org
 
 
 def test_lookback__the_fake_answers_400_reporting_lookback_exceeded_and_the_error_explains(client):
-    start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=400)
+    start = client.clock() - pd.Timedelta(days=400)  # the fake's clock, not the machine's
     with pytest.raises(uf.BadRequestError) as info:
         client.embeddings(start, start + pd.Timedelta(days=3))
     error = info.value

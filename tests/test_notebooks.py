@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import pinned_env
 from nbclient import NotebookClient
 
 from usage_frames.providers.openai.fake import TOKEN_PRICES
@@ -104,10 +105,9 @@ def test_05_finops__statement_budgets_and_export_match_the_truth(executed, org):
     assert figures["statuses"]["org"] != "over" and search > 300 and total < 2000
 
 
-@pytest.mark.real_clock  # the kernel is another process, on the machine's clock
 def test_notebooks__live_mode_with_a_key_never_shows_it(secret_key, server, monkeypatch):
-    monkeypatch.setenv("OPENAI_ADMIN_KEY", secret_key)
-    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+    for name, value in pinned_env(OPENAI_ADMIN_KEY=secret_key, OPENAI_BASE_URL=server.url).items():
+        monkeypatch.setenv(name, value)  # the kernel is another process: on the suite's clock, as the server is
     for name in ("01_spend_overview", "03_unit_economics", "05_finops"):
         notebook = run(name)
         text = all_output(notebook)

@@ -16,8 +16,8 @@ import pytest
 
 import usage_frames as uf
 from usage_frames.cli import main
-from usage_frames.report import spend_report
 from usage_frames.providers.openai.sample import SAMPLE_NOW
+from usage_frames.report import spend_report
 
 
 @pytest.fixture(scope="module")

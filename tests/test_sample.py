@@ -102,10 +102,11 @@ def test_sample_client__every_frame_carries_the_sample_clock_as_of():
 def test_sample_client__says_what_it_holds_when_it_cannot_answer(call, what):
     with pytest.raises(uf.CacheMissError) as caught:
         call(uf.Client.sample())
-    message = str(caught.value)
-    assert what in message and "is not in the sample data" in message
-    assert f"costs 1d by user_id from {SAMPLE_START:%Y-%m-%d}" in message
-    assert f"completions 1h from {HOURLY_START:%Y-%m-%d}" in message
+    message, error = str(caught.value), caught.value
+    assert what in message and "is not in the sample data" in message and len(message) < 500
+    held = [str(r) for r in sample.RECORDINGS if r.endpoint == error.endpoint]  # that endpoint's, not every one
+    assert all(r in message for r in held) and "usage_frames.sample.RECORDINGS lists them all" in message
+    assert len(error.windows) == 1 and error.windows[0][0] < error.windows[0][1]
 
 
 def test_sample_client__missing_directory_is_a_clear_error(tmp_path: Path):

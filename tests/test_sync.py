@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -11,9 +12,10 @@ import time
 
 import pandas as pd
 import pytest
-from conftest import read_only
+from conftest import pinned_env, read_only
 
 import usage_frames as uf
+import usage_frames._core.query
 import usage_frames.dataset as sync_module
 from usage_frames.cli import main
 
@@ -42,19 +44,32 @@ def test_sync__first_run_backfills_and_reads_back_like_a_direct_fetch(tmp_path, 
         assert str(back.index.tz) == "UTC"
 
 
-@pytest.mark.real_clock  # "the open month" is the machine's
-def test_sync__rerun_is_idempotent_and_rewrites_only_open_months(tmp_path, client, faults):
-    start = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=75)).strftime("%Y-%m-%d")
+@pytest.mark.parametrize(
+    ("now", "rewritten"),
+    [
+        ("2026-11-28 12:00", ["2026-11"]),
+        ("2026-11-30 23:59:59.9", ["2026-11"]),  # the last instant of a month
+        ("2026-12-01 00:00:30", ["2026-11", "2026-12"]),  # November settles 6 hours after it ends
+        ("2026-12-01 06:00:00.5", ["2026-12"]),
+        ("2027-01-01 00:00:00.5", ["2026-12"]),  # January has no whole second yet
+        ("2027-01-01 00:00:30", ["2026-12", "2027-01"]),  # across a year
+    ],
+)
+def test_sync__rerun_is_idempotent_and_rewrites_only_open_months(tmp_path, client, faults, monkeypatch, now, rewritten):
+    # Every figure is taken at one instant: the open bucket of a direct fetch read a second later is another figure.
+    now = pd.Timestamp(now, tz="UTC")
+    monkeypatch.setattr(usage_frames._core.query, "wall_clock", lambda: now)
+    start = (now - pd.Timedelta(days=75)).strftime("%Y-%m-%d")
     uf.sync(tmp_path, ["embeddings"], start=start, client=client)
     files = sorted((tmp_path / "endpoint=embeddings").rglob("*.parquet"))
     before = {p: p.read_bytes() for p in files}
     faults.requests.clear()
     again = uf.sync(tmp_path, ["embeddings"], client=client)
-    assert again["embeddings"].written == [pd.Timestamp.now(tz="UTC").strftime("%Y-%m")]
+    assert again["embeddings"].written == rewritten
     assert len(again["embeddings"].skipped) >= 2
-    assert len(faults.requests) <= 2  # only the open window (the cache answers the rest)
+    assert len(faults.requests) <= 2  # only the open windows (the cache answers the rest)
     for path, data in before.items():
-        if pd.Timestamp.now(tz="UTC").strftime("%Y-%m") not in str(path):
+        if not any(month in str(path) for month in rewritten):
             assert path.read_bytes() == data
     total = read(tmp_path, "embeddings")["input_tokens"].sum()
     assert total == direct(client, "embeddings", start, None)["input_tokens"].sum()
@@ -161,7 +176,9 @@ uf.sync(sys.argv[1], "embeddings", start="2026-07-01", end="2026-10-01", client=
 
 def test_sync__concurrent_processes_share_one_dataset(tmp_path, server, org):
     runs = [
-        subprocess.Popen([sys.executable, "-c", SYNC_PROCESS, str(tmp_path), server.url], stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-c", SYNC_PROCESS, str(tmp_path), server.url], stderr=subprocess.PIPE, env=pinned_env()
+        )
         for _ in range(4)
     ]
     for run in runs:
@@ -230,7 +247,11 @@ except uf.DatasetError as exc:
 
 def test_sync__a_full_disk_is_a_typed_error_leaving_nothing_half_written(tmp_path, server):
     run = subprocess.run(
-        [sys.executable, "-c", FULL_SYNC, str(tmp_path), server.url], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", FULL_SYNC, str(tmp_path), server.url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=pinned_env(),
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.startswith(f"cannot write {tmp_path}/endpoint=costs/month=2026-08/part-0.parquet")
@@ -338,14 +359,39 @@ def test_sync__later_months_beyond_2_31_still_read_as_one_int64_dataset(tmp_path
 def test_sync__a_start_beyond_the_one_year_lookback_backfills_from_the_earliest_date(tmp_path, org):
     client = uf.Client.fake(org)
     now = client.clock()
-    with pytest.warns(uf.UsageFramesWarning, match="the API keeps one year of data, so the backfill starts at"):
-        result = uf.sync(tmp_path, ["costs"], start=now - pd.Timedelta(days=500), client=client)
+    start = now - pd.Timedelta(days=500)
     earliest = (now - pd.DateOffset(years=1)).floor("D") + pd.Timedelta(days=1)
+    message = (
+        f"sync costs: the API keeps one year of data, so the backfill starts at {earliest:%Y-%m-%d} instead of "
+        f"{start:%Y-%m-%d}; months {start:%Y-%m} to {earliest.replace(day=1) - pd.Timedelta(days=1):%Y-%m} are left out"
+    )  # the start asked for, the start used, and why
+    with pytest.warns(uf.UsageFramesWarning, match=f"^{re.escape(message)}$"):
+        result = uf.sync(tmp_path, ["costs"], start=start, client=client)
     assert result["costs"].unavailable and result["costs"].unavailable[-1] < f"{earliest:%Y-%m}"
     assert result["costs"].written[0] == f"{earliest:%Y-%m}"
     back = read(tmp_path, "costs")
     assert back.index.min() >= earliest
     assert back["amount"].sum() == pytest.approx(org.total("costs", "amount", earliest, now))
+
+
+def test_sync__a_window_all_beyond_the_lookback_warns_and_creates_nothing(tmp_path, client, faults):
+    root = tmp_path / "data"
+    with pytest.warns(uf.UsageFramesWarning) as caught:
+        result = uf.sync(root, ["costs", "images"], start="2025-06-10", end="2025-10-01", client=client)
+    assert [str(w.message) for w in caught] == [
+        f"sync {name}: the API keeps one year of data (from 2025-11-29), so nothing from 2025-06-10 to 2025-10-01 "
+        "can be fetched; months 2025-06 to 2025-09 are left out"
+        for name in ("costs", "images")
+    ]
+    assert result["costs"].unavailable == ["2025-06", "2025-07", "2025-08", "2025-09"] and not result["costs"].written
+    assert not root.exists() and faults.requests == []
+
+
+def test_sync__an_endpoint_with_nothing_to_fetch_gets_no_folder_in_a_dataset(tmp_path, client):
+    uf.sync(tmp_path, ["costs"], start="2026-09-01", end="2026-10-01", client=client)
+    with pytest.warns(uf.UsageFramesWarning, match="sync images: .* months 2025-06 to 2025-09 are left out"):
+        uf.sync(tmp_path, ["images"], start="2025-06-10", end="2025-10-01", client=client)
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["endpoint=costs"]
 
 
 def remote_tree(tmp_path):

@@ -45,10 +45,11 @@ import pandas as pd
 from usage_frames._core.client import BaseClient as Client
 from usage_frames._core.default import client_or_default
 from usage_frames._core.errors import DatasetError, InvalidParameterError, UsageFramesWarning
-from usage_frames._core.query import FilterValue, TimeLike, build_query
+from usage_frames._core.query import FilterValue, Query, TimeLike, build_query
 from usage_frames._core.schema import Endpoint
 from usage_frames.providers.openai.endpoints import ENDPOINTS
 from usage_frames.providers.openai.provider import PROVIDER
+from usage_frames.sync_plan import earliest_sync_start, plan_months
 
 STATE_FILE = "_sync.json"
 LOCK_FILE = ".sync.lock"  # hidden: dataset readers skip names starting with a dot
@@ -380,13 +381,19 @@ def sync(
     root = Location.of(path, filesystem)
     # Every argument is checked before anything is created, so that a typo leaves no endpoint=... folder behind.
     for name in names:
-        keys = group_by.get(name) if isinstance(group_by, Mapping) else group_by
-        client.check_size(
-            build_query(PROVIDER.endpoint(name), start, end, bucket_width=bucket_width, group_by=keys, filters=filters,
-                        now=client.now)
-        )
+        client.check_size(_query(name, group_by, start, end, bucket_width, filters, client))
         if start is None and not _read_state(root / f"endpoint={name}" / STATE_FILE).get("months"):
             raise InvalidParameterError("start", None, reason=f"is needed for the first sync of {name} into {root}")
+    if root.fs is None and not Path(root.path).exists():
+        # A first run that can fetch nothing (its window is all beyond the look-back) says so and creates nothing.
+        earliest = earliest_sync_start(client.clock(), client.provider)
+        plans = {n: plan_months(_query(n, group_by, start, end, bucket_width, filters, client), {}, earliest)
+                 for n in names}  # fmt: skip
+        if not any(plan.todo for plan in plans.values()):
+            for plan in plans.values():
+                if plan.warning:
+                    warnings.warn(plan.warning, UsageFramesWarning, stacklevel=2)
+            return {n: SyncResult(n, unavailable=plan.unavailable) for n, plan in plans.items()}
     results: dict[str, SyncResult] = {}
     with _locked(root):
         for name in names:
@@ -395,10 +402,19 @@ def sync(
     return results
 
 
-def _settled(entry: Mapping[str, Any], wanted_from: pd.Timestamp) -> bool:
-    """Whether a month in the dataset is final and covers the days wanted (a start moved earlier refetches it)."""
-    covered = entry.get("from")
-    return bool(entry.get("settled")) and (not isinstance(covered, str) or pd.Timestamp(covered) <= wanted_from)
+def _query(
+    name: str,
+    group_by: Sequence[str] | Mapping[str, Sequence[str]] | None,
+    start: TimeLike | None,
+    end: TimeLike | None,
+    bucket_width: str,
+    filters: Mapping[str, FilterValue | None],
+    client: Client,
+) -> Query:
+    """The query of one endpoint of a sync, with its own group keys."""
+    keys = group_by.get(name) if isinstance(group_by, Mapping) else group_by
+    return build_query(client.provider.endpoint(name), start, end, bucket_width=bucket_width, group_by=keys,
+                       filters=filters, now=client.now)
 
 
 def _endpoint_names(endpoints: object) -> list[str]:
@@ -436,37 +452,25 @@ def _sync_endpoint(
     query = build_query(PROVIDER.endpoint(name), start, end, bucket_width=bucket_width, group_by=group_by,
                         filters=filters, now=client.now)
     first = min(query.start, pd.Timestamp(state.get("start") or query.start))
-    folder.mkdir()
     folder.remove_temporaries()  # left by a run that was killed; the lock says none is being written
     shape = {"bucket_width": query.bucket_width, "group_by": list(query.group_by), "filters": query.attrs()["filters"]}
     if state.get("query", shape) != shape:
         raise InvalidParameterError(
             "group_by", shape, reason=f"differs from the dataset at {folder} ({state['query']}); sync into another path"
         )
-    result = SyncResult(name)
-    month_starts = pd.date_range(query.start.floor("D").replace(day=1), query.end, freq="MS", inclusive="left")
-    # The API refuses starts more than a year back; a day's margin, as its exact cut-off is its own business.
-    earliest = PROVIDER.earliest_start(client.clock()) + pd.Timedelta(days=1)  # type: ignore[operator]
-    todo = [m for m in month_starts if not _settled(months.get(f"{m:%Y-%m}", {}), max(m, query.start))]
-    result.skipped = [f"{m:%Y-%m}" for m in month_starts if m not in todo]
-    result.unavailable = [f"{m:%Y-%m}" for m in todo if m + pd.offsets.MonthBegin(1) <= earliest]
-    todo = [m for m in todo if f"{m:%Y-%m}" not in result.unavailable]
-    if not todo:
-        return result
-    fetch_start = max(query.start, todo[0])
-    if fetch_start < earliest:
-        warnings.warn(
-            f"sync {name}: the API keeps one year of data, so the backfill starts at {earliest:%Y-%m-%d} instead "
-            f"of {fetch_start:%Y-%m-%d}"
-            + (f" (months {', '.join(result.unavailable)} left out)" if result.unavailable else ""),
-            UsageFramesWarning,
-            stacklevel=3,
-        )
-        fetch_start = earliest
+    earliest = earliest_sync_start(client.clock(), client.provider)
+    plan = plan_months(query, months, earliest)
+    if plan.warning:
+        warnings.warn(plan.warning, UsageFramesWarning, stacklevel=3)
+    result = SyncResult(name, skipped=plan.skipped, unavailable=plan.unavailable)
+    if not plan.todo:
+        return result  # and no folder is made for an endpoint that gets no file
+    folder.mkdir()
+    fetch_start = max(query.start, plan.todo[0], earliest)
+    now = client.clock()  # before the fetch: a month is settled only if it was when its data was read
     frame = client.frame(replace(query, start=fetch_start))
-    now = client.clock()
     settle = query.endpoint.settle
-    for month in todo:
+    for month in plan.todo:
         month_end = month + pd.offsets.MonthBegin(1)
         part = frame[(frame.index >= month) & (frame.index < month_end)]
         part.attrs = {

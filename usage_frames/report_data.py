@@ -190,10 +190,9 @@ def _history(client: Client, when: Period) -> pd.DataFrame:
         why = "; ".join(f"{need} (from {day:%Y-%m-%d})" for need, day in needs.items() if day < when.start)
         if not why:
             raise
-        error = CacheMissError(f"the report of {span(when.start, when.end)} needs costs from {first:%Y-%m-%d}, "
-                               f"before its period: {why}. {exc}")  # fmt: skip
-        error.__dict__.update(vars(exc))  # what the original carries (the missing windows)
-        raise error from exc
+        reason = f"the report of {span(when.start, when.end)} needs costs from {first:%Y-%m-%d}, before its period"
+        reason += f": {why}"
+        raise exc.because(reason) from exc  # the same error (its windows), why first
 
 
 def _rows(

@@ -233,8 +233,8 @@ class BaseClient(Endpoints):
         now = self.clock()
         bar = progress_bar(len(parts), query.endpoint.name, self.progress)
         results: list[T | None] = [None] * len(parts)
-        missing: list[str] = []
-        hints: list[str] = []
+        missing: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+        misses: list[CacheMissError] = []
 
         def fetch(window: Query) -> T:
             pages = trim(list(self.pages(window, expire_after=expire_after(window, now))), window)
@@ -252,8 +252,8 @@ class BaseClient(Endpoints):
                 with self.body_budget.held():  # the window's pages are gone when fetch returns
                     results[i] = fetch(window)
             except CacheMissError as exc:
-                hints.append(getattr(exc, "hint", "") or MISS_HINT)
-                missing.append(f"{window.start:%Y-%m-%d %H:%M}..{window.end:%Y-%m-%d %H:%M}")
+                missing.append((window.start, window.end))
+                misses.append(exc)
             bar.update(1)
 
         try:
@@ -261,12 +261,11 @@ class BaseClient(Endpoints):
         finally:
             bar.close()
         if missing:
-            hint = hints[0]
-            raise CacheMissError(
-                f"{query.endpoint.name}: {len(missing)} of {len(parts)} window(s) are not in the cache: "
-                + ", ".join(sorted(missing))
-                + f" ({hint})"
-            )
+            first = misses[0]  # what answers (the cache, a recorded sample) says where it looked, and what to do
+            raise CacheMissError.missing(
+                query.describe(), missing, of=len(parts), hint=first.hint or MISS_HINT, where=first.where,
+                endpoint=query.endpoint.name,
+            )  # fmt: skip
         # Each window's buckets tile it (checked in pages()), so windows cannot overlap: no check across them.
         return [r for r in results if r is not None]
 

@@ -16,9 +16,12 @@ Examples:
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class UsageFramesError(Exception):
@@ -115,7 +118,97 @@ class DatasetError(UsageFramesError):
 
 
 class CacheMissError(UsageFramesError):
-    """Offline mode (or the sample data) cannot answer a query: the listed windows are not in the cache."""
+    """Offline mode (or the sample data) cannot answer a query.
+
+    ``str(err)`` stays short (a few hundred characters): the endpoint, the first missing window, how many more, and
+    what to do. The full list is :attr:`windows`. Code that asked for data the user did not name (a report reading
+    the months before its period) says why with :meth:`because`, which keeps the rest of the message.
+
+    Attributes:
+        message: What is missing, without the hint or the reason.
+        endpoint: The endpoint asked for, or ``None`` (no sample data at all, one request of the cache).
+        windows: Every missing window, in order, as ``(start, end)`` pairs of UTC ``pandas.Timestamp``.
+        hint: What to do about it (``""`` for nothing).
+        reason: Why the data was needed, when the caller asked for it on the user's behalf (``""`` otherwise).
+        where: Where the data was looked for: ``"the cache"``, or ``"the sample data"``.
+
+    Examples:
+        >>> import pandas as pd
+        >>> days = pd.date_range("2026-07-01", periods=4, freq="MS", tz="UTC")
+        >>> err = CacheMissError.missing("costs", list(zip(days[:-1], days[1:])), of=5, hint="fetch it online once")
+        >>> print(err)
+        costs: 2026-07-01 00:00..2026-08-01 00:00 UTC and 2 more windows (3 of 5) are not in the cache; fetch it
+        online once
+        >>> err.windows[-1]
+        (Timestamp('2026-09-01 00:00:00+0000', tz='UTC'), Timestamp('2026-10-01 00:00:00+0000', tz='UTC'))
+        >>> print(err.because("the forecast needs the 3 months before the period"))
+        the forecast needs the 3 months before the period: costs: 2026-07-01 00:00..2026-08-01 00:00 UTC and 2 more
+        windows (3 of 5) are not in the cache; fetch it online once
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str | None = None,
+        windows: Sequence[tuple[pd.Timestamp, pd.Timestamp]] = (),
+        hint: str = "",
+        reason: str = "",
+        where: str = "the cache",
+    ) -> None:
+        self.message = message
+        self.endpoint = endpoint
+        self.windows = list(windows)
+        self.hint = hint
+        self.reason = reason
+        self.where = where
+        super().__init__(message)
+
+    @classmethod
+    def missing(
+        cls,
+        query: str,
+        windows: Sequence[tuple[pd.Timestamp, pd.Timestamp]],
+        *,
+        of: int,
+        hint: str = "",
+        where: str = "the cache",
+        endpoint: str | None = None,
+    ) -> CacheMissError:
+        """The error for ``windows`` of a query of ``of`` windows that ``where`` cannot answer (at least one).
+
+        Args:
+            query: The query in words (``costs``, ``completions at 1h by user_id``).
+            windows: The missing windows.
+            of: How many windows the query has.
+            hint: What to do about it.
+            where: Where they were looked for.
+            endpoint: The endpoint (default: the first word of ``query``).
+        """
+        ordered = sorted(windows)
+        start, end = ordered[0]
+        first = f"{query}: {start:%Y-%m-%d %H:%M}..{end:%Y-%m-%d %H:%M} UTC"
+        more = len(ordered) - 1
+        if more:
+            message = f"{first} and {more} more window{'s' if more > 1 else ''} ({len(ordered)} of {of})"
+            message += f" are not in {where}"
+        else:
+            message = f"{first} ({'the whole query' if of == 1 else f'1 of {of} windows'}) is not in {where}"
+        name = query.split()[0] if endpoint is None else endpoint
+        return cls(message, endpoint=name, windows=ordered, hint=hint, where=where)
+
+    def because(self, reason: str) -> CacheMissError:
+        """The same error with why the data was needed in front (``reason: message; hint``).
+
+        Args:
+            reason: Why, in the user's terms, e.g. ``"the forecast needs the 3 months before the period"``.
+        """
+        return CacheMissError(self.message, endpoint=self.endpoint, windows=self.windows, hint=self.hint,
+                              reason=reason, where=self.where)  # fmt: skip
+
+    def __str__(self) -> str:
+        text = self.message + (f"; {self.hint}" if self.hint else "")
+        return f"{self.reason}: {text}" if self.reason else text
 
 
 class APIStatusError(APIError):

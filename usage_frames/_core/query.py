@@ -87,6 +87,22 @@ class Query:
             pairs.append(("page", page))
         return pairs
 
+    def describe(self) -> str:
+        """The query in words, for messages: its endpoint, a width other than daily, its keys and filters.
+
+        Examples:
+            >>> from usage_frames.providers import DEFAULT
+            >>> now = pd.Timestamp("2026-11-01", tz="UTC")
+            >>> build_query(DEFAULT.endpoint("completions"), "2026-10-01", bucket_width="1h", group_by="user_id",
+            ...             filters={"models": "gpt-4o"}, now=now).describe()
+            'completions at 1h by user_id filtered by models'
+        """
+        return (
+            f"{self.endpoint.name}" + (f" at {self.bucket_width}" if self.bucket_width != "1d" else "")
+            + (f" by {', '.join(self.group_by)}" if self.group_by else "")
+            + (f" filtered by {', '.join(self.filters)}" if self.filters else "")
+        )  # fmt: skip
+
     def attrs(self) -> dict[str, Any]:
         """The frame's ``attrs``: enough for a helper to rebuild the full bucket grid (plain JSON types)."""
         return {

@@ -2,6 +2,7 @@
 
 Fit for scripts and cron: every error is one line on stderr, exit status 2 for bad input (arguments, no key, a
 missing optional dependency), 1 for API failures and data the cache or the sample cannot give, never a traceback;
+every warning of every subcommand is one ``usage-frames: warning: ...`` line on stderr (no file, line or source);
 output folders are created as needed; ``-o`` decides the format by its suffix and refuses others. The admin key is
 read from ``OPENAI_ADMIN_KEY`` only: a key on the command line would land in shell history.
 
@@ -22,11 +23,18 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from usage_frames._core.client import __version__
-from usage_frames._core.errors import CacheMissError, InvalidParameterError, MissingAPIKeyError, UsageFramesError
+from usage_frames._core.errors import (
+    CacheMissError,
+    InvalidParameterError,
+    MissingAPIKeyError,
+    UsageFramesError,
+    UsageFramesWarning,
+)
 from usage_frames.cli.data import _add_fetch, _add_report, _add_sample_data, _add_serve_fake, _add_sync
 from usage_frames.cli.finops import _add_allocate, _add_check, _add_export
 from usage_frames.cli.options import CommandLineError, _Parser
@@ -69,6 +77,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    with warnings.catch_warnings():  # restores the filters and showwarning for whoever called main()
+        warnings.showwarning = _warn
+        warnings.simplefilter("default", UsageFramesWarning)  # shown, whatever -W says: they are for the user
+        return _status(args)
+
+
+def _warn(message: Warning | str, *_: object, **__: object) -> None:
+    """Show a warning as one line on stderr: the message only, no file, line or source (``warnings.showwarning``)."""
+    print(f"usage-frames: warning: {' '.join(str(message).split())}", file=sys.stderr, flush=True)
+
+
+def _status(args: argparse.Namespace) -> int:
     try:
         status: int = args.run(args)
         return status

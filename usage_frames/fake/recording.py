@@ -128,15 +128,6 @@ class Sample:
         """The folder of its JSON files, below ``root`` (default :func:`sample_root`)."""
         return (sample_root() if root is None else root) / self.folder / "http"
 
-    @property
-    def hint(self) -> str:
-        """What the sample holds, in words (the end of a :class:`CacheMissError`)."""
-        return (
-            f"the sample data holds, to {self.now:%Y-%m-%d}: " + "; ".join(map(str, self.recordings))
-            + " (any subset of those keys, filters on them, wider buckets; windows from and to the edges of those "
-            "buckets)"
-        )  # fmt: skip
-
     def start_of(self, query: Query) -> pd.Timestamp:
         """Where the recording that holds ``query`` (verbatim: its endpoint, keys and width) starts."""
         return next(
@@ -152,15 +143,12 @@ class Sample:
         """
         found = next((r for r in self.recordings if r.answers(query, self.now)), None)
         if found is None:
-            error = CacheMissError(
-                f"{query.endpoint.name} at {query.bucket_width} from {query.start:%Y-%m-%d %H:%M} to "
-                f"{query.end:%Y-%m-%d %H:%M}"
-                + (f" by {', '.join(query.group_by)}" if query.group_by else "")
-                + (f" filtered by {', '.join(query.filters)}" if query.filters else "")
-                + f" is not in the sample data ({self.hint})"
-            )
-            error.hint = self.hint  # type: ignore[attr-defined]  # what the client's error says to do
-            raise error
+            held = "; ".join(str(r) for r in self.recordings if r.endpoint == query.endpoint.name) or "nothing"
+            raise CacheMissError.missing(
+                query.describe(), [(query.start, query.end)], of=1, where="the sample data",
+                hint=f"it holds, to {self.now:%Y-%m-%d}: {held} (any subset of those keys, filters on them, wider "
+                "buckets, windows from and to the edges of those buckets)",
+            )  # fmt: skip
         return found
 
 
@@ -253,7 +241,7 @@ class RecordedAPI(BaseAdapter):
         url = urlsplit(request.url or "")
         endpoint = self.paths.get(url.path.removeprefix(self.base_path))
         if endpoint is None:
-            raise CacheMissError(f"GET {url.path} is not in the sample data ({self.sample.hint})")
+            raise CacheMissError(f"GET {url.path} is not in the sample data", where="the sample data")
         query = parse_query(endpoint, parse_qs(url.query))
         rows = added_up(query, self.sample.source(query), self._read, self.sample)
         return _response(request, encode_page(rows, query))
