@@ -11,6 +11,7 @@ import os
 _NOW = os.environ.get("USAGE_FRAMES_TEST_NOW")
 if _NOW:
     import pandas as pd
-    import usage_frames.query
 
-    usage_frames.query.wall_clock = lambda: pd.Timestamp(_NOW)
+    import usage_frames._core.query
+
+    usage_frames._core.query.wall_clock = lambda: pd.Timestamp(_NOW)

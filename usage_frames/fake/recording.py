@@ -114,6 +114,7 @@ class Sample:
         folder: Its folder below the sample root (the JSON files are in its ``http`` folder).
         only_by: Fields the API sends only when grouped by a key (a quantity adds up within one line item).
         directory: Reads the organization's lists with a client (projects, workspaces...), to record them too.
+        listed: Where the full list of its recordings is, for messages (``usage_frames.providers.NAME.sample``).
     """
 
     provider: Provider
@@ -123,6 +124,7 @@ class Sample:
     folder: str
     only_by: Mapping[str, str] = field(default_factory=dict)
     directory: Callable[[BaseClient], object] | None = None
+    listed: str = ""
 
     def files(self, root: Path | None = None) -> Path:
         """The folder of its JSON files, below ``root`` (default :func:`sample_root`)."""
@@ -146,8 +148,8 @@ class Sample:
             held = "; ".join(str(r) for r in self.recordings if r.endpoint == query.endpoint.name) or "nothing"
             raise CacheMissError.missing(
                 query.describe(), [(query.start, query.end)], of=1, where="the sample data",
-                hint=f"it holds, to {self.now:%Y-%m-%d}: {held} (any subset of those keys, filters on them, wider "
-                "buckets, windows from and to the edges of those buckets)",
+                hint=f"it holds, to {self.now:%Y-%m-%d}: {held} (any subset of their keys, filters on those, wider "
+                "buckets, windows on their buckets' edges" + (f"; all: {self.listed})" if self.listed else ")"),
             )  # fmt: skip
         return found
 

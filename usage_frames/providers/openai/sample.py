@@ -70,6 +70,7 @@ SAMPLE = Sample(
     # Fields the API sends only when grouped by a key: a quantity adds up within one line item, not across them.
     only_by={"quantity": "line_item", "quantity_unit": "line_item"},
     directory=_directory,
+    listed="usage_frames.providers.openai.sample.RECORDINGS",
 )
 
 
