@@ -12,7 +12,7 @@ import pytest
 
 import usage_frames as uf
 from usage_frames import ops
-from usage_frames.allocation import Rules
+from usage_frames.finops.allocation import Rules
 
 OCTOBER = ("2026-10-01", "2026-11-01")
 RULES = """

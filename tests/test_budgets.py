@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import usage_frames as uf
-from usage_frames import budgets as b
 from usage_frames import ops
+from usage_frames.finops import budgets as b
 from usage_frames.providers.openai.sample import SAMPLE_NOW
 
 WINDOW = ("2026-09-01", "2026-10-16")  # as of 2026-10-16 00:00 UTC: half of October is known

@@ -14,7 +14,7 @@ from test_focus import validate
 
 from usage_frames.cli import main
 from usage_frames.fake import FakeAPI, FakeServer
-from usage_frames.focus import COLUMNS_1_0
+from usage_frames.finops.focus import COLUMNS_1_0
 from usage_frames.providers.openai.fake import FakeOrganization, default_streams
 from usage_frames.providers.openai.sample import SAMPLE_NOW
 

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 import usage_frames as uf
-from usage_frames import focus, ops
+from usage_frames import ops
+from usage_frames.finops import focus
 from usage_frames.providers.openai.fake import PROJECT_NAMES, TOKEN_PRICES, FakeOrganization
 
 SPEC = json.loads((Path(__file__).parent / "spec" / "focus-columns.json").read_text())

@@ -27,6 +27,7 @@ from matplotlib.ticker import FuncFormatter
 
 from usage_frames import ops
 from usage_frames._core.errors import InvalidParameterError
+from usage_frames.analysis.frame import values_of
 
 PALETTE = [matplotlib.colormaps[name](i) for name in ("tab20", "tab20b") for i in range(20)]
 OTHER_COLOR = "#9e9e9e"
@@ -235,7 +236,7 @@ def top(
         (6, 'Other', 'Top 5 line_item by amount, and Other')
     """
     ax = _axes(ax, (8, 0.45 * (n + (other is not None)) + 1.5))
-    name = ops._values(df, values)
+    name = values_of(df, values)
     # Levels (vector store bytes) are averaged over time, counts summed: the helpers' totals know which.
     ranked = ops.totals(df, by=by)[name].astype(float).sort_values()
     totals = ranked.iloc[-n:]
@@ -296,7 +297,7 @@ def heatmap(usage: pd.DataFrame, values: str | None = None, ax: Axes | None = No
     if usage.attrs.get("bucket_width") != "1h":
         raise InvalidParameterError("usage", usage.attrs.get("bucket_width"), ("1h",), reason="must be hourly")
     ax = _axes(ax, (10, 3.5))
-    name = ops._values(usage, values)
+    name = values_of(usage, values)
     hourly = usage[name].astype(float).groupby(level=0).sum()
     times = pd.DatetimeIndex(hourly.index)
     grid = hourly.groupby([times.day_of_week, times.hour]).mean().unstack().reindex(index=range(7), columns=range(24))

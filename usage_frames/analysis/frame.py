@@ -73,11 +73,11 @@ def _endpoint(attrs: Mapping[Any, Any]) -> Endpoint | None:
     return provider.endpoints.get(name) if provider is not None and isinstance(name, str) else None
 
 
-def _meta(df: pd.DataFrame) -> dict[str, Any]:
+def meta_of(df: pd.DataFrame) -> dict[str, Any]:
     """The frame's ``attrs``, or, for a frame that lost them (``pd.concat``, CSV), what its columns tell."""
     if _endpoint(df.attrs) is not None:
         return {str(k): v for k, v in df.attrs.items()}
-    _times(df)
+    times_of(df)
     return _inferred(df)
 
 
@@ -171,7 +171,7 @@ def restore_attrs(df: pd.DataFrame, endpoint: str | None = None) -> pd.DataFrame
         if out[key].dtype == object or str(out[key].dtype).startswith("str"):
             kind = chosen.key_dtype(key)
             out[key] = out[key].astype(kind)
-    return _finish(out, out, **attrs)
+    return finish(out, out, **attrs)
 
 
 def endpoint_of(df: pd.DataFrame) -> Endpoint:
@@ -190,9 +190,9 @@ def endpoint_of(df: pd.DataFrame) -> Endpoint:
     """
     if not isinstance(df, pd.DataFrame):
         raise InvalidParameterError("df", df, reason="must be a DataFrame made by usage_frames")
-    meta = _meta(df)
+    meta = meta_of(df)
     found = _endpoint(meta)
-    if found is None:  # pragma: no cover - _meta gives the attrs of a known endpoint, or raises
+    if found is None:  # pragma: no cover - meta_of gives the attrs of a known endpoint, or raises
         raise InvalidParameterError("df", meta.get("endpoint"), reason=f"is not a known endpoint; {RESTORE_HINT}")
     return found
 
@@ -222,7 +222,8 @@ def as_of(df: pd.DataFrame | pd.Series) -> pd.Timestamp:
     raise InvalidParameterError("df", "an empty frame", reason="has no as-of time; pass now=")
 
 
-def _times(df: pd.DataFrame | pd.Series) -> pd.DatetimeIndex:
+def times_of(df: pd.DataFrame | pd.Series) -> pd.DatetimeIndex:
+    """The ``start_time`` index of a frame, or an error naming how to restore it."""
     if not isinstance(df.index, pd.DatetimeIndex):
         raise InvalidParameterError(
             "df", type(df.index).__name__, reason=f"is not a start_time index; restore it with {RESTORE_HINT}"
@@ -238,23 +239,24 @@ def keys_of(df: pd.DataFrame) -> list[str]:
         >>> keys_of(Client.fake().images("2026-10-01", "2026-10-02", group_by=["source", "model"]))
         ['model', 'source']
     """
-    meta = _meta(df)
+    meta = meta_of(df)
     found = _endpoint(meta)
     keys = found.key_columns(meta.get("group_by", [])) if found is not None else meta.get("group_by", [])
     return [k for k in keys if k in df.columns]
 
 
-def _fields(df: pd.DataFrame, kind: str) -> list[str]:
+def fields_of(df: pd.DataFrame, kind: str) -> list[str]:
+    """The value columns of a frame of one kind (``additive``, ``level``, ``attribute``), in the table's order."""
     return [f.name for f in endpoint_of(df).fields if f.kind == kind and f.name in df.columns]
 
 
-def _combine(grouped: Any, df: pd.DataFrame, over_time: bool) -> pd.DataFrame:
+def combine_values(grouped: Any, df: pd.DataFrame, over_time: bool) -> pd.DataFrame:
     """Combine value columns per group: counts add, levels add across groups but average over time.
 
     Labels (currency, unit) keep their first value. A group whose values are all ``<NA>`` stays ``<NA>``, never 0.
     """
     parts = []
-    additive, levels, labels = _fields(df, "additive"), _fields(df, "level"), _fields(df, "attribute")
+    additive, levels, labels = fields_of(df, "additive"), fields_of(df, "level"), fields_of(df, "attribute")
     if additive:
         parts.append(grouped[additive].sum(min_count=1))
     if levels:
@@ -265,15 +267,17 @@ def _combine(grouped: Any, df: pd.DataFrame, over_time: bool) -> pd.DataFrame:
     return combined
 
 
-def _finish(out: pd.DataFrame, df: pd.DataFrame, **attrs: Any) -> pd.DataFrame:
+def finish(out: pd.DataFrame, df: pd.DataFrame, **attrs: Any) -> pd.DataFrame:
+    """``out`` with the ``attrs`` of ``df`` carried forward, updated by ``attrs`` (every helper's last step)."""
     fresh: dict[Hashable | None, Any] = {}
-    fresh.update(_meta(df) if df is not out else {})
+    fresh.update(meta_of(df) if df is not out else {})
     fresh.update(attrs)
     out.attrs = fresh
     return out
 
 
-def _by(df: pd.DataFrame, by: str | Sequence[str] | None) -> list[str]:
+def by_keys(df: pd.DataFrame, by: str | Sequence[str] | None) -> list[str]:
+    """The ``by=`` argument of a helper as a list of the frame's key columns, or an error naming them."""
     endpoint_of(df)
     if by is not None and not isinstance(by, str | Sequence):
         raise InvalidParameterError("by", by, keys_of(df), reason="must be a column name or a list of them")
@@ -284,20 +288,21 @@ def _by(df: pd.DataFrame, by: str | Sequence[str] | None) -> list[str]:
     return chosen
 
 
-def _values(df: pd.DataFrame, values: str | None) -> str:
-    measures = _fields(df, "additive") or _fields(df, "level")
+def values_of(df: pd.DataFrame, values: str | None) -> str:
+    """The ``values=`` argument of a helper: the column named, else the endpoint's default measure."""
+    measures = fields_of(df, "additive") or fields_of(df, "level")
     name = values or endpoint_of(df).measure or measures[0]
     if not isinstance(name, str) or name not in df.columns:
         raise InvalidParameterError("values", name, [c for c in df.columns if c != "end_time"])
     return name
 
 
-def _grid(df: pd.DataFrame) -> pd.DatetimeIndex:
+def grid_of(df: pd.DataFrame) -> pd.DatetimeIndex:
     """The bucket starts the API uses for the frame's window: the (unaligned) start, then width boundaries."""
-    width = _meta(df)["bucket_width"]
+    width = meta_of(df)["bucket_width"]
     if width not in BUCKET_SECONDS:
         raise InvalidParameterError("df", width, reason="is not a fetched bucket width; complete() before resample()")
-    start, end = pd.Timestamp(_meta(df)["start"]), pd.Timestamp(_meta(df)["end"])
+    start, end = pd.Timestamp(meta_of(df)["start"]), pd.Timestamp(meta_of(df)["end"])
     step = pd.Timedelta(seconds=BUCKET_SECONDS[width])
     if endpoint_of(df).whole_buckets:
         start = start.floor(step)
@@ -334,4 +339,4 @@ def label(
         mapping = dict(zip(names["id"], text.fillna(names.get("email", text)), strict=True))
         position = list(out.columns).index(column) + 1
         out.insert(position, column.replace("_id", "_name"), out[column].astype(object).map(mapping).astype("string"))
-    return _finish(out, df)
+    return finish(out, df)

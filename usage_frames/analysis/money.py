@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from usage_frames._core.errors import InvalidParameterError, UsageFramesWarning
-from usage_frames.analysis.frame import TOKEN_UNITS, _fields, _finish, _meta, _times, endpoint_of, keys_of
+from usage_frames.analysis.frame import TOKEN_UNITS, endpoint_of, fields_of, finish, keys_of, meta_of, times_of
 from usage_frames.analysis.reshape import resample
 
 # --- money -----------------------------------------------------------------------------------------------------
@@ -26,7 +26,7 @@ _KINDS = {
     "cached input tokens": "cached input", "output": "output", "output_tokens": "output", "output tokens": "output",
     "cache writes": "cache writes", "cache write": "cache writes", "input_cache_write_tokens": "cache writes",
 }  # fmt: skip
-_MODALITIES = ("text", "audio", "image")
+MODALITIES = ("text", "audio", "image")
 _CONTEXTS = {"long context": "long", "short context": "short"}
 _MODEL = re.compile(r"^(ft[-:])?[a-z0-9][a-z0-9.:_-]*$", re.IGNORECASE)
 _CENT = Decimal("0.01")
@@ -93,11 +93,11 @@ def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         raise InvalidParameterError("costs", endpoint_of(costs).name, ("costs",), reason="is not a costs frame")
     if endpoint_of(usage).priced:
         raise InvalidParameterError("usage", "costs", reason="must be a usage frame (completions, images...)")
-    if _meta(costs).get("bucket_width") not in ("1d", "D"):
+    if meta_of(costs).get("bucket_width") not in ("1d", "D"):
         raise InvalidParameterError(
-            "costs", _meta(costs).get("bucket_width"), ("1d",), reason="must be daily: the bill is only known per day"
+            "costs", meta_of(costs).get("bucket_width"), ("1d",), reason="must be daily: the bill is only known per day"
         )
-    width = _meta(usage).get("bucket_width")
+    width = meta_of(usage).get("bucket_width")
     if width not in ("1m", "1h", "1d", "D"):
         raise InvalidParameterError(
             "usage", width, ("1m", "1h", "1d"), reason="is coarser than the bill's days; join first, then resample"
@@ -105,23 +105,23 @@ def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     daily = resample(usage, "D") if width in ("1m", "1h") else usage
     keys = [k for k in ("project_id",) if k in keys_of(daily) and k in keys_of(costs)]
     _check_alignment(usage, costs, keys)
-    counts = _fields(daily, "additive")
+    counts = fields_of(daily, "additive")
     used = daily[[*keys, *counts]].astype({k: object for k in keys})
-    used = used.groupby([_times(daily).floor("D").rename("day"), *(used[k] for k in keys)]).sum(numeric_only=True)
+    used = used.groupby([times_of(daily).floor("D").rename("day"), *(used[k] for k in keys)]).sum(numeric_only=True)
     bill = costs[[*keys, "amount"]].astype({k: object for k in keys})
-    billed = bill.groupby([_times(costs).floor("D").rename("day"), *(bill[k] for k in keys)])["amount"].sum()
+    billed = bill.groupby([times_of(costs).floor("D").rename("day"), *(bill[k] for k in keys)])["amount"].sum()
     out = used.join(billed, how="outer")
     out["amount"] = out["amount"].fillna(0.0)
     if {"input_tokens", "output_tokens"} <= set(out.columns):
         tokens = (out["input_tokens"] + out["output_tokens"]).astype("Float64")
         out["usd_per_1m_tokens"] = out["amount"] / tokens.where(tokens > 0) * 1e6
     out = out.reset_index(keys) if keys else out
-    return _finish(out, usage, bucket_width="1d", joined="costs")
+    return finish(out, usage, bucket_width="1d", joined="costs")
 
 
 def _days(df: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
-    meta = _meta(df)
-    start = pd.Timestamp(meta["start"]) if "start" in meta else _times(df).min()
+    meta = meta_of(df)
+    start = pd.Timestamp(meta["start"]) if "start" in meta else times_of(df).min()
     end = pd.Timestamp(meta["end"]) if "end" in meta else pd.Timestamp(df["end_time"].max())
     return start.floor("D"), end.ceil("D")
 
@@ -186,7 +186,7 @@ def parse_line_item(item: str | None) -> dict[str, str | None]:
     *products, last = [part.strip() for part in item.split("|")]
     name, *rest = [part.strip() for part in last.split(",")]
     modality = None
-    for suffix in _MODALITIES:
+    for suffix in MODALITIES:
         if name.lower().endswith(f" {suffix}"):
             name, modality = name[: -len(suffix) - 1].strip(), suffix
     contexts = [_CONTEXTS.get(part.lower()) for part in rest[1:]]
@@ -197,7 +197,7 @@ def parse_line_item(item: str | None) -> dict[str, str | None]:
             "kind": _KINDS.get(kind, kind), "context": contexts[0] if contexts else None}  # fmt: skip
 
 
-_PARTS = ("product", "model", "modality", "kind", "context")
+PARTS = ("product", "model", "modality", "kind", "context")
 
 
 def split_line_items(costs: pd.DataFrame) -> pd.DataFrame:
@@ -224,11 +224,11 @@ def split_line_items(costs: pd.DataFrame) -> pd.DataFrame:
     parsed = {item: parse_line_item(item) for item in labels.dropna().unique()}
     empty = parse_line_item(None)
     columns = {part: [parsed.get(item, empty)[part] if item is not None else None for item in labels]
-               for part in _PARTS}  # fmt: skip
+               for part in PARTS}  # fmt: skip
     out = costs.copy()
     for part, values in columns.items():
         out[part] = pd.array(values, dtype="string")
-    return _finish(out, costs)
+    return finish(out, costs)
 
 
 def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
@@ -247,15 +247,15 @@ def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
         10.0
     """
     items = split_line_items(costs)
-    keys = ["line_item", "quantity_unit", *_PARTS]
-    groups = [_times(items).floor("D").rename("day"), *keys] if by_day else keys
+    keys = ["line_item", "quantity_unit", *PARTS]
+    groups = [times_of(items).floor("D").rename("day"), *keys] if by_day else keys
     items = items.astype({k: object for k in keys})
     out = items.groupby(groups, dropna=False, observed=True)[["amount", "quantity"]].sum()
     out = out.reset_index([k for k in keys if k != "line_item"])
     out["unit_price"] = out["amount"] / out["quantity"].replace(0, np.nan)
     per_1m = out["quantity_unit"].map(TOKEN_UNITS).astype(float)
     out["usd_per_1m"] = out["unit_price"] * per_1m
-    return _finish(out, costs)
+    return finish(out, costs)
 
 
 # Each billable token count of a completions row: (column, modality, kind); the columns add up to all tokens.

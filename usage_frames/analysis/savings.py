@@ -12,15 +12,15 @@ import numpy as np
 import pandas as pd
 
 from usage_frames._core.errors import InvalidParameterError
-from usage_frames.analysis.frame import _by, _finish, _meta, _times, endpoint_of, keys_of
-from usage_frames.analysis.money import _MODALITIES, _PARTS, split_line_items, unit_prices
+from usage_frames.analysis.frame import by_keys, endpoint_of, finish, keys_of, meta_of, times_of
+from usage_frames.analysis.money import MODALITIES, PARTS, split_line_items, unit_prices
 from usage_frames.analysis.reshape import resample
 
 _TOKEN_PARTS = tuple(
-    [(f"input_{m}_tokens", m, "input") for m in _MODALITIES]
+    [(f"input_{m}_tokens", m, "input") for m in MODALITIES]
     + [("input_cache_write_tokens", "text", "cache writes")]
-    + [(f"input_cached_{m}_tokens", m, "cached input") for m in _MODALITIES]
-    + [(f"output_{m}_tokens", m, "output") for m in _MODALITIES]
+    + [(f"input_cached_{m}_tokens", m, "cached input") for m in MODALITIES]
+    + [(f"output_{m}_tokens", m, "output") for m in MODALITIES]
 )
 
 
@@ -72,7 +72,7 @@ def _bill(costs: pd.DataFrame, keys: list[str], standard_only: bool) -> pd.DataF
     if standard_only:
         items = items[items["product"].isna()]
     others = [k for k in keys if k != "model"]
-    _by(costs, others)
+    by_keys(costs, others)
     items = items.astype({k: object for k in [*others, "model", "kind"]})
     # Cache writes are fresh input billed apart; every modality and context adds to its side.
     items["side"] = items["kind"].map({"input": "usd_input", "cache writes": "usd_input",
@@ -107,7 +107,7 @@ def unit_costs(
         >>> round(float(unit_costs(u, k).loc["o3-2025-04-16", "usd_per_1m_output"]), 4)
         8.0
     """
-    keys = _by(usage, by)
+    keys = by_keys(usage, by)
     if "model" not in keys:
         raise InvalidParameterError("by", list(keys), reason="must include 'model' to match line items")
     tokens = pd.concat([usage[keys].astype(object), _token_sides(usage)], axis=1).groupby(keys).sum()
@@ -123,7 +123,7 @@ def unit_costs(
     out["usd_per_1m_cached_input"] = per_1m(out["usd_cached_input"], out["cached_input_tokens"])
     out["usd_per_1m_output"] = per_1m(out["usd_output"], out["output_tokens"])
     out["usd_per_request"] = out["usd"] / out["requests"].where(out["requests"] > 0)
-    return _finish(out, usage)
+    return finish(out, usage)
 
 
 def reconcile(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
@@ -152,7 +152,7 @@ def reconcile(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     keys = [k for k in ("project_id", "model") if k in keys_of(usage)]
     if "model" not in keys:
         raise InvalidParameterError("usage", keys_of(usage), reason="must be grouped by model")
-    daily = resample(usage, "D") if _meta(usage).get("bucket_width") != "1d" else usage
+    daily = resample(usage, "D") if meta_of(usage).get("bucket_width") != "1d" else usage
     table = _rate_table(costs)
     parts = _token_parts(daily)[_PART_COLUMNS].astype("Float64")
     rows = daily[keys].astype(object)
@@ -160,18 +160,18 @@ def reconcile(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     # A part with tokens but no list price in the bill leaves the row unpriced (<NA>), never priced at $0.
     contributions = (parts * rates).where(parts > 0, 0.0)
     priced = contributions.sum(axis=1, skipna=False) / 1e6
-    day = _times(daily).floor("D").rename("day")
+    day = times_of(daily).floor("D").rename("day")
     priced_usd = pd.Series(priced.to_numpy(), index=pd.MultiIndex.from_arrays([day, *(rows[k] for k in keys)]))
     priced_usd = priced_usd.groupby(level=list(range(len(keys) + 1))).sum(min_count=1)
     priced_usd = priced_usd.where(priced.groupby([day, *(rows[k] for k in keys)]).apply(lambda x: x.notna().all()))
     items = split_line_items(costs)
     models = set(rows["model"])
     items = items[items["model"].isin(models)].astype({"model": object, **{k: object for k in keys if k != "model"}})
-    billed_usd = items.groupby([_times(items).floor("D").rename("day"), *keys])["amount"].sum()
+    billed_usd = items.groupby([times_of(items).floor("D").rename("day"), *keys])["amount"].sum()
     out = pd.concat({"billed_usd": billed_usd, "priced_usd": priced_usd}, axis=1).astype("Float64")
     out["billed_usd"] = out["billed_usd"].fillna(0.0)  # no line item: nothing billed
     out["unexplained_usd"] = out["billed_usd"] - out["priced_usd"]
-    return _finish(out, usage)
+    return finish(out, usage)
 
 
 def batch_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
@@ -193,7 +193,7 @@ def batch_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         True
     """
     for key in ("model", "batch"):
-        _by(usage, key)
+        by_keys(usage, key)
     rates = _rate_table(costs)
     sides = pd.concat([usage[["model", "batch"]].astype(object), _token_parts(usage)], axis=1)
     per = sides.groupby(["model", "batch"])[_PART_COLUMNS].sum()
@@ -213,7 +213,7 @@ def batch_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
                      "batch_share_pct": 100 * batch_tokens / tokens_by_kind.sum() if tokens_by_kind.sum() else np.nan,
                      "saved_usd": saving(True), "could_save_usd": saving(False)})  # fmt: skip
     out = pd.DataFrame(rows).set_index("model").astype("Float64")
-    return _finish(out, usage)
+    return finish(out, usage)
 
 
 def tier_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
@@ -234,7 +234,7 @@ def tier_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         True
     """
     for key in ("model", "batch", "service_tier"):
-        _by(usage, key)
+        by_keys(usage, key)
     rates = _rate_table(costs)
     batch = usage["batch"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     tier = np.where(batch, "batch", usage["service_tier"].astype(object).fillna("default").to_numpy())
@@ -249,7 +249,7 @@ def tier_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         rows.append({"model": model, "tier": label, "tokens": int(tokens.sum()), "list_usd": at_list,
                      "actual_usd": actual, "saved_usd": at_list - actual})  # fmt: skip
     out = pd.DataFrame(rows).set_index(["model", "tier"]).astype("Float64")
-    return _finish(out, usage)
+    return finish(out, usage)
 
 
 _PART_COLUMNS = [c for c, _, _ in _TOKEN_PARTS]
@@ -263,7 +263,7 @@ def _rate_table(costs: pd.DataFrame) -> pd.DataFrame:
     prices = unit_prices(costs)
     kinds = [k for _, _, k in _TOKEN_PARTS]
     prices = prices[prices["model"].notna() & prices["kind"].isin(kinds) & prices["context"].ne("long").fillna(True)]
-    prices = prices.astype({k: object for k in _PARTS})
+    prices = prices.astype({k: object for k in PARTS})
     prices["product"] = prices["product"].fillna("list")
     prices["part"] = prices["modality"].fillna("") + "/" + prices["kind"]
     return prices.pivot_table(index=["product", "model"], columns="part", values="usd_per_1m")
@@ -305,10 +305,10 @@ def cache_efficiency(df: pd.DataFrame, by: str | Sequence[str] | None = None, ru
         >>> round(float(e[e["model"] == "gpt-4o-mini-2024-07-18"]["cached_share_pct"].iloc[0]), 1)
         41.9
     """
-    keys = _by(df, by)
+    keys = by_keys(df, by)
     grouped = resample(
         df[["end_time", *keys, "input_tokens", "input_cached_tokens", "input_cache_write_tokens"]].pipe(
-            lambda f: _finish(f, df, group_by=keys)
+            lambda f: finish(f, df, group_by=keys)
         ),
         rule,
     )
@@ -316,4 +316,4 @@ def cache_efficiency(df: pd.DataFrame, by: str | Sequence[str] | None = None, ru
     out = grouped[["end_time", *keys, "input_tokens"]].copy()
     out["cached_share_pct"] = grouped["input_cached_tokens"] / total * 100
     out["cache_write_share_pct"] = grouped["input_cache_write_tokens"] / total * 100
-    return _finish(out, df, bucket_width=rule)
+    return finish(out, df, bucket_width=rule)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from usage_frames.analysis.frame import _by, _combine, _finish, _values
+from usage_frames.analysis.frame import by_keys, combine_values, finish, values_of
 
 # --- summaries -------------------------------------------------------------------------------------------------
 
@@ -24,11 +24,12 @@ def totals(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFr
         >>> t.index.tolist()
         ['proj_chat', 'proj_search', 'proj_lab', 'proj_batch']
     """
-    keys = _by(df, by)
-    per_bucket = _combine(df.drop(columns="end_time").groupby([df.index, *keys], observed=True), df, False)
-    out = _combine(per_bucket.groupby(level=keys, observed=True) if keys else per_bucket.groupby(lambda _: 0), df, True)
-    first = _values(df, None)
-    return _finish(out.sort_values(first, ascending=False) if keys else out, df)
+    keys = by_keys(df, by)
+    per_bucket = combine_values(df.drop(columns="end_time").groupby([df.index, *keys], observed=True), df, False)
+    groups = per_bucket.groupby(level=keys, observed=True) if keys else per_bucket.groupby(lambda _: 0)
+    out = combine_values(groups, df, True)
+    first = values_of(df, None)
+    return finish(out.sort_values(first, ascending=False) if keys else out, df)
 
 
 def share(df: pd.DataFrame, by: str, values: str | None = None) -> pd.DataFrame:
@@ -40,7 +41,7 @@ def share(df: pd.DataFrame, by: str, values: str | None = None) -> pd.DataFrame:
         >>> round(float(s["share_pct"].sum()), 6)
         100.0
     """
-    name = _values(df, values)
+    name = values_of(df, values)
     out = totals(df, by)[[name]].copy()
     out["share_pct"] = out[name] / out[name].sum() * 100
     return out
@@ -75,9 +76,9 @@ def compare(
         >>> round(float(moved["contribution_pct"].sum()), 6)  # shares of the total change
         100.0
     """
-    name = _values(df, values)
-    keys = _by(df, by)
-    _by(previous, keys)
+    name = values_of(df, values)
+    keys = by_keys(df, by)
+    by_keys(previous, keys)
     current = df.groupby(keys, observed=True)[name].sum()
     before = previous.groupby(keys, observed=True)[name].sum()
     out = pd.concat({"previous": before, "current": current}, axis=1).fillna(0).astype("Float64")
@@ -85,4 +86,4 @@ def compare(
     out["change_pct"] = (out["change"] / out["previous"].replace(0, np.nan) * 100).astype("Float64")
     total = out["change"].sum()
     out["contribution_pct"] = out["change"] / total * 100 if total else np.nan
-    return _finish(out.reindex(out["change"].abs().sort_values(ascending=False).index), df, values=name)
+    return finish(out.reindex(out["change"].abs().sort_values(ascending=False).index), df, values=name)

@@ -7,7 +7,7 @@ output folders are created as needed; ``-o`` decides the format by its suffix an
 read from ``OPENAI_ADMIN_KEY`` only: a key on the command line would land in shell history.
 
 Adding a subcommand: write ``_add_NAME(commands)`` in :mod:`.data` or :mod:`.finops` (it builds its parser with
-:func:`.options._subcommand` and the shared helpers such as :func:`.options._data_options`, and sets ``run=``)
+:func:`.options.subcommand` and the shared helpers such as :func:`.options.data_options`, and sets ``run=``)
 and append it to :data:`SUBCOMMANDS`.
 
 Examples:
@@ -35,19 +35,19 @@ from usage_frames._core.errors import (
     UsageFramesError,
     UsageFramesWarning,
 )
-from usage_frames.cli.data import _add_fetch, _add_report, _add_sample_data, _add_serve_fake, _add_sync
-from usage_frames.cli.finops import _add_allocate, _add_check, _add_export
-from usage_frames.cli.options import CommandLineError, _Parser
+from usage_frames.cli.data import add_fetch, add_report, add_sample_data, add_serve_fake, add_sync
+from usage_frames.cli.finops import add_allocate, add_check, add_export
+from usage_frames.cli.options import CommandLineError, Parser
 
 # --- the command -----------------------------------------------------------------------------------------
 
-SUBCOMMANDS: list[Callable[[Any], None]] = [_add_fetch, _add_sync, _add_report, _add_sample_data, _add_serve_fake,
-                                            _add_export, _add_allocate, _add_check]  # fmt: skip
+SUBCOMMANDS: list[Callable[[Any], None]] = [add_fetch, add_sync, add_report, add_sample_data, add_serve_fake,
+                                            add_export, add_allocate, add_check]  # fmt: skip
 
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``usage-frames``, one subparser per entry of :data:`SUBCOMMANDS`."""
-    top = _Parser(
+    top = Parser(
         prog="usage-frames",
         description="The OpenAI organization Usage and Costs API as tidy tables. The admin key comes from the "
         "OPENAI_ADMIN_KEY environment variable; --fake (the built-in fake organization) or --sample (the embedded "

@@ -16,22 +16,23 @@ from usage_frames.cli.options import (
     FILTERS,
     REPORT_SUFFIXES,
     TABLE_SUFFIXES,
-    _create_parent,
-    _data_options,
-    _output_option,
-    _remove_empty_folders,
-    _subcommand,
-    _window_options,
     client_from,
+    create_parent,
+    data_options,
     need_pyarrow,
+    output_option,
     output_path,
+    remove_empty_folders,
+    subcommand,
+    window_options,
 )
 
 
-def _add_fetch(commands: Any) -> None:
-    fetch = _subcommand(commands, "fetch", "fetch one endpoint into a table (CSV, Parquet, JSON or a preview)")
+def add_fetch(commands: Any) -> None:
+    """Add ``fetch``: one endpoint as a table (a preview, or ``-o`` CSV, Parquet, JSON), or its plan."""
+    fetch = subcommand(commands, "fetch", "fetch one endpoint into a table (CSV, Parquet, JSON or a preview)")
     fetch.add_argument("endpoint", choices=list(ENDPOINTS), metavar="ENDPOINT", help=", ".join(ENDPOINTS))
-    _window_options(
+    window_options(
         fetch, "inclusive start: ISO date/time (UTC if naive) or Unix seconds; default 30 days before --end"
     )
     fetch.add_argument("--bucket-width", default="1d", choices=["1m", "1h", "1d"])
@@ -50,9 +51,9 @@ def _add_fetch(commands: Any) -> None:
                 choices=None if flt.open else flt.choices,
                 help=f"filter: {flt.name} (repeatable)",
             )
-    _output_option(fetch, TABLE_SUFFIXES)
+    output_option(fetch, TABLE_SUFFIXES)
     fetch.add_argument("--dry-run", action="store_true", help="print what the fetch would cost and send nothing")
-    _data_options(fetch)
+    data_options(fetch)
     fetch.set_defaults(run=_fetch)
 
 
@@ -73,7 +74,7 @@ def _fetch(args: argparse.Namespace) -> int:
     if output is None:
         print(preview(frame))
     else:
-        write(frame, _create_parent(output))
+        write(frame, create_parent(output))
         print(f"wrote {len(frame)} rows to {output}")
     return 0
 
@@ -134,8 +135,9 @@ def write(frame: pd.DataFrame, path: Path) -> None:
 # --- sync ------------------------------------------------------------------------------------------------
 
 
-def _add_sync(commands: Any) -> None:
-    sync = _subcommand(commands, "sync", "keep a partitioned Parquet dataset up to date (endpoint=/month=)")
+def add_sync(commands: Any) -> None:
+    """Add ``sync``: keep a Parquet dataset of endpoints up to date, month by month."""
+    sync = subcommand(commands, "sync", "keep a partitioned Parquet dataset up to date (endpoint=/month=)")
     sync.add_argument(
         "path", help="the dataset's root directory (created if needed), or a URL: s3://bucket/usage, gs://..., file://..."
     )
@@ -146,10 +148,10 @@ def _add_sync(commands: Any) -> None:
         metavar="ENDPOINT",
         help="endpoint to keep (repeatable; default completions and costs)",
     )
-    _window_options(sync, "where the first run's backfill starts", "where to stop; default now")
+    window_options(sync, "where the first run's backfill starts", "where to stop; default now")
     sync.add_argument("--bucket-width", default="1d", choices=["1m", "1h", "1d"])
     sync.add_argument("--group-by", nargs="+", default=[], metavar="KEY")
-    _data_options(sync)
+    data_options(sync)
     sync.set_defaults(run=_sync)
 
 
@@ -172,7 +174,7 @@ def _sync(args: argparse.Namespace) -> int:
         )
     except BaseException:
         if new and local is not None:
-            _remove_empty_folders(local)  # a failed first run leaves no empty dataset behind
+            remove_empty_folders(local)  # a failed first run leaves no empty dataset behind
         raise
     for result in results.values():
         written = ", ".join(result.written) or "nothing"
@@ -183,12 +185,13 @@ def _sync(args: argparse.Namespace) -> int:
 # --- report ----------------------------------------------------------------------------------------------
 
 
-def _add_report(commands: Any) -> None:
-    report = _subcommand(commands, "report", "write the spend report (one self-contained HTML page), or its figures")
-    _window_options(report, "first day of the period (default: the first of this month)", "end (default: now)")
-    _output_option(report, REPORT_SUFFIXES, default="report.html")
+def add_report(commands: Any) -> None:
+    """Add ``report``: the spend report as HTML, its figures as JSON, or its pictures."""
+    report = subcommand(commands, "report", "write the spend report (one self-contained HTML page), or its figures")
+    window_options(report, "first day of the period (default: the first of this month)", "end (default: now)")
+    output_option(report, REPORT_SUFFIXES, default="report.html")
     report.add_argument("--pictures", type=Path, help="also write the main plots as PNG files into this folder")
-    _data_options(report, cache=False)
+    data_options(report, cache=False)
     report.set_defaults(run=_report)
 
 
@@ -201,12 +204,12 @@ def _report(args: argparse.Namespace) -> int:
         from usage_frames.report_data import report_data
 
         text = json.dumps(report_data(client, args.start, args.end), indent=1, ensure_ascii=False) + "\n"
-        _create_parent(output).write_text(text, encoding="utf-8")
+        create_parent(output).write_text(text, encoding="utf-8")
         print(f"wrote the spend report's figures to {output}")
     else:
         from usage_frames.report import spend_report
 
-        _create_parent(output).write_text(spend_report(client, args.start, args.end), encoding="utf-8")
+        create_parent(output).write_text(spend_report(client, args.start, args.end), encoding="utf-8")
         print(f"wrote the spend report to {output}")
     if args.pictures:
         from usage_frames.report import save_pictures
@@ -219,8 +222,9 @@ def _report(args: argparse.Namespace) -> int:
 # --- sample-data and serve-fake --------------------------------------------------------------------------
 
 
-def _add_sample_data(commands: Any) -> None:
-    sample = _subcommand(commands, "sample-data", "regenerate the sample data from the fake organization")
+def add_sample_data(commands: Any) -> None:
+    """Add ``sample-data``: regenerate the recorded sample from the fake organization."""
+    sample = subcommand(commands, "sample-data", "regenerate the sample data from the fake organization")
     sample.add_argument("path", nargs="?", type=Path, help="where to write (default: where Client.sample() reads)")
     sample.set_defaults(run=_sample_data)
 
@@ -234,8 +238,9 @@ def _sample_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_serve_fake(commands: Any) -> None:
-    serve = _subcommand(commands, "serve-fake", "serve the fake organization's API on 127.0.0.1 until stopped")
+def add_serve_fake(commands: Any) -> None:
+    """Add ``serve-fake``: the fake organization's API on 127.0.0.1 until stopped."""
+    serve = subcommand(commands, "serve-fake", "serve the fake organization's API on 127.0.0.1 until stopped")
     serve.add_argument("--port", type=int, default=8123, help="the port (0 picks a free one)")
     serve.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     serve.add_argument("--rate-limit", type=float, default=0.0, help="share of requests answered 429")

@@ -26,16 +26,16 @@ from usage_frames.providers import Client
 if TYPE_CHECKING:
     import pandas as pd
 
-    from usage_frames.allocation import Matcher
+    from usage_frames.finops.allocation import Matcher
 from usage_frames.cli.options import (
     CommandLineError,
-    _create_parent,
-    _data_options,
-    _output_option,
-    _subcommand,
-    _window_options,
     client_from,
+    create_parent,
+    data_options,
+    output_option,
     output_path,
+    subcommand,
+    window_options,
 )
 
 FOCUS_SUFFIXES = (".csv", ".parquet")
@@ -44,25 +44,26 @@ OVER, BAD_INPUT, NOT_DELIVERED, NO_DATA = 1, 2, 3, 4  # check's exit statuses (0
 STRICT_HELP = "treat warnings (a rule or budget value that matches no cost...) as errors: exit 2"
 
 
-def _add_export(commands: Any) -> None:
-    from usage_frames.focus import FOCUS_VERSIONS
+def add_export(commands: Any) -> None:
+    """Add ``export focus``: the bill as a FOCUS dataset."""
+    from usage_frames.finops.focus import FOCUS_VERSIONS
 
-    export = _subcommand(commands, "export", "export the bill in a standard format (FOCUS, for FinOps platforms)")
+    export = subcommand(commands, "export", "export the bill in a standard format (FOCUS, for FinOps platforms)")
     export.add_argument("format", choices=["focus"], help="focus: the FinOps Foundation's FOCUS schema")
-    _window_options(export, "inclusive start; default 30 days before --end")
+    window_options(export, "inclusive start; default 30 days before --end")
     export.add_argument("--focus-version", default="1.2", choices=list(FOCUS_VERSIONS), help="default 1.2")
     export.add_argument("--billing-account-id", help="the organization's ID, org-... (default OPENAI_ORG_ID)")
     export.add_argument("--billing-account-name", help="the organization's name (FOCUS BillingAccountName)")
-    _output_option(export, FOCUS_SUFFIXES)
-    _data_options(export)
+    output_option(export, FOCUS_SUFFIXES)
+    data_options(export)
     export.set_defaults(run=_export)
 
 
 def _export(args: argparse.Namespace) -> int:
     import os
 
-    from usage_frames import focus
     from usage_frames.analysis.money import total_cents
+    from usage_frames.finops import focus
     from usage_frames.providers.openai import directory
 
     if args.output is None:
@@ -77,7 +78,7 @@ def _export(args: argparse.Namespace) -> int:
     costs = client.costs(args.start, args.end, group_by=["project_id", "line_item"])
     names = {"billing_account_id": account, "billing_account_name": args.billing_account_name}
     table = focus.to_focus(costs, args.focus_version, projects=directory.projects(client), **names)
-    focus.write(table, _create_parent(output))
+    focus.write(table, create_parent(output))
     currency = ", ".join(sorted(set(table["BillingCurrency"])))
     billed = total_cents(table["BilledCost"]) / 100  # as allocate and check total it
     print(f"wrote {len(table)} FOCUS {args.focus_version} rows (BilledCost {billed:,.2f} {currency}) to {output}")
@@ -90,7 +91,7 @@ def _lists(client: Client, costs: pd.DataFrame, matchers: Iterable[Matcher]) -> 
     A list is fetched for names (``project_names`` needs ``uf.projects()``), and for IDs only when one of them has
     no cost in the window (an ID the list knows is idle, and not warned about).
     """
-    from usage_frames.allocation import DIRECTORY
+    from usage_frames.finops.allocation import DIRECTORY
     from usage_frames.providers.openai import directory
 
     fetch = {"projects": directory.projects, "users": directory.users, "api_keys": directory.api_keys}
@@ -121,19 +122,20 @@ def _warned(caught: Iterable[warnings.WarningMessage], strict: bool, stopped: st
     return strict and shown > 0
 
 
-def _add_allocate(commands: Any) -> None:
-    allocate = _subcommand(commands, "allocate", "allocate the bill to teams by rules: a statement per month")
-    _window_options(allocate, "inclusive start; default 30 days before --end")
+def add_allocate(commands: Any) -> None:
+    """Add ``allocate``: the bill by team, from rules in TOML."""
+    allocate = subcommand(commands, "allocate", "allocate the bill to teams by rules: a statement per month")
+    window_options(allocate, "inclusive start; default 30 days before --end")
     allocate.add_argument("--rules", type=Path, required=True, help="a TOML file of [[team]] rules")
     allocate.add_argument("--strict", action="store_true", help=STRICT_HELP + ", and write nothing")
-    _output_option(allocate, STATEMENT_SUFFIXES)
-    _data_options(allocate)
+    output_option(allocate, STATEMENT_SUFFIXES)
+    data_options(allocate)
     allocate.set_defaults(run=_allocate)
 
 
 def _allocate(args: argparse.Namespace) -> int:
-    from usage_frames.allocation import Rules, allocate
     from usage_frames.analysis.money import total_cents
+    from usage_frames.finops.allocation import Rules, allocate
 
     output = output_path(args.output, STATEMENT_SUFFIXES) if args.output else None
     rules = Rules.load(args.rules)
@@ -147,14 +149,15 @@ def _allocate(args: argparse.Namespace) -> int:
     if output is None:
         print(statement.to_string(index=False))
     else:
-        statement.to_csv(_create_parent(output), index=False)
+        statement.to_csv(create_parent(output), index=False)
         total = total_cents(statement["amount"]) / 100
         print(f"wrote the statement ({len(statement)} rows, {total:,.2f}) to {output}")
     return 0
 
 
-def _add_check(commands: Any) -> None:
-    check = _subcommand(
+def add_check(commands: Any) -> None:
+    """Add ``check``: budgets against month to date and forecast, with alerts and exit codes for schedulers."""
+    check = subcommand(
         commands,
         "check",
         "check monthly budgets: exit 0 all ok, 1 any over or projected over, 2 bad input, 3 the alert could not be "
@@ -167,14 +170,14 @@ def _add_check(commands: Any) -> None:
                             'pip install "usage-frames[alerts]")')  # fmt: skip
     check.add_argument("--dry-run", action="store_true", help="print the alert instead of sending it")
     check.add_argument("--strict", action="store_true", help=STRICT_HELP + ", before any alert is sent")
-    _data_options(check)
+    data_options(check)
     check.set_defaults(run=_check)
 
 
 def _check(args: argparse.Namespace) -> int:
-    from usage_frames import budgets as b
     from usage_frames import ops
-    from usage_frames.allocation import Rules
+    from usage_frames.finops import budgets as b
+    from usage_frames.finops.allocation import Rules
 
     chosen = b.Budgets.load(args.budgets, Rules.load(args.rules) if args.rules else None)
     senders = b.notifier(args.notify) if args.notify else None  # checked before any request, even for --dry-run

@@ -25,7 +25,7 @@ class CommandLineError(Exception):
     """A command-line mistake found by the command itself (exit status 2)."""
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     """An argument parser without abbreviations whose errors are one line (``--help`` shows the usage)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -33,23 +33,26 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
+        """Exit 2 with the message in one line and a pointer to ``--help``."""
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 # --- shared option helpers -------------------------------------------------------------------------------
 
 
-def _subcommand(commands: Any, name: str, help: str) -> argparse.ArgumentParser:
+def subcommand(commands: Any, name: str, help: str) -> argparse.ArgumentParser:
+    """A subcommand's parser, with the shared error policy (one line, exit 2)."""
     parser: argparse.ArgumentParser = commands.add_parser(name, help=help, description=help[:1].upper() + help[1:])
     return parser
 
 
-def _window_options(parser: argparse.ArgumentParser, start: str, end: str = "exclusive end; default now") -> None:
+def window_options(parser: argparse.ArgumentParser, start: str, end: str = "exclusive end; default now") -> None:
+    """Add ``--start`` and ``--end`` with their help texts."""
     parser.add_argument("--start", help=start)
     parser.add_argument("--end", help=end)
 
 
-def _data_options(parser: argparse.ArgumentParser, *, cache: bool = True) -> None:
+def data_options(parser: argparse.ArgumentParser, *, cache: bool = True) -> None:
     """Where the data comes from: the API (key from OPENAI_ADMIN_KEY), ``--fake`` or ``--sample``."""
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--fake", action="store_true", help="answer from the built-in fake organization")
@@ -77,7 +80,8 @@ def _workers(value: str) -> int | str:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number of workers or 'auto'") from None
 
 
-def _output_option(parser: argparse.ArgumentParser, suffixes: Sequence[str], default: str | None = None) -> None:
+def output_option(parser: argparse.ArgumentParser, suffixes: Sequence[str], default: str | None = None) -> None:
+    """Add ``-o``/``--output``, whose suffix picks the format among ``suffixes``."""
     kinds = ", ".join(suffixes)
     parser.add_argument(
         "-o",
@@ -90,7 +94,7 @@ def _output_option(parser: argparse.ArgumentParser, suffixes: Sequence[str], def
 
 
 def client_from(args: argparse.Namespace) -> Client:
-    """The client that the data options (:func:`_data_options`) of a subcommand ask for."""
+    """The client that the data options (:func:`data_options`) of a subcommand ask for."""
     options: dict[str, Any] = {k: getattr(args, k) for k in ("workers", "offline") if hasattr(args, k)}
     if args.sample:
         return Client.sample()
@@ -122,7 +126,7 @@ def need_pyarrow() -> None:
         raise CommandLineError(PARQUET_HINT)
 
 
-def _remove_empty_folders(root: Path) -> None:
+def remove_empty_folders(root: Path) -> None:
     """Remove ``root`` and the folders below it that hold no file (never a file)."""
     for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
         if not any(folder.iterdir()):
@@ -131,7 +135,8 @@ def _remove_empty_folders(root: Path) -> None:
         root.rmdir()
 
 
-def _create_parent(path: Path) -> Path:
+def create_parent(path: Path) -> Path:
+    """``path``, its missing folders created."""
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
 

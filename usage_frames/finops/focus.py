@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 
 from usage_frames._core.errors import InvalidParameterError
-from usage_frames.ops import endpoint_of, split_line_items, unit_prices
+from usage_frames.analysis.frame import endpoint_of
+from usage_frames.analysis.money import split_line_items, unit_prices
 
 FocusVersion = Literal["1.2", "1.0"]
 FOCUS_VERSIONS: tuple[FocusVersion, ...] = ("1.2", "1.0")

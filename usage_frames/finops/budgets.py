@@ -61,9 +61,18 @@ from urllib.parse import parse_qsl, urlsplit
 import pandas as pd
 
 from usage_frames._core.errors import InvalidParameterError, UsageFramesError
-from usage_frames.allocation import Matcher, Rules, _read, as_rules, assign, matcher, warn_unmatched, with_columns
+from usage_frames.analysis.forecast import forecast, forecast_start
 from usage_frames.analysis.money import total_cents
-from usage_frames.ops import forecast, forecast_start
+from usage_frames.finops.allocation import (
+    Matcher,
+    Rules,
+    as_rules,
+    assign,
+    matcher,
+    read_text,
+    warn_unmatched,
+    with_columns,
+)
 
 STATUSES = ("ok", "projected over", "over")
 ALERTS_HELP = "pip install 'usage-frames[alerts]'"
@@ -154,7 +163,7 @@ class Budgets:
         Raises:
             InvalidParameterError: If the file cannot be read or parsed, or holds bad budgets.
         """
-        return cls.from_toml(_read(path, "budgets"), rules)
+        return cls.from_toml(read_text(path, "budgets"), rules)
 
     @property
     def columns(self) -> list[str]:
@@ -166,7 +175,7 @@ class Budgets:
 
     @property
     def owners(self) -> list[tuple[str, Matcher]]:
-        """What the budgets match on, for :func:`~usage_frames.allocation.warn_unmatched`: their IDs and teams.
+        """What the budgets match on, for :func:`~usage_frames.finops.allocation.warn_unmatched`: their IDs and teams.
 
         Examples:
             >>> [kind for kind, _ in Budgets.from_dict({"budget": [{"name": "org", "monthly": 1}]}).owners]
@@ -244,7 +253,8 @@ def check_budgets(
         budgets: :class:`Budgets`, parsed TOML or a TOML file's path.
         rules: Allocation rules for ``team =`` budgets, when the budgets file has no ``[[team]]`` tables.
         now: The "as of" time (default: the data's, see :func:`as_of`).
-        projects: ``id``/``name`` frames when budgets match names, as for :func:`~usage_frames.allocation.allocate`.
+        projects: ``id``/``name`` frames when budgets match names, as for
+            :func:`~usage_frames.finops.allocation.allocate`.
         users: As ``projects``.
         api_keys: As ``projects``.
 

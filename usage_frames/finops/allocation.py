@@ -55,8 +55,8 @@ import numpy as np
 import pandas as pd
 
 from usage_frames._core.errors import InvalidParameterError, UsageFramesWarning
+from usage_frames.analysis.frame import endpoint_of, label
 from usage_frames.analysis.money import exact_total, total_cents
-from usage_frames.ops import endpoint_of, label
 
 UNALLOCATED = "unallocated"
 # What a rule may match on: its TOML key -> the costs column it reads.
@@ -191,7 +191,7 @@ class Rules:
         Raises:
             InvalidParameterError: If the file cannot be read or parsed.
         """
-        return cls.from_toml(_read(path, "rules"))
+        return cls.from_toml(read_text(path, "rules"))
 
     @property
     def columns(self) -> list[str]:
@@ -206,7 +206,8 @@ class Rules:
         return [key for key in ("project_id", "user_id", "api_key_id") if key in keys]
 
 
-def _read(path: str | os.PathLike[str], argument: str) -> str:
+def read_text(path: str | os.PathLike[str], argument: str) -> str:
+    """The text of a rules or budgets file, or an argument error naming ``argument`` and why it cannot be read."""
     try:
         return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
