@@ -44,7 +44,6 @@ from usage_frames._core.surface import EndpointFunction
 from usage_frames._core.usage_frame import UsageFrame
 from usage_frames.analysis import accessor as accessor  # registers df.usage
 from usage_frames.dataset import SyncResult, sync
-from usage_frames.ops import parse_line_item
 from usage_frames.providers import PROVIDERS, Client, anthropic
 from usage_frames.providers.openai import (
     ENDPOINTS,
@@ -70,6 +69,7 @@ from usage_frames.providers.openai import (
     vector_stores,
     web_search_calls,
 )
+from usage_frames.providers.openai.billing import parse_line_item
 
 if TYPE_CHECKING:
     from usage_frames import plot

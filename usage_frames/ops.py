@@ -19,11 +19,21 @@ Examples:
 from __future__ import annotations
 
 from usage_frames.analysis.forecast import anomalies, daily_spend, forecast, forecast_start
-from usage_frames.analysis.frame import RESTORE_HINT, TOKEN_UNITS, as_of, endpoint_of, keys_of, label, restore_attrs
-from usage_frames.analysis.money import join_costs, parse_line_item, split_line_items, unit_prices
+from usage_frames.analysis.frame import (
+    RESTORE_HINT,
+    TOKEN_UNITS,
+    as_of,
+    endpoint_of,
+    keys_of,
+    label,
+    provider_of,
+    restore_attrs,
+)
+from usage_frames.analysis.money import join_costs, split_line_items, unit_prices
 from usage_frames.analysis.reshape import complete, gib_days, pivot, provisional, resample, top_n
-from usage_frames.analysis.savings import batch_savings, cache_efficiency, reconcile, tier_savings, unit_costs
+from usage_frames.analysis.savings import batch_savings, reconcile, tier_savings, unit_costs
 from usage_frames.analysis.summary import compare, share, totals
+from usage_frames.analysis.tokens import cache_efficiency, token_categories
 from usage_frames.finops.allocation import allocate
 from usage_frames.finops.budgets import check_budgets
 from usage_frames.finops.focus import to_focus
@@ -47,8 +57,8 @@ __all__ = [
     "join_costs",
     "keys_of",
     "label",
-    "parse_line_item",
     "pivot",
+    "provider_of",
     "provisional",
     "reconcile",
     "resample",
@@ -57,6 +67,7 @@ __all__ = [
     "split_line_items",
     "tier_savings",
     "to_focus",
+    "token_categories",
     "top_n",
     "totals",
     "unit_costs",

@@ -19,14 +19,28 @@ mean 'calls'?)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
 from usage_frames._core.errors import InvalidParameterError
 from usage_frames._core.schema import Credentials, Endpoint, Wire
+
+
+@dataclass(frozen=True)
+class Bill:
+    """How a provider's cost rows say what they bill.
+
+    Attributes:
+        key: The group key the cost frame needs for it (OpenAI's ``line_item``, Anthropic's ``description``).
+        parts: Reads a cost frame grouped by ``key``: per row ``product`` (a tier or a product, ``None`` for list
+            prices), ``model``, ``modality``, ``kind`` (``input``, ``cached input``, ``cache writes``, ``output``, or
+            ``None``) and ``context`` (``long``), each ``None`` where the row does not say.
+    """
+
+    key: str
+    parts: Callable[[pd.DataFrame], pd.DataFrame]
 
 
 @dataclass(frozen=True)
@@ -43,10 +57,10 @@ class Provider:
             refused), or ``None``.
         lookback_code: The error code the API answers a start beyond the look-back with.
         lookback_help: What to do about it, appended to that error.
+        bill: How its cost rows say what they bill (:class:`Bill`), if they do.
         cache_namespace: Tells its entries in a shared cache from other providers' (the credential header tells
             two keys of one provider apart). Empty for the first provider, so that existing caches and its recorded
             sample keep their keys.
-        extras: Other facts the helpers read (billing grammar, directory), by name.
     """
 
     name: str
@@ -58,7 +72,7 @@ class Provider:
     lookback_code: str | None = None
     lookback_help: str = ""
     cache_namespace: str = ""
-    extras: Mapping[str, Any] = field(default_factory=dict)
+    bill: Bill | None = None
 
     def endpoint(self, name: object) -> Endpoint:
         """The endpoint row called ``name``.

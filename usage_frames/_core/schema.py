@@ -118,6 +118,33 @@ class Credentials:
 
 
 @dataclass(frozen=True, slots=True)
+class Tokens:
+    """How a usage endpoint's token columns add up: input by cache state, and output.
+
+    Each category is the sum of its columns (``<NA>`` when the answer lacks all of them). ``input_total`` is a
+    column that holds all input tokens, where the provider sends one: the uncached part is then what it leaves
+    when the answer lacks the breakdown (older answers). ``requests`` is the column that counts requests, if any.
+
+    Examples:
+        >>> t = Tokens(uncached=("fresh",), cache_read=("hit",), cache_write=("w5", "w60"), output=("out",))
+        >>> t.categories()["cache write"]
+        ('w5', 'w60')
+    """
+
+    uncached: tuple[str, ...] = ()
+    cache_read: tuple[str, ...] = ()
+    cache_write: tuple[str, ...] = ()
+    output: tuple[str, ...] = ()
+    input_total: str | None = None
+    requests: str | None = None
+
+    def categories(self) -> dict[str, tuple[str, ...]]:
+        """The columns of each category, named as the combined token frame names them."""
+        return {"uncached": self.uncached, "cache read": self.cache_read, "cache write": self.cache_write,
+                "output": self.output}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class Limit:
     """How many buckets one page may hold for a bucket width (``limit`` counts buckets, not rows)."""
 
@@ -206,6 +233,8 @@ class Endpoint:
         send_width: Whether ``bucket_width`` is sent (an endpoint that knows one width may refuse the parameter).
         implied: Group keys that bring other key columns along: grouped by ``description``, a cost row also says
             its model, token type, tier... (columns after the key, in this order; not keys of their own).
+        tokens: How its token columns add up (input by cache state, output), for endpoints that count tokens.
+        project_key: The key that names what a bill is split by (an OpenAI project, an Anthropic workspace).
     """
 
     name: str
@@ -228,6 +257,8 @@ class Endpoint:
     cardinality: Mapping[str, int] = field(default_factory=dict)
     send_width: bool = True
     implied: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    tokens: Tokens | None = None
+    project_key: str | None = None
 
     @property
     def default_measure(self) -> str:

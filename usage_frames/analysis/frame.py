@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from usage_frames._core.errors import InvalidParameterError
+from usage_frames._core.provider import Provider
 from usage_frames._core.query import to_utc
 from usage_frames._core.schema import BUCKET_SECONDS, Endpoint
 from usage_frames.providers import DEFAULT, PROVIDERS
@@ -229,6 +230,17 @@ def times_of(df: pd.DataFrame | pd.Series) -> pd.DatetimeIndex:
             "df", type(df.index).__name__, reason=f"is not a start_time index; restore it with {RESTORE_HINT}"
         )
     return pd.DatetimeIndex(df.index)
+
+
+def provider_of(df: pd.DataFrame) -> Provider:
+    """The provider a frame came from (``attrs["provider"]``, else the one whose endpoint its columns show).
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> provider_of(Client.fake().costs("2026-10-01", "2026-10-02")).name
+        'openai'
+    """
+    return PROVIDERS[endpoint_of(df).provider]
 
 
 def keys_of(df: pd.DataFrame) -> list[str]:

@@ -5,7 +5,6 @@ Part of :mod:`usage_frames.ops`, which re-exports every public name here.
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -15,20 +14,21 @@ import numpy as np
 import pandas as pd
 
 from usage_frames._core.errors import InvalidParameterError, UsageFramesWarning
-from usage_frames.analysis.frame import TOKEN_UNITS, endpoint_of, fields_of, finish, keys_of, meta_of, times_of
+from usage_frames.analysis.frame import (
+    TOKEN_UNITS,
+    endpoint_of,
+    fields_of,
+    finish,
+    keys_of,
+    meta_of,
+    provider_of,
+    times_of,
+)
 from usage_frames.analysis.reshape import resample
 
 # --- money -----------------------------------------------------------------------------------------------------
 
-_KINDS = {
-    "input": "input", "input_tokens": "input", "input tokens": "input", "uncached input": "input",
-    "cached input": "cached input", "cached_input_tokens": "cached input", "input_cached_tokens": "cached input",
-    "cached input tokens": "cached input", "output": "output", "output_tokens": "output", "output tokens": "output",
-    "cache writes": "cache writes", "cache write": "cache writes", "input_cache_write_tokens": "cache writes",
-}  # fmt: skip
 MODALITIES = ("text", "audio", "image")
-_CONTEXTS = {"long context": "long", "short context": "short"}
-_MODEL = re.compile(r"^(ft[-:])?[a-z0-9][a-z0-9.:_-]*$", re.IGNORECASE)
 _CENT = Decimal("0.01")
 
 
@@ -155,58 +155,20 @@ def _check_alignment(usage: pd.DataFrame, costs: pd.DataFrame, keys: list[str]) 
             )
 
 
-def parse_line_item(item: str | None) -> dict[str, str | None]:
-    """Split a costs line item into product, model, modality, kind and context; ``None`` where it cannot tell.
-
-    Real bills name token line items ``[<product> | ]<model>[ audio|text|image], <kind>[, long context]``
-    (``api-notes.md`` section 11), with kind ``input``, ``cached input``, ``cache writes`` or ``output``;
-    anything else (``web search tool calls``) is kept whole as the product, never guessed at.
-
-    Examples:
-        >>> parse_line_item("gpt-4o-2024-08-06, input")
-        {'product': None, 'model': 'gpt-4o-2024-08-06', 'modality': None, 'kind': 'input', 'context': None}
-        >>> parse_line_item("gpt-6-astra, input_tokens")["kind"], parse_line_item("gpt-4o-mini, cached input")["kind"]
-        ('input', 'cached input')
-        >>> parse_line_item("gpt-audio-mini-2025-12-15 audio, input")
-        {'product': None, 'model': 'gpt-audio-mini-2025-12-15', 'modality': 'audio', 'kind': 'input', 'context': None}
-        >>> parse_line_item("priority | gpt-5.6-sol, output, long context")
-        {'product': 'priority', 'model': 'gpt-5.6-sol', 'modality': None, 'kind': 'output', 'context': 'long'}
-        >>> parse_line_item("gpt-image-2-2026-04-21 image, cached input")["modality"]
-        'image'
-        >>> parse_line_item("gpt-4o-mini-2024-07-18, cache writes")["kind"]
-        'cache writes'
-        >>> parse_line_item("ft-gpt-4o-2024-08-06, output")["model"]
-        'ft-gpt-4o-2024-08-06'
-        >>> parse_line_item("assistants api | file search")["product"], parse_line_item("Image models")["model"]
-        ('assistants api | file search', None)
-    """
-    empty: dict[str, str | None] = {"product": None, "model": None, "modality": None, "kind": None, "context": None}
-    if not isinstance(item, str) or not item.strip():
-        return empty
-    *products, last = [part.strip() for part in item.split("|")]
-    name, *rest = [part.strip() for part in last.split(",")]
-    modality = None
-    for suffix in MODALITIES:
-        if name.lower().endswith(f" {suffix}"):
-            name, modality = name[: -len(suffix) - 1].strip(), suffix
-    contexts = [_CONTEXTS.get(part.lower()) for part in rest[1:]]
-    if not rest or not _MODEL.match(name) or None in contexts or len(contexts) > 1:
-        return {**empty, "product": item.strip()}
-    kind = rest[0].lower()
-    return {"product": " | ".join(products) or None, "model": name, "modality": modality,
-            "kind": _KINDS.get(kind, kind), "context": contexts[0] if contexts else None}  # fmt: skip
-
-
 PARTS = ("product", "model", "modality", "kind", "context")
 
 
 def split_line_items(costs: pd.DataFrame) -> pd.DataFrame:
-    """The costs frame with ``product``, ``model``, ``modality``, ``kind`` and ``context`` read from each line item.
+    """The costs frame with ``product``, ``model``, ``modality``, ``kind`` and ``context`` of each row's item.
 
-    Each distinct line item is parsed once (a bill has a few dozen, over thousands of rows).
+    What each row bills, read as its provider names it (:attr:`~usage_frames._core.provider.Provider.bill`): a
+    product or tier (``batch``), the model, the modality, the token kind (``input``, ``cached input``, ``cache
+    writes``, ``output``) and the context (``long``). Each distinct item is read once (a bill has a few dozen,
+    over thousands of rows).
 
     Raises:
-        InvalidParameterError: If the frame is not costs grouped by ``line_item``.
+        InvalidParameterError: If the frame is not costs grouped by the key that names its items (``line_item``,
+            ``description``).
 
     Examples:
         >>> from usage_frames import Client
@@ -216,18 +178,14 @@ def split_line_items(costs: pd.DataFrame) -> pd.DataFrame:
         >>> sorted(items["modality"].dropna().unique())
         ['audio', 'image']
     """
-    if not endpoint_of(costs).priced or "line_item" not in costs.columns:
-        raise InvalidParameterError(
-            "costs", endpoint_of(costs).name, reason="must be costs fetched with group_by='line_item'"
-        )
-    labels = costs["line_item"].astype(object)
-    parsed = {item: parse_line_item(item) for item in labels.dropna().unique()}
-    empty = parse_line_item(None)
-    columns = {part: [parsed.get(item, empty)[part] if item is not None else None for item in labels]
-               for part in PARTS}  # fmt: skip
+    endpoint, bill = endpoint_of(costs), provider_of(costs).bill
+    if not endpoint.priced or bill is None or bill.key not in costs.columns:
+        key = bill.key if bill is not None else "the key that names its items"
+        raise InvalidParameterError("costs", endpoint.name, reason=f"must be costs fetched with group_by={key!r}")
+    parts = bill.parts(costs)
     out = costs.copy()
-    for part, values in columns.items():
-        out[part] = pd.array(values, dtype="string")
+    for part in PARTS:
+        out[part] = pd.array([None if pd.isna(v) else v for v in parts[part]], dtype="string")
     return finish(out, costs)
 
 

@@ -1,4 +1,4 @@
-"""Unit economics: unit costs, the bill reconciled, batch and tier savings, cache efficiency.
+"""Unit economics: unit costs, the bill reconciled, batch and tier savings.
 
 Part of :mod:`usage_frames.ops`, which re-exports every public name here.
 """
@@ -15,6 +15,7 @@ from usage_frames._core.errors import InvalidParameterError
 from usage_frames.analysis.frame import by_keys, endpoint_of, finish, keys_of, meta_of, times_of
 from usage_frames.analysis.money import MODALITIES, PARTS, split_line_items, unit_prices
 from usage_frames.analysis.reshape import resample
+from usage_frames.analysis.tokens import token_categories
 
 _TOKEN_PARTS = tuple(
     [(f"input_{m}_tokens", m, "input") for m in MODALITIES]
@@ -22,6 +23,9 @@ _TOKEN_PARTS = tuple(
     + [(f"input_cached_{m}_tokens", m, "cached input") for m in MODALITIES]
     + [(f"output_{m}_tokens", m, "output") for m in MODALITIES]
 )
+
+
+_PART_COLUMNS = [c for c, _, _ in _TOKEN_PARTS]
 
 
 def _column(usage: pd.DataFrame, name: str) -> pd.Series:
@@ -33,23 +37,31 @@ def _column(usage: pd.DataFrame, name: str) -> pd.Series:
 def _token_parts(usage: pd.DataFrame) -> pd.DataFrame:
     """Per row, the tokens of each (modality, kind) of :data:`_TOKEN_PARTS`, and ``requests``.
 
-    The explicit breakdown fields are used where the server sent them; older answers lack them, and their text
-    tokens are then the total minus the other parts (section 4 arithmetic; absent parts count as 0).
+    Where the frame breaks tokens down by modality (the explicit breakdown fields, used where the server sent
+    them; older answers lack them, and their text tokens are then the total minus the other parts), each part is
+    its own; elsewhere every token is text, by cache state (:func:`~usage_frames.analysis.tokens.token_categories`).
     """
-    if endpoint_of(usage).name not in ("completions", "decisions"):
-        raise InvalidParameterError("usage", endpoint_of(usage).name, ("completions", "decisions"))
-    get = functools.partial(_column, usage)
-    write = get("input_cache_write_tokens").fillna(0)
-    cached = get("input_cached_tokens").fillna(0)
-    uncached = get("input_uncached_tokens").fillna(get("input_tokens") - cached - write)
+    endpoint = endpoint_of(usage)
+    if endpoint.tokens is None or not endpoint.tokens.output:
+        raise InvalidParameterError("usage", endpoint.name, reason="does not count input and output tokens")
     out = pd.DataFrame(index=usage.index)
-    for total, prefix in ((uncached, "input_"), (cached, "input_cached_"), (get("output_tokens"), "output_")):
-        others = [get(f"{prefix}{m}_tokens").fillna(0) for m in ("audio", "image")]
-        out[f"{prefix}text_tokens"] = get(f"{prefix}text_tokens").fillna(total - others[0] - others[1])
-        out[f"{prefix}audio_tokens"], out[f"{prefix}image_tokens"] = others
-    out["input_cache_write_tokens"] = write
-    out = out[[c for c, _, _ in _TOKEN_PARTS]]
-    out["requests"] = get("num_model_requests")
+    get = functools.partial(_column, usage)
+    if set(_PART_COLUMNS) <= set(usage.columns):
+        write = get("input_cache_write_tokens").fillna(0)
+        cached = get("input_cached_tokens").fillna(0)
+        uncached = get("input_uncached_tokens").fillna(get("input_tokens") - cached - write)
+        for total, prefix in ((uncached, "input_"), (cached, "input_cached_"), (get("output_tokens"), "output_")):
+            others = [get(f"{prefix}{m}_tokens").fillna(0) for m in ("audio", "image")]
+            out[f"{prefix}text_tokens"] = get(f"{prefix}text_tokens").fillna(total - others[0] - others[1])
+            out[f"{prefix}audio_tokens"], out[f"{prefix}image_tokens"] = others
+        out["input_cache_write_tokens"] = write
+    else:
+        cats = token_categories(usage).fillna(0)
+        out = pd.DataFrame(0, index=usage.index, columns=_PART_COLUMNS, dtype="Int64")
+        out["input_text_tokens"], out["input_cached_text_tokens"] = cats["uncached"], cats["cache read"]
+        out["input_cache_write_tokens"], out["output_text_tokens"] = cats["cache write"], cats["output"]
+    out = out[_PART_COLUMNS]
+    out["requests"] = get(endpoint.tokens.requests) if endpoint.tokens.requests else get("")
     return out
 
 
@@ -252,7 +264,6 @@ def tier_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     return finish(out, usage)
 
 
-_PART_COLUMNS = [c for c, _, _ in _TOKEN_PARTS]
 
 
 def _rate_table(costs: pd.DataFrame) -> pd.DataFrame:
@@ -291,29 +302,3 @@ def _priced(tokens: pd.Series, rates: pd.Series) -> float:
     """
     usd = sum(float(tokens[column]) * rates[column] for column in _PART_COLUMNS if tokens[column] > 0) / 1e6
     return float(usd) if pd.notna(usd) else np.nan
-
-
-def cache_efficiency(df: pd.DataFrame, by: str | Sequence[str] | None = None, rule: str = "D") -> pd.DataFrame:
-    """Prompt caching over time: the share of input served from cache and the share written to it.
-
-    ``<NA>`` where the server did not send the breakdown (older answers), never a zero.
-
-    Examples:
-        >>> from usage_frames import Client
-        >>> df = Client.fake().completions("2026-10-01", "2026-10-08", group_by="model")
-        >>> e = cache_efficiency(df, by="model", rule="W-SUN")
-        >>> round(float(e[e["model"] == "gpt-4o-mini-2024-07-18"]["cached_share_pct"].iloc[0]), 1)
-        41.9
-    """
-    keys = by_keys(df, by)
-    grouped = resample(
-        df[["end_time", *keys, "input_tokens", "input_cached_tokens", "input_cache_write_tokens"]].pipe(
-            lambda f: finish(f, df, group_by=keys)
-        ),
-        rule,
-    )
-    total = grouped["input_tokens"].astype("Float64").where(grouped["input_tokens"] > 0)
-    out = grouped[["end_time", *keys, "input_tokens"]].copy()
-    out["cached_share_pct"] = grouped["input_cached_tokens"] / total * 100
-    out["cache_write_share_pct"] = grouped["input_cache_write_tokens"] / total * 100
-    return finish(out, df, bucket_width=rule)

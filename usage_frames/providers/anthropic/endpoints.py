@@ -23,7 +23,7 @@ from typing import Literal
 
 import pandas as pd
 
-from usage_frames._core.schema import BucketWidth, Endpoint, Field, Filter, Limit, Wire
+from usage_frames._core.schema import BucketWidth, Endpoint, Field, Filter, Limit, Tokens, Wire
 
 EndpointName = Literal["messages", "costs"]
 
@@ -61,6 +61,12 @@ MESSAGES_FIELDS = (
     Field("cache_creation_ephemeral_1h_input_tokens", path=("cache_creation", "ephemeral_1h_input_tokens")),
     Field("output_tokens"),
     Field("web_search_requests", path=("server_tool_use", "web_search_requests")),
+)
+MESSAGES_TOKENS = Tokens(
+    uncached=("uncached_input_tokens",),
+    cache_read=("cache_read_input_tokens",),
+    cache_write=("cache_creation_ephemeral_5m_input_tokens", "cache_creation_ephemeral_1h_input_tokens"),
+    output=("output_tokens",),
 )
 # What a cost row grouped by description says of itself (null otherwise).
 DESCRIPTION_FIELDS = ("cost_type", "model", "token_type", "service_tier", "context_window", "inference_geo")
@@ -100,6 +106,8 @@ ENDPOINTS: Mapping[str, Endpoint] = {
             whole_buckets=True,
             align=True,
             cardinality=KEY_CARDINALITY,
+            tokens=MESSAGES_TOKENS,
+            project_key="workspace_id",
         ),
         Endpoint(
             name="costs",
@@ -121,6 +129,7 @@ ENDPOINTS: Mapping[str, Endpoint] = {
             priced=True,
             cardinality=KEY_CARDINALITY,
             implied={"description": DESCRIPTION_FIELDS},
+            project_key="workspace_id",
         ),
     )
 }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from usage_frames._core.provider import Provider
 from usage_frames._core.schema import Credentials
+from usage_frames.providers.anthropic.billing import BILL
 from usage_frames.providers.anthropic.endpoints import ENDPOINTS, WIRE
 
 KEY_HELP = (
@@ -40,4 +41,5 @@ PROVIDER = Provider(
     credentials=CREDENTIALS,
     wire=WIRE,
     cache_namespace="anthropic",
+    bill=BILL,
 )

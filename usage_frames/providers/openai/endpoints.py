@@ -25,7 +25,7 @@ from typing import Literal
 
 import pandas as pd
 
-from usage_frames._core.schema import BucketWidth, Endpoint, Field, Filter, Limit, Wire
+from usage_frames._core.schema import BucketWidth, Endpoint, Field, Filter, Limit, Tokens, Wire
 
 EndpointName = Literal[
     "completions",
@@ -119,6 +119,17 @@ COMPLETIONS_FIELDS = _counts(
 COMPLETIONS_KEYS: tuple[GroupKey, ...] = (*PEOPLE_KEYS, "batch", "service_tier", "api_source")
 
 
+# How completions tokens add up (spec 2.3.0): all input = cached + cache writes + uncached; older answers lack the
+# breakdown, and their uncached input is then what the total leaves.
+COMPLETIONS_TOKENS = Tokens(
+    uncached=("input_uncached_tokens",), cache_read=("input_cached_tokens",),
+    cache_write=("input_cache_write_tokens",), output=("output_tokens",), input_total="input_tokens",
+    requests="num_model_requests",
+)  # fmt: skip
+# Embeddings and moderations: input, never cached.
+INPUT_TOKENS = Tokens(uncached=("input_tokens",), requests="num_model_requests")
+
+
 def _usage(
     name: str,
     fields: tuple[Field, ...],
@@ -127,6 +138,7 @@ def _usage(
     *,
     result: str | None = None,
     source: Literal["spec", "sdk"] = "spec",
+    tokens: Tokens | None = None,
 ) -> Endpoint:
     return Endpoint(
         name=name,
@@ -142,16 +154,19 @@ def _usage(
         settle=USAGE_SETTLE,
         boolean_keys=("batch",),  # group keys are categorical, but batch is a nullable boolean
         cardinality=KEY_CARDINALITY,
+        tokens=tokens,
+        project_key="project_id",
     )
 
 
 ENDPOINTS: Mapping[str, Endpoint] = {
     e.name: e
     for e in (
-        _usage("completions", COMPLETIONS_FIELDS, COMPLETIONS_KEYS, (*PEOPLE, BATCH)),
-        _usage("decisions", COMPLETIONS_FIELDS, COMPLETIONS_KEYS, (*PEOPLE, BATCH), source="sdk"),
-        _usage("embeddings", _counts("input_tokens", "num_model_requests")),
-        _usage("moderations", _counts("input_tokens", "num_model_requests")),
+        _usage("completions", COMPLETIONS_FIELDS, COMPLETIONS_KEYS, (*PEOPLE, BATCH), tokens=COMPLETIONS_TOKENS),
+        _usage("decisions", COMPLETIONS_FIELDS, COMPLETIONS_KEYS, (*PEOPLE, BATCH), source="sdk",
+               tokens=COMPLETIONS_TOKENS),
+        _usage("embeddings", _counts("input_tokens", "num_model_requests"), tokens=INPUT_TOKENS),
+        _usage("moderations", _counts("input_tokens", "num_model_requests"), tokens=INPUT_TOKENS),
         _usage(
             "images",
             _counts("images", "num_model_requests"),
@@ -203,6 +218,7 @@ ENDPOINTS: Mapping[str, Endpoint] = {
             priced=True,
             refused_pair=("user_id", "project_id"),
             cardinality=KEY_CARDINALITY,
+            project_key="project_id",
         ),
     )
 }

@@ -14,6 +14,7 @@ import pandas as pd
 
 from usage_frames._core.provider import Provider
 from usage_frames._core.schema import Credentials
+from usage_frames.providers.openai.billing import BILL
 from usage_frames.providers.openai.endpoints import ENDPOINTS, WIRE
 
 KEY_HELP = (
@@ -48,4 +49,5 @@ PROVIDER = Provider(
     lookback=pd.DateOffset(years=1),
     lookback_code=LOOKBACK_CODE,
     lookback_help=LOOKBACK_HELP,
+    bill=BILL,
 )
