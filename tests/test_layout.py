@@ -226,7 +226,7 @@ def test_per_endpoint_facts__are_table_fields_not_costs_branches():
 
 
 # What a frame is, not a helper that makes a new one: these stay functions of ops only.
-INTROSPECTION = {"endpoint_of", "keys_of"}
+INTROSPECTION = {"endpoint_of", "keys_of", "provider_of"}
 
 
 def test_accessor__offers_every_public_helper_of_ops():

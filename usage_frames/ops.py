@@ -18,6 +18,7 @@ Examples:
 
 from __future__ import annotations
 
+from usage_frames.analysis.combine import combine, per_million
 from usage_frames.analysis.forecast import anomalies, daily_spend, forecast, forecast_start
 from usage_frames.analysis.frame import (
     RESTORE_HINT,
@@ -47,6 +48,7 @@ __all__ = [
     "batch_savings",
     "cache_efficiency",
     "check_budgets",
+    "combine",
     "compare",
     "complete",
     "daily_spend",
@@ -57,6 +59,7 @@ __all__ = [
     "join_costs",
     "keys_of",
     "label",
+    "per_million",
     "pivot",
     "provider_of",
     "provisional",

@@ -14,7 +14,7 @@ import pandas as pd
 from usage_frames._core.errors import InvalidParameterError
 from usage_frames._core.provider import Provider
 from usage_frames._core.query import to_utc
-from usage_frames._core.schema import BUCKET_SECONDS, Endpoint
+from usage_frames._core.schema import BUCKET_SECONDS, BucketWidth, Credentials, Endpoint, Field, Limit
 from usage_frames.providers import DEFAULT, PROVIDERS
 
 TOKEN_UNITS = {"tokens": 1e6, "1000_tokens": 1e3}  # quantity units -> quantities per 1M tokens
@@ -22,12 +22,32 @@ TOKEN_UNITS = {"tokens": 1e6, "1000_tokens": 1e3}  # quantity units -> quantitie
 
 # --- what a frame is -------------------------------------------------------------------------------------------
 
+_LIMITS: Mapping[BucketWidth, Limit] = {"1m": Limit(1, 1), "1h": Limit(1, 1), "1d": Limit(1, 1)}
+ALL = Provider(
+    name="all",
+    title="All providers",
+    credentials=Credentials("", "", "", ""),
+    endpoints={
+        "costs": Endpoint(
+            "costs", "all", "", (Field("amount", "Float64"), Field("currency", "string", "attribute")),
+            ("provider", "project_id", "model"), (), _LIMITS, measure="amount", priced=True, whole_buckets=True,
+        ),
+        "tokens": Endpoint(
+            "tokens", "all", "", (Field("tokens"),),
+            ("provider", "project_id", "model", "token_direction", "token_category"), (), _LIMITS,
+        ),
+    },
+)  # fmt: skip
+"""The virtual provider of combined frames (``ops.combine``): its ``costs`` and ``tokens`` endpoints are their
+schemas."""
+
+
 RESTORE_HINT = "usage_frames.ops.restore_attrs(df, endpoint=...)"
 
 
 def _endpoints() -> list[Endpoint]:
-    """Every provider's endpoints, the first provider's first."""
-    return [e for provider in PROVIDERS.values() for e in provider.endpoints.values()]
+    """Every provider's endpoints, the first provider's first (and last, those of combined frames)."""
+    return [e for provider in (*PROVIDERS.values(), ALL) for e in provider.endpoints.values()]
 
 
 def _candidates(df: pd.DataFrame) -> list[Endpoint]:
@@ -69,7 +89,8 @@ def _inferred(df: pd.DataFrame, endpoint: str | None = None) -> dict[str, Any]:
 
 def _endpoint(attrs: Mapping[Any, Any]) -> Endpoint | None:
     """The endpoint ``attrs`` name (``provider``, else the first provider's, and ``endpoint``), if it exists."""
-    provider = PROVIDERS.get(str(attrs.get("provider", DEFAULT.name)))
+    owner = str(attrs.get("provider", DEFAULT.name))
+    provider = ALL if owner == ALL.name else PROVIDERS.get(owner)
     name = attrs.get("endpoint")
     return provider.endpoints.get(name) if provider is not None and isinstance(name, str) else None
 
@@ -240,7 +261,8 @@ def provider_of(df: pd.DataFrame) -> Provider:
         >>> provider_of(Client.fake().costs("2026-10-01", "2026-10-02")).name
         'openai'
     """
-    return PROVIDERS[endpoint_of(df).provider]
+    name = endpoint_of(df).provider
+    return ALL if name == ALL.name else PROVIDERS[name]
 
 
 def keys_of(df: pd.DataFrame) -> list[str]:
@@ -327,6 +349,8 @@ def label(
     projects: pd.DataFrame | None = None,
     users: pd.DataFrame | None = None,
     api_keys: pd.DataFrame | None = None,
+    *,
+    names: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Add readable names next to the IDs (``project_name`` after ``project_id``...); unknown IDs keep ``<NA>``.
 
@@ -335,6 +359,8 @@ def label(
         projects: A frame with ``id`` and ``name`` (``uf.projects()``).
         users: A frame with ``id`` and ``name`` or ``email`` (``uf.users()``).
         api_keys: A frame with ``id`` and ``name`` (``uf.api_keys()``).
+        names: Such frames by the key column they name (a provider's ``names(client)``: ``workspace_id``...); a
+            row whose ``id`` is missing names the rows whose key is null (a default workspace).
 
     Examples:
         >>> names = pd.DataFrame({"id": ["proj_chat"], "name": ["Customer chat"]})
@@ -344,11 +370,18 @@ def label(
         ['proj_chat', 'Customer chat']
     """
     out = frame_arg(df).copy()
-    for column, names in (("project_id", projects), ("user_id", users), ("api_key_id", api_keys)):
-        if names is None or column not in out.columns:
+    frames = {"project_id": projects, "user_id": users, "api_key_id": api_keys, **(names or {})}
+    grouped = set(meta_of(df).get("group_by", []))
+    for column, listed in frames.items():
+        if listed is None or column not in out.columns:
             continue
-        text = names["name"] if "name" in names else names["email"]
-        mapping = dict(zip(names["id"], text.fillna(names.get("email", text)), strict=True))
-        position = list(out.columns).index(column) + 1
-        out.insert(position, column.replace("_id", "_name"), out[column].astype(object).map(mapping).astype("string"))
+        text = listed["name"] if "name" in listed else listed["email"]
+        text = text.fillna(listed["email"]) if "email" in listed else text
+        ids = listed["id"].astype(object)
+        mapping = {i: t for i, t in zip(ids, text, strict=True) if pd.notna(i)}
+        null = next((t for i, t in zip(ids, text, strict=True) if pd.isna(i)), None)
+        named = out[column].astype(object).map(mapping).astype("string")
+        if null is not None and column in grouped:
+            named = named.where(out[column].notna(), null)
+        out.insert(list(out.columns).index(column) + 1, column.removesuffix("_id") + "_name", named)
     return finish(out, df)

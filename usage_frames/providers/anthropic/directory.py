@@ -70,3 +70,22 @@ def users(client: BaseClient | None = None) -> pd.DataFrame:
     """The organization's users: ``id``, ``name``, ``email``, ``role``."""
     objects = client_or_default(client, PROVIDER).list_objects("/v1/organizations/users")
     return _frame(objects, ["id", "name", "email", "role", "added_at"])
+
+
+def names(client: BaseClient | None = None) -> dict[str, pd.DataFrame]:
+    """``id``/``name`` frames by the key column they name (``df.usage.label(client)``).
+
+    The default workspace names the ``null`` workspace of usage and cost rows.
+
+    Examples:
+        >>> from usage_frames._core.client import BaseClient
+        >>> from usage_frames.providers.anthropic.fake import client_arguments
+        >>> found = names(BaseClient(provider=PROVIDER, **client_arguments(now="2026-11-28")))
+        >>> sorted(found), found["workspace_id"]["id"].isna().sum()
+        (['account_id', 'api_key_id', 'workspace_id'], np.int64(1))
+    """
+    client = client_or_default(client, PROVIDER)
+    spaces = workspaces(client)
+    spaces["id"] = spaces["id"].where(~spaces["default"], None)  # the rows call the default workspace null
+    return {"workspace_id": spaces[["id", "name"]], "api_key_id": api_keys(client)[["id", "name"]],
+            "account_id": users(client)[["id", "name", "email"]]}  # fmt: skip

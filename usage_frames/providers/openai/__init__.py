@@ -22,7 +22,7 @@ from typing import Any
 from usage_frames._core.default import fetch_function, plan_function, provider_function
 from usage_frames._core.surface import EndpointMethod
 from usage_frames.providers.openai import fake, sample
-from usage_frames.providers.openai.directory import api_keys, projects, spend_alerts, spend_limit, users
+from usage_frames.providers.openai.directory import api_keys, names, projects, spend_alerts, spend_limit, users
 from usage_frames.providers.openai.endpoints import ENDPOINTS, EndpointName, GroupKey
 from usage_frames.providers.openai.provider import PROVIDER
 
@@ -45,6 +45,7 @@ __all__ = [
     "file_search_calls",
     "images",
     "moderations",
+    "names",
     "plan",
     "projects",
     "sample",

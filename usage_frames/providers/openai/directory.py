@@ -88,3 +88,15 @@ def spend_limit(client: Client | None = None) -> float | None:
     if not isinstance(cents, int) or isinstance(cents, bool) or not 0 <= cents < 10**15 or status == "inactive":
         return None
     return cents / 100
+
+
+def names(client: Client | None = None) -> dict[str, pd.DataFrame]:
+    """``id``/``name`` frames by the key column they name (``df.usage.label(client)``).
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> sorted(names(Client.fake()))
+        ['api_key_id', 'project_id', 'user_id']
+    """
+    client = client_or_default(client, PROVIDER)
+    return {"project_id": projects(client), "user_id": users(client), "api_key_id": api_keys(client)}
