@@ -37,9 +37,11 @@ DEFAULT_BASE_URL = DEFAULT.credentials.base_url
 matplotlib.use("Agg")
 
 # A maintenance script (needs PyYAML), and the clock pin of subprocesses (imported at their start-up): not test modules.
-collect_ignore = ["spec/vendor.py", "pinned_clock/sitecustomize.py"]
+collect_ignore = ["providers/openai/spec/vendor.py", "finops/spec/vendor_focus.py", "pinned_clock/sitecustomize.py"]
 
-SPEC = json.loads((Path(__file__).parent / "spec" / "usage-openapi-excerpt.json").read_text())
+ROOT = Path(__file__).resolve().parent.parent
+"""The project's folder (README.md, notebooks/, usage_frames/)."""
+SPEC = json.loads((ROOT / "tests/providers/openai/spec/usage-openapi-excerpt.json").read_text())
 # Made at run time so that no key-shaped string is committed; long enough to be found if it leaks anywhere.
 SECRET_KEY = "sk-admin-" + secrets.token_urlsafe(32)
 # The one "now" of the suite: clients and fake organizations without now= follow usage_frames._core.query.wall_clock,

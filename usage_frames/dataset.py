@@ -16,7 +16,7 @@ Examples:
     >>> import tempfile
     >>> from usage_frames import Client
     >>> path = tempfile.mkdtemp()
-    >>> result = sync(path, ["costs"], start="2026-08-01", end="2026-10-01", client=Client.fake())
+    >>> result = sync(path, ["costs"], start="2026-08-01", end="2026-10-01", client=Client.sample())
     >>> result["costs"].written
     ['2026-08', '2026-09']
     >>> pd.read_parquet(f"{path}/endpoint=costs")["amount"].sum().round(2)

@@ -31,12 +31,12 @@ Examples:
     ... ''')
     >>> rules.group_by
     ['project_id']
-    >>> costs = Client.fake().costs("2026-10-01", "2026-11-01", group_by="project_id")
+    >>> costs = Client.sample().costs("2026-10-01", "2026-10-21", group_by="project_id")
     >>> allocate(costs, rules)[["team", "amount", "share_pct"]]
-              team   amount  share_pct
-    0       search   734.20      33.72
-    1         chat  1262.95      58.01
-    2  unallocated   179.91       8.26
+              team  amount  share_pct
+    0       search  489.75      34.66
+    1         chat  800.77      56.67
+    2  unallocated  122.43       8.66
 """
 
 from __future__ import annotations
@@ -210,7 +210,14 @@ class Rules:
 
 
 def read_text(path: str | os.PathLike[str], argument: str) -> str:
-    """The text of a rules or budgets file, or an argument error naming ``argument`` and why it cannot be read."""
+    """The text of a rules or budgets file, or an argument error naming ``argument`` and why it cannot be read.
+
+    Examples:
+        >>> read_text("no-such-rules.toml", "rules")
+        Traceback (most recent call last):
+        ...
+        usage_frames.InvalidParameterError: rules: 'no-such-rules.toml' cannot be read: No such file or directory
+    """
     try:
         return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -322,7 +329,7 @@ def warn_unmatched(
     Examples:
         >>> import warnings
         >>> from usage_frames import Client
-        >>> costs = Client.fake().costs("2026-10-01", "2026-11-01", group_by="project_id")
+        >>> costs = Client.sample().costs("2026-10-01", "2026-10-21", group_by="project_id")
         >>> with warnings.catch_warnings(record=True) as caught:
         ...     warnings.simplefilter("always")
         ...     warn_unmatched(costs, [("budget", Matcher("search", {"project_id": ("proj_serch",)}))])
@@ -406,12 +413,12 @@ def allocate(
         >>> from usage_frames import Client
         >>> rules = {"team": [{"name": "search", "project_ids": ["proj_search"]},
         ...                   {"name": "chat", "project_ids": ["proj_chat"]}], "split": ["unallocated"]}
-        >>> costs = Client.fake().costs("2026-10-01", "2026-11-01", group_by="project_id")
+        >>> costs = Client.sample().costs("2026-10-01", "2026-10-21", group_by="project_id")
         >>> allocate(costs, rules)[["team", "direct", "shared", "amount"]]
-                  team   direct  shared   amount
-        0       search   734.20  127.35   861.55
-        1         chat  1121.05  194.46  1315.51
-        2  unallocated   321.81 -321.81     0.00
+                  team  direct  shared  amount
+        0       search  489.75   87.19  576.94
+        1         chat  709.67  126.34  836.01
+        2  unallocated  213.53 -213.53    0.00
     """
     rules = as_rules(rules)
     costs = with_columns(costs, rules.columns, projects, users, api_keys, workspaces)

@@ -386,6 +386,9 @@ def send(senders: Mapping[str, Any], title: str, body: str) -> None:
         AlertNotDeliveredError: Naming each target that failed (its host and port, from what Apprise tried) and
             why (connection refused, a name that does not resolve, a timeout, the HTTP status), never the token
             or secret parts of its URL.
+
+    Examples:
+        >>> send({}, "Budgets", "all ok")  # no target: nothing to deliver, nothing fails
     """
     import apprise
 
