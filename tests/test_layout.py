@@ -257,7 +257,7 @@ INTROSPECTION = {"endpoint_of", "keys_of", "provider_of"}
 
 def test_accessor__offers_every_public_helper_of_ops():
     from usage_frames import ops
-    from usage_frames.analysis.accessor import UsageAccessor
+    from usage_frames.accessor import UsageAccessor
 
     helpers = set()
     for name in ops.__all__:

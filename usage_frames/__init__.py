@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from usage_frames import accessor as accessor  # registers df.usage
 from usage_frames import ops
 from usage_frames._core.client import __version__
 from usage_frames._core.errors import (
@@ -42,7 +43,6 @@ from usage_frames._core.provider import Provider
 from usage_frames._core.schema import BucketWidth, Endpoint
 from usage_frames._core.surface import EndpointFunction
 from usage_frames._core.usage_frame import UsageFrame
-from usage_frames.analysis import accessor as accessor  # registers df.usage
 from usage_frames.dataset import SyncResult, sync
 from usage_frames.providers import PROVIDERS, Client, anthropic
 from usage_frames.providers.openai import (

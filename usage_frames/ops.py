@@ -3,7 +3,7 @@
 Every helper reads what it needs from the frame's ``attrs`` (endpoint, width, window, group keys), so that
 additive counts are summed, point-in-time levels (vector store bytes) are never summed over time, and labels
 (currency, unit) are kept. ``df.usage.<name>(...)`` calls the same functions (see
-:mod:`usage_frames.analysis.accessor`). The helpers live in :mod:`usage_frames.analysis` by subject, the FinOps
+:mod:`usage_frames.accessor`). The helpers live in :mod:`usage_frames.analysis` by subject, the FinOps
 outputs in :mod:`usage_frames.finops`; this is their one namespace.
 
 Examples:
