@@ -13,14 +13,14 @@ Examples:
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from usage_frames._core.schema import unix
+from usage_frames._core.schema import Endpoint, unix
 
 HOUR = 3600
 DAY = 86400
@@ -150,3 +150,35 @@ def interval_sums(values: np.ndarray, first_hour: int, bounds: np.ndarray) -> np
     partial = (padded[..., index] * (bounds % HOUR)) // HOUR
     sums: np.ndarray = np.diff(cumulative[..., index] + partial, axis=-1)
     return sums
+
+
+def unproducible(
+    streams: Sequence[Stream],
+    endpoints: Mapping[str, Endpoint],
+    field_sources: Callable[[Endpoint], Mapping[str, tuple[str, ...]]],
+) -> list[str]:
+    """What an endpoint table asks that ``streams`` cannot produce: fields without quantity, keys without stream.
+
+    Every usage endpoint needs a stream; each stream must have every quantity its endpoint's fields add up
+    (``field_sources``) and a value for each of its endpoint's group keys, and no other key.
+
+    Examples:
+        >>> from usage_frames.providers import DEFAULT
+        >>> costs = {"costs": DEFAULT.endpoint("costs")}  # the bill: no stream of its own
+        >>> unproducible([], {**costs, "images": DEFAULT.endpoint("images")}, lambda e: {})
+        ['images: no stream']
+        >>> unproducible([Stream("images", {"size": "1024x1024"}, 1, {"requests": 1})],
+        ...              {"images": DEFAULT.endpoint("images")}, lambda e: {"images": ("images",)})[0]
+        "images.images: no quantity 'images' in the stream {'size': '1024x1024'}"
+    """
+    produced = {s.endpoint for s in streams}
+    problems = [f"{name}: no stream" for name, ep in endpoints.items() if not ep.priced and name not in produced]
+    for stream in streams:
+        endpoint = endpoints[stream.endpoint]
+        quantities = set(hourly(stream, np.array([ORG_START // HOUR])))
+        for name, parts in field_sources(endpoint).items():
+            missing = [p for p in parts if p not in quantities]
+            problems += [f"{endpoint.name}.{name}: no quantity {p!r} in the stream {stream.keys}" for p in missing]
+        if set(stream.keys) != set(endpoint.group_by):
+            problems.append(f"{endpoint.name}: stream keys {sorted(stream.keys)} are not its group keys")
+    return problems

@@ -17,10 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
 from usage_frames._core.schema import Endpoint
-from usage_frames.fake.traffic import HOUR, ORG_START, Stream, hourly
+from usage_frames.fake import traffic
+from usage_frames.fake.traffic import Stream
 from usage_frames.providers.anthropic.endpoints import ENDPOINTS
 
 # Workspaces. The default workspace has a real id (in the workspace list with include_default, in an API key's
@@ -178,17 +177,7 @@ def unproducible(streams: Sequence[Stream], endpoints: Mapping[str, Endpoint] = 
         >>> unproducible([])
         ['messages: no stream']
     """
-    produced = {s.endpoint for s in streams}
-    problems = [f"{name}: no stream" for name, ep in endpoints.items() if not ep.priced and name not in produced]
-    for stream in streams:
-        endpoint = endpoints[stream.endpoint]
-        quantities = set(hourly(stream, np.array([ORG_START // HOUR])))
-        for name, parts in field_sources(endpoint).items():
-            missing = [p for p in parts if p not in quantities]
-            problems += [f"{endpoint.name}.{name}: no quantity {p!r} in the stream {stream.keys}" for p in missing]
-        if set(stream.keys) != set(endpoint.group_by):
-            problems.append(f"{endpoint.name}: stream keys {sorted(stream.keys)} are not its group keys")
-    return problems
+    return traffic.unproducible(streams, endpoints, field_sources)
 
 
 FIELD_SOURCES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
