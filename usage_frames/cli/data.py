@@ -223,18 +223,22 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def add_sample_data(commands: Any) -> None:
-    """Add ``sample-data``: regenerate the recorded sample from the fake organization."""
-    sample = subcommand(commands, "sample-data", "regenerate the sample data from the fake organization")
-    sample.add_argument("path", nargs="?", type=Path, help="where to write (default: where Client.sample() reads)")
+    """Add ``sample-data``: regenerate every provider's recorded sample from its fake organization."""
+    sample = subcommand(commands, "sample-data", "regenerate every provider's sample data from its fake organization")
+    sample.add_argument(
+        "path", nargs="?", type=Path, help="where to write, a folder per provider (default: where Client.sample reads)"
+    )
     sample.set_defaults(run=_sample_data)
 
 
 def _sample_data(args: argparse.Namespace) -> int:
-    from usage_frames.providers import DEFAULT, PACKAGES
+    from usage_frames.providers import PACKAGES
 
-    sample = PACKAGES[DEFAULT.name].sample
-    count = sample.record(args.path)
-    print(f"wrote {count} recorded answers to {sample.SAMPLE.files(args.path)}")
+    for package in PACKAGES.values():  # every provider that has a recorded sample, each in its own folder
+        sample = getattr(package, "sample", None)
+        if sample is not None:
+            count = sample.record(args.path)
+            print(f"wrote {count} recorded answers to {sample.SAMPLE.files(args.path)}")
     return 0
 
 
