@@ -23,6 +23,7 @@ import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -180,12 +181,28 @@ def added_up(query: Query, source: Recording, frame: Callable[[Query], pd.DataFr
                            sort=True)  # fmt: skip
     sums = grouped[[f.name for f in fields if f.kind != "attribute"]].sum(min_count=1)
     for f in fields:
+        if f.scale != 1:  # an amount sent as a decimal string (cents): added up exactly, as the API adds it
+            sums[f.name] = grouped[f.name].agg(exact_sum).astype("Float64")
         if f.kind == "attribute":  # one value (a currency, a unit) or none when the rows disagree
             column = grouped[f.name]
             sums[f.name] = column.first().where(column.nunique(dropna=False) == 1, None)
         if f.name in sample.only_by and sample.only_by[f.name] not in query.group_by:
             sums[f.name] = None
     return sums.reset_index(level=list(range(1, len(keys) + 1)))
+
+
+def exact_sum(values: pd.Series) -> float | None:
+    """The sum of amounts as the API adds them: exactly, from the decimals the floats were read from (``<NA>`` if none).
+
+    An API that sends amounts as decimal strings (Anthropic's cents) adds them exactly; a float sum's last digit
+    drifts from its total, so an answer added up from a recording would not be the API's.
+
+    Examples:
+        >>> sum([0.1, 0.2]), exact_sum(pd.Series([0.1, 0.2]))
+        (0.30000000000000004, 0.3)
+    """
+    found = values.dropna()
+    return float(sum((Decimal(repr(float(v))) for v in found), Decimal(0))) if len(found) else None
 
 
 class ReadOnlyCache(BaseCache):
