@@ -116,6 +116,8 @@ class Sample:
         only_by: Fields the API sends only when grouped by a key (a quantity adds up within one line item).
         directory: Reads the organization's lists with a client (projects, workspaces...), to record them too.
         listed: Where the full list of its recordings is, for messages (``usage_frames.providers.NAME.sample``).
+        null_as: The value a filter on a key takes for the rows whose key is null (the API filters Anthropic's
+            default workspace by its real id; its rows say null).
     """
 
     provider: Provider
@@ -126,6 +128,7 @@ class Sample:
     only_by: Mapping[str, str] = field(default_factory=dict)
     directory: Callable[[BaseClient], object] | None = None
     listed: str = ""
+    null_as: Mapping[str, str] = field(default_factory=dict)
 
     def files(self, root: Path | None = None) -> Path:
         """The folder of its JSON files, below ``root`` (default :func:`sample_root`)."""
@@ -171,7 +174,11 @@ def added_up(query: Query, source: Recording, frame: Callable[[Query], pd.DataFr
     for flt in query.endpoint.filters:
         if flt.name in query.filters:
             wanted = query.filters[flt.name]
-            keep &= (fine[flt.key] == wanted) if isinstance(wanted, bool) else fine[flt.key].isin(wanted)
+            if isinstance(wanted, bool):
+                keep &= fine[flt.key] == wanted
+            else:
+                null = sample.null_as.get(flt.key) in wanted  # the rows that say null, asked for by their real id
+                keep &= fine[flt.key].isin(wanted) | (fine[flt.key].isna() & null)
     fine = fine[keep.to_numpy()]
     floors = pd.DatetimeIndex(fine.index).floor(width)
     begins = floors.where(floors > first, first)  # the API's grid: a partial first bucket starts at the window

@@ -141,8 +141,6 @@ def test_sample_client__answers_what_users_ask_like_the_fake_itself(endpoint, st
     assert_same_answer(answer, FAKE.fetch(endpoint, start, end, **kwargs))
 
 
-# FIXME(recording): added_up filters the rows' null workspace out when asked for the default workspace's real id.
-@pytest.mark.xfail(reason="the sample filters on the default workspace's real id as no row's")
 def test_sample_client__filters_on_the_default_workspace_by_its_real_id_as_the_fake_does():
     """The fake answers the default workspace's real id with its rows (which say null): so must the sample."""
     for width, start in (("1d", "2026-07-01"), ("1h", "2026-10-10")):
@@ -279,8 +277,6 @@ def must_answer(endpoint: str, start: pd.Timestamp, end: pd.Timestamp, kwargs: d
     return width == "1h" and endpoint == "messages" and first >= HOURLY_START and keys <= {"workspace_id", "model"}
 
 
-# FIXME(recording): added_up as above.
-@pytest.mark.xfail(reason="the sample filters on the default workspace's real id as no row's")
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(window=windows())
 def test_sample__every_window_is_the_fakes_answer_or_a_cache_miss(window):

@@ -34,7 +34,7 @@ from usage_frames.fake.recording import record as record_sample
 from usage_frames.fake.transports import FakeAdapter, FakeAPI
 from usage_frames.providers.anthropic.directory import api_keys, users, workspaces
 from usage_frames.providers.anthropic.endpoints import ENDPOINTS
-from usage_frames.providers.anthropic.fake import FakeOrganization
+from usage_frames.providers.anthropic.fake import DEFAULT_WORKSPACE_ID, FakeOrganization
 from usage_frames.providers.anthropic.provider import PROVIDER
 
 SAMPLE_START = pd.Timestamp("2026-04-01", tz="UTC")  # a calendar month, so that windows are whole
@@ -65,6 +65,7 @@ SAMPLE = Sample(
     folder="anthropic",
     directory=_directory,
     listed="usage_frames.providers.anthropic.sample.RECORDINGS",
+    null_as={"workspace_id": DEFAULT_WORKSPACE_ID},  # filtered by its real id, the default workspace's rows say null
 )
 
 
