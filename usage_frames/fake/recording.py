@@ -116,8 +116,8 @@ class Sample:
         only_by: Fields the API sends only when grouped by a key (a quantity adds up within one line item).
         directory: Reads the organization's lists with a client (projects, workspaces...), to record them too.
         listed: Where the full list of its recordings is, for messages (``usage_frames.providers.NAME.sample``).
-        null_as: The value a filter on a key takes for the rows whose key is null (the API filters Anthropic's
-            default workspace by its real id; its rows say null).
+        null_as: The value a filter on a key takes for the rows whose key is null (a default workspace that the
+            API filters by its real id while its rows say null).
     """
 
     provider: Provider
@@ -201,8 +201,8 @@ def added_up(query: Query, source: Recording, frame: Callable[[Query], pd.DataFr
 def exact_sum(values: pd.Series) -> float | None:
     """The sum of amounts as the API adds them: exactly, from the decimals the floats were read from (``<NA>`` if none).
 
-    An API that sends amounts as decimal strings (Anthropic's cents) adds them exactly; a float sum's last digit
-    drifts from its total, so an answer added up from a recording would not be the API's.
+    An API that sends amounts as decimal strings in a smaller unit (cents) adds them exactly; a float sum's last
+    digit drifts from its total, so an answer added up from a recording would not be the API's.
 
     Examples:
         >>> sum([0.1, 0.2]), exact_sum(pd.Series([0.1, 0.2]))
