@@ -172,16 +172,42 @@ PROVIDER_NAMES = re.compile(r"openai|anthropic|sk-admin|sk-ant", re.IGNORECASE)
 
 
 def test_providers__are_named_only_in_their_folders():
-    """Outside ``providers/`` no code, comment or docstring names a provider (the package's public API excepted:
-    it is where the default provider's functions are imported)."""
+    """Outside ``providers/`` no code names a provider: no import, name, attribute or string the code runs with
+    (docstrings and comments may: their examples show users how to ask for one). The package's public API is the
+    exception: it is where the default provider's functions are imported."""
     found = []
     for name, path in _modules().items():
         if name.startswith("usage_frames.providers") or name == "usage_frames":
             continue
-        for number, line in enumerate(path.read_text().splitlines(), 1):
-            if PROVIDER_NAMES.search(line):
-                found.append(f"{name}:{number}: {line.strip()[:100]}")
+        for number, text in _code_words(ast.parse(path.read_text())):
+            if PROVIDER_NAMES.search(text):
+                found.append(f"{name}:{number}: {text[:100]}")
     assert not found, "\n".join(found[:40])
+
+
+def _code_words(tree: ast.Module) -> list[tuple[int, str]]:
+    """Every imported module, name, attribute and string constant of a module's code, docstrings left out."""
+    docstrings = {  # a string standing alone: a module's, class's, function's or attribute's docstring
+        id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    }
+    words: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            words.append((node.lineno, f"{node.module} {' '.join(a.name for a in node.names)}"))
+        elif isinstance(node, ast.Import):
+            words.append((node.lineno, " ".join(a.name for a in node.names)))
+        elif isinstance(node, ast.Name):
+            words.append((node.lineno, node.id))
+        elif isinstance(node, ast.Attribute):
+            words.append((node.lineno, node.attr))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            words.append((node.lineno, node.value))
+    return words
+
+
+def test_code_words__see_code_and_leave_docstrings_out():
+    tree = ast.parse('"""Ask uf.Client(provider=\'anthropic\')."""\nimport openai\nX = "sk-admin-"  # anthropic\n')
+    assert [w for _, w in _code_words(tree)] == ["openai", "X", "sk-admin-"]
 
 
 def test_only_send__opens_sockets_among_the_core_modules():

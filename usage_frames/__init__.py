@@ -6,7 +6,7 @@ contract. The package-level endpoint functions are OpenAI's; every provider's ar
 
 Examples:
     >>> import usage_frames as uf
-    >>> df = uf.costs("2026-10-01", "2026-10-08", group_by="project_id", client=uf.Client.fake())
+    >>> df = uf.costs("2026-10-01", "2026-10-08", group_by="project_id", client=uf.Client.sample())
     >>> df.groupby("project_id", observed=True)["amount"].sum().round(2).sort_values().index.tolist()
     ['proj_lab', 'proj_batch', 'proj_search', 'proj_chat']
 """

@@ -225,12 +225,12 @@ def top(
 
     Examples:
         >>> from usage_frames import Client
-        >>> ax = top(Client.fake().costs("2026-10-01", "2026-11-01", group_by="line_item"), by="line_item", n=5)
+        >>> ax = top(Client.sample().costs("2026-10-01", "2026-10-21", group_by="line_item"), by="line_item", n=5)
         >>> len(ax.patches), ax.get_xlabel()
         (5, 'amount (USD)')
-        >>> top(Client.fake().completions("2026-10-01", "2026-10-08", group_by="model"), by="model").get_xlabel()
+        >>> top(Client.sample().completions("2026-10-01", "2026-10-08", group_by="model"), by="model").get_xlabel()
         'input_tokens (tokens)'
-        >>> ax = top(Client.fake().costs("2026-10-01", "2026-11-01", group_by="line_item"), by="line_item", n=5,
+        >>> ax = top(Client.sample().costs("2026-10-01", "2026-10-21", group_by="line_item"), by="line_item", n=5,
         ...          other="Other")
         >>> len(ax.patches), ax.get_yticklabels()[0].get_text(), ax.get_title()
         (6, 'Other', 'Top 5 line_item by amount, and Other')
@@ -376,7 +376,7 @@ def unit_cost(costs_per_model: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
     Examples:
         >>> from usage_frames import Client
-        >>> c = Client.fake()
+        >>> c = Client.sample()
         >>> u = ops.unit_costs(c.completions("2026-10-01", "2026-10-08", group_by="model"),
         ...                    c.costs("2026-10-01", "2026-10-08", group_by="line_item"))
         >>> ax = unit_cost(u)

@@ -7,7 +7,7 @@ client's methods (:func:`usage_frames._core.surface.endpoint_function`), so they
 
 Examples:
     >>> import usage_frames as uf
-    >>> uf.costs("2026-10-01", "2026-10-02", client=uf.Client.fake())["amount"].round(2).tolist()
+    >>> uf.costs("2026-10-01", "2026-10-02", client=uf.Client.sample())["amount"].round(2).tolist()
     [76.3]
 """
 

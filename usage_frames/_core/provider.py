@@ -58,6 +58,7 @@ class Provider:
         lookback_code: The error code the API answers a start beyond the look-back with.
         lookback_help: What to do about it, appended to that error.
         bill: How its cost rows say what they bill (:class:`Bill`), if they do.
+        primary: The endpoints a sync or a pipeline takes when none are named (its main usage and its bill).
         cache_namespace: Tells its entries in a shared cache from other providers' (the credential header tells
             two keys of one provider apart). Empty for the first provider, so that existing caches and its recorded
             sample keep their keys.
@@ -73,6 +74,7 @@ class Provider:
     lookback_help: str = ""
     cache_namespace: str = ""
     bill: Bill | None = None
+    primary: tuple[str, ...] = ()
 
     def endpoint(self, name: object) -> Endpoint:
         """The endpoint row called ``name``.

@@ -12,7 +12,7 @@ Examples:
     >>> bill = combine(uf.Client.fake().costs("2026-10-01", "2026-10-08", group_by="project_id"),
     ...                uf.Client.fake(provider="anthropic").costs("2026-10-01", "2026-10-08", group_by="workspace_id"))
     >>> list(bill.columns)
-    ['end_time', 'provider', 'project_id', 'model', 'amount', 'currency']
+    ['end_time', 'provider', 'project_id', 'project_name', 'model', 'amount', 'currency']
     >>> sorted(bill["provider"].unique())
     ['anthropic', 'openai']
 """
@@ -40,7 +40,8 @@ def combine(*frames: pd.DataFrame) -> pd.DataFrame:
 
     Returns:
         Costs: ``end_time``, ``provider``, ``project_id`` (the provider's project or workspace where the frame is
-        grouped by it, :data:`DEFAULT_PROJECT` for the default workspace), ``model`` (where the frame says it:
+        grouped by it, :data:`DEFAULT_PROJECT` for the default workspace), ``project_name`` (where the frame is
+        labelled), ``model`` (where the frame says it:
         grouped by the key that names its items), ``amount`` (US dollars), ``currency`` (upper case). Usage:
         ``end_time``, ``provider``, ``project_id``, ``model``, ``token_direction`` (``input``, ``output``),
         ``token_category`` (``uncached``, ``cache read``, ``cache write``, ``output``) and ``tokens`` (``Int64``),
@@ -97,6 +98,13 @@ def _project(frame: pd.DataFrame, provider: Provider) -> pd.Series:
     return values.fillna(DEFAULT_PROJECT) if grouped else values
 
 
+def _project_name(frame: pd.DataFrame) -> pd.Series:
+    """The name of each row's project where the frame is labelled (``df.usage.label``), else <NA>."""
+    key = endpoint_of(frame).project_key or ""
+    column = key.removesuffix("_id") + "_name"
+    return frame[column].astype("string") if column in frame.columns else pd.Series(pd.NA, frame.index, "string")
+
+
 def _model(frame: pd.DataFrame, provider: Provider) -> pd.Series:
     """The model of each row: the ``model`` key, or what the provider's bill says of the row."""
     if "model" in frame.columns:
@@ -114,6 +122,7 @@ def _costs(frame: pd.DataFrame) -> pd.DataFrame:
             "end_time": frame["end_time"],
             "provider": provider.name,
             "project_id": _project(frame, provider),
+            "project_name": _project_name(frame),
             "model": _model(frame, provider),
             "amount": frame["amount"].astype("Float64"),
             "currency": frame["currency"].astype("string").str.upper(),

@@ -43,7 +43,7 @@ def daily_spend(costs: pd.DataFrame) -> pd.Series:
 
     Examples:
         >>> from usage_frames import Client
-        >>> daily_spend(Client.fake().costs("2026-10-01", "2026-10-03", group_by="line_item")).round(2).tolist()
+        >>> daily_spend(Client.sample().costs("2026-10-01", "2026-10-03", group_by="line_item")).round(2).tolist()
         [76.3, 89.3]
     """
     if not endpoint_of(costs).priced:

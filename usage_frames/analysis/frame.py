@@ -30,7 +30,8 @@ ALL = Provider(
     endpoints={
         "costs": Endpoint(
             "costs", "all", "", (Field("amount", "Float64"), Field("currency", "string", "attribute")),
-            ("provider", "project_id", "model"), (), _LIMITS, measure="amount", priced=True, whole_buckets=True,
+            ("provider", "project_id", "project_name", "model"), (), _LIMITS, measure="amount", priced=True,
+            whole_buckets=True,
         ),
         "tokens": Endpoint(
             "tokens", "all", "", (Field("tokens"),),

@@ -82,7 +82,7 @@ def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
 
     Examples:
         >>> from usage_frames import Client
-        >>> c = Client.fake()
+        >>> c = Client.sample()
         >>> u = c.completions("2026-10-01", "2026-10-03", bucket_width="1h", group_by="project_id")
         >>> j = join_costs(u, c.costs("2026-10-01", "2026-10-03", group_by="project_id"))
         >>> day = j.loc["2026-10-01"].set_index("project_id")

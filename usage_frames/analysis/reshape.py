@@ -41,11 +41,11 @@ def complete(df: pd.DataFrame) -> pd.DataFrame:
     Examples:
         >>> import pandas as pd
         >>> from usage_frames import Client
-        >>> df = Client.fake().code_interpreter_sessions("2026-10-02", "2026-10-06", group_by="project_id")
+        >>> df = Client.sample().code_interpreter_sessions("2026-10-02", "2026-10-06", group_by="project_id")
         >>> len(df), len(complete(df))
         (3, 8)
         >>> complete(df).loc["2026-10-05", ["project_id", "num_sessions"]].values.tolist()
-        [['proj_lab', 0], ['proj_chat', 10]]
+        [['proj_chat', 10], ['proj_lab', 0]]
     """
     keys = keys_of(frame_arg(df))
     grid = grid_of(df)
@@ -207,7 +207,7 @@ def gib_days(df: pd.DataFrame) -> pd.DataFrame:
 
     Examples:
         >>> from usage_frames import Client
-        >>> df = Client.fake().vector_stores("2026-10-01", "2026-10-03", group_by="project_id")
+        >>> df = Client.sample().vector_stores("2026-10-01", "2026-10-03", group_by="project_id")
         >>> gib_days(df).groupby("project_id", observed=True)["gib_days"].sum().round(2).tolist()
         [0.76, 9.1]
     """

@@ -35,6 +35,15 @@ def token_categories(df: pd.DataFrame) -> pd.DataFrame:
 
     Raises:
         InvalidParameterError: If the frame's endpoint does not count tokens.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> usage = Client.sample().completions("2026-10-01", "2026-10-08")
+        >>> parts = token_categories(usage)
+        >>> parts.columns.tolist()
+        ['uncached', 'cache read', 'cache write', 'output']
+        >>> bool((parts.drop(columns="output").sum(axis=1) == usage["input_tokens"]).all())  # input adds up
+        True
     """
     endpoint = endpoint_of(df)
     tokens = endpoint.tokens
@@ -59,7 +68,7 @@ def cache_efficiency(df: pd.DataFrame, by: str | Sequence[str] | None = None, ru
 
     Examples:
         >>> from usage_frames import Client
-        >>> df = Client.fake().completions("2026-10-01", "2026-10-08", group_by="model")
+        >>> df = Client.sample().completions("2026-10-01", "2026-10-08", group_by="model")
         >>> e = cache_efficiency(df, by="model", rule="W-SUN")
         >>> round(float(e[e["model"] == "gpt-4o-mini-2024-07-18"]["cached_share_pct"].iloc[0]), 1)
         41.9

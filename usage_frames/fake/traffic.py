@@ -6,7 +6,7 @@ provider's fake names its own streams and quantities; the engine is the same for
 
 Examples:
     >>> s = Stream("calls", {"project_id": "p"}, 100, {"requests": 1, "tokens": 50})
-    >>> hourly(s, np.array([495248]))["tokens"].tolist()
+    >>> hourly(s, np.array([495248]))["tokens"].tolist()  # the fake's traffic
     [2128]
 """
 
@@ -100,7 +100,7 @@ def hourly(stream: Stream, hours: np.ndarray) -> dict[str, np.ndarray]:
 
     Examples:
         >>> s = Stream("calls", {"project_id": "p"}, 400, {"requests": 1})
-        >>> hourly(s, np.array([495248, 495249]))["requests"].tolist()
+        >>> hourly(s, np.array([495248, 495249]))["requests"].tolist()  # the fake's traffic
         [189, 237]
     """
     days = hours // 24

@@ -31,12 +31,12 @@ Examples:
     ... ''')
     >>> rules.group_by
     ['project_id']
-    >>> costs = Client.fake().costs("2026-10-01", "2026-11-01", group_by="project_id")
+    >>> costs = Client.sample().costs("2026-10-01", "2026-10-21", group_by="project_id")
     >>> allocate(costs, rules)[["team", "amount", "share_pct"]]
-              team   amount  share_pct
-    0       search   734.20      33.72
-    1         chat  1262.95      58.01
-    2  unallocated   179.91       8.26
+              team  amount  share_pct
+    0       search  489.75      34.66
+    1         chat  800.77      56.67
+    2  unallocated  122.43       8.66
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from usage_frames._core.errors import InvalidParameterError, UsageFramesWarning
-from usage_frames.analysis.frame import endpoint_of, label
+from usage_frames.analysis.frame import ALL, endpoint_of, label
 from usage_frames.analysis.money import exact_total, total_cents
 
 UNALLOCATED = "unallocated"
@@ -67,12 +67,15 @@ MATCHERS: Mapping[str, str] = {
     "project_names": "project_name",
     "user_names": "user_name",
     "api_key_names": "api_key_name",
+    "workspace_ids": "workspace_id",  # a workspace bills as a project does
+    "workspace_names": "workspace_name",
 }
 K = TypeVar("K")
 KEYS: Mapping[str, str] = {column: key for key, column in MATCHERS.items()}  # the costs column -> its TOML key
 # The organization's list that knows the values of each column (the argument of allocate that passes it).
 DIRECTORY: Mapping[str, str] = {"project_id": "projects", "project_name": "projects", "user_id": "users",
-                                "user_name": "users", "api_key_id": "api_keys", "api_key_name": "api_keys"}  # fmt: skip
+                                "user_name": "users", "api_key_id": "api_keys", "api_key_name": "api_keys",
+                                "workspace_id": "workspaces", "workspace_name": "workspaces"}  # fmt: skip
 STATEMENT_COLUMNS = ["period", "period_start", "period_end", "team", "direct", "shared", "amount", "share_pct",
                      "currency"]  # fmt: skip
 
@@ -207,7 +210,14 @@ class Rules:
 
 
 def read_text(path: str | os.PathLike[str], argument: str) -> str:
-    """The text of a rules or budgets file, or an argument error naming ``argument`` and why it cannot be read."""
+    """The text of a rules or budgets file, or an argument error naming ``argument`` and why it cannot be read.
+
+    Examples:
+        >>> read_text("no-such-rules.toml", "rules")
+        Traceback (most recent call last):
+        ...
+        usage_frames.InvalidParameterError: rules: 'no-such-rules.toml' cannot be read: No such file or directory
+    """
     try:
         return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -234,8 +244,12 @@ def with_columns(
     projects: pd.DataFrame | None = None,
     users: pd.DataFrame | None = None,
     api_keys: pd.DataFrame | None = None,
+    workspaces: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Costs with the columns rules read: names added from the lists given, every column checked.
+
+    The combined bill of several providers (``ops.combine``) holds projects and workspaces alike in
+    ``project_id`` (and their names in ``project_name``): rules on workspaces read those there.
 
     Raises:
         InvalidParameterError: Naming the grouping (or the names) that the costs lack.
@@ -251,8 +265,12 @@ with group_by=['project_id']
     """
     if not endpoint_of(costs).priced:
         raise InvalidParameterError("costs", endpoint_of(costs).name, ("costs",))
+    if endpoint_of(costs).provider == ALL.name:  # the combined bill: a workspace is a project there
+        costs = costs.assign(**{c: costs[c.replace("workspace", "project")] for c in columns
+                                if c.startswith("workspace_") and c.replace("workspace", "project") in costs})
     if any(c.endswith("_name") and c not in costs.columns for c in columns):
-        costs = label(costs, projects=projects, users=users, api_keys=api_keys)
+        costs = label(costs, projects=projects, users=users, api_keys=api_keys,
+                      names={"workspace_id": workspaces} if workspaces is not None else None)
     for column in columns:
         if column not in costs.columns:
             key = column.replace("_name", "_id")
@@ -290,6 +308,7 @@ def warn_unmatched(
     projects: pd.DataFrame | None = None,
     users: pd.DataFrame | None = None,
     api_keys: pd.DataFrame | None = None,
+    workspaces: pd.DataFrame | None = None,
 ) -> None:
     """Warn about each rule or budget value that matches no costs row and that the organization's lists lack.
 
@@ -305,18 +324,19 @@ def warn_unmatched(
         projects: The organization's projects (``id``, ``name``), if known.
         users: Its users (``id``, ``name`` or ``email``), if known.
         api_keys: Its API keys (``id``, ``name``), if known.
+        workspaces: Its workspaces (``id``, ``name``), if known.
 
     Examples:
         >>> import warnings
         >>> from usage_frames import Client
-        >>> costs = Client.fake().costs("2026-10-01", "2026-11-01", group_by="project_id")
+        >>> costs = Client.sample().costs("2026-10-01", "2026-10-21", group_by="project_id")
         >>> with warnings.catch_warnings(record=True) as caught:
         ...     warnings.simplefilter("always")
         ...     warn_unmatched(costs, [("budget", Matcher("search", {"project_id": ("proj_serch",)}))])
         >>> print(caught[0].message)
         budget 'search': project_ids 'proj_serch' matches no cost in 2026-10 (did you mean 'proj_search'?)
     """
-    lists = {"projects": projects, "users": users, "api_keys": api_keys}
+    lists = {"projects": projects, "users": users, "api_keys": api_keys, "workspaces": workspaces}
     for kind, owner in owners:
         for column, values in owner.match.items():
             seen = set(costs[column].dropna().astype(str)) if column in costs.columns else set()
@@ -357,6 +377,7 @@ def allocate(
     projects: pd.DataFrame | None = None,
     users: pd.DataFrame | None = None,
     api_keys: pd.DataFrame | None = None,
+    workspaces: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The allocation statement: per calendar month and team, the spend charged directly, shared in, and in total.
 
@@ -378,6 +399,7 @@ def allocate(
             Also where a value without costs is looked up: if it is there, it is idle, not a typo.
         users: As ``projects``, for ``user_ids`` and ``user_names``.
         api_keys: As ``projects``, for ``api_key_ids`` and ``api_key_names``.
+        workspaces: As ``projects``, for ``workspace_ids`` and ``workspace_names`` (a provider's workspaces).
 
     Returns:
         One row per month and team (the rules' order, then ``unallocated``): ``period`` (``YYYY-MM``),
@@ -391,16 +413,17 @@ def allocate(
         >>> from usage_frames import Client
         >>> rules = {"team": [{"name": "search", "project_ids": ["proj_search"]},
         ...                   {"name": "chat", "project_ids": ["proj_chat"]}], "split": ["unallocated"]}
-        >>> costs = Client.fake().costs("2026-10-01", "2026-11-01", group_by="project_id")
+        >>> costs = Client.sample().costs("2026-10-01", "2026-10-21", group_by="project_id")
         >>> allocate(costs, rules)[["team", "direct", "shared", "amount"]]
-                  team   direct  shared   amount
-        0       search   734.20  127.35   861.55
-        1         chat  1121.05  194.46  1315.51
-        2  unallocated   321.81 -321.81     0.00
+                  team  direct  shared  amount
+        0       search  489.75   87.19  576.94
+        1         chat  709.67  126.34  836.01
+        2  unallocated  213.53 -213.53    0.00
     """
     rules = as_rules(rules)
-    costs = with_columns(costs, rules.columns, projects, users, api_keys)
-    warn_unmatched(costs, [("team", t) for t in rules.teams], projects=projects, users=users, api_keys=api_keys)
+    costs = with_columns(costs, rules.columns, projects, users, api_keys, workspaces)
+    warn_unmatched(costs, [("team", t) for t in rules.teams], projects=projects, users=users, api_keys=api_keys,
+                   workspaces=workspaces)  # fmt: skip
     team = assign(costs, rules.teams)
     days = pd.DatetimeIndex(costs.index).floor("D")
     month = (days - pd.to_timedelta(days.day - 1, unit="D")).tz_convert("UTC")

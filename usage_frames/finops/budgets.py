@@ -241,6 +241,7 @@ def check_budgets(
     projects: pd.DataFrame | None = None,
     users: pd.DataFrame | None = None,
     api_keys: pd.DataFrame | None = None,
+    workspaces: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Each budget's month to date, month-end forecast with its 95 % band, and status.
 
@@ -257,6 +258,7 @@ def check_budgets(
             :func:`~usage_frames.finops.allocation.allocate`.
         users: As ``projects``.
         api_keys: As ``projects``.
+        workspaces: As ``projects`` (a provider's workspaces).
 
     Returns:
         One row per budget: ``budget``, ``monthly``, ``month_to_date``, ``projected``, ``lower``, ``upper``,
@@ -273,9 +275,9 @@ def check_budgets(
     """
     chosen = as_budgets(budgets, rules)
     when = as_of(costs, now)
-    costs = with_columns(costs, chosen.columns, projects, users, api_keys)
+    costs = with_columns(costs, chosen.columns, projects, users, api_keys, workspaces)
     teams = assign(costs, chosen.rules.teams) if chosen.rules is not None else None
-    warn_unmatched(costs, chosen.owners, projects=projects, users=users, api_keys=api_keys)
+    warn_unmatched(costs, chosen.owners, projects=projects, users=users, api_keys=api_keys, workspaces=workspaces)
     days = pd.date_range(pd.Timestamp(costs.attrs["start"]).floor("D"), when, freq="D", inclusive="left")
     month = when.floor("D") - pd.Timedelta(days=when.day - 1)
     # Late in a month, the history the forecast reads (forecast_start) is the month itself: enough.
@@ -384,6 +386,9 @@ def send(senders: Mapping[str, Any], title: str, body: str) -> None:
         AlertNotDeliveredError: Naming each target that failed (its host and port, from what Apprise tried) and
             why (connection refused, a name that does not resolve, a timeout, the HTTP status), never the token
             or secret parts of its URL.
+
+    Examples:
+        >>> send({}, "Budgets", "all ok")  # no target: nothing to deliver, nothing fails
     """
     import apprise
 

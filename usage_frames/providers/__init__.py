@@ -65,7 +65,7 @@ class Client(openai.Endpoints, anthropic.Endpoints, BaseClient):
             **kwargs: Passed on to the client (``now=``, ``workers=``...).
 
         Examples:
-            >>> Client.fake().costs("2026-10-01", "2026-10-02")["amount"].round(2).tolist()
+            >>> Client.fake().costs("2026-10-01", "2026-10-02")["amount"].round(2).tolist()  # the fake's traffic
             [76.3]
         """
         chosen = cls.resolve(provider)

@@ -42,4 +42,5 @@ PROVIDER = Provider(
     wire=WIRE,
     cache_namespace="anthropic",
     bill=BILL,
+    primary=("messages", "costs"),
 )

@@ -6,7 +6,7 @@ Everything here is generated from the endpoint table (:mod:`.endpoints`): one fu
 fake organization (:mod:`.fake`) and its recorded sample.
 
 Adding an endpoint: one row in :mod:`.endpoints`, its fake traffic (:mod:`.fake.streams`) and sample recording, and
-one line each below and in :class:`Endpoints` (``tests/core/test_layout.py`` names them: they are the typed
+one line each below and in :class:`Endpoints` (``tests/core/test_surface.py`` names them: they are the typed
 declarations, generated at run time from the row).
 
 Examples:

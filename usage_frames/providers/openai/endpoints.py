@@ -2,12 +2,12 @@
 
 Each of the twelve operations is one :class:`~usage_frames._core.schema.Endpoint` row. The request builder, the
 parser, the fake server and the CLI all read this table, so adding an endpoint is one row here (plus its fake
-traffic and sample recording; ``tests/core/test_layout.py`` names the typed declarations to add).
+traffic and sample recording; ``tests/core/test_surface.py`` names the typed declarations to add).
 
 Sources: the official OpenAPI spec 2.3.0 (``openai/openai-openapi`` @ ``f85dbe2``, vendored as an excerpt in
-``tests/spec/``) for eleven endpoints, and the official ``openai`` SDK 3.57.0 for what is newer than that spec:
-the ``decisions`` endpoint, the ``api_source`` key, the 30-minute / 12-hour cache-write breakdown, and the
-costs ``user_id`` / ``api_source`` keys with the ``line_items`` filter.
+``tests/providers/openai/spec/``) for eleven endpoints, and the official ``openai`` SDK 3.57.0 for what is newer
+than that spec: the ``decisions`` endpoint, the ``api_source`` key, the 30-minute / 12-hour cache-write breakdown,
+and the costs ``user_id`` / ``api_source`` keys with the ``line_items`` filter.
 
 Examples:
     >>> ENDPOINTS["costs"].path

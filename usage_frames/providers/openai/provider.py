@@ -50,4 +50,5 @@ PROVIDER = Provider(
     lookback_code=LOOKBACK_CODE,
     lookback_help=LOOKBACK_HELP,
     bill=BILL,
+    primary=("completions", "costs"),
 )

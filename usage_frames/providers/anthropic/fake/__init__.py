@@ -17,9 +17,9 @@ Examples:
     >>> reply = org.respond("GET", "/v1/organizations/usage_report/messages",
     ...                     {"starting_at": ["2026-10-01T00:00:00Z"], "ending_at": ["2026-10-02T00:00:00Z"]},
     ...                     {"x-api-key": "sk-ant-admin01-x", "anthropic-version": "2023-06-01"})
-    >>> reply.status, reply.json()["data"][0]["results"][0]["output_tokens"]
+    >>> reply.status, reply.json()["data"][0]["results"][0]["output_tokens"]  # the fake's traffic
     (200, 9739305)
-    >>> org.total("messages", "output_tokens", "2026-10-01", "2026-10-02")
+    >>> org.total("messages", "output_tokens", "2026-10-01", "2026-10-02")  # the fake's traffic
     9739305
 """
 
@@ -76,7 +76,7 @@ def client_arguments(organization: FakeOrganization | None = None, **kwargs: Any
         >>> from usage_frames._core.client import BaseClient
         >>> from usage_frames.providers.anthropic.provider import PROVIDER
         >>> client = BaseClient(provider=PROVIDER, **client_arguments(now="2026-11-28 12:00"))
-        >>> client.fetch("costs", "2026-10-01", "2026-10-02")["amount"].tolist()
+        >>> client.fetch("costs", "2026-10-01", "2026-10-02")["amount"].tolist()  # the fake's traffic
         [205.58969305]
     """
     if organization is not None and not isinstance(organization, FakeOrganization):

@@ -6,9 +6,9 @@ is answered is :mod:`.api`.
 
 Examples:
     >>> org = FakeOrganization(now=pd.Timestamp("2026-11-28 12:00", tz="UTC"))
-    >>> org.total("messages", "output_tokens", "2026-10-01", "2026-10-02")
+    >>> org.total("messages", "output_tokens", "2026-10-01", "2026-10-02")  # the fake's traffic
     9739305
-    >>> org.total("costs", "amount", "2026-10-01", "2026-10-02")
+    >>> org.total("costs", "amount", "2026-10-01", "2026-10-02")  # the fake's traffic
     Decimal('205.5896930500')
 """
 
@@ -130,7 +130,8 @@ class FakeOrganization:
             >>> org = FakeOrganization(now=pd.Timestamp("2026-11-28", tz="UTC"))
             >>> org.total("messages", "web_search_requests", "2026-10-01", "2026-10-02") > 0
             True
-            >>> org.total("costs", "amount", "2026-10-02", "2026-10-03", cost_type="code_execution")
+            >>> org.total("costs", "amount", "2026-10-02", "2026-10-03",
+            ...           cost_type="code_execution")  # the fake's traffic
             Decimal('0.4521500000')
         """
         priced = ENDPOINTS[endpoint].priced

@@ -18,9 +18,9 @@ Examples:
     >>> reply = org.respond("GET", "/organization/usage/embeddings",
     ...                     {"start_time": ["1790812800"], "end_time": ["1790899200"]},
     ...                     {"Authorization": "Bearer sk-admin-x"})
-    >>> reply.status, reply.json()["data"][0]["results"][0]["input_tokens"]
+    >>> reply.status, reply.json()["data"][0]["results"][0]["input_tokens"]  # the fake's traffic
     (200, 9572213)
-    >>> org.total("embeddings", "input_tokens", "2026-10-01", "2026-10-02")
+    >>> org.total("embeddings", "input_tokens", "2026-10-01", "2026-10-02")  # the fake's traffic
     9572213
 """
 

@@ -14,7 +14,7 @@ import base64
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import msgspec
 import numpy as np
@@ -25,8 +25,25 @@ from usage_frames.fake.reply import Reply
 from usage_frames.providers.openai.endpoints import ENDPOINTS
 from usage_frames.providers.openai.provider import PROVIDER
 
-if TYPE_CHECKING:
-    from usage_frames.providers.openai.fake.organization import FakeOrganization
+
+class FakeOrganization(Protocol):
+    """What the API reads of an organization (:class:`~.organization.FakeOrganization`)."""
+
+    list_page_size: int
+
+    def clock(self) -> int:
+        """Now, in Unix seconds."""
+        ...
+
+    def buckets(
+        self, endpoint: Endpoint, bounds: np.ndarray, now: int, group_by: tuple[str, ...], where: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The buckets between consecutive bounds, as the API writes them."""
+        ...
+
+    def directory(self, path: str) -> dict[str, Any] | list[dict[str, Any]] | None:
+        """The directory objects at ``path``, or ``None`` for an unknown path."""
+        ...
 
 
 def error(

@@ -4,7 +4,7 @@ The world without HTTP: its streams, its exact totals (the tests' ground truth),
 users, keys, spend alerts and limit) and the buckets and results the API pages through.
 
 Examples:
-    >>> FakeOrganization().total("embeddings", "input_tokens", "2026-10-01", "2026-10-02")
+    >>> FakeOrganization().total("embeddings", "input_tokens", "2026-10-01", "2026-10-02")  # the fake's traffic
     9572213
 """
 

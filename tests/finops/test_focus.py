@@ -1,5 +1,5 @@
-"""FOCUS export: the specification's own column lists (vendored in tests/spec/focus-columns.json), the fake's truth
-for amounts and list prices, and the FinOps Foundation's focus-validator run on a real file."""
+"""FOCUS export: the specification's own column lists (vendored in spec/focus-columns.json beside this file), the
+fake's truth for amounts and list prices, and the FinOps Foundation's focus-validator run on a real file."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 import usage_frames as uf
 from usage_frames import ops
@@ -22,7 +23,7 @@ SPEC = json.loads((Path(__file__).parent / "spec" / "focus-columns.json").read_t
 WINDOW = ("2026-09-29", "2026-10-03")  # crosses a month boundary: two billing periods
 TYPES = {"String": "string", "Decimal": "Float64", "Date/Time": "datetime64"}
 # Where .ci/run installs the validator: a venv of its own, since its pins (multimethod<1.11...) clash with ours.
-VALIDATOR = Path(os.environ.get("FOCUS_VALIDATOR", Path(__file__).parent.parent / ".venv/focus-validator/bin"))
+VALIDATOR = Path(os.environ.get("FOCUS_VALIDATOR", ROOT / ".venv/focus-validator/bin"))
 
 
 @pytest.fixture(scope="module")

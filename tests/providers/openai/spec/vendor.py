@@ -1,7 +1,8 @@
 """Regenerate ``usage-openapi-excerpt.json`` from a copy of the official OpenAPI spec.
 
-Usage: ``python tests/spec/vendor.py PATH/TO/openapi.yaml`` (needs PyYAML). The excerpt keeps the Usage and
-Costs paths, the schemas they reference and the 429 response, so the tests never read anything outside the repo.
+Usage: ``python tests/providers/openai/spec/vendor.py PATH/TO/openapi.yaml`` (needs PyYAML). The excerpt keeps
+the Usage and Costs paths, the schemas they reference and the 429 response, so the tests never read anything
+outside the repo.
 Source: openai/openai-openapi ``openapi.yaml`` @ f85dbe223d40e1a31cba812ab2d755c7e98a92a3 (2.3.0, 2026-08-21).
 """
 

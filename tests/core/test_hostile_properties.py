@@ -23,9 +23,9 @@ import pytest
 from conftest import NOW, build_query
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
-from test_hostile import send, serve
 
 import usage_frames as uf
+from core.test_hostile import send, serve
 from usage_frames._core.query import to_utc
 from usage_frames._transport.retry import MAX_RETRY_AFTER_DELAY, retry_delay
 from usage_frames._transport.send import status_error
@@ -33,7 +33,7 @@ from usage_frames.providers import DEFAULT
 
 # Warnings (an image size the API may have added, a look-back at its limit) are not the point here: exceptions are.
 pytestmark = pytest.mark.filterwarnings("ignore::usage_frames.UsageFramesWarning")
-# More examples for a longer hunt: USAGE_FRAMES_EXAMPLES=5000 pytest tests/test_hostile_properties.py
+# More examples for a longer hunt: USAGE_FRAMES_EXAMPLES=5000 pytest tests/core/test_hostile_properties.py
 EXAMPLES = int(os.environ.get("USAGE_FRAMES_EXAMPLES", "150"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ROOT = Path(tempfile.mkdtemp(prefix="usage-frames-hostile-"))

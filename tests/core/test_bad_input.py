@@ -1,6 +1,6 @@
 """Every argument mistake a user can make, with its exact error; the same table is in the README.
 
-Run ``python tests/test_bad_input.py`` to print the README table; a test checks that the README has it.
+Run ``python tests/core/test_bad_input.py`` to print the README table; a test checks that the README has it.
 """
 
 from __future__ import annotations
@@ -8,16 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import NOW
+from conftest import NOW, ROOT
 
 import usage_frames as uf
 
-README = Path(__file__).parent.parent / "README.md"
+README = ROOT / "README.md"
 
 # (mistake, call, the exact message); calls run with ``client = uf.Client.fake(now=NOW)``.
 MISTAKES = [

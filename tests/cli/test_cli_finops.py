@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from test_budgets import Receiver
-from test_focus import validate
+from finops.test_budgets import Receiver
+from finops.test_focus import validate
 
 from usage_frames.cli import main
 from usage_frames.fake import FakeAPI, FakeServer

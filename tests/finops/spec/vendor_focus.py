@@ -1,6 +1,6 @@
-"""Re-extract tests/spec/focus-columns.json from a clone of the FOCUS specification's sources.
+"""Re-extract tests/finops/spec/focus-columns.json from a clone of the FOCUS specification's sources.
 
-Usage: python tests/spec/vendor_focus.py PATH_TO_A_CLONE_OF_FinOps-Open-Cost-and-Usage-Spec/FOCUS_Spec
+Usage: python tests/finops/spec/vendor_focus.py PATH_TO_A_CLONE_OF_FinOps-Open-Cost-and-Usage-Spec/FOCUS_Spec
 """
 
 import json

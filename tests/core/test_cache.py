@@ -149,7 +149,9 @@ def test_offline__a_year_of_missing_windows_is_a_short_message_and_a_full_list(i
     with pytest.raises(uf.CacheMissError) as e:
         offline.completions("2025-12-01", "2026-11-28", bucket_width="1h", group_by="model")
     message = str(e.value)
-    assert message.startswith("completions: 2025-12-01 00:00..2025-12-08 00:00 UTC and 51 more windows (52 of 52)")
+    assert message.startswith(
+        "completions at 1h by model: 2025-12-01 00:00..2025-12-08 00:00 UTC and 51 more windows (52 of 52)"
+    )
     assert len(message) < 300 and message.endswith("run the query once online to fill the cache")
     windows = e.value.windows
     assert len(windows) == 52 and windows[-1][1] == pd.Timestamp("2026-11-28", tz="UTC")
