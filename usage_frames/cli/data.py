@@ -234,9 +234,11 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def add_sample_data(commands: Any) -> None:
-    """Add ``sample-data``: regenerate the recorded sample from the fake organization."""
-    sample = subcommand(commands, "sample-data", "regenerate the sample data from the fake organization")
-    sample.add_argument("path", nargs="?", type=Path, help="where to write (default: where Client.sample() reads)")
+    """Add ``sample-data``: regenerate every provider's recorded sample from its fake organization."""
+    sample = subcommand(commands, "sample-data", "regenerate every provider's sample data from its fake organization")
+    sample.add_argument(
+        "path", nargs="?", type=Path, help="where to write, a folder per provider (default: where Client.sample reads)"
+    )
     sample.set_defaults(run=_sample_data)
 
 

@@ -23,6 +23,7 @@ import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -115,6 +116,8 @@ class Sample:
         only_by: Fields the API sends only when grouped by a key (a quantity adds up within one line item).
         directory: Reads the organization's lists with a client (projects, workspaces...), to record them too.
         listed: Where the full list of its recordings is, for messages (``usage_frames.providers.NAME.sample``).
+        null_as: The value a filter on a key takes for the rows whose key is null (a default workspace that the
+            API filters by its real id while its rows say null).
     """
 
     provider: Provider
@@ -125,6 +128,7 @@ class Sample:
     only_by: Mapping[str, str] = field(default_factory=dict)
     directory: Callable[[BaseClient], object] | None = None
     listed: str = ""
+    null_as: Mapping[str, str] = field(default_factory=dict)
 
     def files(self, root: Path | None = None) -> Path:
         """The folder of its JSON files, below ``root`` (default :func:`sample_root`)."""
@@ -170,7 +174,11 @@ def added_up(query: Query, source: Recording, frame: Callable[[Query], pd.DataFr
     for flt in query.endpoint.filters:
         if flt.name in query.filters:
             wanted = query.filters[flt.name]
-            keep &= (fine[flt.key] == wanted) if isinstance(wanted, bool) else fine[flt.key].isin(wanted)
+            if isinstance(wanted, bool):
+                keep &= fine[flt.key] == wanted
+            else:
+                null = sample.null_as.get(flt.key) in wanted  # the rows that say null, asked for by their real id
+                keep &= fine[flt.key].isin(wanted) | (fine[flt.key].isna() & null)
     fine = fine[keep.to_numpy()]
     floors = pd.DatetimeIndex(fine.index).floor(width)
     begins = floors.where(floors > first, first)  # the API's grid: a partial first bucket starts at the window
@@ -180,12 +188,28 @@ def added_up(query: Query, source: Recording, frame: Callable[[Query], pd.DataFr
                            sort=True)  # fmt: skip
     sums = grouped[[f.name for f in fields if f.kind != "attribute"]].sum(min_count=1)
     for f in fields:
+        if f.scale != 1:  # an amount sent as a decimal string (cents): added up exactly, as the API adds it
+            sums[f.name] = grouped[f.name].agg(exact_sum).astype("Float64")
         if f.kind == "attribute":  # one value (a currency, a unit) or none when the rows disagree
             column = grouped[f.name]
             sums[f.name] = column.first().where(column.nunique(dropna=False) == 1, None)
         if f.name in sample.only_by and sample.only_by[f.name] not in query.group_by:
             sums[f.name] = None
     return sums.reset_index(level=list(range(1, len(keys) + 1)))
+
+
+def exact_sum(values: pd.Series) -> float | None:
+    """The sum of amounts as the API adds them: exactly, from the decimals the floats were read from (``<NA>`` if none).
+
+    An API that sends amounts as decimal strings in a smaller unit (cents) adds them exactly; a float sum's last
+    digit drifts from its total, so an answer added up from a recording would not be the API's.
+
+    Examples:
+        >>> sum([0.1, 0.2]), exact_sum(pd.Series([0.1, 0.2]))
+        (0.30000000000000004, 0.3)
+    """
+    found = values.dropna()
+    return float(sum((Decimal(repr(float(v))) for v in found), Decimal(0))) if len(found) else None
 
 
 class ReadOnlyCache(BaseCache):

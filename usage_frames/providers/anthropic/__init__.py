@@ -21,7 +21,7 @@ from typing import Any
 
 from usage_frames._core.default import fetch_function, plan_function, provider_function
 from usage_frames._core.surface import EndpointMethod
-from usage_frames.providers.anthropic import fake
+from usage_frames.providers.anthropic import fake, sample
 from usage_frames.providers.anthropic.directory import api_keys, names, users, workspaces
 from usage_frames.providers.anthropic.endpoints import ENDPOINTS, EndpointName
 from usage_frames.providers.anthropic.provider import PROVIDER
@@ -38,6 +38,7 @@ __all__ = [
     "messages",
     "names",
     "plan",
+    "sample",
     "sample_arguments",
     "users",
     "workspaces",
@@ -64,4 +65,4 @@ def fake_arguments(*args: Any, **kwargs: Any) -> dict[str, Any]:
 
 def sample_arguments(path: Any = None) -> dict[str, Any]:
     """The keyword arguments of a client answered by the recorded sample (``uf.Client.sample(provider=...)``)."""
-    raise NotImplementedError("the Anthropic sample is not recorded yet")
+    return sample.client_arguments(path)
