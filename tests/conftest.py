@@ -29,7 +29,7 @@ from usage_frames._core.query import Query
 from usage_frames._core.query import build_query as build_query_of
 from usage_frames._core.schema import Endpoint
 from usage_frames.fake import FakeAPI, FakeServer, Faults
-from usage_frames.providers import DEFAULT
+from usage_frames.providers import DEFAULT, PROVIDERS
 from usage_frames.providers.openai.fake import FakeOrganization
 
 DEFAULT_BASE_URL = DEFAULT.credentials.base_url
@@ -92,12 +92,16 @@ def secret_key() -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("OPENAI_ADMIN_KEY"):
-        return
-    skip = pytest.mark.skip(reason="live test: set OPENAI_ADMIN_KEY to run it")
+    """Live tests (``@pytest.mark.live``, or ``live("anthropic")`` for another provider) run only when that
+    provider's admin key is set, and on the machine's real clock."""
     for item in items:
-        if "live" in item.keywords:
-            item.add_marker(skip)
+        marker = item.get_closest_marker("live")
+        if marker is None:
+            continue
+        variable = PROVIDERS[marker.args[0] if marker.args else DEFAULT.name].credentials.env
+        item.add_marker(pytest.mark.real_clock)
+        if not os.environ.get(variable):
+            item.add_marker(pytest.mark.skip(reason=f"live test: set {variable} to run it"))
 
 
 @pytest.fixture(autouse=True)
@@ -118,8 +122,9 @@ def _no_outside_network(
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
-    monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    for provider in PROVIDERS.values():  # no test reads the machine's keys or API roots
+        monkeypatch.delenv(provider.credentials.env, raising=False)
+        monkeypatch.delenv(provider.credentials.base_url_env, raising=False)
 
 
 @pytest.fixture(autouse=True)
