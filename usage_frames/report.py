@@ -256,14 +256,15 @@ def _sections(data: dict[str, Any], frames: Frames, client: Client) -> list[Sect
     since = _since(when)
     note = f"Daily spend from {since:%B %d}: the previous month next to the month so far." if since < when.start else ""
     daily = history[(history.index >= since) & (history.index < when.end)]
-    sections.append(("Spend by project", note, [_figure(plot.spend(daily, by=frames.key)),
-                                                _project_table(tables["by_project"], cards)]))  # fmt: skip
+    chart = [_figure(plot.spend(daily, by=frames.key))] if len(daily) else []  # no spend, no empty chart
+    sections.append(("Spend by project", note, [*chart, _project_table(tables["by_project"], cards)]))
 
     items = tables["by_line_item"]
     other = items[-1]["line_item"] if len(items) > LINE_ITEMS else None
     caption = f"The top {LINE_ITEMS} line items, and the others in one row" if other else ""
+    top = [_figure(plot.top(frames.lines, by=frames.item, n=LINE_ITEMS, other=other))] if items else []
     sections.append(("Spend by line item and model", "", [
-        _figure(plot.top(frames.lines, by=frames.item, n=LINE_ITEMS, other=other)),
+        *top,
         _money_table(items, "line_item", "Line item", caption),
         _money_table(tables["by_model"], "model", "Model"),
         _money_table(tables["by_token_kind"], "billed_as", "Tokens billed as"),
@@ -360,22 +361,27 @@ def _page(data: dict[str, Any], clients: Sequence[Client], sections: list[str]) 
 
 @plot.off_screen()
 def save_pictures(client: Client, directory: str | Path) -> list[str]:
-    """Write the report's main plots as PNG files (the README's pictures); returns their names.
+    """Write the report's main plots of one provider as PNG files (the README's pictures); returns their names.
 
     ``usage-frames report --sample --pictures docs`` regenerates the committed ones.
     """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    now = client.clock()
+    provider, now = client.provider, client.clock()
+    used, cost = (provider.endpoint(name) for name in provider.primary)
     begin = now.floor("D").replace(day=1)
-    history = client.costs(min(ops.forecast_start(now), begin - pd.Timedelta(days=21)), now, group_by="project_id")
+    history = client.fetch(cost.name, min(ops.forecast_start(now), begin - pd.Timedelta(days=21)), now,
+                           group_by=cost.project_key)  # fmt: skip
+    alerts, limit = PACKAGES[provider.name].spend_guards(client)
     pictures = {
-        "month_to_date.png": plot.month_to_date(history, alerts=[1500, 2500], limit=4000, now=now),
-        "spend_by_project.png": plot.spend(history[history.index >= begin - pd.Timedelta(days=21)], by="project_id"),
+        "month_to_date.png": plot.month_to_date(history, alerts=alerts, limit=limit, now=now),
+        "spend_by_project.png": plot.spend(history[history.index >= begin - pd.Timedelta(days=21)],
+                                           by=cost.project_key),
         "token_mix.png": plot.token_mix(
-            client.completions(begin - pd.Timedelta(days=21), now, group_by=["project_id", "model"])
+            client.fetch(used.name, begin - pd.Timedelta(days=21), now,
+                         group_by=[k for k in (used.project_key, "model") if k in used.group_by])
         ),
-    }
+    }  # fmt: skip
     for name, ax in pictures.items():
         _save(ax.figure, folder / name, dpi=80)
     return list(pictures)

@@ -410,6 +410,8 @@ def compute_all(
         return data, [(data, frames)]
     clocks = as_of(chosen)
     now = min(clocks.values())
+    if len(set(clocks.values())) > 1:  # a day's costs cannot be cut where one provider's data stop: whole days
+        now = now.floor("D")
     parts = [compute(client, start, end, now) for client in chosen]
     return overview([data for data, _ in parts], clocks, _title(parts[0][1].when, TITLE)), parts
 

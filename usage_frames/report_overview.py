@@ -1,10 +1,11 @@
 """The spend report of several providers at once: their reports added up, to the cent.
 
 :func:`usage_frames.report_data.report_data` of several clients computes each provider's own report for one period
-and one as-of time (the earliest of the providers', so that each has its data), then :func:`overview` adds them up:
-cards that are the sums of the providers' cents, spend by provider, and spend by project across providers (a
-provider's project is what it splits its bill by: an OpenAI project, an Anthropic workspace, as in
-:func:`usage_frames.ops.combine`). Each provider's report is kept whole under ``providers``.
+and one as-of time (the providers' own when they agree, else the last midnight all of them have reached, so that each
+has its data for every day), then :func:`overview` adds them up: cards that are the sums of the providers' cents,
+spend by provider, and spend by project across providers (a provider's project is what it splits its bill by: an
+OpenAI project, an Anthropic workspace, as in :func:`usage_frames.ops.combine`). Each provider's report is kept
+whole under ``providers``.
 
 Examples:
     >>> import usage_frames as uf
@@ -172,5 +173,7 @@ def _rule(sections: Sequence[dict[str, Any]], as_of: Mapping[str, pd.Timestamp])
         return rule
     titles = {s["provider"]: s["provider_title"] for s in sections}
     each = ", ".join(f"{titles.get(name, name)} {when:%Y-%m-%d %H:%M} UTC" for name, when in as_of.items())
-    return (f"The providers' data are as of different times ({each}): every figure is as of the earliest, "
-            f"{min(as_of.values()):%Y-%m-%d %H:%M} UTC, so that each provider has its data. {rule}")  # fmt: skip
+    now = pd.Timestamp(sections[0]["as_of"])
+    return (f"The providers' data are as of different times ({each}): every figure is as of {now:%Y-%m-%d %H:%M} "
+            "UTC, the last midnight all of them have reached (a day's costs cannot be cut), so that each provider "
+            f"has its data. {rule}")  # fmt: skip
