@@ -95,7 +95,7 @@ def assert_one_rule(data: dict, now: pd.Timestamp) -> dict:
 @pytest.mark.parametrize("moment", MOMENTS)
 def test_report_json__one_rule_at_any_hour_and_the_forecast_check_gives(moment, clock, tmp_path, capsys):
     now = clock(moment)
-    data = report_json(tmp_path, "--fake")
+    data = report_json(tmp_path, "--fake", "--provider", "openai")
     cards = assert_one_rule(data, now)
     org = FakeOrganization(now=now)
     assert cards["spend"]["value"] == round(org.total("costs", "amount", data["period"]["start"],
@@ -114,7 +114,7 @@ def test_report_json__one_rule_at_any_hour_and_the_forecast_check_gives(moment, 
 def test_report_json__at_14_53_the_headline_is_whole_days_and_today_is_apart(clock, tmp_path, org):
     """The report that said $463.23 (Dec 1-7), $463.66 (Nov 1-6) and -12.0% (Dec 1-6) over a table of $407.80."""
     now = clock("2026-12-07 14:53")
-    cards = {c["name"]: c for c in report_json(tmp_path, "--fake")["cards"]}
+    cards = {c["name"]: c for c in report_json(tmp_path, "--fake", "--provider", "openai")["cards"]}
     assert cards["spend"]["value"] == round(org.total("costs", "amount", "2026-12-01", "2026-12-07"), 2) == 407.80
     assert cards["previous"]["value"] == round(org.total("costs", "amount", "2026-11-01", "2026-11-07"), 2)
     assert cards["previous"]["label"] == "Same days last month" and cards["previous"]["note"] == "Nov 01 to Nov 06 2026"
@@ -147,7 +147,7 @@ def test_report_json__over_http_from_serve_fake_in_a_subprocess(clock, tmp_path,
 
 
 def test_report_json__on_the_sample_forecast_is_check_s_and_the_readme_s(tmp_path, capsys):
-    data = report_json(tmp_path, "--sample")
+    data = report_json(tmp_path, "--sample", "--provider", "openai")
     cards = assert_one_rule(data, pd.Timestamp("2026-10-21", tz="UTC"))
     assert cards["forecast"]["value"] == check_says(tmp_path, capsys, "--sample")[1] == 2189.01
     client = uf.Client.sample()

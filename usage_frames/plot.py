@@ -28,7 +28,13 @@ from matplotlib.ticker import FuncFormatter
 from usage_frames import ops
 from usage_frames._core.errors import InvalidParameterError
 from usage_frames.analysis.frame import values_of
+from usage_frames.providers import PROVIDERS
 
+# The usage endpoints whose input tokens say how they were served (read from the cache, written to it): token_mix's.
+TOKEN_MIX = tuple(dict.fromkeys(
+    e.name for p in PROVIDERS.values() for e in p.endpoints.values()
+    if e.tokens is not None and (e.tokens.cache_read or e.tokens.cache_write)
+))  # fmt: skip
 PALETTE = [matplotlib.colormaps[name](i) for name in ("tab20", "tab20b") for i in range(20)]
 OTHER_COLOR = "#9e9e9e"
 _COLORS: dict[str, Any] = {}
@@ -256,22 +262,21 @@ def top(
 def token_mix(usage: pd.DataFrame, rule: str = "D", ax: Axes | None = None) -> Axes:
     """Input split into uncached, cached and cache-write tokens, next to output, over time (stacked areas).
 
+    Any provider's usage frame that counts cached tokens (its endpoint's token categories, as
+    :func:`usage_frames.ops.token_categories` reads them).
+
     Examples:
         >>> from usage_frames import Client
         >>> ax = token_mix(Client.fake().completions("2026-10-01", "2026-10-15"))
         >>> [t.get_text() for t in ax.get_legend().get_texts()]
         ['input, uncached', 'input, cached', 'input, cache write', 'output']
     """
-    _need(usage, "token mix (tokens)", ("completions", "decisions"), "usage")
+    _need(usage, "token mix (tokens)", TOKEN_MIX, "usage")
     ax = _axes(ax)
     daily = ops.resample(usage, rule)
-    parts = {
-        "input, uncached": "input_uncached_tokens",
-        "input, cached": "input_cached_tokens",
-        "input, cache write": "input_cache_write_tokens",
-        "output": "output_tokens",
-    }
-    totals = daily.groupby(level=0)[list(parts.values())].sum().astype(float)
+    parts = {"input, uncached": "uncached", "input, cached": "cache read", "input, cache write": "cache write",
+             "output": "output"}  # fmt: skip
+    totals = ops.token_categories(daily).groupby(level=0)[list(parts.values())].sum().astype(float)
     ax.stackplot(totals.index, *(totals[c].to_numpy() for c in parts.values()), labels=list(parts),
                  colors=[PALETTE[i] for i in (0, 2, 4, 6)], alpha=0.9)  # fmt: skip
     ax.yaxis.set_major_formatter(COUNT)

@@ -1,5 +1,9 @@
 """The spend report's figures as plain data: one computation that the page, ``report.json`` and tests read.
 
+A report reads one provider's bill (any provider: its project key, what its cost rows say they bill, its usage and
+its spend guards are facts of its package) or several at once: one period for all, an overview that adds them up to
+the cent (:mod:`usage_frames.report_overview`) and each provider's own report.
+
 Costs come per UTC day, so every figure of a report covers the same whole UTC days (:func:`period`): a day still in
 progress is shown apart, as "today so far", and counted in no other figure; the comparison period has as many days;
 the headline is the sum of the by-project table to the cent, and every money table adds up to it (an "Other" row
@@ -22,9 +26,10 @@ import pandas as pd
 from usage_frames import ops
 from usage_frames._core.errors import CacheMissError, InvalidParameterError, UsageFramesError
 from usage_frames._core.query import TimeLike, to_utc
+from usage_frames.analysis.combine import DEFAULT_PROJECT
 from usage_frames.analysis.forecast import LOOKBACK
-from usage_frames.providers import Client
-from usage_frames.providers.openai import directory as organization
+from usage_frames.providers import PACKAGES, Client
+from usage_frames.report_overview import TITLE, as_of, clients_of, overview
 
 LINE_ITEMS = 10  # the line items the chart and the table show by name; the rest is one "Other" bar and row
 ANOMALY_HISTORY = pd.Timedelta(days=35)  # unusual days: each day against the four weeks before it, by weekday
@@ -167,15 +172,26 @@ def _card(name: str, label: str, value: float | None, start: pd.Timestamp, end: 
 
 @dataclass(frozen=True)
 class Frames:
-    """What the charts draw: the frames the figures were computed from (no second fetch)."""
+    """What the charts draw: the frames the figures were computed from (no second fetch).
+
+    Attributes:
+        when: The period.
+        history: Costs by project (``key``) from the earliest day a figure needs.
+        lines: Costs of the period by what they bill (``item``).
+        outlook: The forecast, if any.
+        key: The provider's project key (``project_id``, ``workspace_id``).
+        item: The key its cost rows say what they bill by (``line_item``, ``description``).
+    """
 
     when: Period
     history: pd.DataFrame
     lines: pd.DataFrame
     outlook: pd.DataFrame | None
+    key: str = "project_id"
+    item: str = "line_item"
 
 
-def _history(client: Client, when: Period) -> pd.DataFrame:
+def _history(client: Client, when: Period, key: str) -> pd.DataFrame:
     """Costs by project from the earliest day any figure needs; a miss names the figure that needs the date."""
     needs = {
         f"the comparison with the {when.previous_label.lower()}": when.previous_start,
@@ -185,7 +201,7 @@ def _history(client: Client, when: Period) -> pd.DataFrame:
         needs[f"the forecast fits the {LOOKBACK} settled days before yesterday"] = ops.forecast_start(when.now)
     first = min(when.start, *needs.values())
     try:
-        return client.costs(first, when.now if when.live else when.end, group_by="project_id")
+        costs = client.fetch(client.provider.primary[-1], first, when.now if when.live else when.end, group_by=key)
     except CacheMissError as exc:
         why = "; ".join(f"{need} (from {day:%Y-%m-%d})" for need, day in needs.items() if day < when.start)
         if not why:
@@ -193,6 +209,31 @@ def _history(client: Client, when: Period) -> pd.DataFrame:
         reason = f"the report of {span(when.start, when.end)} needs costs from {first:%Y-%m-%d}, before its period"
         reason += f": {why}"
         raise exc.because(reason) from exc  # the same error (its windows), why first
+    return _named_default(costs, key)
+
+
+def _named_default(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The frame with rows of no project (Anthropic's default workspace) under :data:`DEFAULT_PROJECT`.
+
+    As :func:`usage_frames.ops.combine` names them, so that every figure by project adds up to the bill.
+    """
+    if not frame[key].isna().any():
+        return frame
+    out = frame.copy()
+    column = out[key]
+    if isinstance(column.dtype, pd.CategoricalDtype) and DEFAULT_PROJECT not in column.cat.categories:
+        column = column.cat.add_categories([DEFAULT_PROJECT])
+    out[key] = column.fillna(DEFAULT_PROJECT)
+    return out
+
+
+def _names(client: Client, key: str) -> pd.Series:
+    """Project names by id from the provider's directory (the default workspace's under :data:`DEFAULT_PROJECT`)."""
+    listed = optional(lambda: PACKAGES[client.provider.name].names(client, keys=[key]).get(key), None)
+    if listed is None:
+        return pd.Series(dtype=str)
+    ids = listed["id"].astype(object).where(listed["id"].notna(), DEFAULT_PROJECT)
+    return pd.Series(listed["name"].to_numpy(), index=pd.Index(ids, name="id"), name="name")
 
 
 def _rows(
@@ -216,9 +257,13 @@ def _by_project(moved: pd.DataFrame, names: pd.Series) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def _bill_tables(lines: pd.DataFrame, spend: float) -> dict[str, list[dict[str, Any]]]:
-    """Line items (the top ones and "Other"), models and token kinds: each adds up to the headline to the cent."""
-    shares = ops.share(lines, by="line_item")["amount"].astype(float)
+def _bill_tables(lines: pd.DataFrame, spend: float, item: str) -> dict[str, list[dict[str, Any]]]:
+    """Line items (the top ones and "Other"), models and token kinds: each adds up to the headline to the cent.
+
+    A line item is what the provider's cost rows say they bill (``item``: OpenAI's line item, Anthropic's
+    description), read into models and token kinds by its :attr:`~usage_frames._core.provider.Provider.bill`.
+    """
+    shares = ops.share(lines, by=item)["amount"].astype(float)
     total = float(shares.sum())
     target = spend if abs(total - spend) < 0.005 else total  # the same bill by another key: the same cents
     top, rest = shares.iloc[:LINE_ITEMS], shares.iloc[LINE_ITEMS:]
@@ -276,16 +321,30 @@ def optional(fetch: Callable[[], Any], default: Any) -> Any:
         return default
 
 
-def compute(client: Client, start: TimeLike | None, end: TimeLike | None) -> tuple[dict[str, Any], Frames]:
-    """:func:`report_data`, and the frames its figures come from (for the charts: no second fetch)."""
-    when = period(start, end, client.clock())
-    history = _history(client, when)
+def compute(
+    client: Client, start: TimeLike | None, end: TimeLike | None, now: TimeLike | None = None
+) -> tuple[dict[str, Any], Frames]:
+    """:func:`report_data` of one client, and the frames its figures come from (for the charts: no second fetch).
+
+    Args:
+        client: A client of any provider.
+        start: First day of the period.
+        end: End of the period.
+        now: The as-of time (default: the client's clock; an overview gives all its providers the earliest).
+    """
+    provider = client.provider
+    cost, bill = provider.primary[-1], provider.bill
+    key = provider.endpoint(cost).project_key
+    if bill is None or key is None:
+        raise InvalidParameterError("client", provider.name, reason="has no bill by project for a spend report")
+    when = period(start, end, client.clock() if now is None else now)
+    history = _history(client, when, key)
     days = history.index
     current = history[(days >= when.start) & (days < when.end)]
-    moved = ops.compare(current, history[(days >= when.previous_start) & (days < when.previous_end)], by="project_id")
+    moved = ops.compare(current, history[(days >= when.previous_start) & (days < when.previous_end)], by=key)
     spend, previous = float(moved["current"].sum()), float(moved["previous"].sum())
-    lines = client.costs(when.start, when.end, group_by="line_item")
-    names = optional(lambda: organization.projects(client).set_index("id")["name"], pd.Series(dtype=str))
+    lines = client.fetch(cost, when.start, when.end, group_by=bill.key)
+    names = _names(client, key)
     now, before = span(when.start, when.end), span(when.previous_start, when.previous_end)
     cards = [
         _card("spend", "Spend", round(spend * 100) / 100, when.start, when.end, now),
@@ -300,31 +359,33 @@ def compute(client: Client, start: TimeLike | None, end: TimeLike | None) -> tup
         cards.append(_card("today", "Today so far", cents / 100, when.today, when.now,
                            f"{when.today:%b %d}, to {_clock(when.now)} UTC: in no other figure"))  # fmt: skip
     forecast, outlook = _forecast(history, when)
-    found = ops.anomalies(history, by="project_id", direction="up")
+    found = ops.anomalies(history, by=key, direction="up")
     found = found[(found.index >= when.start) & (found.index < when.end)]
     unusual = [
-        {"day": _iso(day), "project_id": str(row["project_id"]), "project": str(names.get(row["project_id"],
-         row["project_id"])), "amount": round(row["value"], 2), "expected": round(row["expected"], 2),
-         "z": round(row["z"], 1)}
+        {"day": _iso(day), "project_id": str(row[key]), "project": str(names.get(row[key], row[key])),
+         "amount": round(row["value"], 2), "expected": round(row["expected"], 2), "z": round(row["z"], 1)}
         for day, row in zip(found.index, found.to_dict("records"), strict=True)
     ]  # fmt: skip
     data = {
-        "title": _title(when),
+        "title": _title(when, provider.title),
+        "provider": provider.name,
+        "provider_title": provider.title,
         "source": client.source,
         "as_of": _iso(when.now),
         "period": {"start": _iso(when.start), "end": _iso(when.end), "days": when.days},
         "rule": _rule(when),
         "cards": [*cards, forecast],
-        "tables": {"by_project": _by_project(moved, names), **_bill_tables(lines, spend), "unusual_days": unusual},
-    }
-    return data, Frames(when, history, lines, outlook)
+        "tables": {"by_project": _by_project(moved, names), **_bill_tables(lines, spend, bill.key),
+                   "unusual_days": unusual},
+    }  # fmt: skip
+    return data, Frames(when, history, lines, outlook, key, bill.key)
 
 
-def _title(when: Period) -> str:
-    """The page's title: the month's name when the period lies within one month."""
+def _title(when: Period, whose: str) -> str:
+    """The page's title: whose spend, and the month's name when the period lies within one month."""
     last = when.end - pd.Timedelta(seconds=1)
     same_month = (when.start.year, when.start.month) == (last.year, last.month)
-    return "OpenAI spend report" + (f": {when.start:%B %Y}" if same_month else "")
+    return f"{whose} spend report" + (f": {when.start:%B %Y}" if same_month else "")
 
 
 def _rule(when: Period) -> str:
@@ -339,7 +400,25 @@ def _rule(when: Period) -> str:
     return " ".join(words)
 
 
-def report_data(client: Client, start: TimeLike | None = None, end: TimeLike | None = None) -> dict[str, Any]:
+def compute_all(
+    clients: Client | Sequence[Client], start: TimeLike | None, end: TimeLike | None
+) -> tuple[dict[str, Any], list[tuple[dict[str, Any], Frames]]]:
+    """:func:`report_data`, and each provider's report with the frames its figures come from (for the charts)."""
+    chosen = clients_of(clients)
+    if len(chosen) == 1:
+        data, frames = compute(chosen[0], start, end)
+        return data, [(data, frames)]
+    clocks = as_of(chosen)
+    now = min(clocks.values())
+    if len(set(clocks.values())) > 1:  # a day's costs cannot be cut where one provider's data stop: whole days
+        now = now.floor("D")
+    parts = [compute(client, start, end, now) for client in chosen]
+    return overview([data for data, _ in parts], clocks, _title(parts[0][1].when, TITLE)), parts
+
+
+def report_data(
+    client: Client | Sequence[Client], start: TimeLike | None = None, end: TimeLike | None = None
+) -> dict[str, Any]:
     """The report's figures as plain data: what ``usage-frames report -o report.json`` writes and the page shows.
 
     Amounts are dollars rounded to the cent once (table rows add up to their card exactly), percentages are
@@ -347,20 +426,25 @@ def report_data(client: Client, start: TimeLike | None = None, end: TimeLike | N
     with a ``note`` that says why.
 
     Args:
-        client: Where the data comes from (``Client()``, ``Client.sample()``, ``Client.fake(now=...)``).
+        client: Where the data comes from (``Client()``, ``Client.sample()``, ``Client.fake(now=...)``), of any
+            provider; or several clients of different providers (one report of all, see
+            :func:`usage_frames.report_overview.overview`).
         start: First day of the period (default: the first of the as-of month); see :func:`period`.
         end: End of the period (default: the as-of time).
 
     Returns:
-        ``title``, ``source``, ``as_of``, ``period`` (``start``, ``end``, ``days``), ``rule`` (the days the
+        ``title``, ``provider`` and ``provider_title`` (whose report), ``source``, ``as_of``, ``period``
+        (``start``, ``end``, ``days``), ``rule`` (the days the
         figures cover, in words), ``cards`` (each ``name``, ``label``, ``value``, ``start``, ``end``, ``note``;
         names ``spend``, ``previous``, ``change_pct``, ``today`` while a day is in progress, ``forecast``) and
         ``tables`` (lists of row dicts: ``by_project`` rows carry ``amount``, ``previous``, ``change``,
         ``change_pct``, ``share_pct``, ``share_of_change_pct``; ``by_line_item``, ``by_model``, ``by_token_kind``,
-        ``unusual_days``).
+        ``unusual_days``). A project is what the provider splits its bill by (an Anthropic workspace; its default
+        workspace is ``default``). Of several clients: the overview (:func:`usage_frames.report_overview.overview`).
 
     Raises:
-        InvalidParameterError: If the period is empty (see :func:`period`).
+        InvalidParameterError: If the period is empty (see :func:`period`), or for clients that are not one per
+            provider.
         CacheMissError: If the sample data or the cache lacks a day a figure needs (the message says which figure).
 
     Examples:
@@ -373,4 +457,4 @@ def report_data(client: Client, start: TimeLike | None = None, end: TimeLike | N
         >>> round(sum(row["amount"] for row in data["tables"]["by_project"]), 2)  # the headline, to the cent
         1412.95
     """
-    return compute(client, start, end)[0]
+    return compute_all(client, start, end)[0]

@@ -283,7 +283,8 @@ def top_n(df: pd.DataFrame, n: int, by: str, values: str | None = None, other: s
     out = df.copy()
     out[by] = labels.where(labels.isin(keep), other)
     keys = keys_of(df)
-    per_group = out.drop(columns="end_time").groupby([out.index, *keys], observed=True, sort=False)
+    # A key with no value (a combined bill's project name where it is not labelled) is a group, not a lost dollar.
+    per_group = out.drop(columns="end_time").groupby([out.index, *keys], observed=True, sort=False, dropna=False)
     grouped = combine_values(per_group, df, False)
     grouped = grouped.reset_index(keys)
     grouped.index.name = "start_time"

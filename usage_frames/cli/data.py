@@ -17,6 +17,7 @@ from usage_frames.cli.options import (
     FILTERS,
     REPORT_SUFFIXES,
     TABLE_SUFFIXES,
+    CommandLineError,
     client_from,
     clients_from,
     create_parent,
@@ -201,31 +202,37 @@ def add_report(commands: Any) -> None:
     report = subcommand(commands, "report", "write the spend report (one self-contained HTML page), or its figures")
     window_options(report, "first day of the period (default: the first of this month)", "end (default: now)")
     output_option(report, REPORT_SUFFIXES, default="report.html")
-    report.add_argument("--pictures", type=Path, help="also write the main plots as PNG files into this folder")
-    data_options(report, cache=False)
+    report.add_argument(
+        "--pictures", type=Path, help="also write the main plots as PNG files into this folder (of the first provider)"
+    )
+    data_options(report, cache=False, every=True)
     report.set_defaults(run=_report)
 
 
 def _report(args: argparse.Namespace) -> int:
+    """One provider's report, or with several (every provider with a key, or --provider all) one report of all."""
     output = output_path(args.output, REPORT_SUFFIXES)
-    client = client_from(args)
+    clients = clients_from(args, keyed=True)
+    if args.base_url and len(clients) > 1:
+        raise CommandLineError("--base-url is one API root: name its provider with --provider")
+    whose = "" if len(clients) == 1 else f" ({', '.join(c.provider.title for c in clients)})"
     if output.suffix.lower() == ".json":  # the figures only: no chart is drawn, matplotlib is not imported
         import json
 
         from usage_frames.report_data import report_data
 
-        text = json.dumps(report_data(client, args.start, args.end), indent=1, ensure_ascii=False) + "\n"
+        text = json.dumps(report_data(clients, args.start, args.end), indent=1, ensure_ascii=False) + "\n"
         create_parent(output).write_text(text, encoding="utf-8")
-        print(f"wrote the spend report's figures to {output}")
+        print(f"wrote the spend report's figures{whose} to {output}")
     else:
         from usage_frames.report import spend_report
 
-        create_parent(output).write_text(spend_report(client, args.start, args.end), encoding="utf-8")
-        print(f"wrote the spend report to {output}")
+        create_parent(output).write_text(spend_report(clients, args.start, args.end), encoding="utf-8")
+        print(f"wrote the spend report{whose} to {output}")
     if args.pictures:
         from usage_frames.report import save_pictures
 
-        names = save_pictures(client, args.pictures)
+        names = save_pictures(clients[0], args.pictures)
         print(f"wrote {', '.join(names)} to {args.pictures}")
     return 0
 

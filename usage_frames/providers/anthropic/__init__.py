@@ -22,7 +22,7 @@ from typing import Any
 from usage_frames._core.default import fetch_function, plan_function, provider_function
 from usage_frames._core.surface import EndpointMethod
 from usage_frames.providers.anthropic import fake, sample
-from usage_frames.providers.anthropic.directory import api_keys, names, users, workspaces
+from usage_frames.providers.anthropic.directory import api_keys, names, spend_guards, users, workspaces
 from usage_frames.providers.anthropic.endpoints import ENDPOINTS, EndpointName
 from usage_frames.providers.anthropic.provider import PROVIDER
 
@@ -40,6 +40,7 @@ __all__ = [
     "plan",
     "sample",
     "sample_arguments",
+    "spend_guards",
     "users",
     "workspaces",
 ]

@@ -15,6 +15,8 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import pandas as pd
 
 from usage_frames._core.client import BaseClient
@@ -72,10 +74,26 @@ def users(client: BaseClient | None = None) -> pd.DataFrame:
     return _frame(objects, ["id", "name", "email", "role", "added_at"])
 
 
-def names(client: BaseClient | None = None) -> dict[str, pd.DataFrame]:
+def spend_guards(client: BaseClient | None = None) -> tuple[list[float], float | None]:
+    """Spend alert thresholds and a spend limit in dollars, what a month-to-date chart marks: none.
+
+    The Admin API lists neither; every provider package has this hook (the report asks each the same way).
+
+    Examples:
+        >>> spend_guards()
+        ([], None)
+    """
+    return [], None
+
+
+def names(client: BaseClient | None = None, keys: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
     """``id``/``name`` frames by the key column they name (``df.usage.label(client)``).
 
     The default workspace names the ``null`` workspace of usage and cost rows.
+
+    Args:
+        client: A client of Anthropic (a default one when left out).
+        keys: Only these key columns (default all: ``workspace_id``, ``api_key_id``, ``account_id``).
 
     Examples:
         >>> from usage_frames._core.client import BaseClient
@@ -85,7 +103,15 @@ def names(client: BaseClient | None = None) -> dict[str, pd.DataFrame]:
         (['account_id', 'api_key_id', 'workspace_id'], np.int64(1))
     """
     client = client_or_default(client, PROVIDER)
-    spaces = workspaces(client)
-    spaces["id"] = spaces["id"].where(~spaces["default"], None)  # the rows call the default workspace null
-    return {"workspace_id": spaces[["id", "name"]], "api_key_id": api_keys(client)[["id", "name"]],
-            "account_id": users(client)[["id", "name", "email"]]}  # fmt: skip
+
+    def spaces() -> pd.DataFrame:
+        found = workspaces(client)
+        found["id"] = found["id"].where(~found["default"], None)  # the rows call the default workspace null
+        return found[["id", "name"]]
+
+    lists: dict[str, Callable[[], pd.DataFrame]] = {
+        "workspace_id": spaces,
+        "api_key_id": lambda: api_keys(client)[["id", "name"]],
+        "account_id": lambda: users(client)[["id", "name", "email"]],
+    }
+    return {key: lists[key]() for key in lists if keys is None or key in keys}

@@ -22,7 +22,15 @@ from typing import Any
 from usage_frames._core.default import fetch_function, plan_function, provider_function
 from usage_frames._core.surface import EndpointMethod
 from usage_frames.providers.openai import fake, sample
-from usage_frames.providers.openai.directory import api_keys, names, projects, spend_alerts, spend_limit, users
+from usage_frames.providers.openai.directory import (
+    api_keys,
+    names,
+    projects,
+    spend_alerts,
+    spend_guards,
+    spend_limit,
+    users,
+)
 from usage_frames.providers.openai.endpoints import ENDPOINTS, EndpointName, GroupKey
 from usage_frames.providers.openai.provider import PROVIDER
 
@@ -51,6 +59,7 @@ __all__ = [
     "sample",
     "sample_arguments",
     "spend_alerts",
+    "spend_guards",
     "spend_limit",
     "users",
     "vector_stores",

@@ -1,6 +1,7 @@
 """The organization's directory: projects, users, API keys, spend alerts and the spend limit, as frames.
 
-They turn IDs into names (:func:`usage_frames.ops.label`) and give plots the organization's own thresholds.
+They turn IDs into names (:func:`usage_frames.ops.label`) and give plots the organization's own thresholds
+(:func:`spend_guards`, the hook every provider package has).
 
 Examples:
     >>> from usage_frames import Client
@@ -12,10 +13,13 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from usage_frames._core.client import BaseClient as Client
 from usage_frames._core.default import client_or_default
+from usage_frames._core.errors import UsageFramesError
 from usage_frames.providers.openai.provider import PROVIDER
 
 
@@ -90,13 +94,43 @@ def spend_limit(client: Client | None = None) -> float | None:
     return cents / 100
 
 
-def names(client: Client | None = None) -> dict[str, pd.DataFrame]:
+def spend_guards(client: Client | None = None) -> tuple[list[float], float | None]:
+    """The organization's spend alert thresholds and its spend limit, in dollars: what a month-to-date chart marks.
+
+    Each is left out (``[]``, ``None``) when the key may not read it: an extra that a report can do without.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> spend_guards(Client.fake())
+        ([1500.0, 2500.0], 4000.0)
+    """
+    client = client_or_default(client, PROVIDER)
+    try:
+        alerts = [float(v) for v in spend_alerts(client)["threshold_usd"].tolist()]
+    except UsageFramesError:
+        alerts = []
+    try:
+        limit = spend_limit(client)
+    except UsageFramesError:
+        limit = None
+    return alerts, limit
+
+
+def names(client: Client | None = None, keys: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
     """``id``/``name`` frames by the key column they name (``df.usage.label(client)``).
+
+    Args:
+        client: A client of OpenAI (a default one when left out).
+        keys: Only these key columns (default all: ``project_id``, ``user_id``, ``api_key_id``); API keys take one
+            request per project.
 
     Examples:
         >>> from usage_frames import Client
         >>> sorted(names(Client.fake()))
         ['api_key_id', 'project_id', 'user_id']
+        >>> list(names(Client.fake(), keys=["project_id"]))
+        ['project_id']
     """
     client = client_or_default(client, PROVIDER)
-    return {"project_id": projects(client), "user_id": users(client), "api_key_id": api_keys(client)}
+    lists = {"project_id": projects, "user_id": users, "api_key_id": api_keys}
+    return {key: lists[key](client) for key in lists if keys is None or key in keys}
