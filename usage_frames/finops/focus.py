@@ -106,7 +106,7 @@ def to_focus(
     version: FocusVersion = "1.2",
     *,
     billing_account_id: str | Mapping[str, str] | None = None,
-    billing_account_name: str | Mapping[str, str] | None = None,
+    billing_account_name: str | Mapping[str, str | None] | None = None,
     projects: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """The costs as FOCUS rows: one per costs result, every column of ``version``, then ``x_`` columns.
@@ -172,7 +172,7 @@ def _table(
     costs: pd.DataFrame,
     version: FocusVersion,
     ids: str | Mapping[str, str] | None,
-    names: str | Mapping[str, str] | None,
+    names: str | Mapping[str, str | None] | None,
     projects: pd.DataFrame | Mapping[str, pd.DataFrame] | None,
     several: bool,
 ) -> pd.DataFrame:

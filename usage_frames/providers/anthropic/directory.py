@@ -15,6 +15,8 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 
 from usage_frames._core.client import BaseClient
@@ -72,10 +74,14 @@ def users(client: BaseClient | None = None) -> pd.DataFrame:
     return _frame(objects, ["id", "name", "email", "role", "added_at"])
 
 
-def names(client: BaseClient | None = None) -> dict[str, pd.DataFrame]:
+def names(client: BaseClient | None = None, keys: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
     """``id``/``name`` frames by the key column they name (``df.usage.label(client)``).
 
     The default workspace names the ``null`` workspace of usage and cost rows.
+
+    Args:
+        client: A client of Anthropic (a default one when left out).
+        keys: Only these key columns' lists (each list is one request or more); default all.
 
     Examples:
         >>> from usage_frames._core.client import BaseClient
@@ -85,7 +91,14 @@ def names(client: BaseClient | None = None) -> dict[str, pd.DataFrame]:
         (['account_id', 'api_key_id', 'workspace_id'], np.int64(1))
     """
     client = client_or_default(client, PROVIDER)
-    spaces = workspaces(client)
-    spaces["id"] = spaces["id"].where(~spaces["default"], None)  # the rows call the default workspace null
-    return {"workspace_id": spaces[["id", "name"]], "api_key_id": api_keys(client)[["id", "name"]],
-            "account_id": users(client)[["id", "name", "email"]]}  # fmt: skip
+    wanted = None if keys is None else set(keys)
+    found: dict[str, pd.DataFrame] = {}
+    if wanted is None or "workspace_id" in wanted:
+        spaces = workspaces(client)
+        spaces["id"] = spaces["id"].where(~spaces["default"], None)  # the rows call the default workspace null
+        found["workspace_id"] = spaces[["id", "name"]]
+    if wanted is None or "api_key_id" in wanted:
+        found["api_key_id"] = api_keys(client)[["id", "name"]]
+    if wanted is None or "account_id" in wanted:
+        found["account_id"] = users(client)[["id", "name", "email"]]
+    return found

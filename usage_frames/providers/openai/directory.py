@@ -12,6 +12,8 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 
 from usage_frames._core.client import BaseClient as Client
@@ -90,13 +92,19 @@ def spend_limit(client: Client | None = None) -> float | None:
     return cents / 100
 
 
-def names(client: Client | None = None) -> dict[str, pd.DataFrame]:
+def names(client: Client | None = None, keys: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
     """``id``/``name`` frames by the key column they name (``df.usage.label(client)``).
+
+    Args:
+        client: A client (a default one when left out).
+        keys: Only these key columns' lists (each list is one request or more); default all.
 
     Examples:
         >>> from usage_frames import Client
-        >>> sorted(names(Client.fake()))
-        ['api_key_id', 'project_id', 'user_id']
+        >>> sorted(names(Client.fake())), list(names(Client.fake(), keys=["project_id", "model"]))
+        (['api_key_id', 'project_id', 'user_id'], ['project_id'])
     """
     client = client_or_default(client, PROVIDER)
-    return {"project_id": projects(client), "user_id": users(client), "api_key_id": api_keys(client)}
+    wanted = None if keys is None else set(keys)
+    lists = {"project_id": projects, "user_id": users, "api_key_id": api_keys}
+    return {key: fetch(client) for key, fetch in lists.items() if wanted is None or key in wanted}
