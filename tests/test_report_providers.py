@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from conftest import NOW, pinned_env
-from test_cli import run
+from cli.test_cli import run
 from test_report import cells, dollars, tables_of
 
 import usage_frames as uf

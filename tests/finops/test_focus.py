@@ -3,9 +3,13 @@ fake's truth for amounts and list prices, and the FinOps Foundation's focus-vali
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import json
 import os
+import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 from pathlib import Path
@@ -22,8 +26,10 @@ from usage_frames.providers.openai.fake import PROJECT_NAMES, TOKEN_PRICES, Fake
 SPEC = json.loads((Path(__file__).parent / "spec" / "focus-columns.json").read_text())
 WINDOW = ("2026-09-29", "2026-10-03")  # crosses a month boundary: two billing periods
 TYPES = {"String": "string", "Decimal": "Float64", "Date/Time": "datetime64"}
-# Where .ci/run installs the validator: a venv of its own, since its pins (multimethod<1.11...) clash with ours.
-VALIDATOR = Path(os.environ.get("FOCUS_VALIDATOR", ROOT / ".venv/focus-validator/bin"))
+# The FinOps Foundation's validator lives in a venv of its own, since its pins (multimethod<1.11...) clash with ours:
+# the first test that needs it builds it there (FOCUS_VALIDATOR names the bin/ of another one instead).
+VALIDATOR_VENV = ROOT / ".venv" / "focus-validator"
+VALIDATOR_REQUIREMENTS = ("focus-validator==1.0.0", "multimethod<1.11")
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +141,46 @@ def test_write__parquet_round_trips(costs, tmp_path):
     assert back["ChargePeriodStart"].tolist() == out["ChargePeriodStart"].tolist()
 
 
+@functools.cache
+def validator() -> Path:
+    """The ``bin/`` of a venv with :data:`VALIDATOR_REQUIREMENTS`: ``FOCUS_VALIDATOR``, else ``.venv/focus-validator``.
+
+    That venv is reused while it works (the validator imports, at the pinned version), else made again: ``python -m
+    venv`` and ``pip install`` of the pinned requirements (the package index is the one network the suite uses).
+    A lock file next to it makes a second pytest process wait for the first one's build, then reuse it.
+    """
+    if os.environ.get("FOCUS_VALIDATOR"):
+        return Path(os.environ["FOCUS_VALIDATOR"])
+    VALIDATOR_VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(VALIDATOR_VENV.with_name(VALIDATOR_VENV.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process ends
+        if not _validator_works(VALIDATOR_VENV / "bin"):
+            _build_validator(VALIDATOR_VENV)
+    return VALIDATOR_VENV / "bin"
+
+
+def _validator_works(bin_: Path) -> bool:
+    version = VALIDATOR_REQUIREMENTS[0].split("==")[1]
+    if not (bin_ / "focus-validator").exists():
+        return False
+    code = "import importlib.metadata as m, focus_validator; print(m.version('focus-validator'))"
+    found = subprocess.run([bin_ / "python", "-c", code], capture_output=True, text=True, timeout=120)
+    return found.returncode == 0 and found.stdout.strip() == version
+
+
+def _build_validator(venv: Path) -> None:
+    """Make the validator's venv at ``venv`` (what was there, broken, is removed; a link is only unlinked)."""
+    if venv.is_symlink():
+        venv.unlink()
+    elif venv.exists():
+        shutil.rmtree(venv)
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True, capture_output=True, timeout=300)
+    pip = subprocess.run([venv / "bin" / "pip", "install", "-q", *VALIDATOR_REQUIREMENTS], capture_output=True,
+                         text=True, timeout=1200)  # fmt: skip
+    if pip.returncode != 0:
+        pytest.fail(f"could not install {' '.join(VALIDATOR_REQUIREMENTS)} into {venv}: {pip.stderr[-2000:]}")
+
+
 def validate(path: Path, tmp_path: Path) -> list[str]:
     """Run focus-validator 1.0.0 on a CSV by subprocess; returns the names of the failed rules.
 
@@ -145,8 +191,8 @@ def validate(path: Path, tmp_path: Path) -> list[str]:
     ``ProviderName``, ``PublisherName``, ``InvoiceIssuerName``, ``ResourceId`` and ``ChargeCategory``, so that the
     old rules check the same values.
     """
-    python, tool = VALIDATOR / "python", VALIDATOR / "focus-validator"
-    assert tool.exists(), f"no focus-validator at {tool}: .ci/run installs it (or set FOCUS_VALIDATOR to its bin/)"
+    python, tool = validator() / "python", validator() / "focus-validator"
+    assert tool.exists(), f"no focus-validator at {tool} (FOCUS_VALIDATOR names the bin/ of a venv that has it)"
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     aliases = {"Provider": "ProviderName", "Publisher": "PublisherName", "InvoiceIssuer": "InvoiceIssuerName",
                "ResourceID": "ResourceId", "ChargeType": "ChargeCategory"}  # fmt: skip

@@ -37,10 +37,14 @@ class Bill:
         parts: Reads a cost frame grouped by ``key``: per row ``product`` (a tier or a product, ``None`` for list
             prices), ``model``, ``modality``, ``kind`` (``input``, ``cached input``, ``cache writes``, ``output``, or
             ``None``) and ``context`` (``long``), each ``None`` where the row does not say.
+        skus: Reads a cost frame and its ``parts``: per row ``sku`` (what is sold, at any tier), ``price`` (what is
+            sold at one price: its tier, its region), ``meter`` (what is counted) and ``tier``, each ``None`` where
+            the row does not say (FOCUS ``SkuId``, ``SkuPriceId``, ``SkuMeter``). Without it, the key's text.
     """
 
     key: str
     parts: Callable[[pd.DataFrame], pd.DataFrame]
+    skus: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class Provider:
         lookback_help: What to do about it, appended to that error.
         bill: How its cost rows say what they bill (:class:`Bill`), if they do.
         primary: The endpoints a sync or a pipeline takes when none are named (its main usage and its bill).
+        service: Its API's name as a service (FOCUS ``ServiceName``); ``"<title> API"`` when empty.
         cache_namespace: Tells its entries in a shared cache from other providers' (the credential header tells
             two keys of one provider apart). Empty for the first provider, so that existing caches and its recorded
             sample keep their keys.
@@ -75,6 +80,7 @@ class Provider:
     cache_namespace: str = ""
     bill: Bill | None = None
     primary: tuple[str, ...] = ()
+    service: str = ""
 
     def endpoint(self, name: object) -> Endpoint:
         """The endpoint row called ``name``.

@@ -104,6 +104,9 @@ class Credentials:
         base_url: The API root when neither the argument nor ``base_url_env`` gives one.
         base_url_env: The environment variable of another API root.
         headers: Other headers every request carries (an API version).
+        account_env: The environment variable of the organization's ID (FOCUS ``BillingAccountId``), if any.
+        account_hint: How that ID looks (``"org-..."``), for messages.
+        account_path: A path that answers the key's organization as an object with ``id`` and ``name``, if any.
     """
 
     env: str
@@ -115,6 +118,9 @@ class Credentials:
     refused: tuple[str, ...] = ()
     help: str = ""
     headers: tuple[tuple[str, str], ...] = ()
+    account_env: str = ""
+    account_hint: str = ""
+    account_path: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,7 +70,7 @@ def data_options(parser: argparse.ArgumentParser, *, cache: bool = True, every: 
         "--provider",
         choices=choices,
         help=f"whose reports to read: {', '.join(choices)} (default {DEFAULT.name}"
-        + ("; report: every provider with a key, or every one with --fake or --sample)" if every else ")"),
+        + ("; all: every provider with a key, or every one with --fake or --sample)" if every else ")"),
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--fake", action="store_true", help="answer from the built-in fake organization")

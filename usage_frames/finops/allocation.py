@@ -6,7 +6,7 @@ Rules (``tomllib``; every list is optional, a team needs at least one)::
 
     [[team]]
     name = "search"
-    project_ids = ["proj_search"]    # also user_ids, api_key_ids, and project_names, user_names, api_key_names
+    project_ids = ["proj_search"]    # also user_ids, api_key_ids, workspace_ids, and their *_names
 
     [[team]]
     name = "chat"
@@ -16,8 +16,9 @@ A costs row goes to the first team with a matching ID (or name); what no team ma
 names teams whose cost is shared (a platform team) and/or ``"unallocated"``; their spend is divided among the other
 teams in proportion to what those teams were charged directly in the same month.
 
-The costs must be grouped by every key the rules match on (:attr:`Rules.group_by`): the Costs API groups by
-``project_id``, ``api_key_id`` and ``user_id``, but may refuse ``user_id`` together with ``project_id``.
+The costs must be grouped by every key the rules match on (:attr:`Rules.group_by`): OpenAI's Costs API groups by
+``project_id``, ``api_key_id`` and ``user_id``, but may refuse ``user_id`` together with ``project_id``; Anthropic's
+cost report by ``workspace_id`` (its null is the default workspace, which ``workspace_names`` matches by name).
 
 Examples:
     >>> from usage_frames import Client
@@ -71,6 +72,8 @@ MATCHERS: Mapping[str, str] = {
     "workspace_names": "workspace_name",
 }
 K = TypeVar("K")
+# The group keys the rules' columns need, in the order a costs fetch asks for them (a name needs its ID).
+GROUP_KEYS = ("project_id", "user_id", "api_key_id", "workspace_id")
 KEYS: Mapping[str, str] = {column: key for key, column in MATCHERS.items()}  # the costs column -> its TOML key
 # The organization's list that knows the values of each column (the argument of allocate that passes it).
 DIRECTORY: Mapping[str, str] = {"project_id": "projects", "project_name": "projects", "user_id": "users",
@@ -206,7 +209,7 @@ class Rules:
     def group_by(self) -> list[str]:
         """The costs grouping the rules need: a name needs its ID (``project_name`` -> ``project_id``)."""
         keys = {column.replace("_name", "_id") for column in self.columns}
-        return [key for key in ("project_id", "user_id", "api_key_id") if key in keys]
+        return [key for key in GROUP_KEYS if key in keys]
 
 
 def read_text(path: str | os.PathLike[str], argument: str) -> str:

@@ -64,6 +64,7 @@ from usage_frames._core.errors import InvalidParameterError, UsageFramesError
 from usage_frames.analysis.forecast import forecast, forecast_start
 from usage_frames.analysis.money import total_cents
 from usage_frames.finops.allocation import (
+    GROUP_KEYS,
     Matcher,
     Rules,
     as_rules,
@@ -194,7 +195,7 @@ class Budgets:
             ['user_id']
         """
         keys = {c.replace("_name", "_id") for c in self.columns}
-        return [key for key in ("project_id", "user_id", "api_key_id") if key in keys]
+        return [key for key in GROUP_KEYS if key in keys]
 
 
 def as_budgets(budgets: Budgets | Mapping[str, Any] | str | os.PathLike[str], rules: Any = None) -> Budgets:

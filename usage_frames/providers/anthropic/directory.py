@@ -15,7 +15,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 
@@ -86,14 +86,14 @@ def spend_guards(client: BaseClient | None = None) -> tuple[list[float], float |
     return [], None
 
 
-def names(client: BaseClient | None = None, keys: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+def names(client: BaseClient | None = None, keys: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
     """``id``/``name`` frames by the key column they name (``df.usage.label(client)``).
 
     The default workspace names the ``null`` workspace of usage and cost rows.
 
     Args:
         client: A client of Anthropic (a default one when left out).
-        keys: Only these key columns (default all: ``workspace_id``, ``api_key_id``, ``account_id``).
+        keys: Only these key columns' lists (each list is one request or more); default all.
 
     Examples:
         >>> from usage_frames._core.client import BaseClient
@@ -114,4 +114,5 @@ def names(client: BaseClient | None = None, keys: Sequence[str] | None = None) -
         "api_key_id": lambda: api_keys(client)[["id", "name"]],
         "account_id": lambda: users(client)[["id", "name", "email"]],
     }
-    return {key: lists[key]() for key in lists if keys is None or key in keys}
+    wanted = None if keys is None else set(keys)
+    return {key: fetch() for key, fetch in lists.items() if wanted is None or key in wanted}

@@ -32,6 +32,7 @@ CREDENTIALS = Credentials(
     base_url="https://api.anthropic.com",
     base_url_env="ANTHROPIC_BASE_URL",
     headers=(("anthropic-version", "2023-06-01"),),
+    account_path="/v1/organizations/me",  # the key's organization: {"id": <uuid>, "name", "type": "organization"}
 )
 
 PROVIDER = Provider(
@@ -43,4 +44,5 @@ PROVIDER = Provider(
     cache_namespace="anthropic",
     bill=BILL,
     primary=("messages", "costs"),
+    service="Claude API",
 )

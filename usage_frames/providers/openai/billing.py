@@ -71,6 +71,9 @@ def parse_line_item(item: str | None) -> dict[str, str | None]:
             "kind": KINDS.get(kind, kind), "context": contexts[0] if contexts else None}  # fmt: skip
 
 
+TIERS = ("batch", "flex", "priority", "scale")  # line-item prefixes that are service tiers
+
+
 def parts(costs: pd.DataFrame) -> pd.DataFrame:
     """What each row of a costs frame grouped by ``line_item`` bills (each distinct item parsed once)."""
     labels = costs["line_item"].astype(object)
@@ -80,4 +83,37 @@ def parts(costs: pd.DataFrame) -> pd.DataFrame:
                         columns=list(empty))  # fmt: skip
 
 
-BILL = Bill("line_item", parts)
+def skus(costs: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
+    """What each row sells: its line item without a tier or product prefix, priced as the line item, and its tier.
+
+    The SKU is the same model and token kind at any tier; the price is the line item's own; the meter is the token
+    kind; the tier is ``default`` for a model's list price.
+
+    Examples:
+        >>> costs = pd.DataFrame({"line_item": ["batch | gpt-4o-2024-08-06, input", "web search tool calls"]})
+        >>> skus(costs, BILL.parts(costs)).values.tolist()
+        [['gpt-4o-2024-08-06, input', 'batch | gpt-4o-2024-08-06, input', 'input', 'batch'], \
+['web search tool calls', 'web search tool calls', 'web search tool calls', None]]
+    """
+    items = costs["line_item"].astype(object).tolist()
+    product, model, kind = (parts[p].astype(object).tolist() for p in ("product", "model", "kind"))
+    return pd.DataFrame(
+        {
+            "sku": [i.split("|")[-1].strip() if isinstance(m, str) else i for i, m in zip(items, model, strict=True)],
+            "price": items,
+            "meter": [k if isinstance(k, str) else i for k, i in zip(kind, items, strict=True)],
+            "tier": [_tier(p, m) for p, m in zip(product, model, strict=True)],
+        },
+        index=costs.index,
+        dtype=object,
+    )
+
+
+def _tier(product: object, model: object) -> str | None:
+    if not isinstance(model, str):
+        return None
+    named = [p.strip() for p in product.split("|")] if isinstance(product, str) else []
+    return next((p for p in named if p in TIERS), "default")
+
+
+BILL = Bill("line_item", parts, skus)

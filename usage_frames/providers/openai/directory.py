@@ -13,7 +13,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -116,7 +116,7 @@ def spend_guards(client: Client | None = None) -> tuple[list[float], float | Non
     return alerts, limit
 
 
-def names(client: Client | None = None, keys: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+def names(client: Client | None = None, keys: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
     """``id``/``name`` frames by the key column they name (``df.usage.label(client)``).
 
     Args:
@@ -132,5 +132,6 @@ def names(client: Client | None = None, keys: Sequence[str] | None = None) -> di
         ['project_id']
     """
     client = client_or_default(client, PROVIDER)
+    wanted = None if keys is None else set(keys)
     lists = {"project_id": projects, "user_id": users, "api_key_id": api_keys}
-    return {key: lists[key](client) for key in lists if keys is None or key in keys}
+    return {key: fetch(client) for key, fetch in lists.items() if wanted is None or key in wanted}

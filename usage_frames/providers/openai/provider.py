@@ -32,6 +32,8 @@ CREDENTIALS = Credentials(
     help=KEY_HELP,
     base_url="https://api.openai.com/v1",
     base_url_env="OPENAI_BASE_URL",
+    account_env="OPENAI_ORG_ID",  # its ID (org-...): the admin endpoints do not say it
+    account_hint="org-...",
 )
 # The live API refuses older start times with HTTP 400 reporting_lookback_exceeded (api-notes.md section 11).
 LOOKBACK_CODE = "reporting_lookback_exceeded"
@@ -51,4 +53,5 @@ PROVIDER = Provider(
     lookback_help=LOOKBACK_HELP,
     bill=BILL,
     primary=("completions", "costs"),
+    service="OpenAI API",
 )

@@ -39,6 +39,7 @@ from usage_frames.providers.anthropic.fake.streams import DEFAULT_WORKSPACE_ID
 ADMIN_PREFIX = "sk-ant-admin"
 VERSIONS = ("2023-01-01", "2023-06-01", "2026-10-21")
 ORGANIZATION_ID = "6d1c4a3e-8b2f-4f0e-9c57-2a9e1b7d4c10"
+ORGANIZATION = {"id": ORGANIZATION_ID, "name": "Fake Organization", "type": "organization"}  # /v1/organizations/me
 ERROR_TYPES: Mapping[int, str] = {
     400: "invalid_request_error", 401: "authentication_error", 402: "billing_error", 403: "permission_error",
     404: "not_found_error", 409: "conflict_error", 413: "request_too_large", 429: "rate_limit_error",
@@ -148,6 +149,8 @@ def _respond(
         return _report(org, endpoint, params, query)
     if path in LIST_PATHS:
         return _list(org, path, params)
+    if path == "/v1/organizations/me" and not params:
+        return _json(ORGANIZATION)
     head, _, tail = path.rpartition("/")
     if head in LIST_PATHS and tail:
         if params:
