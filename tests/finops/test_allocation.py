@@ -120,6 +120,21 @@ def test_allocate__one_statement_per_month_that_adds_up_to_the_window_rounded_on
         assert str(month["period_start"].iloc[0].date()) == start and str(month["period_end"].iloc[0].date()) == end
 
 
+@pytest.mark.parametrize(
+    ("now", "window", "ends"),
+    [  # costs come in whole UTC days: a period ends where the last day it sums ends, or at the data's clock
+        ("2026-11-28 12:00", ("2026-09-30T23:00", "2026-10-01T01:00"), ["2026-10-01 00:00", "2026-10-02 00:00"]),
+        ("2026-10-01 14:53", ("2026-09-30T23:00", None), ["2026-10-01 00:00", "2026-10-01 14:53"]),
+        ("2026-10-01 14:53", ("2026-09-30T23:00", "2026-10-01T01:00"), ["2026-10-01 00:00", "2026-10-01 14:53"]),
+    ],
+)
+def test_allocate__a_period_ends_with_the_last_day_it_sums(now, window, ends):
+    costs = uf.Client.fake(now=now).costs(*window, group_by="project_id")
+    statement = ops.allocate(costs, Rules.from_toml(RULES)).drop_duplicates("period")
+    assert statement["period_start"].tolist() == [pd.Timestamp(d, tz="UTC") for d in ("2026-09-30", "2026-10-01")]
+    assert statement["period_end"].tolist() == [pd.Timestamp(e, tz="UTC") for e in ends]
+
+
 def test_allocate__says_which_grouping_the_rules_need(by_project):
     rules = Rules.from_dict({"team": [{"name": "search", "user_ids": ["user-chen"]}]})
     assert rules.group_by == ["user_id"]

@@ -16,6 +16,7 @@ import usage_frames as uf
 from usage_frames import ops
 from usage_frames.finops import budgets as b
 from usage_frames.providers.openai.sample import SAMPLE_NOW
+from usage_frames.report_data import report_data
 
 WINDOW = ("2026-09-01", "2026-10-16")  # as of 2026-10-16 00:00 UTC: half of October is known
 MONTH = ("2026-10-01", "2026-10-16")
@@ -67,6 +68,18 @@ def test_check_budgets__speaks_for_the_datas_as_of_time_not_the_machines():
     assert ops.check_budgets(costs, budgets, now=earlier).loc[0, "month_to_date"] == pytest.approx(
         round(float(first_ten.loc["2026-10-01":, "amount"].sum()), 2)
     )
+
+
+def test_check_budgets__at_midnight_on_the_1st_speaks_for_the_month_that_ended(org):
+    # A window that ends at a month's first midnight (October's costs fetched later, or check run by cron at
+    # 00:00:00): its month is October, whose forecast it shows, not the November that has no cost yet.
+    costs = uf.Client.fake().costs("2026-09-01", "2026-11-01", group_by="project_id")
+    october = org.total("costs", "amount", "2026-10-01", "2026-11-01")
+    status = ops.check_budgets(costs, {"budget": [{"name": "org", "monthly": october - 1}]})
+    assert status.loc[0, "month_to_date"] == pytest.approx(round(october, 2), abs=0.005)
+    assert status.loc[0, "status"] == "over"
+    card = next(c for c in report_data(uf.Client.fake(now="2026-11-01"))["cards"] if c["name"] == "forecast")
+    assert (status.loc[0, "month_to_date"], status.loc[0, "projected"]) == (card["month_to_date"], card["value"])
 
 
 def test_check_budgets__a_budget_by_key_needs_that_grouping(by_project):

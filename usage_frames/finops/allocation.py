@@ -367,7 +367,9 @@ def _listed(column: str, lists: Mapping[str, pd.DataFrame | None]) -> set[str]:
 
 def _period(costs: pd.DataFrame) -> str:
     """The window of a costs frame in words: ``in 2026-10`` for (part of) one month from its first day."""
-    start, end = pd.Timestamp(costs.attrs["start"]).floor("D"), pd.Timestamp(costs.attrs["end"])
+    # Costs come in whole UTC days: the first day from its midnight, the last to its end or the data's clock.
+    start, end = pd.Timestamp(costs.attrs["start"]).floor("D"), pd.Timestamp(costs.attrs["end"]).ceil("D")
+    end = min(end, pd.Timestamp(costs.attrs.get("as_of") or end))
     if start.day == 1 and end <= start + pd.offsets.MonthBegin(1):
         return f"in {start:%Y-%m}"
     return f"from {start:%Y-%m-%d} to {end:%Y-%m-%d}" + ("" if end == end.floor("D") else f" {end:%H:%M} UTC")
@@ -406,7 +408,8 @@ def allocate(
 
     Returns:
         One row per month and team (the rules' order, then ``unallocated``): ``period`` (``YYYY-MM``),
-        ``period_start``, ``period_end`` (the part of the month inside the window), ``team``, ``direct``,
+        ``period_start``, ``period_end`` (the whole UTC days of the month that the window's costs cover, the
+        day in progress to the data's clock), ``team``, ``direct``,
         ``shared`` (split in, or out as a negative), ``amount``, ``share_pct`` of the month, ``currency``.
 
     Raises:
@@ -432,7 +435,9 @@ def allocate(
     month = (days - pd.to_timedelta(days.day - 1, unit="D")).tz_convert("UTC")
     # Exact sums per month and team (the frame's floats read as the decimals the API sent).
     direct = costs["amount"].groupby([month, team.to_numpy()]).agg(exact_total)
-    start, end = pd.Timestamp(costs.attrs["start"]).floor("D"), pd.Timestamp(costs.attrs["end"])
+    # Costs come in whole UTC days: the first day from its midnight, the last to its end or the data's clock.
+    start, end = pd.Timestamp(costs.attrs["start"]).floor("D"), pd.Timestamp(costs.attrs["end"]).ceil("D")
+    end = min(end, pd.Timestamp(costs.attrs.get("as_of") or end))
     months = pd.date_range(start - pd.to_timedelta(start.day - 1, unit="D"), end, freq="MS", inclusive="left")
     names = [*(t.name for t in rules.teams), UNALLOCATED]
     spent = {first: {name: direct.get((first, name), Decimal(0)) for name in names} for first in months}

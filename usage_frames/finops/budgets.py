@@ -247,7 +247,8 @@ def check_budgets(
     """Each budget's month to date, month-end forecast with its 95 % band, and status.
 
     The status is ``"over"`` when the month to date already exceeds the budget, ``"projected over"`` when the
-    forecast does, else ``"ok"``.
+    forecast does, else ``"ok"``. The month is that of the last data, as for the forecast: costs as of midnight
+    on the 1st speak for the month that just ended.
 
     Args:
         costs: Daily costs from at least a week before this month (four weeks fit the forecast best), grouped by
@@ -280,7 +281,8 @@ def check_budgets(
     teams = assign(costs, chosen.rules.teams) if chosen.rules is not None else None
     warn_unmatched(costs, chosen.owners, projects=projects, users=users, api_keys=api_keys, workspaces=workspaces)
     days = pd.date_range(pd.Timestamp(costs.attrs["start"]).floor("D"), when, freq="D", inclusive="left")
-    month = when.floor("D") - pd.Timedelta(days=when.day - 1)
+    # The month of the last data, as the forecast's: at midnight on the 1st, the month that just ended.
+    month = (when - pd.Timedelta(seconds=1)).floor("D").replace(day=1)
     # Late in a month, the history the forecast reads (forecast_start) is the month itself: enough.
     if len(days) == 0 or days[0] > max(month - pd.Timedelta(days=7), forecast_start(when)):
         raise InvalidParameterError(
@@ -288,13 +290,14 @@ def check_budgets(
         )
     amount = costs["amount"].astype("Float64").fillna(0).astype(float)
     day = pd.DatetimeIndex(costs.index).floor("D")
+    in_month = (day >= month) & (day < min(when, month + pd.offsets.MonthBegin(1)))
     rows = []
     for budget in chosen.budgets:
         mask = (teams == budget.team).to_numpy() if budget.team and teams is not None else budget.match.mask(costs)
         daily = amount[mask].groupby(day[mask]).sum().reindex(days, fill_value=0.0)
         projection = forecast(daily, now=when).attrs
         projected = float(projection["projected_total"])
-        spent = total_cents(amount[mask & (day >= month) & (day < when)]) / 100  # as allocate and FOCUS total it
+        spent = total_cents(amount[mask & in_month]) / 100  # as allocate and FOCUS total it
         status = "over" if spent > budget.monthly else "projected over" if projected > budget.monthly else "ok"
         rows.append({"budget": budget.name, "monthly": budget.monthly, "month_to_date": spent,
                      "projected": round(projected, 2), "lower": round(float(projection["lower_total"]), 2),
