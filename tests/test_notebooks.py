@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ast
-import secrets
 import json
+import secrets
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +19,14 @@ from usage_frames.providers.openai.fake import TOKEN_PRICES
 from usage_frames.providers.openai.sample import SAMPLE_NOW
 
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
-NAMES = ["01_spend_overview", "02_tokens_and_caching", "03_unit_economics", "04_beyond_completions", "05_finops", "06_providers"]
+NAMES = [
+    "01_spend_overview",
+    "02_tokens_and_caching",
+    "03_unit_economics",
+    "04_beyond_completions",
+    "05_finops",
+    "06_providers",
+]
 MONTH = ("2026-10-01", SAMPLE_NOW)
 
 
@@ -121,8 +128,8 @@ def test_06_providers__each_providers_bill_is_its_ground_truth_and_the_sum_is_bo
     assert figures["output_tokens"] == {"openai": org.total("completions", "output_tokens", *MONTH),
                                         "anthropic": anthropic.total("messages", "output_tokens", *MONTH)}
     read = anthropic.total("messages", "cache_read_input_tokens", *MONTH)
-    inputs = read + sum(anthropic.total("messages", name, *MONTH) for name in (
-        "uncached_input_tokens", "cache_creation_ephemeral_5m_input_tokens", "cache_creation_ephemeral_1h_input_tokens"))
+    written = ("cache_creation_ephemeral_5m_input_tokens", "cache_creation_ephemeral_1h_input_tokens")
+    inputs = read + sum(anthropic.total("messages", name, *MONTH) for name in ("uncached_input_tokens", *written))
     assert figures["cache_read_pct"]["anthropic"] == round(read / inputs * 100, 1)
     assert figures["top_project"][0] in truth and figures["top_model"][0] in truth
 

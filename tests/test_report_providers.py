@@ -9,8 +9,8 @@ import secrets
 from decimal import Decimal
 
 import pytest
-from conftest import NOW, pinned_env
 from cli.test_cli import run
+from conftest import NOW, pinned_env
 from test_report import cells, dollars, tables_of
 
 import usage_frames as uf

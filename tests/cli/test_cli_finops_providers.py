@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import NOW, pinned_env
-from cli.test_cli import run
 from finops.test_focus import validate
 
 import usage_frames as uf
+from cli.test_cli import run
 from usage_frames.analysis.money import exact_total
 from usage_frames.providers.anthropic.fake import FakeOrganization
 from usage_frames.providers.anthropic.fake.api import ORGANIZATION

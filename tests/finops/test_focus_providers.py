@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import NOW
-from finops.test_focus import validate
 
 import usage_frames as uf
+from finops.test_focus import validate
 from usage_frames.analysis.money import exact_total
 from usage_frames.finops import focus
 from usage_frames.providers import PACKAGES
