@@ -43,6 +43,8 @@ from usage_frames._core.provider import Provider
 from usage_frames._core.query import Query, build_query, parse_query, windows
 from usage_frames._core.schema import BUCKET_SECONDS, BucketWidth
 from usage_frames._transport.cache import cached_session, keep_out
+from usage_frames.fake.reply import Organization
+from usage_frames.fake.transports import FakeAdapter, FakeAPI
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,17 @@ class Sample:
     def files(self, root: Path | None = None) -> Path:
         """The folder of its JSON files, below ``root`` (default :func:`sample_root`)."""
         return (sample_root() if root is None else root) / self.folder / "http"
+
+    def client_arguments(self, root: Path | None = None) -> dict[str, Any]:
+        """The keyword arguments of a client answered from its files (``Client.sample(provider=...)``).
+
+        Raises:
+            CacheMissError: If the files are not there.
+        """
+        files = self.files(root)
+        # One worker: recorded files are read from the local disk, where more threads only contend for the GIL.
+        return {"api_key": self.key, "transport": RecordedAPI(self, files), "cache": False, "now": self.now,
+                "workers": 1}  # fmt: skip
 
     def start_of(self, query: Query) -> pd.Timestamp:
         """Where the recording that holds ``query`` (verbatim: its endpoint, keys and width) starts."""
@@ -298,13 +311,16 @@ def _response(request: requests.PreparedRequest, body: bytes) -> requests.Respon
     return response
 
 
-def record(sample: Sample, client: BaseClient, root: Path | None = None) -> int:
-    """Record a sample with ``client`` (answered by the provider's fake at the sample's clock); returns the files.
+def record(sample: Sample, organization: Organization, root: Path | None = None) -> int:
+    """Record a sample from the provider's fake ``organization`` (at the sample's clock); returns the files written.
 
-    The client's session must record (:func:`recording_session`). Wall-clock details that requests-cache stores
-    (creation time, elapsed time, library versions) are set to fixed values afterwards, so that the same code
-    always writes the same bytes.
+    The files are replaced. Wall-clock details that requests-cache stores (creation time, elapsed time, library
+    versions) are set to fixed values afterwards, so that the same code always writes the same bytes.
     """
+    client = BaseClient(
+        sample.key, provider=sample.provider, cache=recording_session(sample, root), now=sample.now,
+        transport=FakeAdapter(FakeAPI(organization)),
+    )  # fmt: skip
     for r in sample.recordings:
         client.fetch(r.endpoint, r.start, bucket_width=r.bucket_width, group_by=list(r.group_by))
     if sample.directory is not None:

@@ -29,9 +29,8 @@ from typing import Any
 import pandas as pd
 
 from usage_frames._core.client import BaseClient
-from usage_frames.fake.recording import RecordedAPI, Recording, Sample, recording_session
+from usage_frames.fake.recording import Recording, Sample
 from usage_frames.fake.recording import record as record_sample
-from usage_frames.fake.transports import FakeAdapter, FakeAPI
 from usage_frames.providers.anthropic.directory import api_keys, users, workspaces
 from usage_frames.providers.anthropic.endpoints import ENDPOINTS
 from usage_frames.providers.anthropic.fake import DEFAULT_WORKSPACE_ID, FakeOrganization
@@ -92,17 +91,9 @@ def client_arguments(path: str | os.PathLike[str] | None = None) -> dict[str, An
         >>> sorted(client_arguments())
         ['api_key', 'cache', 'now', 'transport', 'workers']
     """
-    files = SAMPLE.files(None if path is None else Path(path))
-    # One worker: recorded files are read from the local disk, where more threads only contend for the GIL.
-    return {"api_key": SAMPLE_KEY, "transport": RecordedAPI(SAMPLE, files), "cache": False, "now": SAMPLE_NOW,
-            "workers": 1}  # fmt: skip
+    return SAMPLE.client_arguments(None if path is None else Path(path))
 
 
 def record(path: str | os.PathLike[str] | None = None) -> int:
     """Record the sample data from the fake organization, replacing what is there; returns the files written."""
-    root = None if path is None else Path(path)
-    client = BaseClient(
-        SAMPLE_KEY, provider=PROVIDER, cache=recording_session(SAMPLE, root), now=SAMPLE_NOW,
-        transport=FakeAdapter(FakeAPI(FakeOrganization(now=SAMPLE_NOW))),
-    )  # fmt: skip
-    return record_sample(SAMPLE, client, root)
+    return record_sample(SAMPLE, FakeOrganization(now=SAMPLE_NOW), None if path is None else Path(path))
