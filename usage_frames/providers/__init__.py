@@ -2,8 +2,8 @@
 
 Adding a provider is a folder ``providers/NAME/`` whose package makes a
 :class:`~usage_frames._core.provider.Provider` (its endpoint rows, wire format, credentials), declares its
-endpoint methods (``Endpoints``) and functions, and gives its fake and sample (``fake_arguments``,
-``sample_arguments``); then one entry in :data:`PACKAGES` and its ``Endpoints`` among :class:`Client`'s bases.
+endpoint methods (``Endpoints``) and functions, and gives its fake and sample (modules ``fake`` and ``sample``,
+each with ``client_arguments``); then one entry in :data:`PACKAGES` and its ``Endpoints`` among :class:`Client`'s bases.
 
 Examples:
     >>> list(PROVIDERS), DEFAULT.name
@@ -69,7 +69,7 @@ class Client(openai.Endpoints, anthropic.Endpoints, BaseClient):
             [76.3]
         """
         chosen = cls.resolve(provider)
-        return cls(provider=chosen, **PACKAGES[chosen.name].fake_arguments(*args, **kwargs))
+        return cls(provider=chosen, **PACKAGES[chosen.name].fake.client_arguments(*args, **kwargs))
 
     @classmethod
     def sample(cls, path: str | os.PathLike[str] | None = None, *, provider: str | Provider = "") -> Client:
@@ -82,4 +82,4 @@ class Client(openai.Endpoints, anthropic.Endpoints, BaseClient):
         chosen = cls.resolve(provider)
         if chosen.name not in PACKAGES:
             raise InvalidParameterError("provider", chosen.name, tuple(PACKAGES), reason="has no recorded sample")
-        return cls(provider=chosen, **PACKAGES[chosen.name].sample_arguments(path))
+        return cls(provider=chosen, **PACKAGES[chosen.name].sample.client_arguments(path))

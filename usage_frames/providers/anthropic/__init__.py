@@ -17,8 +17,6 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any
-
 from usage_frames._core.default import fetch_function, plan_function, provider_function
 from usage_frames._core.surface import EndpointMethod
 from usage_frames.providers.anthropic import fake, sample
@@ -33,13 +31,12 @@ __all__ = [
     "Endpoints",
     "api_keys",
     "costs",
-    "fake_arguments",
+    "fake",
     "fetch",
     "messages",
     "names",
     "plan",
     "sample",
-    "sample_arguments",
     "spend_guards",
     "users",
     "workspaces",
@@ -57,13 +54,3 @@ messages = provider_function(PROVIDER, "messages")
 costs = provider_function(PROVIDER, "costs")
 fetch = fetch_function(PROVIDER)
 plan = plan_function(PROVIDER)
-
-
-def fake_arguments(*args: Any, **kwargs: Any) -> dict[str, Any]:
-    """The keyword arguments of a client answered by the fake organization (``uf.Client.fake(provider=...)``)."""
-    return fake.client_arguments(*args, **kwargs)
-
-
-def sample_arguments(path: Any = None) -> dict[str, Any]:
-    """The keyword arguments of a client answered by the recorded sample (``uf.Client.sample(provider=...)``)."""
-    return sample.client_arguments(path)

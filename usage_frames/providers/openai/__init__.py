@@ -17,8 +17,6 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any
-
 from usage_frames._core.default import fetch_function, plan_function, provider_function
 from usage_frames._core.surface import EndpointMethod
 from usage_frames.providers.openai import fake, sample
@@ -48,7 +46,7 @@ __all__ = [
     "costs",
     "decisions",
     "embeddings",
-    "fake_arguments",
+    "fake",
     "fetch",
     "file_search_calls",
     "images",
@@ -57,7 +55,6 @@ __all__ = [
     "plan",
     "projects",
     "sample",
-    "sample_arguments",
     "spend_alerts",
     "spend_guards",
     "spend_limit",
@@ -98,13 +95,3 @@ web_search_calls = provider_function(PROVIDER, "web_search_calls")
 costs = provider_function(PROVIDER, "costs")
 fetch = fetch_function(PROVIDER)
 plan = plan_function(PROVIDER)
-
-
-def fake_arguments(*args: Any, **kwargs: Any) -> dict[str, Any]:
-    """The keyword arguments of a client answered by the fake organization (``uf.Client.fake()``)."""
-    return fake.client_arguments(*args, **kwargs)
-
-
-def sample_arguments(path: Any = None) -> dict[str, Any]:
-    """The keyword arguments of a client answered by the recorded sample (``uf.Client.sample()``)."""
-    return sample.client_arguments(path)
