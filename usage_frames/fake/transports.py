@@ -18,13 +18,16 @@ import time
 from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
+import pandas as pd
 import requests
 from requests.adapters import BaseAdapter
 from urllib3.response import HTTPResponse
 
+from usage_frames._core import query as queries
+from usage_frames._core.schema import unix
 from usage_frames.fake.faults import Fault, Faults, apply
 from usage_frames.fake.reply import Organization, Reply
 
@@ -218,6 +221,20 @@ def mount(
     api = FakeAPI(organization, faults, base_path=parts.path or "/")
     session.mount(f"{parts.scheme}://{parts.netloc}/", FakeAdapter(api))
     return api
+
+
+class Mountable:
+    """What every provider's fake organization has: a clock (its ``now``, else the wall clock) and :meth:`mount`."""
+
+    now: pd.Timestamp | None
+
+    def mount(self, session: requests.Session, base_url: str, faults: Faults | None = None) -> FakeAPI:
+        """Answer every request to ``base_url`` on ``session`` in-process; returns the API (its faults, counts)."""
+        return mount(cast(Organization, self), session, base_url, faults)
+
+    def clock(self) -> int:
+        """The organization's "now" in Unix seconds."""
+        return unix(self.now if self.now is not None else queries.wall_clock())  # patchable: tests pin it
 
 
 def client_arguments(organization: Organization, key: str, **kwargs: Any) -> dict[str, Any]:

@@ -21,15 +21,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import msgspec
 import numpy as np
 import pandas as pd
-import requests
 
-from usage_frames._core import query as queries
 from usage_frames._core.provider import Provider
 from usage_frames._core.query import TimeLike, to_utc
 from usage_frames._core.schema import Endpoint, unix
 from usage_frames.fake.reply import Reply
 from usage_frames.fake.traffic import HOUR, Stream, hourly, interval_sums, interval_table
-from usage_frames.fake.transports import FakeAPI, mount
+from usage_frames.fake.transports import Mountable
 from usage_frames.providers.anthropic.endpoints import DESCRIPTION_FIELDS, ENDPOINTS
 from usage_frames.providers.anthropic.fake import api, listing
 from usage_frames.providers.anthropic.fake.billing import CostItem, cents, dollars, line_items
@@ -37,7 +35,7 @@ from usage_frames.providers.anthropic.fake.streams import DEFAULT_WORKSPACE_ID, 
 from usage_frames.providers.anthropic.provider import PROVIDER
 
 if TYPE_CHECKING:
-    from usage_frames.fake.faults import Faults
+    pass
 
 PLACEHOLDER = 9_100_000_000_000_000_000  # 19 digits: what a count's place holds while a result's template is made
 COST_KEYS = ("workspace_id", "description", *DESCRIPTION_FIELDS)
@@ -50,7 +48,7 @@ def _values(allowed: Any) -> list[Any]:
 
 
 @dataclass
-class FakeOrganization:
+class FakeOrganization(Mountable):
     """The fake Anthropic organization and its Admin API.
 
     Args:
@@ -68,14 +66,6 @@ class FakeOrganization:
     list_page_size: int = 1000
 
     provider: ClassVar[Provider] = PROVIDER
-
-    def mount(self, session: requests.Session, base_url: str, faults: Faults | None = None) -> FakeAPI:
-        """Answer every request to ``base_url`` on ``session`` in-process; returns the API (its faults, counts)."""
-        return mount(self, session, base_url, faults)
-
-    def clock(self) -> int:
-        """The organization's "now" in Unix seconds."""
-        return unix(self.now if self.now is not None else queries.wall_clock())
 
     # --- who uses what ------------------------------------------------------------------------------------
 

@@ -17,15 +17,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import msgspec
 import numpy as np
 import pandas as pd
-import requests
 
-from usage_frames._core import query as queries
 from usage_frames._core.provider import Provider
 from usage_frames._core.query import TimeLike, to_utc
 from usage_frames._core.schema import Endpoint, unix
 from usage_frames.fake.reply import Reply
 from usage_frames.fake.traffic import GIB, HOUR, ORG_START, Stream, hourly, interval_sums, interval_table, sum_parts
-from usage_frames.fake.transports import FakeAPI, mount
+from usage_frames.fake.transports import Mountable
 from usage_frames.providers.openai.endpoints import ENDPOINTS
 from usage_frames.providers.openai.fake import api
 from usage_frames.providers.openai.fake.billing import line_items
@@ -33,7 +31,7 @@ from usage_frames.providers.openai.fake.streams import default_streams, sources
 from usage_frames.providers.openai.provider import PROVIDER
 
 if TYPE_CHECKING:
-    from usage_frames.fake.faults import Faults
+    pass
 
 PROJECT_NAMES = {
     "proj_chat": "Customer chat",
@@ -60,7 +58,7 @@ SPEND_LIMIT_CENTS = 400_000  # a hard limit of $4,000 a month
 
 
 @dataclass
-class FakeOrganization:
+class FakeOrganization(Mountable):
     """The fake organization and its API.
 
     Args:
@@ -78,14 +76,6 @@ class FakeOrganization:
     list_page_size: int = 100
 
     provider: ClassVar[Provider] = PROVIDER
-
-    def mount(self, session: requests.Session, base_url: str, faults: Faults | None = None) -> FakeAPI:
-        """Answer every request to ``base_url`` on ``session`` in-process; returns the API (its faults, counts)."""
-        return mount(self, session, base_url, faults)
-
-    def clock(self) -> int:
-        """The organization's "now" in Unix seconds."""
-        return unix(self.now if self.now is not None else queries.wall_clock())
 
     def streams_of(self, endpoint: str, where: Mapping[str, Any] | None = None) -> list[Stream]:
         """The streams that show up in an endpoint (costs: all of them), optionally filtered by key values."""
