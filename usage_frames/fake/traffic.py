@@ -133,6 +133,11 @@ def hourly(stream: Stream, hours: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+def hourly_over(stream: Stream, bounds: np.ndarray) -> dict[str, np.ndarray]:
+    """The stream's components for every hour that intervals with these edges (Unix seconds) touch."""
+    return hourly(stream, np.arange(bounds[0] // HOUR, -(-bounds[-1] // HOUR) + 1, dtype=np.int64))
+
+
 def interval_sums(values: np.ndarray, first_hour: int, bounds: np.ndarray) -> np.ndarray:
     """Sums of an hourly series over ``[bounds[i], bounds[i+1])`` (seconds), exactly and additively.
 

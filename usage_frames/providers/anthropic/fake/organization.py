@@ -26,7 +26,7 @@ from usage_frames._core.provider import Provider
 from usage_frames._core.query import TimeLike, to_utc
 from usage_frames._core.schema import Endpoint, unix
 from usage_frames.fake.reply import Reply
-from usage_frames.fake.traffic import HOUR, Stream, hourly, interval_sums, interval_table
+from usage_frames.fake.traffic import HOUR, Stream, hourly_over, interval_sums, interval_table
 from usage_frames.fake.transports import Mountable
 from usage_frames.providers.anthropic.endpoints import DESCRIPTION_FIELDS, ENDPOINTS
 from usage_frames.providers.anthropic.fake import api, listing
@@ -134,19 +134,15 @@ class FakeOrganization(Mountable):
                 raise ValueError(f"costs has one additive field, 'amount', not {field_name!r}")
             amount = 0
             for stream, item in self.cost_lines(where):
-                quantity = interval_sums(self._hourly(stream, bounds)[item.quantity], t0 // HOUR, bounds)
+                quantity = interval_sums(hourly_over(stream, bounds)[item.quantity], t0 // HOUR, bounds)
                 amount += int(quantity[0]) * item.price
             return dollars(amount)
         total = 0
         for stream in self.streams_of(where):
-            series = self._hourly(stream, bounds)
+            series = hourly_over(stream, bounds)
             for part in FIELD_SOURCES[endpoint][field_name]:
                 total += int(interval_sums(series[part], t0 // HOUR, bounds)[0])
         return total
-
-    def _hourly(self, stream: Stream, bounds: np.ndarray) -> dict[str, np.ndarray]:
-        hours = np.arange(bounds[0] // HOUR, -(-bounds[-1] // HOUR) + 1, dtype=np.int64)
-        return hourly(stream, hours)
 
     # --- the API's answers --------------------------------------------------------------------------------
 
@@ -192,7 +188,7 @@ class FakeOrganization(Mountable):
         groups: dict[tuple[Any, ...], dict[str, np.ndarray]] = {}
         first_hour = int(bounds[0]) // HOUR
         for stream in self.streams_of(where):
-            sums = interval_table(self._hourly(stream, bounds), first_hour, bounds)
+            sums = interval_table(hourly_over(stream, bounds), first_hour, bounds)
             group = tuple(stream.keys[k] for k in group_by)
             acc = groups.setdefault(group, {f.name: np.zeros(n, dtype=np.int64) for f in endpoint.fields})
             for f in endpoint.fields:
@@ -234,7 +230,7 @@ class FakeOrganization(Mountable):
         described: dict[tuple[Any, ...], CostItem] = {}
         first_hour = int(bounds[0]) // HOUR
         for stream, item in self.cost_lines(where):
-            quantity = interval_sums(self._hourly(stream, bounds)[item.quantity], first_hour, bounds)
+            quantity = interval_sums(hourly_over(stream, bounds)[item.quantity], first_hour, bounds)
             row = {"workspace_id": stream.keys["workspace_id"], "description": item.description}
             group = tuple(row[k] for k in group_by)
             acc = groups.setdefault(group, [0] * n)

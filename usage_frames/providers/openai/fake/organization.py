@@ -22,7 +22,16 @@ from usage_frames._core.provider import Provider
 from usage_frames._core.query import TimeLike, to_utc
 from usage_frames._core.schema import Endpoint, unix
 from usage_frames.fake.reply import Reply
-from usage_frames.fake.traffic import GIB, HOUR, ORG_START, Stream, hourly, interval_sums, interval_table, sum_parts
+from usage_frames.fake.traffic import (
+    GIB,
+    HOUR,
+    ORG_START,
+    Stream,
+    hourly_over,
+    interval_sums,
+    interval_table,
+    sum_parts,
+)
 from usage_frames.fake.transports import Mountable
 from usage_frames.providers.openai.endpoints import ENDPOINTS
 from usage_frames.providers.openai.fake import api
@@ -109,7 +118,7 @@ class FakeOrganization(Mountable):
         priced = ENDPOINTS[endpoint].priced
         total = 0.0
         for stream in self.streams_of(endpoint, where):
-            series = self._hourly(stream, bounds)
+            series = hourly_over(stream, bounds)
             if priced:
                 for item, parts, _unit, price in line_items(stream):
                     if line_filter is not None and item not in np.atleast_1d(line_filter):
@@ -121,12 +130,6 @@ class FakeOrganization(Mountable):
                 for part in sources(endpoint, field_name):
                     total += int(interval_sums(series[part], bounds[0] // HOUR, bounds)[0])
         return total if priced else int(total)
-
-    def _hourly(self, stream: Stream, bounds: np.ndarray) -> dict[str, np.ndarray]:
-        hours = np.arange(bounds[0] // HOUR, -(-bounds[-1] // HOUR) + 1, dtype=np.int64)
-        return hourly(stream, hours)
-
-    # --- the API ------------------------------------------------------------------------------------------
 
     # --- the API's answers ------------------------------------------------------------------------------
 
@@ -234,7 +237,7 @@ class FakeOrganization(Mountable):
         priced = endpoint.priced
         first_hour = int(clipped[0]) // HOUR
         for stream in self.streams_of(endpoint.name, filters):
-            series = self._hourly(stream, clipped)
+            series = hourly_over(stream, clipped)
             sums = interval_table(series, first_hour, clipped)
             if priced:
                 for item, parts, unit, price in line_items(stream):
