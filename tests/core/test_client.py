@@ -253,6 +253,25 @@ def test_key__a_project_key_is_refused_before_any_request_without_echoing_it(sec
     assert project_key not in str(info.value) and project_key not in repr(info.value)
 
 
+@pytest.mark.parametrize(
+    ("provider", "key", "said"),
+    [
+        ("openai", "sk-ant-admin01-", "an admin key of another provider, 'anthropic'"),
+        ("openai", "sk-ant-api03-", "a key of 'anthropic', not an admin key"),
+        ("anthropic", "sk-admin-", "an admin key of another provider, 'openai'"),
+        ("anthropic", "sk-proj-", "a key of 'openai', not an admin key"),
+    ],
+)
+def test_key__another_providers_key_is_refused_before_any_request_naming_the_provider(secret_key, provider, key, said):
+    """A key pasted into the wrong provider's client fails at once, not with a 401 from the server."""
+    other = key + secret_key.removeprefix("sk-admin-")
+    with pytest.raises(uf.InvalidParameterError) as info:
+        uf.Client(other, provider=provider)
+    assert said in str(info.value) and other not in str(info.value) + repr(info.value)
+    own = uf.Client.providers[provider].credentials.prefix + "x"
+    assert uf.Client(own, provider=provider).provider.name == provider  # its own kind of key is welcome
+
+
 def test_key__never_in_reprs_errors_or_debug_logs(secret_key, in_process, faults, caplog):
     caplog.set_level(logging.DEBUG)
     client = in_process(uf.Client(secret_key, sleep=lambda s: None, max_retries=1))

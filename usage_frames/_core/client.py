@@ -122,7 +122,8 @@ class BaseClient(Endpoints):
     ) -> None:
         self.provider: Provider = self.resolve(provider)
         credentials = self.provider.credentials
-        self._key = config.admin_key(api_key, credentials)
+        others = {p.name: p.credentials for p in self.providers.values() if p.name != self.provider.name}
+        self._key = config.admin_key(api_key, credentials, others)
         self.base_url = config.base_url(base_url, allow_http, credentials)
         self.timeout = config.timeout(timeout)
         adaptive = workers == "auto"

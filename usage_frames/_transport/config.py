@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,8 +34,14 @@ def key_shape(key: str) -> str:
     return f"sk-{parts[1]}-..." if len(parts) > 2 and parts[0] == "sk" and parts[1].isalnum() else "..."
 
 
-def admin_key(api_key: object, credentials: Credentials) -> str:
-    """The admin key from the argument or the provider's environment variable, checked; errors show only its prefix."""
+def admin_key(api_key: object, credentials: Credentials, others: Mapping[str, Credentials] | None = None) -> str:
+    """The admin key from the argument or the provider's environment variable, checked; errors show only its prefix.
+
+    Args:
+        api_key: The key given, or ``None`` for the environment variable's.
+        credentials: The provider's key rules.
+        others: The other providers' key rules by provider name: a key of theirs is refused, naming them.
+    """
     key = api_key if api_key is not None else os.environ.get(credentials.env, "")
     help = credentials.help
     if not isinstance(key, str):
@@ -52,6 +59,15 @@ def admin_key(api_key: object, credentials: Credentials) -> str:
         )
     if credentials.refused and key.startswith(credentials.refused):
         raise InvalidParameterError("api_key", key_shape(key), reason="is not an admin key. " + help)
+    for name, other in (others or {}).items():
+        if key.startswith(credentials.prefix):
+            break
+        if key.startswith(other.prefix):
+            why = f"is an admin key of another provider, {name!r} (Client(provider={name!r}) reads it). "
+            raise InvalidParameterError("api_key", key_shape(key), reason=why + help)
+        if other.refused and key.startswith(other.refused):
+            why = f"is a key of {name!r}, not an admin key. "
+            raise InvalidParameterError("api_key", key_shape(key), reason=why + help)
     return key
 
 
