@@ -192,6 +192,7 @@ def _read(
     columns: Iterable[str],
     group_by: list[str],
     matchers: Iterable[Matcher],
+    source: str,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The costs that rules or budgets read, and the organization's lists they need (``allocate``'s arguments).
 
@@ -200,7 +201,8 @@ def _read(
     projects and workspaces alike.
 
     Raises:
-        CommandLineError: With ``--provider all``, for rules on anything but projects and workspaces.
+        CommandLineError: For rules or budgets (``source``: the file) on keys that the provider's costs lack; with
+            ``--provider all``, on anything but projects and workspaces.
     """
     import pandas as pd
 
@@ -209,7 +211,15 @@ def _read(
     from usage_frames.finops.allocation import KEYS
 
     if args.provider != "all":
-        costs = clients[0].fetch(_billing(clients[0].provider).name, *window, group_by=group_by)
+        provider, endpoint = clients[0].provider, _billing(clients[0].provider)
+        foreign = [key for key in group_by if key not in endpoint.group_by]
+        if foreign:
+            raise CommandLineError(
+                f"{source} matches costs by {', '.join(foreign)}, which {provider.title}'s costs do "
+                f"not have (they have {', '.join(endpoint.group_by)}): give the --provider whose bill it is, or "
+                "--provider all for projects and workspaces"
+            )
+        costs = clients[0].fetch(endpoint.name, *window, group_by=group_by)
         return costs, _lists(clients[0], costs, matchers)
     wanted = set(columns)
     if wanted - set(COMBINED):
@@ -268,7 +278,8 @@ def _allocate(args: argparse.Namespace) -> int:
     clients = clients_from(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UsageFramesWarning)
-        costs, lists = _read(args, clients, (args.start, args.end), rules.columns, rules.group_by, rules.teams)
+        costs, lists = _read(args, clients, (args.start, args.end), rules.columns, rules.group_by, rules.teams,
+                             str(args.rules))  # fmt: skip
         statement = allocate(costs, rules, **lists)
     if _warned(caught, args.strict, "no statement was written"):
         return BAD_INPUT
@@ -315,7 +326,8 @@ def _check(args: argparse.Namespace) -> int:
         try:
             window = (ops.forecast_start(now), now)  # the report's forecast reads the same
             matchers = [matcher for _, matcher in chosen.owners]
-            costs, lists = _read(args, clients, window, chosen.columns, chosen.group_by, matchers)
+            costs, lists = _read(args, clients, window, chosen.columns, chosen.group_by, matchers,
+                                 str(args.rules or args.budgets))  # fmt: skip
             status = b.check_budgets(costs, chosen, now=now, **lists)
         except (InvalidParameterError, MissingAPIKeyError):
             raise
