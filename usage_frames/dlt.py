@@ -213,11 +213,15 @@ Columns = list[tuple[str, TDataType, bool]]
 
 
 def _columns(table: Table, keys: tuple[str, ...]) -> Columns:
-    """Each column's name, dlt type and nullability, in frame order, from the endpoint table."""
+    """Each column's name, dlt type and nullability, in frame order, from the endpoint table.
+
+    The group keys are the primary key (never null); the columns a key implies (the model and token type that an
+    Anthropic cost row's description names) are text that may be null.
+    """
     return [
         ("start_time", "timestamp", False),
         ("end_time", "timestamp", False),
-        *((k, table.key_types.get(k, "text"), False) for k in keys),
+        *((k, table.key_types.get(k, "text"), k not in keys) for k in table.row.key_columns(keys)),
         *((f.name, DLT_TYPES[f.dtype], True) for f in table.row.fields),
     ]
 
