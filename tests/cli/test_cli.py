@@ -182,6 +182,14 @@ def test_cli__bad_input_is_one_line_and_exit_2_without_a_traceback(tmp_path, arg
     assert list(tmp_path.iterdir()) == []  # nothing written, no folder left behind
 
 
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_cli__no_key_says_which_variable_to_set_not_how_python_passes_one(tmp_path, provider):
+    result = run("fetch", "costs", "--provider", provider, cwd=tmp_path)
+    env = uf.Client.providers[provider].credentials.env
+    assert_one_line_error(result, 2, f"set the {env} environment variable.")
+    assert "Client(" not in result.stderr and "api_key" not in result.stderr
+
+
 def test_cli__api_failure_is_one_line_and_exit_1(secret_key, server, faults, tmp_path):
     env = pinned_env(OPENAI_ADMIN_KEY="sk-legacy-" + secret_key)
     result = run("fetch", "costs", "--base-url", server.url, "--start", "2026-10-01", "--end", "2026-10-02", env=env)

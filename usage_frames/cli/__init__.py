@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -107,6 +108,8 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _fail(message: str, status: int) -> int:
+    # The command line reads keys from the environment only: a key's help says so, not how Python passes one.
+    message = re.sub(r"pass it as Client\([^)]*\) or set the", "set the", message)
     print(f"usage-frames: error: {' '.join(message.split())}", file=sys.stderr)
     return status
 
