@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import json
 import os
 import subprocess
@@ -37,6 +38,8 @@ from typing import Any
 import orjson
 import pandas as pd
 import requests
+from requests.adapters import BaseAdapter
+from urllib3.response import HTTPResponse
 
 import usage_frames as uf
 from usage_frames._core.frames import to_frame
@@ -156,6 +159,25 @@ def bench_cold(url: str, days: int, latency: float) -> list[tuple[str, str]]:
     return rows
 
 
+class Replay(BaseAdapter):
+    """Answers each URL with the bytes the fake server sent for it, in-process: the requests transport, no socket."""
+
+    def __init__(self, bodies: dict[str, bytes]) -> None:
+        super().__init__()
+        self.bodies = bodies
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        response = requests.Response()
+        response.status_code, response.request, response.url = 200, request, request.url or ""
+        response.headers = requests.structures.CaseInsensitiveDict({"Content-Type": "application/json"})
+        response.raw = HTTPResponse(body=io.BytesIO(self.bodies[request.url or ""]), status=200, preload_content=False)
+        response.reason, response.encoding = "OK", "utf-8"
+        return response
+
+    def close(self) -> None:
+        pass
+
+
 def bench_parse(url: str, days: int, label: str) -> list[tuple[str, str]]:
     query = build_query(
         ENDPOINTS["completions"],
@@ -165,11 +187,17 @@ def bench_parse(url: str, days: int, label: str) -> list[tuple[str, str]]:
         group_by=["project_id", "model"],
     )
     client = uf.Client(KEY, url, cache=False)
-    bodies = []
+    bodies, by_url = [], {}
     for window in windows(query):
         _, response = client.get(query.endpoint.path, window.params())
         bodies.append(response.content)
+        by_url[response.url] = response.content
     size = sum(map(len, bodies))
+    replayed = uf.Client(KEY, url, cache=False, workers=1, transport=Replay(by_url), now=NOW)
+
+    def end_to_end() -> pd.DataFrame:
+        """What a user calls, through the requests transport (one worker: the CPU of one thread)."""
+        return replayed.completions(query.start, query.end, bucket_width="1h", group_by=["project_id", "model"])
 
     def ours() -> pd.DataFrame:
         pages = [decode_page(b, query.endpoint) for b in bodies]
@@ -189,10 +217,12 @@ def bench_parse(url: str, days: int, label: str) -> list[tuple[str, str]]:
 
     # Interleaved rounds, best of each, with the garbage collector paused (as timeit does): this machine's speed
     # drifts, and GC pauses grow with the heap, which makes millions of small dicts (orjson's output) erratic.
-    runs: dict[str, list[float]] = {"orjson": [], "ours": [], "naive": []}
+    runs: dict[str, list[float]] = {"orjson": [], "ours": [], "naive": [], "end": []}
     for _ in range(7):
-        for name, fn in (("orjson", lambda: [orjson.loads(b) for b in bodies]), ("ours", ours), ("naive", naive)):
+        for name, fn in (("orjson", lambda: [orjson.loads(b) for b in bodies]), ("ours", ours), ("naive", naive),
+                         ("end", end_to_end)):  # fmt: skip
             runs[name].append(timed(fn, collect=False)[0])
+    assert len(end_to_end()) == len(ours())
     best = {name: min(times) for name, times in runs.items()}
     frame, plain = ours(), naive()
     ours_mem, naive_mem = frame.memory_usage(deep=True).sum(), plain.memory_usage(deep=True).sum()
@@ -208,6 +238,10 @@ def bench_parse(url: str, days: int, label: str) -> list[tuple[str, str]]:
         (
             f"(b) {label}: pages -> frame (decode, check, build)",
             f"{best['ours'] * 1000:.1f} ms = {best['ours'] / best['orjson']:.2f}x orjson.loads",
+        ),
+        (
+            f"(b) {label}: bytes -> frame end to end (client.completions, requests transport)",
+            f"{best['end'] * 1000:.1f} ms = {best['end'] / best['orjson']:.2f}x orjson.loads",
         ),
         (f"(b) {label}: naive json.loads + records DataFrame", f"{best['naive'] * 1000:.1f} ms"),
         (
