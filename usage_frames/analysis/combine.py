@@ -19,6 +19,8 @@ Examples:
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from usage_frames._core.errors import InvalidParameterError
@@ -63,12 +65,13 @@ def combine(*frames: pd.DataFrame) -> pd.DataFrame:
     priced = {endpoint_of(f).priced for f in parts}
     if len(priced) > 1:
         raise InvalidParameterError("frames", "costs and usage", reason="must all be costs, or all usage")
+    metas = [meta_of(f) for f in parts]
+    _no_overlap(parts, metas)
     rows = [_costs(f) if priced == {True} else _tokens(f) for f in parts]
     out = pd.concat(rows)
     schema = ALL.endpoints["costs" if priced == {True} else "tokens"]
     for key in schema.group_by:
         out[key] = out[key].astype("category")
-    metas = [meta_of(f) for f in parts]
     widths = {m.get("bucket_width") for m in metas}
     out.index.name = "start_time"
     out = out.sort_index(kind="stable")
@@ -86,6 +89,24 @@ def combine(*frames: pd.DataFrame) -> pd.DataFrame:
     if as_of:
         out.attrs["as_of"] = min(as_of)
     return out
+
+
+def _no_overlap(frames: list[pd.DataFrame], metas: list[dict[str, Any]]) -> None:
+    """Refuse two frames of one provider's endpoint whose windows overlap: their sum would count that time twice."""
+    seen: dict[tuple[str, str], list[tuple[pd.Timestamp, pd.Timestamp]]] = {}
+    for frame, meta in zip(frames, metas, strict=True):
+        if not meta.get("start") or not meta.get("end"):
+            continue
+        what = (provider_of(frame).name, endpoint_of(frame).name)
+        start, end = pd.Timestamp(meta["start"]), pd.Timestamp(meta["end"])
+        for first, last in seen.get(what, []):
+            if start < last and first < end:
+                raise InvalidParameterError(
+                    "frames", f"two {what[1]} frames of {what[0]}",
+                    reason=f"overlap from {max(start, first):%Y-%m-%d %H:%M} to {min(end, last):%Y-%m-%d %H:%M} UTC: "
+                    "combined, that time would count twice",
+                )  # fmt: skip
+        seen.setdefault(what, []).append((start, end))
 
 
 def _project(frame: pd.DataFrame, provider: Provider) -> pd.Series:
