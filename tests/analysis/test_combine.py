@@ -61,7 +61,8 @@ def test_combine__tokens_by_category_are_each_frames_own_columns(clients, window
                                     "token_category", "tokens"]  # fmt: skip
     assert str(tokens["tokens"].dtype) == "Int64"
     got = tokens.groupby(["provider", "token_category"], observed=True)["tokens"].sum()
-    writes = anthropic[["cache_creation_ephemeral_5m_input_tokens", "cache_creation_ephemeral_1h_input_tokens"]].sum(axis=1)
+    written = ["cache_creation_ephemeral_5m_input_tokens", "cache_creation_ephemeral_1h_input_tokens"]
+    writes = anthropic[written].sum(axis=1)
     assert got["anthropic"].to_dict() == {
         "cache read": anthropic["cache_read_input_tokens"].sum(), "cache write": writes.sum(),
         "output": anthropic["output_tokens"].sum(), "uncached": anthropic["uncached_input_tokens"].sum(),
