@@ -8,18 +8,22 @@ import re
 import secrets
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from cli.test_cli import run
 from conftest import NOW, pinned_env
 from test_report import cells, dollars, tables_of
+from test_report_data import check_says, report_json
 
 import usage_frames as uf
 from usage_frames import ops, plot
+from usage_frames.analysis.money import exact_total, total_cents
 from usage_frames.cli import main
 from usage_frames.fake import FakeAPI, FakeServer
 from usage_frames.providers import fake_organization
 from usage_frames.providers.anthropic.fake import FakeOrganization
 from usage_frames.providers.anthropic.fake.streams import BATCH, RESEARCH, SUPPORT
+from usage_frames.providers.openai.fake import FakeOrganization as OpenAIOrganization
 from usage_frames.report import spend_report
 from usage_frames.report_data import report_data
 
@@ -106,6 +110,27 @@ def test_anthropic__the_bill_tables_read_its_descriptions_and_add_up_to_the_head
         float(truth.total("costs", "amount", MONTH, DAY, description="Web Search Usage")), abs=0.01)
 
 
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_bill_tables__a_row_for_the_rest_is_its_rows_total_rounded_once(provider):
+    """The Anthropic sample's rows of no model showed $344.56 by model and $344.55 by token kind (exact 344.557)."""
+    client = uf.Client.sample(provider=provider)
+    data = report_data(client)
+    period = data["period"]["start"], data["period"]["end"]
+    items = ops.split_line_items(client.costs(*period, group_by=client.provider.bill.key))
+    tokens = items["kind"].isin(["input", "cached input", "cache writes", "output"]).fillna(False).astype(bool)
+    models = {r["model"]: r["amount"] for r in data["tables"]["by_model"]}
+    kinds = {r["billed_as"]: r["amount"] for r in data["tables"]["by_token_kind"]}
+    none = items["model"].isna().to_numpy(bool)
+    no_model, not_tokens = items.loc[none, "amount"], items.loc[~tokens, "amount"]
+    assert cents(models["Tools and storage (no model)"]) == total_cents(no_model)
+    assert cents(kinds["Other line items (not tokens)"]) == total_cents(not_tokens)
+    if provider == "anthropic":  # the same rows: the same amount in both tables
+        assert (none == ~tokens).all() and total_cents(no_model) == 34456
+    headline = cents(card(data, "spend")["value"])
+    for name in ("by_line_item", "by_model", "by_token_kind"):
+        assert sum(cents(r["amount"]) for r in data["tables"][name]) == headline, name
+
+
 def test_anthropic__the_page_is_the_provider_s_with_its_tokens_and_no_spend_guards():
     page = spend_report(uf.Client.fake(provider="anthropic"))
     assert "<title>Anthropic spend report: November 2026</title>" in page
@@ -130,25 +155,37 @@ def test_token_mix__draws_anthropic_messages_by_how_input_was_served():
 # --- several providers -------------------------------------------------------------------------------------------
 
 
-def test_both__the_total_is_the_sum_of_the_providers_to_the_cent(both):
+def exact(start: str, end: object) -> Decimal:
+    """Both fake organizations' bill of ``[start, end)``, summed exactly (the decimals each API sent)."""
+    costs = uf.Client.fake().costs(start, end, group_by="project_id")
+    return exact_total(costs["amount"]) + FakeOrganization(now=NOW).total("costs", "amount", start, end)
+
+
+def test_both__the_total_is_the_providers_bill_rounded_once(both):
     openai, anthropic = report_data(uf.Client.fake()), report_data(uf.Client.fake(provider="anthropic"))
     assert both["title"] == "AI spend report: November 2026"
     assert both["period"] == openai["period"] == anthropic["period"]
-    for name in ("spend", "previous", "today"):
-        assert cents(card(both, name)["value"]) == cents(card(openai, name)["value"]) + cents(
-            card(anthropic, name)["value"]), name  # fmt: skip
-    forecast = card(both, "forecast")
-    assert cents(forecast["value"]) == cents(card(openai, "forecast")["value"]) + cents(
-        card(anthropic, "forecast")["value"])  # fmt: skip
-    assert forecast["note"].startswith("the sum of each provider's forecast: OpenAI $")
+    # Rounded once, not the sum of the providers' rounded cards (which said $6,465.05 for $6,465.0579).
+    spend, before = exact(MONTH, DAY), exact("2026-10-01", "2026-10-28")
+    assert cents(card(both, "spend")["value"]) == cents(spend)
+    assert cents(card(both, "previous")["value"]) == cents(before)
+    assert cents(card(both, "today")["value"]) == cents(spend + exact(DAY, NOW)) - cents(spend)
+    for name in ("spend", "previous", "today"):  # within a cent of the providers' own cards
+        assert abs(cents(card(both, name)["value"]) - cents(card(openai, name)["value"]) - cents(
+            card(anthropic, name)["value"])) <= 1, name  # fmt: skip
+    forecast = card(both, "forecast")  # the forecast of the one bill: check's (not the sum of two forecasts)
+    assert forecast["label"] == "Projected November 2026" and forecast["value"] > card(both, "spend")["value"]
+    assert forecast["note"].startswith("the whole month of the providers' bill together (as check --provider all "
+                                       "gives it), from a fit on the settled days ")
     spend, previous = card(both, "spend")["value"], card(both, "previous")["value"]
     assert card(both, "change_pct")["value"] == round((spend / previous - 1) * 100, 1)
     rows = both["tables"]["by_provider"]
     assert [r["provider"] for r in rows] == ["anthropic", "openai"]  # the larger spend first
     assert sum(cents(r["amount"]) for r in rows) == cents(spend)
     assert sum(cents(r["previous"]) for r in rows) == cents(previous)
-    assert {r["provider"]: r["amount"] for r in rows} == {
-        "openai": card(openai, "spend")["value"], "anthropic": card(anthropic, "spend")["value"]}  # fmt: skip
+    for row in rows:  # each within a cent of its provider's card
+        own = {"openai": openai, "anthropic": anthropic}[row["provider"]]
+        assert abs(cents(row["amount"]) - cents(card(own, "spend")["value"])) <= 1
 
 
 def test_both__each_provider_s_section_is_its_one_client_report(both):
@@ -169,8 +206,10 @@ def test_both__by_project_spans_projects_and_workspaces(both):
         own = {r["project_id"]: r for r in section["tables"]["by_project"]}
         for row in (r for r in rows if r["provider"] == name):
             mine = own[row["project_id"]]
-            assert (row["project"], row["amount"], row["previous"], row["change"]) == (
-                mine["project"], mine["amount"], mine["previous"], mine["change"])  # fmt: skip
+            assert (row["project"], row["change_pct"]) == (mine["project"], mine["change_pct"])
+            for column in ("amount", "previous"):  # whole cents of the combined bill: within a cent of its own
+                assert abs(cents(row[column]) - cents(mine[column])) <= 1, (row, column)
+            assert cents(row["change"]) == cents(row["amount"]) - cents(row["previous"])
 
 
 def test_both__one_period_as_of_the_last_midnight_both_reached_when_their_clocks_differ():
@@ -186,16 +225,23 @@ def test_both__one_period_as_of_the_last_midnight_both_reached_when_their_clocks
     assert "different times" not in report_data(clients())["rule"]
 
 
-def test_both__a_forecast_that_one_provider_lacks_is_none_and_says_why():
+def test_both__a_provider_without_a_forecast_of_its_own_adds_nothing_to_the_bill_s():
     idle = uf.Client.fake(FakeOrganization(streams=()), provider="anthropic")  # no traffic: nothing to fit
-    data = report_data([uf.Client.fake(), idle])
-    forecast = card(data, "forecast")
-    assert forecast["value"] is None
-    assert forecast["note"] == "no forecast for Anthropic: Too few settled days for a forecast: 0 (it needs 7)."
-    assert card(data, "spend")["value"] == card(report_data(uf.Client.fake()), "spend")["value"]
+    data, openai = report_data([uf.Client.fake(), idle]), report_data(uf.Client.fake())
+    assert card(data["providers"]["anthropic"], "forecast") == {**card(data["providers"]["anthropic"], "forecast"),
+        "value": None, "note": "Too few settled days for a forecast: 0 (it needs 7)."}  # fmt: skip
+    for name in ("spend", "forecast"):  # the bill of both is OpenAI's: its figures
+        assert card(data, name)["value"] == card(openai, name)["value"], name
     assert [r["amount"] for r in data["tables"]["by_provider"]][-1] == 0.0
     page = spend_report([uf.Client.fake(), idle])  # a provider with no spend has its section all the same
-    assert '<h2 id="provider-anthropic">Anthropic</h2>' in page and "no forecast for Anthropic" in page
+    assert '<h2 id="provider-anthropic">Anthropic</h2>' in page and "Too few settled days for a forecast" in page
+
+
+def test_both__no_forecast_of_the_bill_says_why():
+    data = report_data([uf.Client.fake(OpenAIOrganization(streams=())),
+                        uf.Client.fake(FakeOrganization(streams=()), provider="anthropic")])  # fmt: skip
+    forecast = card(data, "forecast")
+    assert forecast["value"] is None and forecast["note"].startswith("Too few settled days for a forecast: ")
 
 
 def test_both__one_client_per_provider():
@@ -237,6 +283,33 @@ def test_top_n__keeps_the_rows_of_a_combined_bill_whose_other_keys_are_empty():
 
 
 # --- the command ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["--sample", "--fake"])
+def test_cli__all_providers_one_headline_and_one_forecast_as_focus_allocate_and_check_say(source, tmp_path, capsys):
+    """The report that said $6,465.05 (each provider rounded first) and a forecast of $9,939.43 (the sum of two
+    forecasts) where FOCUS, allocate and check said $6,465.06 and $9,938.72."""
+    data = report_json(tmp_path, source, "--provider", "all")
+    cards = {c["name"]: c for c in data["cards"]}
+    spend = cents(cards["spend"]["value"])
+    start, end = data["period"]["start"][:10], data["period"]["end"][:10]
+    window = [source, "--provider", "all", "--start", start, "--end", end]
+    focus, statement, rules = tmp_path / "focus.csv", tmp_path / "statement.csv", tmp_path / "rules.toml"
+    assert main(["export", "focus", *window, "-o", str(focus)]) == 0
+    rules.write_text('[[team]]\nname = "search"\nproject_ids = ["proj_search"]\n')
+    assert main(["allocate", *window, "--rules", str(rules), "-o", str(statement)]) == 0
+    billed = exact_total(pd.read_csv(focus, dtype=str)["BilledCost"])
+    assert spend == cents(billed) == total_cents(pd.read_csv(statement, dtype=str)["amount"])
+    for name in ("by_provider", "by_project"):  # every table of the overview adds up to that headline
+        assert sum(cents(r["amount"]) for r in data["tables"][name]) == spend, name
+    previous = cents(cards["previous"]["value"])
+    assert sum(cents(r["previous"]) for r in data["tables"]["by_project"]) == previous
+    assert all(cents(r["change"]) == cents(r["amount"]) - cents(r["previous"]) for r in data["tables"]["by_project"])
+    month_to_date, forecast = check_says(tmp_path, capsys, source, "--provider", "all")  # an org-wide budget
+    assert data["period"]["start"][8:10] == "01"  # a month to date: check counts the same days
+    today = cents(cards["today"]["value"]) if "today" in cards else 0
+    assert spend + today == cents(month_to_date)  # the period is the month to date, and today apart
+    assert cards["forecast"]["value"] == forecast and cards["forecast"]["month_to_date"] == month_to_date
 
 
 def test_cli__report_fake_all_as_json_in_a_subprocess_with_stdin_closed(tmp_path):

@@ -28,8 +28,9 @@ from usage_frames._core.errors import CacheMissError, InvalidParameterError, Usa
 from usage_frames._core.query import TimeLike, to_utc
 from usage_frames.analysis.combine import DEFAULT_PROJECT
 from usage_frames.analysis.forecast import LOOKBACK
+from usage_frames.analysis.money import total_cents
 from usage_frames.providers import PACKAGES, Client
-from usage_frames.report_overview import TITLE, as_of, clients_of, overview
+from usage_frames.report_overview import TITLE, as_of, clients_of, overview, whole_cents
 
 LINE_ITEMS = 10  # the line items the chart and the table show by name; the rest is one "Other" bar and row
 ANOMALY_HISTORY = pd.Timedelta(days=35)  # unusual days: each day against the four weeks before it, by weekday
@@ -145,22 +146,6 @@ def _iso(when: pd.Timestamp) -> str:
     return f"{when.tz_convert('UTC'):%Y-%m-%dT%H:%M:%SZ}"
 
 
-def _cents(values: Sequence[float] | pd.Series, total: float) -> list[int]:
-    """Whole cents per value that add up to ``total`` rounded to the cent (the largest remainders get the odd cents).
-
-    Examples:
-        >>> _cents([10.004, 5.004, 2.004], 17.012)  # each rounded alone: 10.00 + 5.00 + 2.00 = 17.00
-        [1000, 500, 201]
-    """
-    exact = [float(v) * 100 for v in values]
-    cents = [math.floor(e) for e in exact]
-    short = round(total * 100) - sum(cents)
-    ranked = sorted(range(len(exact)), key=lambda i: exact[i] - cents[i], reverse=short > 0)
-    for i in range(abs(short) if ranked else 0):  # more than one cent each only when ``total`` is another sum
-        cents[ranked[i % len(ranked)]] += 1 if short > 0 else -1
-    return cents
-
-
 def _pct(value: Any) -> float | None:
     return None if value is None or pd.isna(value) or not math.isfinite(float(value)) else round(float(value), 1)
 
@@ -237,35 +222,46 @@ def _names(client: Client, key: str) -> pd.Series:
 
 
 def _rows(
-    key: str, labels: Sequence[Any], values: Sequence[float], total: float, target: float
+    key: str, labels: Sequence[Any], values: Sequence[float], total: float, target: int, rest: pd.Series | None = None
 ) -> list[dict[str, Any]]:
-    """Rows of ``key``, ``amount`` (whole cents that add up to ``target``) and ``share_pct`` of ``total``."""
-    return [{key: str(label), "amount": cents / 100, "share_pct": _pct(value / total * 100 if total else None)}
-            for label, value, cents in zip(labels, values, _cents(values, target), strict=True)]  # fmt: skip
+    """Rows of ``key``, ``amount`` (whole cents that add up to ``target``) and ``share_pct`` of ``total``.
+
+    With ``rest`` (the amounts of the rows the last row stands for: "no model", "not tokens"), that row is their
+    total rounded once, as every table that has a row for the same rows shows it; the others share the odd cents.
+    """
+    if rest is None:
+        cents = whole_cents(values, target)
+    else:
+        last = total_cents(rest)
+        cents = [*whole_cents(values[:-1], target - last), last]
+    return [{key: str(label), "amount": c / 100, "share_pct": _pct(value / total * 100 if total else None)}
+            for label, value, c in zip(labels, values, cents, strict=True)]  # fmt: skip
 
 
-def _by_project(moved: pd.DataFrame, names: pd.Series) -> list[dict[str, Any]]:
-    """The rows of :func:`usage_frames.ops.compare` by project: whole cents that add up to the cards."""
-    spend, previous = float(moved["current"].sum()), float(moved["previous"].sum())
-    now, then = _cents(moved["current"], spend), _cents(moved["previous"], previous)
+def _by_project(moved: pd.DataFrame, names: pd.Series, spend: int, previous: int) -> list[dict[str, Any]]:
+    """The rows of :func:`usage_frames.ops.compare` by project: whole cents that add up to the cards' cents."""
+    now, then = whole_cents(moved["current"], spend), whole_cents(moved["previous"], previous)
+    total = float(moved["current"].sum())
     return [
         {"project_id": str(project), "project": str(names.get(project, project)), "previous": b / 100,
          "amount": a / 100, "change": (a - b) / 100, "change_pct": _pct(row["change_pct"]),
-         "share_pct": _pct(row["current"] / spend * 100 if spend else None),
+         "share_pct": _pct(row["current"] / total * 100 if total else None),
          "share_of_change_pct": _pct(row["contribution_pct"])}
         for (project, row), a, b in zip(moved.iterrows(), now, then, strict=True)
     ]  # fmt: skip
 
 
-def _bill_tables(lines: pd.DataFrame, spend: float, item: str) -> dict[str, list[dict[str, Any]]]:
+def _bill_tables(lines: pd.DataFrame, spend: float, cents: int, item: str) -> dict[str, list[dict[str, Any]]]:
     """Line items (the top ones and "Other"), models and token kinds: each adds up to the headline to the cent.
 
     A line item is what the provider's cost rows say they bill (``item``: OpenAI's line item, Anthropic's
     description), read into models and token kinds by its :attr:`~usage_frames._core.provider.Provider.bill`.
+    ``spend`` is the headline's exact amount, ``cents`` the headline.
     """
     shares = ops.share(lines, by=item)["amount"].astype(float)
     total = float(shares.sum())
-    target = spend if abs(total - spend) < 0.005 else total  # the same bill by another key: the same cents
+    # The same bill by another key: the headline's cents, else its own total rounded once.
+    target = cents if abs(total - spend) < 0.005 else total_cents(lines["amount"])
     top, rest = shares.iloc[:LINE_ITEMS], shares.iloc[LINE_ITEMS:]
     other = [(f"Other ({len(rest)} line item{'s' * (len(rest) > 1)})", float(rest.sum()))] if len(rest) else []
     items = ops.split_line_items(lines)
@@ -280,14 +276,18 @@ def _bill_tables(lines: pd.DataFrame, spend: float, item: str) -> dict[str, list
     return {
         "by_line_item": _rows("line_item", [k for k, _ in named], [v for _, v in named], total, target),
         "by_model": _rows("model", [*per_model.index, "Tools and storage (no model)"],
-                          [*per_model, total - float(per_model.sum())], total, target),
+                          [*per_model, total - float(per_model.sum())], total, target,
+                          items.loc[items["model"].isna().to_numpy(bool), "amount"]),
         "by_token_kind": _rows("billed_as", [*per_kind.index, "Other line items (not tokens)"],
-                               [*per_kind, total - float(per_kind.sum())], total, target),
+                               [*per_kind, total - float(per_kind.sum())], total, target, items.loc[~tokens, "amount"]),
     }  # fmt: skip
 
 
-def _forecast(history: pd.DataFrame, when: Period) -> tuple[dict[str, Any], pd.DataFrame | None]:
-    """The forecast card (the month of the as-of time; ``check`` gives the same figure), and the forecast frame."""
+def _forecast(history: pd.DataFrame, when: Period, whose: str = "") -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """The forecast card (the month of the as-of time; ``check`` gives the same figure), and the forecast frame.
+
+    ``whose`` says whose bill it projects when that is not plain (several providers' bill as one).
+    """
     if not when.live:
         return _card("forecast", "Forecast", None, when.start, when.end, "none: the period is over"), None
     try:
@@ -300,7 +300,7 @@ def _forecast(history: pd.DataFrame, when: Period) -> tuple[dict[str, Any], pd.D
     facts = outlook.attrs
     month = pd.Timestamp(facts["month"])
     fitted = pd.Timestamp(facts["fit_from"]), pd.Timestamp(facts["forecast_from"])
-    note = f"the whole month, from a fit on the settled days {span(*fitted)}"
+    note = f"the whole month{whose}, from a fit on the settled days {span(*fitted)}"
     card = _card("forecast", f"Projected {month:%B %Y}", round(facts["projected_total"], 2), month,
                  month + pd.DateOffset(months=1), note, lower=round(facts["lower_total"], 2),
                  upper=round(facts["upper_total"], 2), month_to_date=round(facts["month_to_date"], 2),
@@ -341,22 +341,23 @@ def compute(
     history = _history(client, when, key)
     days = history.index
     current = history[(days >= when.start) & (days < when.end)]
-    moved = ops.compare(current, history[(days >= when.previous_start) & (days < when.previous_end)], by=key)
+    before = history[(days >= when.previous_start) & (days < when.previous_end)]
+    moved = ops.compare(current, before, by=key)
     spend, previous = float(moved["current"].sum()), float(moved["previous"].sum())
+    # The cards: each its rows' exact total rounded once (as FOCUS, allocate and check total them).
+    cents = total_cents(current["amount"]), total_cents(before["amount"])
     lines = client.fetch(cost, when.start, when.end, group_by=bill.key)
     names = _names(client, key)
-    now, before = span(when.start, when.end), span(when.previous_start, when.previous_end)
+    now, then = span(when.start, when.end), span(when.previous_start, when.previous_end)
     cards = [
-        _card("spend", "Spend", round(spend * 100) / 100, when.start, when.end, now),
-        _card("previous", when.previous_label, round(previous * 100) / 100, when.previous_start, when.previous_end,
-              before),
+        _card("spend", "Spend", cents[0] / 100, when.start, when.end, now),
+        _card("previous", when.previous_label, cents[1] / 100, when.previous_start, when.previous_end, then),
         _card("change_pct", "Change", _pct((spend / previous - 1) * 100 if previous else None), when.start, when.end,
-              f"{now} vs {before}"),
+              f"{now} vs {then}"),
     ]  # fmt: skip
     if when.today is not None:  # in cents that add up with the period's to the month to date of ``check``
-        so_far = float(history.loc[days >= when.today, "amount"].astype(float).sum())
-        cents = round((spend + so_far) * 100) - round(spend * 100)
-        cards.append(_card("today", "Today so far", cents / 100, when.today, when.now,
+        so_far = total_cents(history.loc[days >= when.start, "amount"]) - cents[0]
+        cards.append(_card("today", "Today so far", so_far / 100, when.today, when.now,
                            f"{when.today:%b %d}, to {_clock(when.now)} UTC: in no other figure"))  # fmt: skip
     forecast, outlook = _forecast(history, when)
     found = ops.anomalies(history, by=key, direction="up")
@@ -375,7 +376,7 @@ def compute(
         "period": {"start": _iso(when.start), "end": _iso(when.end), "days": when.days},
         "rule": _rule(when),
         "cards": [*cards, forecast],
-        "tables": {"by_project": _by_project(moved, names), **_bill_tables(lines, spend, bill.key),
+        "tables": {"by_project": _by_project(moved, names, *cents), **_bill_tables(lines, spend, cents[0], bill.key),
                    "unusual_days": unusual},
     }  # fmt: skip
     return data, Frames(when, history, lines, outlook, key, bill.key)
@@ -413,7 +414,10 @@ def compute_all(
     if len(set(clocks.values())) > 1:  # a day's costs cannot be cut where one provider's data stop: whole days
         now = now.floor("D")
     parts = [compute(client, start, end, now) for client in chosen]
-    return overview([data for data, _ in parts], clocks, _title(parts[0][1].when, TITLE)), parts
+    when = parts[0][1].when
+    bill = ops.combine(*(frames.history for _, frames in parts))  # one bill: its totals rounded once, one forecast
+    forecast, _ = _forecast(bill, when, " of the providers' bill together (as check --provider all gives it)")
+    return overview([data for data, _ in parts], clocks, _title(when, TITLE), bill, forecast), parts
 
 
 def report_data(
