@@ -193,7 +193,8 @@ def spend(costs: pd.DataFrame, by: str | None = None, n: int = 6, rule: str = "D
 
     Args:
         costs: A costs frame.
-        by: A dimension of it (``project_id``, ``line_item``...), or ``None`` for the total.
+        by: A dimension of it (``project_id``, ``line_item``...) or a label of one (``project_name`` after
+            ``ops.label``), or ``None`` for the total. Rows whose key is null show as :data:`NONE`.
         n: How many categories to show before folding the rest into "other".
         rule: The bar width: ``"D"``, ``"W-MON"``, ``"MS"``.
         ax: Where to draw (a new figure by default).
