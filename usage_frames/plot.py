@@ -38,6 +38,19 @@ TOKEN_MIX = tuple(dict.fromkeys(
 PALETTE = [matplotlib.colormaps[name](i) for name in ("tab20", "tab20b") for i in range(20)]
 OTHER_COLOR = "#9e9e9e"
 _COLORS: dict[str, Any] = {}
+NONE = "(none)"
+"""How a plot names the rows whose key is null (Anthropic's default workspace, usage without a key): frames keep the
+null (``NaN``, as pandas' ``groupby(dropna=False)``); :func:`usage_frames.ops.label` names a default workspace."""
+
+
+def shown(label: object) -> str:
+    """A category as a legend or an axis shows it: its text, :data:`NONE` for a null key.
+
+    Examples:
+        >>> shown("proj_chat"), shown(None), shown(float("nan"))
+        ('proj_chat', '(none)', '(none)')
+    """
+    return NONE if label is None or (isinstance(label, float) and np.isnan(label)) or label is pd.NA else str(label)
 
 
 def color_for(label: object) -> Any:
@@ -180,7 +193,8 @@ def spend(costs: pd.DataFrame, by: str | None = None, n: int = 6, rule: str = "D
 
     Args:
         costs: A costs frame.
-        by: A dimension of it (``project_id``, ``line_item``...), or ``None`` for the total.
+        by: A dimension of it (``project_id``, ``line_item``...) or a label of one (``project_name`` after
+            ``ops.label``), or ``None`` for the total. Rows whose key is null show as :data:`NONE`.
         n: How many categories to show before folding the rest into "other".
         rule: The bar width: ``"D"``, ``"W-MON"``, ``"MS"``.
         ax: Where to draw (a new figure by default).
@@ -204,8 +218,8 @@ def spend(costs: pd.DataFrame, by: str | None = None, n: int = 6, rule: str = "D
     width = 0.85 * (step / pd.Timedelta(days=1))  # matplotlib date units are days
     for column in wide.columns:
         values = wide[column].to_numpy(dtype=float)
-        ax.bar(wide.index, values, width=width, bottom=bottom, align="edge", label=str(column),
-               color=color_for(column) if by else PALETTE[0])  # fmt: skip
+        ax.bar(wide.index, values, width=width, bottom=bottom, align="edge", label=shown(column),
+               color=color_for(shown(column)) if by else PALETTE[0])  # fmt: skip
         bottom += values
     ax.yaxis.set_major_formatter(USD)
     ax.set_ylabel("Spend (USD)")
@@ -247,8 +261,8 @@ def top(
     ranked = ops.totals(df, by=by)[name].astype(float).sort_values()
     totals = ranked.iloc[-n:]
     rest = ranked.iloc[:-n] if len(ranked) > n else ranked.iloc[:0]
-    labels, bars = [str(i) for i in totals.index], [float(v) for v in totals]
-    colors = [color_for(i) for i in totals.index]
+    labels, bars = [shown(i) for i in totals.index], [float(v) for v in totals]
+    colors = [color_for(label) for label in labels]
     if other is not None and len(rest):
         labels, bars, colors = [other, *labels], [float(rest.sum()), *bars], ["#9aa5b1", *colors]
     ax.barh(labels, bars, color=colors)

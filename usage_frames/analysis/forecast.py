@@ -239,10 +239,10 @@ def anomalies(
     day = times_of(df).floor("D")
     settle = endpoint_of(df).settle
     settling = as_of(df) - settle - pd.Timedelta(days=1)  # days starting after this may still grow
-    series = df[name].astype(float).groupby([day, *(df[k].astype(object) for k in keys)]).sum()
+    series = df[name].astype(float).groupby([day, *(df[k].astype(object) for k in keys)], dropna=False).sum()
     series.index = series.index.set_names(["day", *keys])
     rows = []
-    groups = series.groupby(level=keys) if keys else [((), series)]
+    groups = series.groupby(level=keys, dropna=False) if keys else [((), series)]
     for label, part in groups:
         s = part.droplevel(list(range(1, part.index.nlevels))) if keys else part
         s = s.reindex(pd.date_range(s.index.min(), s.index.max(), freq="D"), fill_value=0.0)

@@ -107,9 +107,12 @@ def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     _check_alignment(usage, costs, keys)
     counts = fields_of(daily, "additive")
     used = daily[[*keys, *counts]].astype({k: object for k in keys})
-    used = used.groupby([times_of(daily).floor("D").rename("day"), *(used[k] for k in keys)]).sum(numeric_only=True)
+    # A row of no project (an organization-level cost) is a group of its own, not dropped dollars.
+    per_day = used.groupby([times_of(daily).floor("D").rename("day"), *(used[k] for k in keys)], dropna=False)
+    used = per_day.sum(numeric_only=True)
     bill = costs[[*keys, "amount"]].astype({k: object for k in keys})
-    billed = bill.groupby([times_of(costs).floor("D").rename("day"), *(bill[k] for k in keys)])["amount"].sum()
+    day = times_of(costs).floor("D").rename("day")
+    billed = bill.groupby([day, *(bill[k] for k in keys)], dropna=False)["amount"].sum()
     out = used.join(billed, how="outer")
     out["amount"] = out["amount"].fillna(0.0)
     if {"input_tokens", "output_tokens"} <= set(out.columns):
@@ -189,6 +192,28 @@ def split_line_items(costs: pd.DataFrame) -> pd.DataFrame:
     return finish(out, costs)
 
 
+def require_quantities(costs: pd.DataFrame) -> None:
+    """Refuse costs whose rows carry no quantities (no unit price can be read from them), saying what to use instead.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> bill = Client.fake(provider="anthropic").costs("2026-10-01", "2026-10-02", group_by="description")
+        >>> require_quantities(bill)
+        Traceback (most recent call last):
+        ...
+        usage_frames.InvalidParameterError: costs: 'anthropic' has no quantities: this provider's cost rows carry \
+dollars only, so no price per token can be read from the bill alone; use ops.unit_costs(usage, costs) (the \
+dollars over the usage frame's tokens) or ops.per_million(ops.combine(costs), ops.combine(usage))
+    """
+    if "quantity" not in costs.columns or "quantity_unit" not in costs.columns:
+        raise InvalidParameterError(
+            "costs", provider_of(costs).name,
+            reason="has no quantities: this provider's cost rows carry dollars only, so no price per token can be "
+            "read from the bill alone; use ops.unit_costs(usage, costs) (the dollars over the usage frame's tokens) "
+            "or ops.per_million(ops.combine(costs), ops.combine(usage))",
+        )  # fmt: skip
+
+
 def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
     """Effective unit prices learned from the bill: ``amount / quantity`` per line item (and unit).
 
@@ -198,6 +223,10 @@ def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
         ``amount``, ``quantity``, ``quantity_unit``, ``unit_price``, ``usd_per_1m`` (token units only), and the
         parsed ``product``, ``model``, ``modality``, ``kind``, ``context``.
 
+    Raises:
+        InvalidParameterError: For costs of a provider whose cost rows carry no quantities (Anthropic's cost report
+            gives dollars only): per-token prices are then dollars over the usage's tokens, :func:`unit_costs`.
+
     Examples:
         >>> from usage_frames import Client
         >>> p = unit_prices(Client.fake().costs("2026-10-01", "2026-10-08", group_by="line_item"))
@@ -205,11 +234,13 @@ def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
         10.0
     """
     items = split_line_items(costs)
-    keys = ["line_item", "quantity_unit", *PARTS]
+    require_quantities(costs)
+    key = provider_of(costs).bill.key  # type: ignore[union-attr]  # split_line_items refused a frame without one
+    keys = [key, "quantity_unit", *PARTS]
     groups = [times_of(items).floor("D").rename("day"), *keys] if by_day else keys
     items = items.astype({k: object for k in keys})
     out = items.groupby(groups, dropna=False, observed=True)[["amount", "quantity"]].sum()
-    out = out.reset_index([k for k in keys if k != "line_item"])
+    out = out.reset_index([k for k in keys if k != key])
     out["unit_price"] = out["amount"] / out["quantity"].replace(0, np.nan)
     per_1m = out["quantity_unit"].map(TOKEN_UNITS).astype(float)
     out["usd_per_1m"] = out["unit_price"] * per_1m

@@ -194,7 +194,8 @@ def resample(df: pd.DataFrame, rule: str, tz: str | None = None) -> pd.DataFrame
     # Each span is cut to the window, as the API cuts its first and last bucket to the query's.
     begins, stops = lefts[bins].where(lefts[bins] > lo, lo), rights[bins].where(rights[bins] < hi, hi)
     bucket = begins.as_unit(starts.unit).rename("start_time")
-    out = combine_values(data.groupby([bucket, *(data[k] for k in keys)], observed=True), df, over_time=True)
+    grouped = data.groupby([bucket, *(data[k] for k in keys)], observed=True, dropna=False)  # a null key is a group
+    out = combine_values(grouped, df, over_time=True)
     out = out.reset_index(keys) if keys else out
     span_end = pd.Series(stops.as_unit(ends.unit), index=bucket).groupby(level=0).first()
     out.insert(0, "end_time", span_end.reindex(out.index).to_numpy())
@@ -259,13 +260,22 @@ def pivot(df: pd.DataFrame, columns: str, values: str | None = None) -> pd.DataF
     by_keys(df, columns)
     flat = df.reset_index()
     wide = flat.pivot_table(
-        index="start_time", columns=columns, values=name, aggfunc="sum", fill_value=0, observed=True
+        index="start_time", columns=columns, values=name, aggfunc="sum", fill_value=0, observed=True, dropna=False
     )
     return finish(wide, df, values=name)
 
 
+def _labels_of(df: pd.DataFrame) -> dict[str, str]:
+    """The label columns of a frame (:func:`label`'s ``project_name``...) by the key column each names."""
+    named = {key: key.removesuffix("_id") + "_name" for key in keys_of(df)}
+    return {key: name for key, name in named.items() if name in df.columns and name != key}
+
+
 def top_n(df: pd.DataFrame, n: int, by: str, values: str | None = None, other: str = "other") -> pd.DataFrame:
     """Keep the ``n`` largest groups of ``by`` (by total ``values``) and fold the rest into ``other``.
+
+    ``by`` is a key or a label of one (``project_name`` after :func:`label`): the folded rows say ``other`` in both
+    the key and its label. Rows whose key is null (Anthropic's default workspace) are a group like any other.
 
     Examples:
         >>> from usage_frames import Client
@@ -276,20 +286,26 @@ def top_n(df: pd.DataFrame, n: int, by: str, values: str | None = None, other: s
     """
     n = count_arg(n, "n")
     name = values_of(df, values)
-    by_keys(df, by)
-    ranking = df.groupby(by, observed=True)[name].sum().sort_values(ascending=False)
-    keep = set(ranking.index[:n])
-    labels = df[by].astype("string")
+    keys, labels = keys_of(df), _labels_of(df)
+    allowed = [*keys, *(c for c in labels.values() if c not in keys)]
+    if not isinstance(by, str) or by not in allowed:
+        raise InvalidParameterError("by", by, allowed, reason="is not a group key of this frame or a label of one")
+    ranking = df.groupby(by, observed=True, dropna=False)[name].sum().sort_values(ascending=False)
+    kept = ranking.index[:n]
+    keep = df[by].isin(kept.dropna()).to_numpy() | (df[by].isna().to_numpy() & bool(kept.isna().any()))
+    partner = labels.get(by) or next((k for k, label in labels.items() if label == by), None)
     out = df.copy()
-    out[by] = labels.where(labels.isin(keep), other)
-    keys = keys_of(df)
-    # A key with no value (a combined bill's project name where it is not labelled) is a group, not a lost dollar.
-    per_group = out.drop(columns="end_time").groupby([out.index, *keys], observed=True, sort=False, dropna=False)
+    for column in (by, partner) if partner else (by,):
+        out[column] = out[column].astype("string").where(keep, other)
+    groups = [c for c in df.columns if c in keys or c in labels.values()]
+    # A key with no value (a default workspace, a combined bill's project name where it is not labelled) is a
+    # group, not a lost dollar.
+    per_group = out.drop(columns="end_time").groupby([out.index, *groups], observed=True, sort=False, dropna=False)
     grouped = combine_values(per_group, df, False)
-    grouped = grouped.reset_index(keys)
+    grouped = grouped.reset_index(groups)
     grouped.index.name = "start_time"
     ends = df["end_time"].groupby(level=0).first()
     grouped.insert(0, "end_time", ends.reindex(grouped.index).to_numpy())
-    order = [*ranking.index[:n], other]
-    grouped[by] = pd.Categorical(grouped[by], categories=[c for c in order if c in set(grouped[by])])
+    order = [c for c in [*kept, other] if pd.notna(c) and c in set(grouped[by])]
+    grouped[by] = pd.Categorical(grouped[by], categories=order)
     return finish(grouped[[c for c in df.columns if c in grouped.columns]], df)

@@ -89,7 +89,7 @@ def _bill(costs: pd.DataFrame, keys: list[str], standard_only: bool) -> pd.DataF
     # Cache writes are fresh input billed apart; every modality and context adds to its side.
     items["side"] = items["kind"].map({"input": "usd_input", "cache writes": "usd_input",
                                        "cached input": "usd_cached_input", "output": "usd_output"})  # fmt: skip
-    bill = items.pivot_table(index=keys, columns="side", values="amount", aggfunc="sum", fill_value=0.0)
+    bill = items.groupby([*keys, "side"], dropna=False)["amount"].sum().unstack("side").fillna(0.0)
     return bill.reindex(columns=["usd_input", "usd_cached_input", "usd_output"], fill_value=0.0)
 
 
@@ -122,8 +122,11 @@ def unit_costs(
     keys = by_keys(usage, by)
     if "model" not in keys:
         raise InvalidParameterError("by", list(keys), reason="must include 'model' to match line items")
-    tokens = pd.concat([usage[keys].astype(object), _token_sides(usage)], axis=1).groupby(keys).sum()
-    out = tokens.join(_bill(costs, keys, standard_only), how="inner").astype("Float64")
+    # Counts stay whole (Int64); a count the usage frame lacks (Anthropic reports no requests) stays <NA>, not 0.
+    sides = pd.concat([usage[keys].astype(object), _token_sides(usage)], axis=1)
+    tokens = sides.groupby(keys, dropna=False).sum(min_count=1)
+    bill = _bill(costs, keys, standard_only).astype("Float64")
+    out = tokens.join(bill, how="inner")
     out["usd"] = out["usd_input"] + out["usd_cached_input"] + out["usd_output"]
     input_tokens = out["fresh_input_tokens"] + out["cached_input_tokens"]
 
@@ -174,12 +177,13 @@ def reconcile(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     priced = contributions.sum(axis=1, skipna=False) / 1e6
     day = times_of(daily).floor("D").rename("day")
     priced_usd = pd.Series(priced.to_numpy(), index=pd.MultiIndex.from_arrays([day, *(rows[k] for k in keys)]))
-    priced_usd = priced_usd.groupby(level=list(range(len(keys) + 1))).sum(min_count=1)
-    priced_usd = priced_usd.where(priced.groupby([day, *(rows[k] for k in keys)]).apply(lambda x: x.notna().all()))
+    priced_usd = priced_usd.groupby(level=list(range(len(keys) + 1)), dropna=False).sum(min_count=1)
+    whole = priced.groupby([day, *(rows[k] for k in keys)], dropna=False).apply(lambda x: x.notna().all())
+    priced_usd = priced_usd.where(whole)
     items = split_line_items(costs)
     models = set(rows["model"])
     items = items[items["model"].isin(models)].astype({"model": object, **{k: object for k in keys if k != "model"}})
-    billed_usd = items.groupby([times_of(items).floor("D").rename("day"), *keys])["amount"].sum()
+    billed_usd = items.groupby([times_of(items).floor("D").rename("day"), *keys], dropna=False)["amount"].sum()
     out = pd.concat({"billed_usd": billed_usd, "priced_usd": priced_usd}, axis=1).astype("Float64")
     out["billed_usd"] = out["billed_usd"].fillna(0.0)  # no line item: nothing billed
     out["unexplained_usd"] = out["billed_usd"] - out["priced_usd"]
@@ -204,11 +208,11 @@ def batch_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         >>> bool(pd.isna(s.loc["o3-2025-04-16", "could_save_usd"]))  # no Batch price for o3 in the bill
         True
     """
+    rates = _rate_table(costs)  # first: a bill without quantities is refused with what to use instead
     for key in ("model", "batch"):
         by_keys(usage, key)
-    rates = _rate_table(costs)
     sides = pd.concat([usage[["model", "batch"]].astype(object), _token_parts(usage)], axis=1)
-    per = sides.groupby(["model", "batch"])[_PART_COLUMNS].sum()
+    per = sides.groupby(["model", "batch"], dropna=False)[_PART_COLUMNS].sum()
     rows = []
     for model in sorted(set(sides["model"])):
         list_rate, batch_rate = _rates(rates, "list", model), _rates(rates, "batch", model)
@@ -245,13 +249,13 @@ def tier_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         >>> bool(gpt4o["priority"] < 0 < gpt4o["batch"])  # a surcharge, and a saving
         True
     """
+    rates = _rate_table(costs)
     for key in ("model", "batch", "service_tier"):
         by_keys(usage, key)
-    rates = _rate_table(costs)
     batch = usage["batch"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     tier = np.where(batch, "batch", usage["service_tier"].astype(object).fillna("default").to_numpy())
     sides = pd.concat([usage[["model"]].astype(object), _token_parts(usage)], axis=1).assign(tier=tier)
-    per = sides.groupby(["model", "tier"])[_PART_COLUMNS].sum()
+    per = sides.groupby(["model", "tier"], dropna=False)[_PART_COLUMNS].sum()
     rows = []
     for index, tokens in per.iterrows():
         model, label = str(index[0]), str(index[1])  # type: ignore[index]

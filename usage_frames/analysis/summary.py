@@ -18,18 +18,26 @@ from usage_frames.analysis.frame import by_keys, combine_values, finish, values_
 def totals(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFrame:
     """Totals per dimension, largest first (levels: the mean over time of the per-bucket total).
 
+    Rows whose key is null (Anthropic's default workspace, usage without an API key) are a group of their own,
+    labelled ``NaN`` as by pandas' ``groupby(dropna=False)``: the totals add up to the frame's.
+
     Examples:
         >>> from usage_frames import Client
         >>> t = totals(Client.fake().costs("2026-10-01", "2026-11-01", group_by="project_id"), by="project_id")
         >>> t.index.tolist()
         ['proj_chat', 'proj_search', 'proj_lab', 'proj_batch']
+        >>> totals(Client.fake().costs("2026-10-01", "2026-11-01")).index
+        RangeIndex(start=0, stop=1, step=1)
     """
     keys = by_keys(df, by)
-    per_bucket = combine_values(df.drop(columns="end_time").groupby([df.index, *keys], observed=True), df, False)
-    groups = per_bucket.groupby(level=keys, observed=True) if keys else per_bucket.groupby(lambda _: 0)
+    # A null key (Anthropic's default workspace, usage without a key) is a group: every total adds up to the frame's.
+    buckets = df.drop(columns="end_time").groupby([df.index, *keys], observed=True, dropna=False)
+    per_bucket = combine_values(buckets, df, False)
+    groups = per_bucket.groupby(level=keys, observed=True, dropna=False) if keys else per_bucket.groupby(lambda _: 0)
     out = combine_values(groups, df, True)
     first = values_of(df, None)
-    return finish(out.sort_values(first, ascending=False) if keys else out, df)
+    # Without ``by``, one row as ``df.sum().to_frame().T`` gives (index 0), not a ``start_time`` of 0.
+    return finish(out.sort_values(first, ascending=False) if keys else out.reset_index(drop=True), df)
 
 
 def share(df: pd.DataFrame, by: str, values: str | None = None) -> pd.DataFrame:
@@ -79,8 +87,8 @@ def compare(
     name = values_of(df, values)
     keys = by_keys(df, by)
     by_keys(previous, keys)
-    current = df.groupby(keys, observed=True)[name].sum()
-    before = previous.groupby(keys, observed=True)[name].sum()
+    current = df.groupby(keys, observed=True, dropna=False)[name].sum()
+    before = previous.groupby(keys, observed=True, dropna=False)[name].sum()
     out = pd.concat({"previous": before, "current": current}, axis=1).fillna(0).astype("Float64")
     out["change"] = out["current"] - out["previous"]
     out["change_pct"] = (out["change"] / out["previous"].replace(0, np.nan) * 100).astype("Float64")
