@@ -196,7 +196,8 @@ def spend(costs: pd.DataFrame, by: str | None = None, n: int = 6, rule: str = "D
         by: A dimension of it (``project_id``, ``line_item``...) or a label of one (``project_name`` after
             ``ops.label``), or ``None`` for the total. Rows whose key is null show as :data:`NONE`.
         n: How many categories to show before folding the rest into "other".
-        rule: The bar width: ``"D"``, ``"W-MON"``, ``"MS"``.
+        rule: What a bar sums, a pandas rule with pandas' meaning: ``"D"``, ``"W-SUN"`` (weeks ending Sunday),
+            ``"MS"``; each bar spans the days it sums.
         ax: Where to draw (a new figure by default).
 
     Raises:
@@ -204,22 +205,27 @@ def spend(costs: pd.DataFrame, by: str | None = None, n: int = 6, rule: str = "D
 
     Examples:
         >>> from usage_frames import Client
-        >>> ax = spend(Client.fake().costs("2026-09-07", "2026-11-02"), rule="W-MON")
+        >>> ax = spend(Client.fake().costs("2026-09-07", "2026-11-02"), rule="W-SUN")  # Monday to Sunday
         >>> len(ax.patches), ax.get_title()
-        (8, 'Spend per W-MON')
+        (8, 'Spend per W-SUN')
+        >>> len(spend(Client.fake().costs("2026-09-07", "2026-11-02"), rule="W-MON").patches)  # Sep 7 on its own
+        9
     """
     _need(costs, "spend (USD)", ("costs",), "costs")
     ax = _axes(ax)
     frame = ops.top_n(costs, n, by=by) if by else costs
     wide = ops.pivot(frame, by) if by else frame[["amount"]].groupby(level=0).sum()
-    wide = wide.resample(rule, label="left", closed="left").sum()
+    # pandas' bins for the rule (its default closed and label: "W-MON" is weeks ending Monday), each bar drawn
+    # over the days it sums, from its first day: never before the data's start.
+    days = wide.index.to_series().resample(rule).agg(["min", "max"]).dropna()
+    wide = wide.resample(rule).sum().loc[days.index]
+    span = pd.to_timedelta(days["max"] - days["min"]) + pd.Timedelta(days=1)
+    width = 0.85 * span.dt.total_seconds() / 86400  # matplotlib date units are days
     bottom = np.zeros(len(wide))
-    step = (wide.index[1] - wide.index[0]) if len(wide) > 1 else pd.Timedelta(days=1)
-    width = 0.85 * (step / pd.Timedelta(days=1))  # matplotlib date units are days
     for column in wide.columns:
         values = wide[column].to_numpy(dtype=float)
-        ax.bar(wide.index, values, width=width, bottom=bottom, align="edge", label=shown(column),
-               color=color_for(shown(column)) if by else PALETTE[0])  # fmt: skip
+        ax.bar(pd.DatetimeIndex(days["min"]), values, width=width.to_numpy(), bottom=bottom, align="edge",
+               label=shown(column), color=color_for(shown(column)) if by else PALETTE[0])  # fmt: skip
         bottom += values
     ax.yaxis.set_major_formatter(USD)
     ax.set_ylabel("Spend (USD)")
