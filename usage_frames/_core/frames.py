@@ -61,10 +61,11 @@ def empty_frame(query: Query) -> pd.DataFrame:
 def _number(value: Any, dtype: str, name: str, scale: int = 1) -> int | float:
     """One JSON value as an exact int (``Int64`` fields) or a finite float (``Float64``), else an error.
 
-    Strings are read as decimals (``"12.50"``, ``"0E-6176"``, 39 decimals: all seen live); booleans, lists,
-    ``"NaN"``, infinities and counts outside int64 are impossible values and raise. With a ``scale`` (an amount
-    in cents shown in dollars), the decimal is divided before it becomes a float: ``"123.45"`` is 1.2345 exactly
-    as a float can hold it, never 123.45 and never 1.2344999.
+    Strings are read as decimals (``"12.50"``, ``"0E-6176"``, 39 decimals: all seen live) in ASCII digits only
+    (Python would read ``"1_000"`` and Arabic-Indic digits too: guesses, not numbers an API sends); booleans, lists,
+    ``"NaN"``, infinities, negative counts and counts outside int64 are impossible values and raise. With a
+    ``scale`` (an amount in cents shown in dollars), the decimal is divided before it becomes a float: ``"123.45"``
+    is 1.2345 exactly as a float can hold it, never 123.45 and never 1.2344999.
 
     Examples:
         >>> _number("123.45", "Float64", "amount", scale=100), _number(0.07, "Float64", "amount", scale=100)
@@ -73,6 +74,8 @@ def _number(value: Any, dtype: str, name: str, scale: int = 1) -> int | float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise impossible(name, value, "not a number")
     number: int | float | Decimal
+    if isinstance(value, str) and (not value.isascii() or "_" in value):
+        raise impossible(name, value, "not a number")
     try:
         number = Decimal(value.strip()) if isinstance(value, str) else value
     except InvalidOperation:
@@ -84,6 +87,8 @@ def _number(value: Any, dtype: str, name: str, scale: int = 1) -> int | float:
     if dtype == "Int64":
         if not INT64_MIN <= number <= INT64_MAX:  # before int(): "1e999999999" would take all memory
             raise impossible(name, value, "a count outside the int64 range")
+        if number < 0:
+            raise impossible(name, value, "a negative count")
         if number != int(number):
             raise impossible(name, value, "a fraction where the API sends a count")
         return int(number)
@@ -201,10 +206,13 @@ class _Codes(dict[Any, int]):
         return code
 
 
-def _value_column(results: list[Any], name: str, dtype: str, fast: bool, scale: int = 1) -> Any:
+def _value_column(
+    results: list[Any], name: str, dtype: str, fast: bool, scale: int = 1, strict: Sequence[bool] = ()
+) -> Any:
     """One value column; from strictly typed structs it converts in C (``np.fromiter``) when nothing is absent.
 
-    From strict structs an absent count is :data:`ABSENT` (a value strict decoding refuses), so it reads as ``<NA>``.
+    From strict structs an absent count is :data:`ABSENT` (a value strict decoding refuses), so it reads as ``<NA>``:
+    every result when ``fast``, else those that ``strict`` marks (a window whose other pages were read leniently).
     A scaled amount (cents) always goes the careful, exact way.
     """
     getter = operator.attrgetter(name)
@@ -222,6 +230,8 @@ def _value_column(results: list[Any], name: str, dtype: str, fast: bool, scale: 
     if dtype in ("Int64", "Float64"):
         if fast and dtype == "Int64":
             values = [None if v == ABSENT else v for v in values]
+        elif dtype == "Int64":
+            values = [None if s and v == ABSENT else v for v, s in zip(values, strict, strict=True)]
         return _numbers(values, dtype, name, scale)
     return pd.array(values if fast else _labels(values, name, "string"), dtype=dtype)  # type: ignore[call-overload]
 
@@ -266,12 +276,15 @@ def columns_of(pages: Iterable[Page], query: Query) -> Columns:
     ends: list[int] = []
     counts: list[int] = []
     fast = True
+    strict: list[bool] = []  # per result: from a strict page, where an absent count holds ABSENT
     for raw in pages:
         page = as_page(raw, endpoint)
-        fast = fast and type(page) is strict_type
+        is_strict = type(page) is strict_type
+        fast = fast and is_strict
         for bucket in page.data:
             found = bucket.results
             results += found
+            strict += [is_strict] * len(found)
             starts.append(bucket.start_time)
             ends.append(bucket.end_time)
             counts.append(len(found))
@@ -291,7 +304,7 @@ def columns_of(pages: Iterable[Page], query: Query) -> Columns:
         if block is not None and f.name in block:
             columns[f.name] = block[f.name]
         elif len(f.json_path) == 1:
-            columns[f.name] = _value_column(results, f.name, f.dtype, fast, f.scale)
+            columns[f.name] = _value_column(results, f.name, f.dtype, fast, f.scale, strict)
         elif f.dtype in ("Int64", "Float64"):
             columns[f.name] = _numbers(_nested(results, f.json_path), f.dtype, ".".join(f.json_path), f.scale)
         else:

@@ -72,10 +72,10 @@ def _types(endpoint: Endpoint) -> tuple[Any, Any, msgspec.json.Decoder[Any], msg
 
 
 def _make_types(endpoint: Endpoint) -> tuple[Any, Any, msgspec.json.Decoder[Any], msgspec.json.Decoder[Any]]:
-    # Strict counts are int64 minus the sentinel (msgspec checks the range in C, anything else goes lenient), and an
-    # absent count decodes to the sentinel, so a whole block of counts converts in one C pass even when older
-    # answers leave fields out; the NA mask comes from the sentinel.
-    count = Annotated[int, msgspec.Meta(ge=ABSENT + 1, le=INT64_MAX)]
+    # Strict counts are the non-negative int64 (msgspec checks the range in C; anything else goes lenient, where a
+    # negative count is refused by name), and an absent count decodes to the sentinel, so a whole block of counts
+    # converts in one C pass even when older answers leave fields out; the NA mask comes from the sentinel.
+    count = Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
     kinds: dict[str, Any] = {"Int64": count, "Float64": float | str, "string": str}
     wire, name = endpoint.wire, f"{endpoint.provider}_{endpoint.name}"
     times: Any = int if wire.times == "unix" else dt.datetime
@@ -177,7 +177,27 @@ def decode_page(content: bytes, endpoint: Endpoint) -> Page:
     except msgspec.ValidationError as exc:
         if str(exc).startswith("Number out of range"):
             raise _out_of_range(content, str(exc)) from None
-        raise UnexpectedResponseError(f"the answer is not a page: {exc}") from None
+        raise UnexpectedResponseError(f"the answer is not a page: {_error_of(content) or exc}") from None
+
+
+def _error_of(content: bytes) -> str | None:
+    """What an error envelope sent with a 200 says (``{"error": {"type", "message"}}``, both known providers' shape).
+
+    Examples:
+        >>> _error_of(b'{"type": "error", "error": {"type": "not_found_error", "message": "Not found"}}')
+        "it is an error: 'not_found_error: Not found'"
+        >>> _error_of(b'{"data": 1}') is None
+        True
+    """
+    try:
+        body = json.loads(content)
+    except ValueError:  # more digits than Python reads: not an envelope
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return None
+    said = ": ".join(str(error[k]) for k in ("type", "message") if error.get(k) is not None)
+    return f"it is an error: {said[:300]!r}"
 
 
 def _out_of_range(content: bytes, message: str) -> UnexpectedResponseError:

@@ -396,7 +396,8 @@ def send(
                     return decode(response.content), response
                 except UnexpectedResponseError as exc:
                     forget(session, response)
-                    raise UnexpectedResponseError(f"GET {path}: {exc.message}", request_id=request_id) from None
+                    message = _redact(exc.message, secret)  # it may quote the server (an error envelope with a 200)
+                    raise UnexpectedResponseError(f"GET {path}: {message}", request_id=request_id) from None
                 except msgspec.DecodeError:
                     forget(session, response)
                     kind = response.headers.get("content-type", "no content type")
@@ -438,7 +439,6 @@ def _redact(value: Any, secret: str) -> Any:
     if isinstance(value, list):
         return [_redact(v, secret) for v in value]
     return value
-
 
 
 def loggable(params: Sequence[tuple[str, str]]) -> str:
