@@ -160,7 +160,11 @@ def bench_cold(url: str, days: int, latency: float) -> list[tuple[str, str]]:
 
 
 class Replay(BaseAdapter):
-    """Answers each URL with the bytes the fake server sent for it, in-process: the requests transport, no socket."""
+    """Answers each URL with the bytes the fake server sent for it, in-process: the requests transport, no socket.
+
+    The body comes read, as the client's own adapter leaves it (``DeadlineAdapter`` reads it in 64 KiB pieces
+    against the deadline): what is timed is everything of ours and of requests' but the socket.
+    """
 
     def __init__(self, bodies: dict[str, bytes]) -> None:
         super().__init__()
@@ -170,7 +174,9 @@ class Replay(BaseAdapter):
         response = requests.Response()
         response.status_code, response.request, response.url = 200, request, request.url or ""
         response.headers = requests.structures.CaseInsensitiveDict({"Content-Type": "application/json"})
-        response.raw = HTTPResponse(body=io.BytesIO(self.bodies[request.url or ""]), status=200, preload_content=False)
+        response.raw = HTTPResponse(body=io.BytesIO(b""), status=200, preload_content=False)
+        response._content = self.bodies[request.url or ""]
+        response._content_consumed = True  # type: ignore[attr-defined]
         response.reason, response.encoding = "OK", "utf-8"
         return response
 
