@@ -2,8 +2,9 @@
 
 Adding a provider is a folder ``providers/NAME/`` whose package makes a
 :class:`~usage_frames._core.provider.Provider` (its endpoint rows, wire format, credentials), declares its
-endpoint methods (``Endpoints``) and functions, and gives its fake and sample (modules ``fake`` and ``sample``,
-each with ``client_arguments``); then one entry in :data:`PACKAGES` and its ``Endpoints`` among :class:`Client`'s bases.
+endpoint methods (``Endpoints``) and functions, and gives its fake and sample (module ``fake`` with
+``client_arguments``, module ``sample`` with its ``SAMPLE``); then one entry in :data:`PACKAGES` and its
+``Endpoints`` among :class:`Client`'s bases.
 
 Examples:
     >>> list(PROVIDERS), DEFAULT.name
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -82,4 +84,5 @@ class Client(openai.Endpoints, anthropic.Endpoints, BaseClient):
         chosen = cls.resolve(provider)
         if chosen.name not in PACKAGES:
             raise InvalidParameterError("provider", chosen.name, tuple(PACKAGES), reason="has no recorded sample")
-        return cls(provider=chosen, **PACKAGES[chosen.name].sample.client_arguments(path))
+        root = None if path is None else Path(path)
+        return cls(provider=chosen, **PACKAGES[chosen.name].sample.SAMPLE.client_arguments(root))

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -77,21 +76,6 @@ def sample_dir() -> Path:
     """
     return SAMPLE.files().parent
 
-
-def client_arguments(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """The keyword arguments of a client answered offline from the sample data (``Client.sample(provider=...)``).
-
-    Args:
-        path: The sample root (its ``anthropic/http`` folder holds the files); default where the package finds it.
-
-    Raises:
-        CacheMissError: If the sample data is not there.
-
-    Examples:
-        >>> sorted(client_arguments())
-        ['api_key', 'cache', 'now', 'transport', 'workers']
-    """
-    return SAMPLE.client_arguments(None if path is None else Path(path))
 
 
 def record(path: str | os.PathLike[str] | None = None) -> int:
