@@ -82,7 +82,6 @@ def sample_dir() -> Path:
     return SAMPLE.files().parent
 
 
-
 def record(path: str | os.PathLike[str] | None = None) -> int:
     """Record the sample data from the fake organization, replacing what is there; returns the files written."""
     return record_sample(SAMPLE, FakeOrganization(now=SAMPLE_NOW), None if path is None else Path(path))
