@@ -23,34 +23,47 @@ import msgspec
 import pandas as pd
 import pytest
 
-import usage_frames.query
+import usage_frames._core.query
 from usage_frames import Client
-from usage_frames.fake import FakeAPI, FakeOrganization, FakeServer, Faults
-from usage_frames.transport.send import DEFAULT_BASE_URL
+from usage_frames._core.query import Query
+from usage_frames._core.query import build_query as build_query_of
+from usage_frames._core.schema import Endpoint
+from usage_frames.fake import FakeAPI, FakeServer, Faults
+from usage_frames.providers import DEFAULT, PROVIDERS
+from usage_frames.providers.openai.fake import FakeOrganization
+
+DEFAULT_BASE_URL = DEFAULT.credentials.base_url
 
 matplotlib.use("Agg")
 
 # A maintenance script (needs PyYAML), and the clock pin of subprocesses (imported at their start-up): not test modules.
-collect_ignore = ["spec/vendor.py", "pinned_clock/sitecustomize.py"]
+collect_ignore = ["providers/openai/spec/vendor.py", "finops/spec/vendor_focus.py", "pinned_clock/sitecustomize.py"]
 
-SPEC = json.loads((Path(__file__).parent / "spec" / "usage-openapi-excerpt.json").read_text())
+ROOT = Path(__file__).resolve().parent.parent
+"""The project's folder (README.md, notebooks/, usage_frames/)."""
+SPEC = json.loads((ROOT / "tests/providers/openai/spec/usage-openapi-excerpt.json").read_text())
 # Made at run time so that no key-shaped string is committed; long enough to be found if it leaks anywhere.
 SECRET_KEY = "sk-admin-" + secrets.token_urlsafe(32)
-# The one "now" of the suite: clients and fake organizations without now= follow usage_frames.query.wall_clock,
+# The one "now" of the suite: clients and fake organizations without now= follow usage_frames._core.query.wall_clock,
 # pinned here, so that fixed 2026 dates stay inside the API's one-year look-back on any date of the machine's clock.
 NOW = pd.Timestamp("2026-11-28 12:00", tz="UTC")
 # The start of that day, for tests whose fixed windows end on a day boundary.
 MIDNIGHT = NOW.normalize()
 
 
-REAL_WALL_CLOCK = usage_frames.query.wall_clock
+REAL_WALL_CLOCK = usage_frames._core.query.wall_clock
+
+
+def build_query(endpoint: Any, *args: Any, **kwargs: Any) -> Query:
+    """A validated query of an endpoint of the default provider, named as the tests name it."""
+    return build_query_of(endpoint if isinstance(endpoint, Endpoint) else DEFAULT.endpoint(endpoint), *args, **kwargs)
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _pinned_clock() -> Iterator[None]:
     """Session-wide, so that module-scoped fixtures fetch on the pinned clock too."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(usage_frames.query, "wall_clock", lambda: NOW)
+        patch.setattr(usage_frames._core.query, "wall_clock", lambda: NOW)
         yield
 
 
@@ -68,7 +81,7 @@ def pinned_env(now: pd.Timestamp = NOW, **variables: str) -> dict[str, str]:
 @pytest.fixture(autouse=True)
 def _real_clock_where_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if request.node.get_closest_marker("real_clock") is not None:
-        monkeypatch.setattr(usage_frames.query, "wall_clock", REAL_WALL_CLOCK)
+        monkeypatch.setattr(usage_frames._core.query, "wall_clock", REAL_WALL_CLOCK)
 
 
 @pytest.fixture(scope="session")
@@ -81,12 +94,16 @@ def secret_key() -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("OPENAI_ADMIN_KEY"):
-        return
-    skip = pytest.mark.skip(reason="live test: set OPENAI_ADMIN_KEY to run it")
+    """Live tests (``@pytest.mark.live``, or ``live("anthropic")`` for another provider) run only when that
+    provider's admin key is set, and on the machine's real clock."""
     for item in items:
-        if "live" in item.keywords:
-            item.add_marker(skip)
+        marker = item.get_closest_marker("live")
+        if marker is None:
+            continue
+        variable = PROVIDERS[marker.args[0] if marker.args else DEFAULT.name].credentials.env
+        item.add_marker(pytest.mark.real_clock)
+        if not os.environ.get(variable):
+            item.add_marker(pytest.mark.skip(reason=f"live test: set {variable} to run it"))
 
 
 @pytest.fixture(autouse=True)
@@ -107,8 +124,9 @@ def _no_outside_network(
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
-    monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    for provider in PROVIDERS.values():  # no test reads the machine's keys or API roots
+        monkeypatch.delenv(provider.credentials.env, raising=False)
+        monkeypatch.delenv(provider.credentials.base_url_env, raising=False)
 
 
 @pytest.fixture(autouse=True)

@@ -30,7 +30,9 @@ from usage_frames import (
     UsageFramesError,
 )
 from usage_frames.dlt import NULL_KEY, usage_source
-from usage_frames.fake import FakeOrganization, Fault, Faults, Stream, default_streams
+from usage_frames.fake import Fault, Faults, Stream
+from usage_frames.providers.openai.fake import FakeOrganization
+from usage_frames.providers.openai.fake.streams import default_streams
 
 START = "2026-11-01"
 T1 = pd.Timestamp("2026-11-20 12:00", tz="UTC")
@@ -359,3 +361,28 @@ def test_readme__the_warehouse_example_runs_and_prints_what_the_readme_shows_aga
     assert (first.stdout.rstrip(), first.stderr) == (shown.rstrip(), "")
     assert (second.stdout.rstrip(), second.stderr) == (shown.rstrip(), "")
     assert (tmp_path / "usage.duckdb").exists() and (tmp_path / "dlt" / "pipelines" / "openai_usage").is_dir()
+
+
+def test_usage_source__both_providers_in_one_dataset_with_anthropic_tables_prefixed(warehouse: Warehouse) -> None:
+    """Anthropic's reports load beside OpenAI's (``anthropic_messages``, ``anthropic_costs``): rows equal to the
+    frames, its default workspace (null in the API) stored as '', dollars its ground truth's cents, no duplicates."""
+    from decimal import Decimal
+
+    from usage_frames.providers.anthropic.fake import FakeOrganization as AnthropicOrganization
+
+    group_by = {"messages": ["workspace_id", "model"], "costs": ["workspace_id", "description"]}
+    for now in (T1, T1 + pd.Timedelta("5h")):  # the second run merges the same buckets: nothing added twice
+        openai = fake(now)
+        anthropic = Client.fake(AnthropicOrganization(now=now), provider="anthropic", now=now, max_retries=0)
+        warehouse.run(usage_source(["costs"], start=START, group_by=["project_id"], client=openai))
+        warehouse.run(usage_source(["messages", "costs"], start=START, group_by=group_by, client=anthropic))
+        assert warehouse.rows("costs") == expected(openai, "costs", group_by=["project_id"])
+        for endpoint, keys in group_by.items():
+            assert warehouse.rows(f"anthropic_{endpoint}") == expected(anthropic, endpoint, group_by=keys), endpoint
+    default = warehouse.sql("SELECT count(*) AS n FROM openai.anthropic_costs WHERE workspace_id = ''").n[0]
+    assert default > 0
+    usd = warehouse.sql("SELECT sum(amount) AS usd FROM openai.anthropic_costs").usd[0]
+    truth = AnthropicOrganization(now=now).total("costs", "amount", START, now)  # Decimal dollars, today so far
+    assert Decimal(str(round(float(usd), 2))) == truth.quantize(Decimal("0.01"))
+    output = warehouse.sql("SELECT sum(output_tokens) AS n FROM openai.anthropic_messages").n[0]
+    assert output == AnthropicOrganization(now=now).total("messages", "output_tokens", START, now)

@@ -15,34 +15,21 @@ from pathlib import Path
 import pytest
 from conftest import pinned_env
 
-MODULES = [
-    "endpoints",
-    "params",
-    "frames",
-    "client",
-    "surface",
-    "default",
-    "source",
-    "fanout",
-    "ops",
-    "plot",
-    "organization",
-    "dataset",
-    "sample",
-    "report",
-    "cli",
-    "fake",
-    "errors",
-    "accessor",
-    "focus",
-    "allocation",
-    "budgets",
-]
-WITH_EXAMPLES = {"ops", "plot", "params", "focus", "allocation"}
+PACKAGE = Path(__file__).resolve().parent.parent / "usage_frames"
+# Every module of the package, found on disk (a new module is checked without a line here).
+MODULES = sorted(
+    ".".join(path.relative_to(PACKAGE).with_suffix("").parts).removesuffix(".__init__").removesuffix("__init__")
+    for path in PACKAGE.rglob("*.py")
+    if path.name != "__main__.py"
+)
+# The helpers users call on frames, the plots and the FinOps outputs: each public function shows itself at work.
+# (analysis/frame.py is the helpers' own plumbing, not a helper.)
+WITH_EXAMPLES = {"ops", "plot", "_core.query",
+                 *(m for m in MODULES if m.startswith(("analysis.", "finops.")) and m != "analysis.frame")}  # fmt: skip
 
 
 def public_functions(name: str):
-    module = importlib.import_module(f"usage_frames.{name}")
+    module = importlib.import_module(f"usage_frames.{name}".rstrip("."))
     for attr, value in vars(module).items():
         if not attr.startswith("_") and inspect.isfunction(value) and value.__module__ == module.__name__:
             yield attr, value
@@ -105,3 +92,47 @@ def test_readme__quick_start_test_command_is_what_ci_runs():
     ci = (README.parent / ".ci" / "run").read_text().splitlines()
     assert len(commands) == 2 and "report --sample" in commands[0]
     assert commands[1] == ci[-1] and "pytest" in ci[-1]
+
+
+FAKE_TRAFFIC = "# the fake's traffic"
+"""The comment on a doctest line whose output is a figure of the fake's traffic (it changes if the traffic does)."""
+MOST_TRAFFIC_EXAMPLES = 12  # the fakes' own modules, and Client.fake
+
+
+def _failing_doctests() -> set[str]:
+    """The names of the package's doctests that fail, each run in fresh globals as pytest runs them."""
+    import matplotlib.pyplot as plt
+
+    failing = set()
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    for name in MODULES:
+        module = importlib.import_module(f"usage_frames.{name}".rstrip("."))
+        for test in doctest.DocTestFinder().find(module):
+            runner = doctest.DocTestRunner(optionflags=flags)
+            if test.examples and runner.run(test, out=lambda _: None).failed:
+                failing.add(test.name)
+            plt.close("all")  # as after every test of the suite: an example's figures are its own
+    return failing
+
+
+def test_docs__the_examples_that_print_the_fakes_traffic_are_few_and_say_so(monkeypatch):
+    """Docstring examples show what users see, mostly on the recorded sample; the few that print a figure of the
+    fake's traffic carry ``# the fake's traffic`` on that line. Found by changing the traffic (its noise) and
+    running every example: exactly the marked ones change."""
+    import usage_frames.fake.traffic as traffic
+
+    before = _failing_doctests()
+    noise = traffic._uniform
+    monkeypatch.setattr(traffic, "_uniform", lambda seed, values: noise(seed + 7, values))
+    changed = _failing_doctests() - before
+    marked = {
+        test.name
+        for name in MODULES
+        for test in doctest.DocTestFinder().find(importlib.import_module(f"usage_frames.{name}".rstrip(".")))
+        if any(FAKE_TRAFFIC in example.source for example in test.examples)
+    }
+    assert changed, "the fake's noise no longer changes any example: the check sees nothing"
+    unmarked = sorted(changed - marked)
+    assert not unmarked, f"these print the fake's traffic: mark the line {FAKE_TRAFFIC!r}: {unmarked}"
+    assert not marked - changed, f"marked, yet they print nothing of the fake's traffic: {sorted(marked - changed)}"
+    assert len(marked) <= MOST_TRAFFIC_EXAMPLES

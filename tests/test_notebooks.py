@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import secrets
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,11 +13,20 @@ import pytest
 from conftest import pinned_env
 from nbclient import NotebookClient
 
-from usage_frames.fake import TOKEN_PRICES
-from usage_frames.sample import SAMPLE_NOW
+from usage_frames.fake import FakeAPI, FakeServer
+from usage_frames.providers.anthropic import fake as anthropic_fake
+from usage_frames.providers.openai.fake import TOKEN_PRICES
+from usage_frames.providers.openai.sample import SAMPLE_NOW
 
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
-NAMES = ["01_spend_overview", "02_tokens_and_caching", "03_unit_economics", "04_beyond_completions", "05_finops"]
+NAMES = [
+    "01_spend_overview",
+    "02_tokens_and_caching",
+    "03_unit_economics",
+    "04_beyond_completions",
+    "05_finops",
+    "06_providers",
+]
 MONTH = ("2026-10-01", SAMPLE_NOW)
 
 
@@ -105,11 +115,34 @@ def test_05_finops__statement_budgets_and_export_match_the_truth(executed, org):
     assert figures["statuses"]["org"] != "over" and search > 300 and total < 2000
 
 
+def test_06_providers__each_providers_bill_is_its_ground_truth_and_the_sum_is_both(executed, org):
+    figures = key_figures(executed["06_providers"])
+    anthropic = anthropic_fake.FakeOrganization(now=MONTH[1])
+    truth = {"openai": Decimal(repr(org.total("costs", "amount", *MONTH))),
+             "anthropic": anthropic.total("costs", "amount", *MONTH)}  # Decimal dollars: the report's cents / 100
+    assert truth["openai"] > 0 and truth["anthropic"] > 0
+    for name, dollars in truth.items():
+        assert Decimal(repr(figures["own_totals"][name])) == dollars.quantize(Decimal("0.01")), name
+        assert figures["by_provider"][name] == figures["own_totals"][name], name  # combine keeps each provider's sum
+    assert Decimal(repr(figures["total"])) == (truth["openai"] + truth["anthropic"]).quantize(Decimal("0.01"))
+    assert figures["output_tokens"] == {"openai": org.total("completions", "output_tokens", *MONTH),
+                                        "anthropic": anthropic.total("messages", "output_tokens", *MONTH)}
+    read = anthropic.total("messages", "cache_read_input_tokens", *MONTH)
+    written = ("cache_creation_ephemeral_5m_input_tokens", "cache_creation_ephemeral_1h_input_tokens")
+    inputs = read + sum(anthropic.total("messages", name, *MONTH) for name in ("uncached_input_tokens", *written))
+    assert figures["cache_read_pct"]["anthropic"] == round(read / inputs * 100, 1)
+    assert figures["top_project"][0] in truth and figures["top_model"][0] in truth
+
+
 def test_notebooks__live_mode_with_a_key_never_shows_it(secret_key, server, monkeypatch):
     for name, value in pinned_env(OPENAI_ADMIN_KEY=secret_key, OPENAI_BASE_URL=server.url).items():
         monkeypatch.setenv(name, value)  # the kernel is another process: on the suite's clock, as the server is
-    for name in ("01_spend_overview", "03_unit_economics", "05_finops"):
-        notebook = run(name)
-        text = all_output(notebook)
-        assert "Data: live organization" in text
-        assert secret_key not in text
+    anthropic_key = "sk-ant-admin01-" + secrets.token_urlsafe(32)
+    with FakeServer(FakeAPI(anthropic_fake.FakeOrganization())) as other:
+        for name, value in {"ANTHROPIC_ADMIN_KEY": anthropic_key, "ANTHROPIC_BASE_URL": other.url}.items():
+            monkeypatch.setenv(name, value)
+        for name in ("01_spend_overview", "03_unit_economics", "05_finops", "06_providers"):
+            notebook = run(name)
+            text = all_output(notebook)
+            assert "Data: live organization" in text
+            assert secret_key not in text and anthropic_key not in text

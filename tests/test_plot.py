@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.dates as mdates
 import pandas as pd
 import pytest
 
@@ -36,9 +37,18 @@ def test_spend__stacks_the_top_n_plus_other_in_usd_per_utc_day(fake):
     assert heights == pytest.approx(float(costs["amount"].sum()))
 
 
-def test_spend__weekly_bars_and_the_total(fake):
-    ax = plot.spend(fake.costs("2026-09-07", "2026-11-02"), rule="W-MON")
-    assert len(ax.patches) == 8 and ax.get_legend() is None
+@pytest.mark.parametrize("rule", ["W-MON", "W-SUN", "W-WED", "MS", "ME", "2W-SUN", "3D"])
+def test_spend__bars_are_pandas_bins_of_the_rule_each_over_the_days_it_sums(fake, rule):
+    """pandas' meaning of the rule ("W-MON": weeks ending Monday), no bar before the data's first day."""
+    costs = fake.costs("2026-09-07", "2026-11-02")
+    ax = plot.spend(costs, rule=rule)
+    expected = costs["amount"].astype(float).resample(rule).sum()
+    expected = expected[costs["amount"].resample(rule).count() > 0]
+    assert [p.get_height() for p in ax.patches] == pytest.approx(expected.tolist())
+    starts = [mdates.num2date(p.get_x()) for p in ax.patches]
+    assert min(starts) == costs.index.min() and ax.get_legend() is None
+    ends = [mdates.num2date(p.get_x() + p.get_width() / 0.85) for p in ax.patches]
+    assert all((b - a).total_seconds() > -1 for a, b in zip(ends, starts[1:], strict=False))  # no overlap
 
 
 def test_top__largest_on_top_with_units(fake):

@@ -16,14 +16,14 @@ import pytest
 
 import usage_frames as uf
 from usage_frames.cli import main
+from usage_frames.providers.openai.sample import SAMPLE_NOW
 from usage_frames.report import spend_report
-from usage_frames.sample import SAMPLE_NOW
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     path = tmp_path_factory.mktemp("report") / "r.html"
-    assert main(["report", "--sample", "-o", str(path)]) == 0
+    assert main(["report", "--sample", "--provider", "openai", "-o", str(path)]) == 0
     return path.read_text()
 
 
@@ -78,7 +78,8 @@ def assert_no_placeholders(page: str) -> None:
 
 def test_report__a_past_month_shows_that_month_only(tmp_path, org):
     path = tmp_path / "september.html"
-    assert main(["report", "--sample", "--start", "2026-09-01", "--end", "2026-10-01", "-o", str(path)]) == 0
+    argv = ["report", "--sample", "--provider", "openai", "--start", "2026-09-01", "--end", "2026-10-01"]
+    assert main([*argv, "-o", str(path)]) == 0
     page = path.read_text()
     assert "<title>OpenAI spend report: September 2026</title>" in page
     assert "October 2026" not in visible(page)  # no October chart, no October projection

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 import usage_frames as uf
-import usage_frames.query
+import usage_frames._core.query
 from usage_frames import ops
 from usage_frames.cli import main
-from usage_frames.fake import FakeOrganization
+from usage_frames.providers.openai.fake import FakeOrganization
 from usage_frames.report_data import period, report_data
 
 DAYS = {"the 1st": "2026-11-01", "the 2nd": "2026-11-02", "the last day": "2026-10-31", "a day": "2026-12-07"}
@@ -27,11 +27,11 @@ BUDGETS = '[[budget]]\nname = "org"\nmonthly = 1000000.0\n'  # never over: check
 
 @pytest.fixture
 def clock(monkeypatch):
-    """Set the one clock of clients and fake organizations (``usage_frames.query.wall_clock``) to a moment."""
+    """Set the one clock of clients and fake organizations (``usage_frames._core.query.wall_clock``) to a moment."""
 
     def at(moment: str) -> pd.Timestamp:
         when = pd.Timestamp(moment, tz="UTC")
-        monkeypatch.setattr(usage_frames.query, "wall_clock", lambda: when)
+        monkeypatch.setattr(usage_frames._core.query, "wall_clock", lambda: when)
         return when
 
     return at
@@ -95,7 +95,7 @@ def assert_one_rule(data: dict, now: pd.Timestamp) -> dict:
 @pytest.mark.parametrize("moment", MOMENTS)
 def test_report_json__one_rule_at_any_hour_and_the_forecast_check_gives(moment, clock, tmp_path, capsys):
     now = clock(moment)
-    data = report_json(tmp_path, "--fake")
+    data = report_json(tmp_path, "--fake", "--provider", "openai")
     cards = assert_one_rule(data, now)
     org = FakeOrganization(now=now)
     assert cards["spend"]["value"] == round(org.total("costs", "amount", data["period"]["start"],
@@ -114,7 +114,7 @@ def test_report_json__one_rule_at_any_hour_and_the_forecast_check_gives(moment, 
 def test_report_json__at_14_53_the_headline_is_whole_days_and_today_is_apart(clock, tmp_path, org):
     """The report that said $463.23 (Dec 1-7), $463.66 (Nov 1-6) and -12.0% (Dec 1-6) over a table of $407.80."""
     now = clock("2026-12-07 14:53")
-    cards = {c["name"]: c for c in report_json(tmp_path, "--fake")["cards"]}
+    cards = {c["name"]: c for c in report_json(tmp_path, "--fake", "--provider", "openai")["cards"]}
     assert cards["spend"]["value"] == round(org.total("costs", "amount", "2026-12-01", "2026-12-07"), 2) == 407.80
     assert cards["previous"]["value"] == round(org.total("costs", "amount", "2026-11-01", "2026-11-07"), 2)
     assert cards["previous"]["label"] == "Same days last month" and cards["previous"]["note"] == "Nov 01 to Nov 06 2026"
@@ -124,7 +124,7 @@ def test_report_json__at_14_53_the_headline_is_whole_days_and_today_is_apart(clo
 def test_report_json__over_http_from_serve_fake_in_a_subprocess(clock, tmp_path, capsys, monkeypatch, secret_key):
     moment = "2026-12-07 14:53"
     code = (  # the server's fake organization on the same clock as the client
-        "import pandas as pd, usage_frames.query as q\n"
+        "import pandas as pd, usage_frames._core.query as q\n"
         f"q.wall_clock = lambda: pd.Timestamp({moment!r}, tz='UTC')\n"
         "from usage_frames.cli import main\n"
         "raise SystemExit(main(['serve-fake', '--port', '0']))\n"
@@ -147,7 +147,7 @@ def test_report_json__over_http_from_serve_fake_in_a_subprocess(clock, tmp_path,
 
 
 def test_report_json__on_the_sample_forecast_is_check_s_and_the_readme_s(tmp_path, capsys):
-    data = report_json(tmp_path, "--sample")
+    data = report_json(tmp_path, "--sample", "--provider", "openai")
     cards = assert_one_rule(data, pd.Timestamp("2026-10-21", tz="UTC"))
     assert cards["forecast"]["value"] == check_says(tmp_path, capsys, "--sample")[1] == 2189.01
     client = uf.Client.sample()

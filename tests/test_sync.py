@@ -15,8 +15,8 @@ import pytest
 from conftest import pinned_env, read_only
 
 import usage_frames as uf
+import usage_frames._core.query
 import usage_frames.dataset as sync_module
-import usage_frames.query
 from usage_frames.cli import main
 
 
@@ -58,7 +58,7 @@ def test_sync__first_run_backfills_and_reads_back_like_a_direct_fetch(tmp_path, 
 def test_sync__rerun_is_idempotent_and_rewrites_only_open_months(tmp_path, client, faults, monkeypatch, now, rewritten):
     # Every figure is taken at one instant: the open bucket of a direct fetch read a second later is another figure.
     now = pd.Timestamp(now, tz="UTC")
-    monkeypatch.setattr(usage_frames.query, "wall_clock", lambda: now)
+    monkeypatch.setattr(usage_frames._core.query, "wall_clock", lambda: now)
     start = (now - pd.Timedelta(days=75)).strftime("%Y-%m-%d")
     uf.sync(tmp_path, ["embeddings"], start=start, client=client)
     files = sorted((tmp_path / "endpoint=embeddings").rglob("*.parquet"))
@@ -329,7 +329,8 @@ def test_sync__temporary_files_left_by_a_killed_run_are_removed(tmp_path, client
 def test_sync__later_months_beyond_2_31_still_read_as_one_int64_dataset(tmp_path):
     # Three runs into one dataset: a month without rows, months of ordinary counts, then a month whose counts
     # exceed 2**31. Narrow or inferred types differed per file and pd.read_parquet raised ArrowInvalid.
-    from usage_frames.fake import FakeOrganization, Stream
+    from usage_frames.fake import Stream
+    from usage_frames.providers.openai.fake import FakeOrganization
 
     small = FakeOrganization()
     huge = FakeOrganization(

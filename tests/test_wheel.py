@@ -15,6 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_FILES = sorted(p.name for p in (ROOT / "sample_data" / "http").glob("*.json"))
+ANTHROPIC_FILES = sorted(p.name for p in (ROOT / "sample_data" / "anthropic" / "http").glob("*.json"))
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,8 @@ def run_ok(argv: list[object]) -> None:
 
 def offline_env(home: Path) -> dict[str, str]:
     """No key, no sample override, a fresh home, and proxies that go nowhere: any request off this machine fails."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "USAGE_FRAMES_", "PYTHON"))}
+    unset = ("OPENAI_", "ANTHROPIC_", "USAGE_FRAMES_", "PYTHON")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(unset)}
     dead = "http://127.0.0.1:9"
     return {**env, "HOME": str(home), "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "http_proxy": dead, "https_proxy": dead}
 
@@ -58,6 +60,10 @@ def test_sdist_and_wheel__ship_the_sample_data(installed):
         names = wheel.namelist()
     in_wheel = sorted(Path(n).name for n in names if n.startswith("usage_frames/sample_data/http/"))
     assert in_sdist == SAMPLE_FILES and in_wheel == SAMPLE_FILES
+    with tarfile.open(next(dist.glob("*.tar.gz"))) as sdist:
+        anthropic_sdist = sorted(Path(n).name for n in sdist.getnames() if "/sample_data/anthropic/http/" in n)
+    anthropic_wheel = sorted(Path(n).name for n in names if n.startswith("usage_frames/sample_data/anthropic/http/"))
+    assert len(ANTHROPIC_FILES) > 20 and anthropic_sdist == ANTHROPIC_FILES and anthropic_wheel == ANTHROPIC_FILES
     assert "usage_frames/py.typed" in names and not any(n.endswith(".sqlite") for n in names)
 
 
@@ -72,11 +78,27 @@ def test_wheel__runs_the_main_job_from_an_empty_folder_offline(installed, tmp_pa
     assert [p.name for p in empty.iterdir()] == ["report.html"]
     page = (empty / "report.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "<img" in page and "proj_chat" in page
-    code = "from usage_frames.sample import sample_dir; print(sample_dir())"
+    code = "from usage_frames.providers.openai.sample import sample_dir; print(sample_dir())"
     where = subprocess.run([venv / "bin" / "python", "-c", code], env=env, cwd=empty, capture_output=True, text=True,
                            check=True).stdout.strip()  # fmt: skip
     assert where.startswith(str(venv)) and where.endswith("usage_frames/sample_data")
     assert sorted(p.name for p in (Path(where) / "http").iterdir()) == SAMPLE_FILES  # read, never written to
+
+
+def test_wheel__answers_anthropic_from_its_installed_sample_offline(installed, tmp_path):
+    _, venv = installed
+    code = (
+        "import usage_frames as uf; from usage_frames.providers.anthropic.sample import sample_dir; "
+        "c = uf.Client.sample(provider='anthropic'); "
+        "print(sample_dir()); print(round(float(c.costs('2026-10-01', '2026-10-02')['amount'].sum()), 2))"
+    )
+    done = subprocess.run([venv / "bin" / "python", "-c", code], env=offline_env(tmp_path / "home"), cwd=tmp_path,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    where, dollars = done.stdout.split()
+    assert where.startswith(str(venv)) and where.endswith("usage_frames/sample_data/anthropic")
+    assert sorted(p.name for p in (Path(where) / "http").iterdir()) == ANTHROPIC_FILES  # read, never written to
+    assert dollars == "205.59"
 
 
 def test_wheel__parquet_without_the_extra_is_one_line_naming_it(installed, tmp_path):

@@ -1,10 +1,12 @@
-"""usage_frames: the OpenAI organization Usage and Costs API as tidy pandas DataFrames.
+"""usage_frames: organization usage and cost reports (OpenAI first) as tidy pandas DataFrames.
 
-One function per endpoint, generated from the endpoint table; each returns the tidy frame of the contract.
+One function per endpoint, generated from each provider's endpoint table; each returns the tidy frame of the
+contract. The package-level endpoint functions are OpenAI's; every provider's are in its namespace
+(``uf.providers.openai``).
 
 Examples:
     >>> import usage_frames as uf
-    >>> df = uf.costs("2026-10-01", "2026-10-08", group_by="project_id", client=uf.Client.fake())
+    >>> df = uf.costs("2026-10-01", "2026-10-08", group_by="project_id", client=uf.Client.sample())
     >>> df.groupby("project_id", observed=True)["amount"].sum().round(2).sort_values().index.tolist()
     ['proj_lab', 'proj_batch', 'proj_search', 'proj_chat']
 """
@@ -15,29 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from usage_frames import accessor as accessor  # registers df.usage
 from usage_frames import ops
-from usage_frames import params as params  # the old name of usage_frames.query: uf.params.build_query keeps working
-from usage_frames.client import Client, EndpointFunction, Plan, __version__
-from usage_frames.dataset import SyncResult, sync
-from usage_frames.default import (
-    audio_speeches,
-    audio_transcriptions,
-    code_interpreter_sessions,
-    completions,
-    costs,
-    decisions,
-    embeddings,
-    fetch,
-    file_search_calls,
-    images,
-    moderations,
-    plan,
-    vector_stores,
-    web_search_calls,
-)
-from usage_frames.default import client_or_default as client_or_default  # "X as X": importable, not in __all__
-from usage_frames.directory import api_keys, projects, spend_alerts, spend_limit, users
-from usage_frames.endpoints import ENDPOINTS, BucketWidth, Endpoint, EndpointName, GroupKey
-from usage_frames.errors import (
+from usage_frames._core.client import __version__
+from usage_frames._core.errors import (
     APIConnectionError,
     APIError,
     APIStatusError,
@@ -57,12 +38,38 @@ from usage_frames.errors import (
     UsageFramesError,
     UsageFramesWarning,
 )
-from usage_frames.ops import parse_line_item
-from usage_frames.plan import plan_query as plan_query
-from usage_frames.query import FilterValue as FilterValue
-from usage_frames.query import TimeLike as TimeLike
-from usage_frames.query import build_query as build_query
-from usage_frames.surface import describe as describe
+from usage_frames._core.plan import Plan
+from usage_frames._core.provider import Provider
+from usage_frames._core.schema import BucketWidth, Endpoint
+from usage_frames._core.surface import EndpointFunction
+from usage_frames._core.usage_frame import UsageFrame
+from usage_frames.dataset import SyncResult, sync
+from usage_frames.providers import PROVIDERS, Client, anthropic
+from usage_frames.providers.openai import (
+    ENDPOINTS,
+    EndpointName,
+    GroupKey,
+    api_keys,
+    audio_speeches,
+    audio_transcriptions,
+    code_interpreter_sessions,
+    completions,
+    costs,
+    decisions,
+    embeddings,
+    fetch,
+    file_search_calls,
+    images,
+    moderations,
+    plan,
+    projects,
+    spend_alerts,
+    spend_limit,
+    users,
+    vector_stores,
+    web_search_calls,
+)
+from usage_frames.providers.openai.billing import parse_line_item
 
 if TYPE_CHECKING:
     from usage_frames import plot
@@ -77,12 +84,9 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'usage_frames' has no attribute {name!r}")
 
 
-PackageEndpointFunction = EndpointFunction[Client]
-"""The signature of ``uf.<endpoint>``: an :class:`EndpointFunction` that takes ``client=``."""
-
-
 __all__ = [
     "ENDPOINTS",
+    "PROVIDERS",
     "APIConnectionError",
     "APIError",
     "APIStatusError",
@@ -103,13 +107,16 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "Plan",
+    "Provider",
     "RateLimitError",
     "ServerError",
     "SyncResult",
     "UnexpectedResponseError",
+    "UsageFrame",
     "UsageFramesError",
     "UsageFramesWarning",
     "__version__",
+    "anthropic",
     "api_keys",
     "audio_speeches",
     "audio_transcriptions",

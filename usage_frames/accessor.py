@@ -21,7 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from usage_frames import ops, organization
+from usage_frames import ops
+from usage_frames.providers import PACKAGES
 
 
 def _plot(name: str) -> Any:
@@ -73,12 +74,16 @@ class UsageAccessor:
     def label(self, client: Any = None, **names: pd.DataFrame) -> pd.DataFrame:
         """Add names next to IDs; pass ``projects=``/``users=``/``api_keys=`` frames, or a client to fetch them.
 
-        See :func:`usage_frames.ops.label`.
+        With a client, its provider's directory names every key it can (workspaces, keys, users...). See
+        :func:`usage_frames.ops.label`.
         """
         if client is not None and not names:
-            names = {"projects": organization.projects(client), "users": organization.users(client),
-                     "api_keys": organization.api_keys(client)}  # fmt: skip
-        return ops.label(self._df, **names)
+            return ops.label(self._df, names=PACKAGES[client.provider.name].names(client))
+        return ops.label(self._df, names.get("projects"), names.get("users"), names.get("api_keys"))
+
+    def combine(self, *others: pd.DataFrame) -> pd.DataFrame:
+        """This frame and ``others`` (of any providers) in one: see :func:`usage_frames.ops.combine`."""
+        return ops.combine(self._df, *others)
 
     restore_attrs = _delegate(ops.restore_attrs)
     as_of = _delegate(ops.as_of)
@@ -99,6 +104,8 @@ class UsageAccessor:
     batch_savings = _delegate(ops.batch_savings)
     tier_savings = _delegate(ops.tier_savings)
     cache_efficiency = _delegate(ops.cache_efficiency)
+    token_categories = _delegate(ops.token_categories)
+    per_million = _delegate(ops.per_million)
     daily_spend = _delegate(ops.daily_spend)
     forecast = _delegate(ops.forecast)
     anomalies = _delegate(ops.anomalies)

@@ -14,9 +14,9 @@ remote dataset at a time.
 
 Examples:
     >>> import tempfile
-    >>> from usage_frames.client import Client
+    >>> from usage_frames import Client
     >>> path = tempfile.mkdtemp()
-    >>> result = sync(path, ["costs"], start="2026-08-01", end="2026-10-01", client=Client.fake())
+    >>> result = sync(path, ["costs"], start="2026-08-01", end="2026-10-01", client=Client.sample())
     >>> result["costs"].written
     ['2026-08', '2026-09']
     >>> pd.read_parquet(f"{path}/endpoint=costs")["amount"].sum().round(2)
@@ -42,11 +42,14 @@ from typing import Any
 
 import pandas as pd
 
-from usage_frames.client import Client
-from usage_frames.default import client_or_default
-from usage_frames.endpoints import ENDPOINTS, KEY_DTYPES, Endpoint
-from usage_frames.errors import DatasetError, InvalidParameterError, UsageFramesWarning
-from usage_frames.query import FilterValue, Query, TimeLike, build_query
+from usage_frames._core.client import BaseClient as Client
+from usage_frames._core.default import client_or_default
+from usage_frames._core.errors import DatasetError, InvalidParameterError, UsageFramesWarning
+from usage_frames._core.provider import Provider
+from usage_frames._core.query import FilterValue, Query, TimeLike, build_query
+from usage_frames._core.schema import Endpoint
+from usage_frames.analysis.frame import endpoint_of
+from usage_frames.providers import DEFAULT
 from usage_frames.sync_plan import earliest_sync_start, plan_months
 
 STATE_FILE = "_sync.json"
@@ -211,8 +214,8 @@ def parquet_schema(endpoint: Endpoint, group_by: Sequence[str]) -> Any:
     cannot make its file's types differ from the others'.
 
     Examples:
-        >>> from usage_frames.endpoints import ENDPOINTS
-        >>> schema = parquet_schema(ENDPOINTS["embeddings"], ["model"])
+        >>> from usage_frames.providers import DEFAULT
+        >>> schema = parquet_schema(DEFAULT.endpoint("embeddings"), ["model"])
         >>> [f"{f.name}: {f.type}" for f in schema]  # doctest: +NORMALIZE_WHITESPACE
         ['end_time: timestamp[us, tz=UTC]', 'model: dictionary<values=string, indices=int32, ordered=0>',
          'input_tokens: int64', 'num_model_requests: int64', 'start_time: timestamp[us, tz=UTC]']
@@ -225,7 +228,7 @@ def parquet_schema(endpoint: Endpoint, group_by: Sequence[str]) -> Any:
     return pa.schema(
         [
             ("end_time", time),
-            *((k, pa.bool_() if KEY_DTYPES.get(k) == "boolean" else category) for k in keys),
+            *((k, pa.bool_() if endpoint.key_dtype(k) == "boolean" else category) for k in keys),
             *((f.name, arrow[f.dtype]) for f in endpoint.fields),
             ("start_time", time),  # the index, stored last as pandas does
         ]
@@ -236,7 +239,7 @@ def _to_parquet(frame: pd.DataFrame, path: Any) -> None:
     """Write a frame with its endpoint's fixed schema (and pandas' metadata, so it reads back as written)."""
     pa = _pyarrow()
     table = pa.Table.from_pandas(frame)
-    schema = parquet_schema(ENDPOINTS[frame.attrs["endpoint"]], frame.attrs["group_by"])
+    schema = parquet_schema(endpoint_of(frame), frame.attrs["group_by"])
     metadata = {**table.schema.metadata, b"PANDAS_ATTRS": json.dumps(frame.attrs).encode()}
     pa.parquet.write_table(table.select(schema.names).cast(schema.with_metadata(metadata)), path)
 
@@ -370,12 +373,12 @@ def sync(
     """
     if not isinstance(path, str | os.PathLike) or not os.fspath(path) or "\x00" in os.fspath(path):
         raise InvalidParameterError("path", path, reason="must be a folder path or URL (a str or a Path)")
-    names = _endpoint_names(endpoints)
+    client = client_or_default(client, client.provider if isinstance(client, Client) else DEFAULT)
+    names = _endpoint_names(endpoints, client.provider)
     if group_by is not None and isinstance(group_by, Mapping):
         unknown = [k for k in group_by if k not in names]
         if unknown:
             raise InvalidParameterError("group_by", unknown[0], names, reason="is not one of the endpoints synced")
-    client = client_or_default(client)
     root = Location.of(path, filesystem)
     # Every argument is checked before anything is created, so that a typo leaves no endpoint=... folder behind.
     for name in names:
@@ -384,7 +387,7 @@ def sync(
             raise InvalidParameterError("start", None, reason=f"is needed for the first sync of {name} into {root}")
     if root.fs is None and not Path(root.path).exists():
         # A first run that can fetch nothing (its window is all beyond the look-back) says so and creates nothing.
-        earliest = earliest_sync_start(client.clock())
+        earliest = earliest_sync_start(client.clock(), client.provider)
         plans = {n: plan_months(_query(n, group_by, start, end, bucket_width, filters, client), {}, earliest)
                  for n in names}  # fmt: skip
         if not any(plan.todo for plan in plans.values()):
@@ -411,19 +414,19 @@ def _query(
 ) -> Query:
     """The query of one endpoint of a sync, with its own group keys."""
     keys = group_by.get(name) if isinstance(group_by, Mapping) else group_by
-    return build_query(name, start, end, bucket_width=bucket_width, group_by=keys, filters=filters, now=client.now)
+    return build_query(client.provider.endpoint(name), start, end, bucket_width=bucket_width, group_by=keys,
+                       filters=filters, now=client.now)  # fmt: skip
 
 
-def _endpoint_names(endpoints: object) -> list[str]:
-    """One endpoint name or several, checked, deduplicated in order."""
+def _endpoint_names(endpoints: object, provider: Provider) -> list[str]:
+    """One endpoint name or several of the provider's, checked, deduplicated in order."""
     names = [endpoints] if isinstance(endpoints, str) else endpoints
     if not isinstance(names, Sequence | set | frozenset) or isinstance(names, bytes) or not names:
-        raise InvalidParameterError(
-            "endpoints", endpoints, tuple(ENDPOINTS), reason="must be an endpoint name or a non-empty list of them"
-        )
+        reason = "must be an endpoint name or a non-empty list of them"
+        raise InvalidParameterError("endpoints", endpoints, tuple(provider.endpoints), reason=reason)
     for name in names:
-        if not isinstance(name, str) or name not in ENDPOINTS:
-            raise InvalidParameterError("endpoints", name, tuple(ENDPOINTS))
+        if not isinstance(name, str) or name not in provider.endpoints:
+            raise InvalidParameterError("endpoints", name, tuple(provider.endpoints))
     return list(dict.fromkeys(names))
 
 
@@ -446,7 +449,7 @@ def _sync_endpoint(
             raise InvalidParameterError("start", None, reason=f"is needed for the first sync of {name} into {root}")
         # Continue from where the user's first sync started, not from the start of its month.
         start = state.get("start") if isinstance(state.get("start"), str) else min(months) + "-01"
-    query = build_query(name, start, end, bucket_width=bucket_width, group_by=group_by, filters=filters, now=client.now)
+    query = _query(name, group_by, start, end, bucket_width, filters, client)
     first = min(query.start, pd.Timestamp(state.get("start") or query.start))
     folder.remove_temporaries()  # left by a run that was killed; the lock says none is being written
     shape = {"bucket_width": query.bucket_width, "group_by": list(query.group_by), "filters": query.attrs()["filters"]}
@@ -454,7 +457,7 @@ def _sync_endpoint(
         raise InvalidParameterError(
             "group_by", shape, reason=f"differs from the dataset at {folder} ({state['query']}); sync into another path"
         )
-    earliest = earliest_sync_start(client.clock())
+    earliest = earliest_sync_start(client.clock(), client.provider)
     plan = plan_months(query, months, earliest)
     if plan.warning:
         warnings.warn(plan.warning, UsageFramesWarning, stacklevel=3)

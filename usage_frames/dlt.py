@@ -43,16 +43,9 @@ from typing import Any
 
 import pandas as pd
 
-from usage_frames import (
-    ENDPOINTS,
-    BucketWidth,
-    Client,
-    Endpoint,
-    InvalidParameterError,
-    TimeLike,
-    UsageFramesError,
-    client_or_default,
-)
+from usage_frames import BucketWidth, Client, Endpoint, InvalidParameterError, UsageFramesError
+from usage_frames._core.query import TimeLike
+from usage_frames.providers import DEFAULT
 
 try:
     import dlt
@@ -101,18 +94,24 @@ class Table:
 
 
 def tables(client: Client) -> dict[str, Table]:
-    """The resources a client's provider offers, by name: the one provider-specific part of this module.
+    """The resources of a client's provider, by endpoint name.
 
-    A second provider adds its endpoints here, named with its prefix where two would clash (``anthropic_costs``).
+    The first provider's resources are named after their endpoints (``completions``, ``costs``); another
+    provider's carry its name as a prefix (``anthropic_messages``, ``anthropic_costs``), so that both providers'
+    tables can sit in one dataset.
 
     Examples:
         >>> from usage_frames import Client
         >>> list(tables(Client.fake()))[:3], tables(Client.fake())["completions"].key_types
         (['completions', 'decisions', 'embeddings'], {'batch': 'bool'})
+        >>> [t.resource for t in tables(Client.fake(provider="anthropic")).values()]
+        ['anthropic_messages', 'anthropic_costs']
     """
+    provider = client.provider
+    prefix = "" if provider is DEFAULT else f"{provider.name}_"
     return {
-        name: Table(name, name, row, {"batch": "bool"} if "batch" in row.group_by else {})
-        for name, row in ENDPOINTS.items()
+        name: Table(prefix + name, name, row, dict.fromkeys(row.boolean_keys, "bool"))
+        for name, row in provider.endpoints.items()
     }
 
 
@@ -128,13 +127,15 @@ def usage_source(
     """A dlt source of usage and costs: one merged, incremental resource per endpoint (see the module's text).
 
     Args:
-        endpoints: Endpoint names (see ``usage_frames.ENDPOINTS``), one resource and table each.
+        endpoints: Endpoint names of the client's provider (``client.provider.endpoints``), a resource and table
+            each.
         start: Where the first run starts (floored to ``bucket_width``); later runs continue from dlt's state.
         end: Exclusive end; defaults to now at each run.
         bucket_width: ``"1m"``, ``"1h"`` or ``"1d"`` for every endpoint (costs: ``"1d"`` only).
         group_by: Group keys for every endpoint (a key or a list), or a dict of endpoint to keys; they become the
             table's primary key with ``start_time``. Changing them later needs a new table.
-        client: The client that fetches; defaults to ``Client()`` (key from ``OPENAI_ADMIN_KEY``).
+        client: The client that fetches (its provider's endpoints); defaults to ``Client()``, the first provider's
+            (its key from the provider's environment variable).
 
     Returns:
         The source, to pass to ``pipeline.run``.
@@ -151,9 +152,11 @@ def usage_source(
         >>> usage_source(["costs"], start="2026-11-01", group_by="model", client=Client.fake())
         Traceback (most recent call last):
         ...
-        usage_frames.errors.InvalidParameterError: group_by: 'model' is not allowed for costs; allowed: ...
+        usage_frames.InvalidParameterError: group_by: 'model' is not allowed for costs; allowed: ...
     """
-    client = client_or_default(client)
+    client = Client() if client is None else client
+    if not isinstance(client, Client):
+        raise InvalidParameterError("client", client, reason="must be a usage_frames.Client or None")
     offered = tables(client)
     names = [endpoints] if isinstance(endpoints, str) else list(dict.fromkeys(endpoints))
     for name in names:
@@ -210,11 +213,15 @@ Columns = list[tuple[str, TDataType, bool]]
 
 
 def _columns(table: Table, keys: tuple[str, ...]) -> Columns:
-    """Each column's name, dlt type and nullability, in frame order, from the endpoint table."""
+    """Each column's name, dlt type and nullability, in frame order, from the endpoint table.
+
+    The group keys are the primary key (never null); the columns a key implies (the model and token type that an
+    Anthropic cost row's description names) are text that may be null.
+    """
     return [
         ("start_time", "timestamp", False),
         ("end_time", "timestamp", False),
-        *((k, table.key_types.get(k, "text"), False) for k in keys),
+        *((k, table.key_types.get(k, "text"), k not in keys) for k in table.row.key_columns(keys)),
         *((f.name, DLT_TYPES[f.dtype], True) for f in table.row.fields),
     ]
 

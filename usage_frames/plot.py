@@ -26,11 +26,31 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
 from usage_frames import ops
-from usage_frames.errors import InvalidParameterError
+from usage_frames._core.errors import InvalidParameterError
+from usage_frames.analysis.frame import values_of
+from usage_frames.providers import PROVIDERS
 
+# The usage endpoints whose input tokens say how they were served (read from the cache, written to it): token_mix's.
+TOKEN_MIX = tuple(dict.fromkeys(
+    e.name for p in PROVIDERS.values() for e in p.endpoints.values()
+    if e.tokens is not None and (e.tokens.cache_read or e.tokens.cache_write)
+))  # fmt: skip
 PALETTE = [matplotlib.colormaps[name](i) for name in ("tab20", "tab20b") for i in range(20)]
 OTHER_COLOR = "#9e9e9e"
 _COLORS: dict[str, Any] = {}
+NONE = "(none)"
+"""How a plot names the rows whose key is null (Anthropic's default workspace, usage without a key): frames keep the
+null (``NaN``, as pandas' ``groupby(dropna=False)``); :func:`usage_frames.ops.label` names a default workspace."""
+
+
+def shown(label: object) -> str:
+    """A category as a legend or an axis shows it: its text, :data:`NONE` for a null key.
+
+    Examples:
+        >>> shown("proj_chat"), shown(None), shown(float("nan"))
+        ('proj_chat', '(none)', '(none)')
+    """
+    return NONE if label is None or (isinstance(label, float) and np.isnan(label)) or label is pd.NA else str(label)
 
 
 def color_for(label: object) -> Any:
@@ -173,9 +193,11 @@ def spend(costs: pd.DataFrame, by: str | None = None, n: int = 6, rule: str = "D
 
     Args:
         costs: A costs frame.
-        by: A dimension of it (``project_id``, ``line_item``...), or ``None`` for the total.
+        by: A dimension of it (``project_id``, ``line_item``...) or a label of one (``project_name`` after
+            ``ops.label``), or ``None`` for the total. Rows whose key is null show as :data:`NONE`.
         n: How many categories to show before folding the rest into "other".
-        rule: The bar width: ``"D"``, ``"W-MON"``, ``"MS"``.
+        rule: What a bar sums, a pandas rule with pandas' meaning: ``"D"``, ``"W-SUN"`` (weeks ending Sunday),
+            ``"MS"``; each bar spans the days it sums.
         ax: Where to draw (a new figure by default).
 
     Raises:
@@ -183,22 +205,27 @@ def spend(costs: pd.DataFrame, by: str | None = None, n: int = 6, rule: str = "D
 
     Examples:
         >>> from usage_frames import Client
-        >>> ax = spend(Client.fake().costs("2026-09-07", "2026-11-02"), rule="W-MON")
+        >>> ax = spend(Client.fake().costs("2026-09-07", "2026-11-02"), rule="W-SUN")  # Monday to Sunday
         >>> len(ax.patches), ax.get_title()
-        (8, 'Spend per W-MON')
+        (8, 'Spend per W-SUN')
+        >>> len(spend(Client.fake().costs("2026-09-07", "2026-11-02"), rule="W-MON").patches)  # Sep 7 on its own
+        9
     """
     _need(costs, "spend (USD)", ("costs",), "costs")
     ax = _axes(ax)
     frame = ops.top_n(costs, n, by=by) if by else costs
     wide = ops.pivot(frame, by) if by else frame[["amount"]].groupby(level=0).sum()
-    wide = wide.resample(rule, label="left", closed="left").sum()
+    # pandas' bins for the rule (its default closed and label: "W-MON" is weeks ending Monday), each bar drawn
+    # over the days it sums, from its first day: never before the data's start.
+    days = wide.index.to_series().resample(rule).agg(["min", "max"]).dropna()
+    wide = wide.resample(rule).sum().loc[days.index]
+    span = pd.to_timedelta(days["max"] - days["min"]) + pd.Timedelta(days=1)
+    width = 0.85 * span.dt.total_seconds() / 86400  # matplotlib date units are days
     bottom = np.zeros(len(wide))
-    step = (wide.index[1] - wide.index[0]) if len(wide) > 1 else pd.Timedelta(days=1)
-    width = 0.85 * (step / pd.Timedelta(days=1))  # matplotlib date units are days
     for column in wide.columns:
         values = wide[column].to_numpy(dtype=float)
-        ax.bar(wide.index, values, width=width, bottom=bottom, align="edge", label=str(column),
-               color=color_for(column) if by else PALETTE[0])  # fmt: skip
+        ax.bar(pd.DatetimeIndex(days["min"]), values, width=width.to_numpy(), bottom=bottom, align="edge",
+               label=shown(column), color=color_for(shown(column)) if by else PALETTE[0])  # fmt: skip
         bottom += values
     ax.yaxis.set_major_formatter(USD)
     ax.set_ylabel("Spend (USD)")
@@ -224,24 +251,24 @@ def top(
 
     Examples:
         >>> from usage_frames import Client
-        >>> ax = top(Client.fake().costs("2026-10-01", "2026-11-01", group_by="line_item"), by="line_item", n=5)
+        >>> ax = top(Client.sample().costs("2026-10-01", "2026-10-21", group_by="line_item"), by="line_item", n=5)
         >>> len(ax.patches), ax.get_xlabel()
         (5, 'amount (USD)')
-        >>> top(Client.fake().completions("2026-10-01", "2026-10-08", group_by="model"), by="model").get_xlabel()
+        >>> top(Client.sample().completions("2026-10-01", "2026-10-08", group_by="model"), by="model").get_xlabel()
         'input_tokens (tokens)'
-        >>> ax = top(Client.fake().costs("2026-10-01", "2026-11-01", group_by="line_item"), by="line_item", n=5,
+        >>> ax = top(Client.sample().costs("2026-10-01", "2026-10-21", group_by="line_item"), by="line_item", n=5,
         ...          other="Other")
         >>> len(ax.patches), ax.get_yticklabels()[0].get_text(), ax.get_title()
         (6, 'Other', 'Top 5 line_item by amount, and Other')
     """
     ax = _axes(ax, (8, 0.45 * (n + (other is not None)) + 1.5))
-    name = ops._values(df, values)
+    name = values_of(df, values)
     # Levels (vector store bytes) are averaged over time, counts summed: the helpers' totals know which.
     ranked = ops.totals(df, by=by)[name].astype(float).sort_values()
     totals = ranked.iloc[-n:]
     rest = ranked.iloc[:-n] if len(ranked) > n else ranked.iloc[:0]
-    labels, bars = [str(i) for i in totals.index], [float(v) for v in totals]
-    colors = [color_for(i) for i in totals.index]
+    labels, bars = [shown(i) for i in totals.index], [float(v) for v in totals]
+    colors = [color_for(label) for label in labels]
     if other is not None and len(rest):
         labels, bars, colors = [other, *labels], [float(rest.sum()), *bars], ["#9aa5b1", *colors]
     ax.barh(labels, bars, color=colors)
@@ -255,22 +282,21 @@ def top(
 def token_mix(usage: pd.DataFrame, rule: str = "D", ax: Axes | None = None) -> Axes:
     """Input split into uncached, cached and cache-write tokens, next to output, over time (stacked areas).
 
+    Any provider's usage frame that counts cached tokens (its endpoint's token categories, as
+    :func:`usage_frames.ops.token_categories` reads them).
+
     Examples:
         >>> from usage_frames import Client
         >>> ax = token_mix(Client.fake().completions("2026-10-01", "2026-10-15"))
         >>> [t.get_text() for t in ax.get_legend().get_texts()]
         ['input, uncached', 'input, cached', 'input, cache write', 'output']
     """
-    _need(usage, "token mix (tokens)", ("completions", "decisions"), "usage")
+    _need(usage, "token mix (tokens)", TOKEN_MIX, "usage")
     ax = _axes(ax)
     daily = ops.resample(usage, rule)
-    parts = {
-        "input, uncached": "input_uncached_tokens",
-        "input, cached": "input_cached_tokens",
-        "input, cache write": "input_cache_write_tokens",
-        "output": "output_tokens",
-    }
-    totals = daily.groupby(level=0)[list(parts.values())].sum().astype(float)
+    parts = {"input, uncached": "uncached", "input, cached": "cache read", "input, cache write": "cache write",
+             "output": "output"}  # fmt: skip
+    totals = ops.token_categories(daily).groupby(level=0)[list(parts.values())].sum().astype(float)
     ax.stackplot(totals.index, *(totals[c].to_numpy() for c in parts.values()), labels=list(parts),
                  colors=[PALETTE[i] for i in (0, 2, 4, 6)], alpha=0.9)  # fmt: skip
     ax.yaxis.set_major_formatter(COUNT)
@@ -296,7 +322,7 @@ def heatmap(usage: pd.DataFrame, values: str | None = None, ax: Axes | None = No
     if usage.attrs.get("bucket_width") != "1h":
         raise InvalidParameterError("usage", usage.attrs.get("bucket_width"), ("1h",), reason="must be hourly")
     ax = _axes(ax, (10, 3.5))
-    name = ops._values(usage, values)
+    name = values_of(usage, values)
     hourly = usage[name].astype(float).groupby(level=0).sum()
     times = pd.DatetimeIndex(hourly.index)
     grid = hourly.groupby([times.day_of_week, times.hour]).mean().unstack().reindex(index=range(7), columns=range(24))
@@ -375,7 +401,7 @@ def unit_cost(costs_per_model: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
     Examples:
         >>> from usage_frames import Client
-        >>> c = Client.fake()
+        >>> c = Client.sample()
         >>> u = ops.unit_costs(c.completions("2026-10-01", "2026-10-08", group_by="model"),
         ...                    c.costs("2026-10-01", "2026-10-08", group_by="line_item"))
         >>> ax = unit_cost(u)

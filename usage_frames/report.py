@@ -1,12 +1,13 @@
 """The ready-made spend report: one self-contained HTML page (plots embedded, no code shown).
 
 The page is drawn from :func:`usage_frames.report_data.report_data`, the report's figures as data (which
-``usage-frames report -o report.json`` writes), and its charts from the same frames.
+``usage-frames report -o report.json`` writes), and its charts from the same frames. It reads one provider, or
+several: then an overview (spend by provider, by project across providers) comes first, then each provider's section.
 ``usage-frames report --sample -o report.html`` runs it on the embedded sample data; without ``--sample`` on the
-organization of ``OPENAI_ADMIN_KEY``. The same analysis, step by step, is ``notebooks/01_spend_overview.ipynb``.
+organizations whose admin keys are set. The same analysis, step by step, is ``notebooks/01_spend_overview.ipynb``.
 
 Examples:
-    >>> from usage_frames.client import Client
+    >>> from usage_frames.providers import Client
     >>> html = spend_report(Client.sample())
     >>> "October 2026" in html, html.count("<img") >= 4, "sk-admin" in html
     (True, True, False)
@@ -27,12 +28,13 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
-from usage_frames import ops, organization, plot
-from usage_frames.client import Client
-from usage_frames.errors import UsageFramesError
-from usage_frames.query import TimeLike
-from usage_frames.report_data import LINE_ITEMS, compute, optional, span
+from usage_frames import ops, plot
+from usage_frames._core.errors import UsageFramesError
+from usage_frames._core.query import TimeLike
+from usage_frames.providers import PACKAGES, Client
+from usage_frames.report_data import LINE_ITEMS, Frames, Period, compute_all, optional, span
 from usage_frames.report_data import report_data as report_data
+from usage_frames.report_overview import clients_of
 
 STYLE = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto; max-width: 1080px;
@@ -150,25 +152,34 @@ def _money_table(rows: list[dict[str, Any]], key: str, label: str, caption: str 
                   caption)  # fmt: skip
 
 
-def _project_table(rows: list[dict[str, Any]], cards: dict[str, dict[str, Any]]) -> str:
-    """Spend by project against the comparison period, a totals row, and what "Share of change" means."""
+PROJECT_COLUMNS = (("project", "Project", "text"), ("project_id", "Project ID", "text"))
+MOVES = ("previous", "change", "change_pct", "share_of_change_pct")  # columns of a comparison: gone when none
+
+
+def _project_table(rows: list[dict[str, Any]], cards: dict[str, dict[str, Any]],
+                   names: Sequence[tuple[str, str, str]] = PROJECT_COLUMNS, what: str = "project") -> str:  # fmt: skip
+    """Spend by ``what`` against the comparison period, a totals row, and what "Share of change" means.
+
+    ``names`` are the columns that name a row; "Share of change" is shown when the rows have that column.
+    """
     previous, change = cards["previous"], _sum(rows, "change")
-    total = {"project": "Total", "previous": _sum(rows, "previous"), "amount": _sum(rows, "amount"), "change": change,
-             "change_pct": cards["change_pct"]["value"], "share_pct": 100.0 if rows else None,
+    total = {names[0][0]: "Total", "previous": _sum(rows, "previous"), "amount": _sum(rows, "amount"),
+             "change": change, "change_pct": cards["change_pct"]["value"], "share_pct": 100.0 if rows else None,
              "share_of_change_pct": 100.0 if change else None}  # fmt: skip
     new = [{**row, "change_pct": "new"} if row["change_pct"] is None and row["amount"] else row for row in rows]
-    columns = [("project", "Project", "text"), ("project_id", "Project ID", "text"),
-               ("previous", previous["label"], "usd"), ("amount", "Spend", "usd"), ("change", "Change", "usd"),
-               ("change_pct", "Change %", "pct"), ("share_pct", "Share", "share"),
+    columns = [*names, ("previous", previous["label"], "usd"), ("amount", "Spend", "usd"),
+               ("change", "Change", "usd"), ("change_pct", "Change %", "pct"), ("share_pct", "Share", "share"),
                ("share_of_change_pct", "Share of change", "share")]  # fmt: skip
+    shares = all("share_of_change_pct" in row for row in rows)
+    columns = columns if shares else columns[:-1]
     note = f"{previous['label']}: {previous['note']}."
     if not previous["value"]:  # nothing to compare with: no columns of zeros and dashes
-        columns = [c for c in columns if c[0] in ("project", "project_id", "amount", "share_pct")]
+        columns = [c for c in columns if c[0] not in MOVES]
         note = f"{previous['label']} ({previous['note']}): no spend."
-    elif change:
+    elif change and shares:
         way = "an increase" if change > 0 else "a decrease"
-        note += (f" Share of change: each project's part of the total change, {way} of {_usd(abs(change))}; the "
-                 "column adds up to 100 %, and a negative share is a project that moved the other way.")  # fmt: skip
+        note += (f" Share of change: each {what}'s part of the total change, {way} of {_usd(abs(change))}; the "
+                 f"column adds up to 100 %, and a negative share is a {what} that moved the other way.")  # fmt: skip
     return _table(new, columns, total) + f'<p class="note">{html.escape(note)}</p>'
 
 
@@ -183,17 +194,24 @@ def _card(card: dict[str, Any]) -> str:
             f'<div class="value">{html.escape(shown)}</div>{note}</div>')  # fmt: skip
 
 
+Section = tuple[str, str, list[str]]  # a heading, a note under it, and its parts (HTML)
+
+
 @plot.off_screen()  # no pyplot: no global figure list, nothing to close
-def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | None = None) -> str:
+def spend_report(
+    client: Client | Sequence[Client], start: TimeLike | None = None, end: TimeLike | None = None
+) -> str:
     """Build the spend overview of ``[start, end)`` (default: this month to date) as one HTML page.
 
     Every figure, table and total is :func:`~usage_frames.report_data.report_data`'s (the same days for all, see
     :func:`~usage_frames.report_data.period`), the charts are drawn from the same frames. The month-end forecast
     is shown when the period reaches the data's as-of time, and says in words when there are too few settled days
-    for one. Early in a month, the daily chart shows the previous month next to the month so far.
+    for one. Early in a month, the daily chart shows the previous month next to the month so far. Of several
+    clients (one per provider): the overview of all (spend by provider, by project across providers), then each
+    provider's section.
 
     Args:
-        client: Where the data comes from (``Client()``, ``Client.sample()``...).
+        client: Where the data comes from (``Client()``, ``Client.sample()``...), or several clients.
         start: First day of the period (default: the first of this month).
         end: End of the period (default: now).
 
@@ -201,13 +219,26 @@ def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | 
         A self-contained HTML document.
 
     Raises:
-        InvalidParameterError: If the period has no whole day.
+        InvalidParameterError: If the period has no whole day, or for clients that are not one per provider.
     """
-    data, frames = compute(client, start, end)
+    clients = clients_of(client)
+    data, parts = compute_all(clients, start, end)
+    if len(parts) == 1:
+        ((section, frames),) = parts
+        return _page(data, clients, _render(_sections(section, frames, clients[0]), 2))
+    body = _render([_overview(data, [frames for _, frames in parts])], 2)
+    for one, (section, frames) in zip(clients, parts, strict=True):
+        name = one.provider.name
+        body.append(f'<h2 id="provider-{html.escape(name)}">{html.escape(section["provider_title"])}</h2>')
+        body += _render(_sections(section, frames, one), 3)
+    return _page(data, clients, body)
+
+
+def _sections(data: dict[str, Any], frames: Frames, client: Client) -> list[Section]:
+    """One provider's report: its cards and forecast, spend by project, its bill, its tokens, its unusual days."""
     when, history, tables = frames.when, frames.history, data["tables"]
     cards = {card["name"]: card for card in data["cards"]}
-    shown = [_card(c) for c in data["cards"] if c["value"] is not None or c["name"] == "change_pct"]
-    parts = ['<div class="cards">' + "".join(shown) + "</div>"]
+    parts = [_cards(data)]
     forecast = cards["forecast"]
     if frames.outlook is not None:
         fitted = span(pd.Timestamp(forecast["fit_start"]), pd.Timestamp(forecast["fit_end"]))
@@ -216,25 +247,24 @@ def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | 
             f"{_usd(forecast['upper'])}, from a trend with weekday seasonality fitted on the settled days {fitted}; "
             f"month to date {_usd(forecast['month_to_date'])}{', today so far included' * ('today' in cards)}.</p>"
         )
-        alerts = optional(lambda: organization.spend_alerts(client)["threshold_usd"].tolist(), [])
-        limit = optional(lambda: organization.spend_limit(client), None)
+        alerts, limit = PACKAGES[client.provider.name].spend_guards(client)
         parts.append(_figure(plot.month_to_date(history, alerts=alerts, limit=limit, now=when.now)))
     elif when.live:
         parts.append(f'<p class="note">{html.escape(forecast["note"])}</p>')
     sections = [("Month to date and forecast" if when.live else "The period", "", parts)]
 
-    early = when.live and when.days < 7 and not when.note  # early in a month: the previous month too
-    since = when.start - pd.DateOffset(months=1) if early else when.start
-    note = f"Daily spend from {since:%B %d}: the previous month next to the month so far." if early else ""
+    since = _since(when)
+    note = f"Daily spend from {since:%B %d}: the previous month next to the month so far." if since < when.start else ""
     daily = history[(history.index >= since) & (history.index < when.end)]
-    sections.append(("Spend by project", note, [_figure(plot.spend(daily, by="project_id")),
-                                                _project_table(tables["by_project"], cards)]))  # fmt: skip
+    chart = [_figure(plot.spend(daily, by=frames.key))] if len(daily) else []  # no spend, no empty chart
+    sections.append(("Spend by project", note, [*chart, _project_table(tables["by_project"], cards)]))
 
     items = tables["by_line_item"]
     other = items[-1]["line_item"] if len(items) > LINE_ITEMS else None
     caption = f"The top {LINE_ITEMS} line items, and the others in one row" if other else ""
+    top = [_figure(plot.top(frames.lines, by=frames.item, n=LINE_ITEMS, other=other))] if items else []
     sections.append(("Spend by line item and model", "", [
-        _figure(plot.top(frames.lines, by="line_item", n=LINE_ITEMS, other=other)),
+        *top,
         _money_table(items, "line_item", "Line item", caption),
         _money_table(tables["by_model"], "model", "Model"),
         _money_table(tables["by_token_kind"], "billed_as", "Tokens billed as"),
@@ -242,12 +272,13 @@ def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | 
 
     # A period of a day or two is drawn per hour: one daily point is no chart.
     hourly = when.end - since <= pd.Timedelta(days=2)
-    keys = None if hourly else ["project_id", "model"]  # what the sample data holds at each width
-    usage = optional(lambda: client.completions(since, when.end, bucket_width="1h" if hourly else "1d",
-                                                group_by=keys), None)  # fmt: skip
+    used = client.provider.endpoint(client.provider.primary[0])
+    keys = None if hourly else [k for k in (used.project_key, "model") if k in used.group_by]  # what samples hold
+    usage = optional(lambda: client.fetch(used.name, since, when.end, bucket_width="1h" if hourly else "1d",
+                                          group_by=keys), None)  # fmt: skip
     if usage is not None and len(usage):
         per = "hour" if hourly else "day"
-        sections.append(("Tokens", f"Completions input, by how it was served, and output, per {per}.",
+        sections.append(("Tokens", f"{used.name.capitalize()} input, by how it was served, and output, per {per}.",
                          [_figure(plot.token_mix(usage, rule="h" if hourly else "D"))]))  # fmt: skip
 
     unusual = tables["unusual_days"]
@@ -255,12 +286,60 @@ def spend_report(client: Client, start: TimeLike | None = None, end: TimeLike | 
                ("expected", "Usual for the weekday", "usd"), ("z", "Robust z-score", "z")]  # fmt: skip
     what = "Days whose spend was far above normal for that weekday (robust z-score over the previous four weeks)."
     sections.append(("Unusual days", what, [_table(unusual, columns) if unusual else "<p>None in this period.</p>"]))
-    return _page(data, client, sections)
+    return sections
 
 
-def _page(data: dict[str, Any], client: Client, sections: list[tuple[str, str, list[str]]]) -> str:
-    source = ("embedded sample data (a fake organization)" if data["source"] == "sample"
-              else f"live organization at {client.base_url}")  # fmt: skip
+def _since(when: Period) -> pd.Timestamp:
+    """Where the daily charts start: early in a month (a live period under a week), the month before too."""
+    early = when.live and when.days < 7 and not when.note
+    return pd.Timestamp(when.start - pd.DateOffset(months=1) if early else when.start)
+
+
+def _cards(data: dict[str, Any]) -> str:
+    shown = [_card(c) for c in data["cards"] if c["value"] is not None or c["name"] == "change_pct"]
+    return '<div class="cards">' + "".join(shown) + "</div>"
+
+
+def _overview(data: dict[str, Any], frames: Sequence[Frames]) -> Section:
+    """The providers added up: their cards, spend per day by provider, and the tables by provider and by project."""
+    cards = {card["name"]: card for card in data["cards"]}
+    parts = [_cards(data)]
+    if cards["forecast"]["value"] is None and frames[0].when.live:
+        parts.append(f'<p class="note">{html.escape(cards["forecast"]["note"])}</p>')
+    when = frames[0].when
+    since = _since(when)
+    bill = ops.combine(*(f.history[(f.history.index >= since) & (f.history.index < when.end)] for f in frames))
+    titles = {row["provider"]: row["provider_title"] for row in data["tables"]["by_provider"]}
+    bill["provider"] = bill["provider"].cat.rename_categories(lambda name: titles.get(name, name))
+    parts.append(_figure(plot.spend(bill, by="provider")))
+    parts.append(_project_table(data["tables"]["by_provider"], cards, [("provider_title", "Provider", "text")],
+                                "provider"))  # fmt: skip
+    rows = [{**row, "provider": titles.get(row["provider"], row["provider"])} for row in data["tables"]["by_project"]]
+    parts.append(_project_table(rows, cards, [("provider", "Provider", "text"), *PROJECT_COLUMNS]))
+    return "All providers", "Spend by provider, and by project across providers (a workspace is a project here).", parts
+
+
+def _render(sections: Sequence[Section], level: int) -> list[str]:
+    body = []
+    for heading, note, parts in sections:
+        body.append(f"<h{level}>{html.escape(heading)}</h{level}>")
+        if note:
+            body.append(f'<p class="note">{html.escape(note)}</p>')
+        body += parts
+    return body
+
+
+def _source(source: str, client: Client) -> str:
+    return "embedded sample data (a fake organization)" if source == "sample" else (
+        f"live organization at {client.base_url}")  # fmt: skip
+
+
+def _page(data: dict[str, Any], clients: Sequence[Client], sections: list[str]) -> str:
+    if len(clients) == 1:
+        source = _source(data["source"], clients[0])
+    else:
+        each = data["providers"]
+        source = "; ".join(f"{each[c.provider.name]['provider_title']}: {_source(c.source, c)}" for c in clients)
     start, end = (pd.Timestamp(data["period"][k]) for k in ("start", "end"))
     generated = pd.Timestamp.now(tz="UTC")
     title = data["title"]
@@ -269,14 +348,11 @@ def _page(data: dict[str, Any], client: Client, sections: list[tuple[str, str, l
         f'<p class="meta">Period {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC · data: {html.escape(source)}'
         f" · as of {pd.Timestamp(data['as_of']):%Y-%m-%d %H:%M} UTC · generated {generated:%Y-%m-%d %H:%M} UTC</p>",
         f'<p class="note">{html.escape(data["rule"])}</p>',
+        *sections,
     ]
-    for heading, note, parts in sections:
-        body.append(f"<h2>{html.escape(heading)}</h2>")
-        if note:
-            body.append(f'<p class="note">{html.escape(note)}</p>')
-        body += parts
-    body.append('<p class="note">Made with usage_frames. Amounts are from the Costs API, which matches the invoice; '
-                "recent days may still change.</p>")  # fmt: skip
+    whose = "the cost report, which matches the invoice" if len(clients) == 1 else (
+        "each provider's cost report, which matches its invoice")  # fmt: skip
+    body.append(f'<p class="note">Made with usage_frames. Amounts are from {whose}; recent days may still change.</p>')
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f"<style>{STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
@@ -285,22 +361,27 @@ def _page(data: dict[str, Any], client: Client, sections: list[tuple[str, str, l
 
 @plot.off_screen()
 def save_pictures(client: Client, directory: str | Path) -> list[str]:
-    """Write the report's main plots as PNG files (the README's pictures); returns their names.
+    """Write the report's main plots of one provider as PNG files (the README's pictures); returns their names.
 
     ``usage-frames report --sample --pictures docs`` regenerates the committed ones.
     """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    now = client.clock()
+    provider, now = client.provider, client.clock()
+    used, cost = (provider.endpoint(name) for name in provider.primary)
     begin = now.floor("D").replace(day=1)
-    history = client.costs(min(ops.forecast_start(now), begin - pd.Timedelta(days=21)), now, group_by="project_id")
+    history = client.fetch(cost.name, min(ops.forecast_start(now), begin - pd.Timedelta(days=21)), now,
+                           group_by=cost.project_key)  # fmt: skip
+    alerts, limit = PACKAGES[provider.name].spend_guards(client)
     pictures = {
-        "month_to_date.png": plot.month_to_date(history, alerts=[1500, 2500], limit=4000, now=now),
-        "spend_by_project.png": plot.spend(history[history.index >= begin - pd.Timedelta(days=21)], by="project_id"),
+        "month_to_date.png": plot.month_to_date(history, alerts=alerts, limit=limit, now=now),
+        "spend_by_project.png": plot.spend(history[history.index >= begin - pd.Timedelta(days=21)],
+                                           by=cost.project_key),
         "token_mix.png": plot.token_mix(
-            client.completions(begin - pd.Timedelta(days=21), now, group_by=["project_id", "model"])
+            client.fetch(used.name, begin - pd.Timedelta(days=21), now,
+                         group_by=[k for k in (used.project_key, "model") if k in used.group_by])
         ),
-    }
+    }  # fmt: skip
     for name, ax in pictures.items():
         _save(ax.figure, folder / name, dpi=80)
     return list(pictures)

@@ -1,5 +1,9 @@
 """The spend report's figures as plain data: one computation that the page, ``report.json`` and tests read.
 
+A report reads one provider's bill (any provider: its project key, what its cost rows say they bill, its usage and
+its spend guards are facts of its package) or several at once: one period for all, an overview that adds them up to
+the cent (:mod:`usage_frames.report_overview`) and each provider's own report.
+
 Costs come per UTC day, so every figure of a report covers the same whole UTC days (:func:`period`): a day still in
 progress is shown apart, as "today so far", and counted in no other figure; the comparison period has as many days;
 the headline is the sum of the by-project table to the cent, and every money table adds up to it (an "Other" row
@@ -19,11 +23,14 @@ from typing import Any
 
 import pandas as pd
 
-from usage_frames import ops, organization
+from usage_frames import ops
+from usage_frames._core.errors import CacheMissError, InvalidParameterError, UsageFramesError
+from usage_frames._core.query import TimeLike, to_utc
+from usage_frames.analysis.combine import DEFAULT_PROJECT
 from usage_frames.analysis.forecast import LOOKBACK
-from usage_frames.client import Client
-from usage_frames.errors import CacheMissError, InvalidParameterError, UsageFramesError
-from usage_frames.query import TimeLike, to_utc
+from usage_frames.analysis.money import total_cents
+from usage_frames.providers import PACKAGES, Client
+from usage_frames.report_overview import TITLE, as_of, clients_of, overview, whole_cents
 
 LINE_ITEMS = 10  # the line items the chart and the table show by name; the rest is one "Other" bar and row
 ANOMALY_HISTORY = pd.Timedelta(days=35)  # unusual days: each day against the four weeks before it, by weekday
@@ -139,22 +146,6 @@ def _iso(when: pd.Timestamp) -> str:
     return f"{when.tz_convert('UTC'):%Y-%m-%dT%H:%M:%SZ}"
 
 
-def _cents(values: Sequence[float] | pd.Series, total: float) -> list[int]:
-    """Whole cents per value that add up to ``total`` rounded to the cent (the largest remainders get the odd cents).
-
-    Examples:
-        >>> _cents([10.004, 5.004, 2.004], 17.012)  # each rounded alone: 10.00 + 5.00 + 2.00 = 17.00
-        [1000, 500, 201]
-    """
-    exact = [float(v) * 100 for v in values]
-    cents = [math.floor(e) for e in exact]
-    short = round(total * 100) - sum(cents)
-    ranked = sorted(range(len(exact)), key=lambda i: exact[i] - cents[i], reverse=short > 0)
-    for i in range(abs(short) if ranked else 0):  # more than one cent each only when ``total`` is another sum
-        cents[ranked[i % len(ranked)]] += 1 if short > 0 else -1
-    return cents
-
-
 def _pct(value: Any) -> float | None:
     return None if value is None or pd.isna(value) or not math.isfinite(float(value)) else round(float(value), 1)
 
@@ -166,15 +157,26 @@ def _card(name: str, label: str, value: float | None, start: pd.Timestamp, end: 
 
 @dataclass(frozen=True)
 class Frames:
-    """What the charts draw: the frames the figures were computed from (no second fetch)."""
+    """What the charts draw: the frames the figures were computed from (no second fetch).
+
+    Attributes:
+        when: The period.
+        history: Costs by project (``key``) from the earliest day a figure needs.
+        lines: Costs of the period by what they bill (``item``).
+        outlook: The forecast, if any.
+        key: The provider's project key (``project_id``, ``workspace_id``).
+        item: The key its cost rows say what they bill by (``line_item``, ``description``).
+    """
 
     when: Period
     history: pd.DataFrame
     lines: pd.DataFrame
     outlook: pd.DataFrame | None
+    key: str = "project_id"
+    item: str = "line_item"
 
 
-def _history(client: Client, when: Period) -> pd.DataFrame:
+def _history(client: Client, when: Period, key: str) -> pd.DataFrame:
     """Costs by project from the earliest day any figure needs; a miss names the figure that needs the date."""
     needs = {
         f"the comparison with the {when.previous_label.lower()}": when.previous_start,
@@ -184,7 +186,7 @@ def _history(client: Client, when: Period) -> pd.DataFrame:
         needs[f"the forecast fits the {LOOKBACK} settled days before yesterday"] = ops.forecast_start(when.now)
     first = min(when.start, *needs.values())
     try:
-        return client.costs(first, when.now if when.live else when.end, group_by="project_id")
+        costs = client.fetch(client.provider.primary[-1], first, when.now if when.live else when.end, group_by=key)
     except CacheMissError as exc:
         why = "; ".join(f"{need} (from {day:%Y-%m-%d})" for need, day in needs.items() if day < when.start)
         if not why:
@@ -192,34 +194,74 @@ def _history(client: Client, when: Period) -> pd.DataFrame:
         reason = f"the report of {span(when.start, when.end)} needs costs from {first:%Y-%m-%d}, before its period"
         reason += f": {why}"
         raise exc.because(reason) from exc  # the same error (its windows), why first
+    return _named_default(costs, key)
+
+
+def _named_default(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The frame with rows of no project (Anthropic's default workspace) under :data:`DEFAULT_PROJECT`.
+
+    As :func:`usage_frames.ops.combine` names them, so that every figure by project adds up to the bill.
+    """
+    if not frame[key].isna().any():
+        return frame
+    out = frame.copy()
+    column = out[key]
+    if isinstance(column.dtype, pd.CategoricalDtype) and DEFAULT_PROJECT not in column.cat.categories:
+        column = column.cat.add_categories([DEFAULT_PROJECT])
+    out[key] = column.fillna(DEFAULT_PROJECT)
+    return out
+
+
+def _names(client: Client, key: str) -> pd.Series:
+    """Project names by id from the provider's directory (the default workspace's under :data:`DEFAULT_PROJECT`)."""
+    listed = optional(lambda: PACKAGES[client.provider.name].names(client, keys=[key]).get(key), None)
+    if listed is None:
+        return pd.Series(dtype=str)
+    ids = listed["id"].astype(object).where(listed["id"].notna(), DEFAULT_PROJECT)
+    return pd.Series(listed["name"].to_numpy(), index=pd.Index(ids, name="id"), name="name")
 
 
 def _rows(
-    key: str, labels: Sequence[Any], values: Sequence[float], total: float, target: float
+    key: str, labels: Sequence[Any], values: Sequence[float], total: float, target: int, rest: pd.Series | None = None
 ) -> list[dict[str, Any]]:
-    """Rows of ``key``, ``amount`` (whole cents that add up to ``target``) and ``share_pct`` of ``total``."""
-    return [{key: str(label), "amount": cents / 100, "share_pct": _pct(value / total * 100 if total else None)}
-            for label, value, cents in zip(labels, values, _cents(values, target), strict=True)]  # fmt: skip
+    """Rows of ``key``, ``amount`` (whole cents that add up to ``target``) and ``share_pct`` of ``total``.
+
+    With ``rest`` (the amounts of the rows the last row stands for: "no model", "not tokens"), that row is their
+    total rounded once, as every table that has a row for the same rows shows it; the others share the odd cents.
+    """
+    if rest is None:
+        cents = whole_cents(values, target)
+    else:
+        last = total_cents(rest)
+        cents = [*whole_cents(values[:-1], target - last), last]
+    return [{key: str(label), "amount": c / 100, "share_pct": _pct(value / total * 100 if total else None)}
+            for label, value, c in zip(labels, values, cents, strict=True)]  # fmt: skip
 
 
-def _by_project(moved: pd.DataFrame, names: pd.Series) -> list[dict[str, Any]]:
-    """The rows of :func:`usage_frames.ops.compare` by project: whole cents that add up to the cards."""
-    spend, previous = float(moved["current"].sum()), float(moved["previous"].sum())
-    now, then = _cents(moved["current"], spend), _cents(moved["previous"], previous)
+def _by_project(moved: pd.DataFrame, names: pd.Series, spend: int, previous: int) -> list[dict[str, Any]]:
+    """The rows of :func:`usage_frames.ops.compare` by project: whole cents that add up to the cards' cents."""
+    now, then = whole_cents(moved["current"], spend), whole_cents(moved["previous"], previous)
+    total = float(moved["current"].sum())
     return [
         {"project_id": str(project), "project": str(names.get(project, project)), "previous": b / 100,
          "amount": a / 100, "change": (a - b) / 100, "change_pct": _pct(row["change_pct"]),
-         "share_pct": _pct(row["current"] / spend * 100 if spend else None),
+         "share_pct": _pct(row["current"] / total * 100 if total else None),
          "share_of_change_pct": _pct(row["contribution_pct"])}
         for (project, row), a, b in zip(moved.iterrows(), now, then, strict=True)
     ]  # fmt: skip
 
 
-def _bill_tables(lines: pd.DataFrame, spend: float) -> dict[str, list[dict[str, Any]]]:
-    """Line items (the top ones and "Other"), models and token kinds: each adds up to the headline to the cent."""
-    shares = ops.share(lines, by="line_item")["amount"].astype(float)
+def _bill_tables(lines: pd.DataFrame, spend: float, cents: int, item: str) -> dict[str, list[dict[str, Any]]]:
+    """Line items (the top ones and "Other"), models and token kinds: each adds up to the headline to the cent.
+
+    A line item is what the provider's cost rows say they bill (``item``: OpenAI's line item, Anthropic's
+    description), read into models and token kinds by its :attr:`~usage_frames._core.provider.Provider.bill`.
+    ``spend`` is the headline's exact amount, ``cents`` the headline.
+    """
+    shares = ops.share(lines, by=item)["amount"].astype(float)
     total = float(shares.sum())
-    target = spend if abs(total - spend) < 0.005 else total  # the same bill by another key: the same cents
+    # The same bill by another key: the headline's cents, else its own total rounded once.
+    target = cents if abs(total - spend) < 0.005 else total_cents(lines["amount"])
     top, rest = shares.iloc[:LINE_ITEMS], shares.iloc[LINE_ITEMS:]
     other = [(f"Other ({len(rest)} line item{'s' * (len(rest) > 1)})", float(rest.sum()))] if len(rest) else []
     items = ops.split_line_items(lines)
@@ -234,14 +276,18 @@ def _bill_tables(lines: pd.DataFrame, spend: float) -> dict[str, list[dict[str, 
     return {
         "by_line_item": _rows("line_item", [k for k, _ in named], [v for _, v in named], total, target),
         "by_model": _rows("model", [*per_model.index, "Tools and storage (no model)"],
-                          [*per_model, total - float(per_model.sum())], total, target),
+                          [*per_model, total - float(per_model.sum())], total, target,
+                          items.loc[items["model"].isna().to_numpy(bool), "amount"]),
         "by_token_kind": _rows("billed_as", [*per_kind.index, "Other line items (not tokens)"],
-                               [*per_kind, total - float(per_kind.sum())], total, target),
+                               [*per_kind, total - float(per_kind.sum())], total, target, items.loc[~tokens, "amount"]),
     }  # fmt: skip
 
 
-def _forecast(history: pd.DataFrame, when: Period) -> tuple[dict[str, Any], pd.DataFrame | None]:
-    """The forecast card (the month of the as-of time; ``check`` gives the same figure), and the forecast frame."""
+def _forecast(history: pd.DataFrame, when: Period, whose: str = "") -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """The forecast card (the month of the as-of time; ``check`` gives the same figure), and the forecast frame.
+
+    ``whose`` says whose bill it projects when that is not plain (several providers' bill as one).
+    """
     if not when.live:
         return _card("forecast", "Forecast", None, when.start, when.end, "none: the period is over"), None
     try:
@@ -254,7 +300,7 @@ def _forecast(history: pd.DataFrame, when: Period) -> tuple[dict[str, Any], pd.D
     facts = outlook.attrs
     month = pd.Timestamp(facts["month"])
     fitted = pd.Timestamp(facts["fit_from"]), pd.Timestamp(facts["forecast_from"])
-    note = f"the whole month, from a fit on the settled days {span(*fitted)}"
+    note = f"the whole month{whose}, from a fit on the settled days {span(*fitted)}"
     card = _card("forecast", f"Projected {month:%B %Y}", round(facts["projected_total"], 2), month,
                  month + pd.DateOffset(months=1), note, lower=round(facts["lower_total"], 2),
                  upper=round(facts["upper_total"], 2), month_to_date=round(facts["month_to_date"], 2),
@@ -275,55 +321,72 @@ def optional(fetch: Callable[[], Any], default: Any) -> Any:
         return default
 
 
-def compute(client: Client, start: TimeLike | None, end: TimeLike | None) -> tuple[dict[str, Any], Frames]:
-    """:func:`report_data`, and the frames its figures come from (for the charts: no second fetch)."""
-    when = period(start, end, client.clock())
-    history = _history(client, when)
+def compute(
+    client: Client, start: TimeLike | None, end: TimeLike | None, now: TimeLike | None = None
+) -> tuple[dict[str, Any], Frames]:
+    """:func:`report_data` of one client, and the frames its figures come from (for the charts: no second fetch).
+
+    Args:
+        client: A client of any provider.
+        start: First day of the period.
+        end: End of the period.
+        now: The as-of time (default: the client's clock; an overview gives all its providers the earliest).
+    """
+    provider = client.provider
+    cost, bill = provider.primary[-1], provider.bill
+    key = provider.endpoint(cost).project_key
+    if bill is None or key is None:
+        raise InvalidParameterError("client", provider.name, reason="has no bill by project for a spend report")
+    when = period(start, end, client.clock() if now is None else now)
+    history = _history(client, when, key)
     days = history.index
     current = history[(days >= when.start) & (days < when.end)]
-    moved = ops.compare(current, history[(days >= when.previous_start) & (days < when.previous_end)], by="project_id")
+    before = history[(days >= when.previous_start) & (days < when.previous_end)]
+    moved = ops.compare(current, before, by=key)
     spend, previous = float(moved["current"].sum()), float(moved["previous"].sum())
-    lines = client.costs(when.start, when.end, group_by="line_item")
-    names = optional(lambda: organization.projects(client).set_index("id")["name"], pd.Series(dtype=str))
-    now, before = span(when.start, when.end), span(when.previous_start, when.previous_end)
+    # The cards: each its rows' exact total rounded once (as FOCUS, allocate and check total them).
+    cents = total_cents(current["amount"]), total_cents(before["amount"])
+    lines = client.fetch(cost, when.start, when.end, group_by=bill.key)
+    names = _names(client, key)
+    now, then = span(when.start, when.end), span(when.previous_start, when.previous_end)
     cards = [
-        _card("spend", "Spend", round(spend * 100) / 100, when.start, when.end, now),
-        _card("previous", when.previous_label, round(previous * 100) / 100, when.previous_start, when.previous_end,
-              before),
+        _card("spend", "Spend", cents[0] / 100, when.start, when.end, now),
+        _card("previous", when.previous_label, cents[1] / 100, when.previous_start, when.previous_end, then),
         _card("change_pct", "Change", _pct((spend / previous - 1) * 100 if previous else None), when.start, when.end,
-              f"{now} vs {before}"),
+              f"{now} vs {then}"),
     ]  # fmt: skip
     if when.today is not None:  # in cents that add up with the period's to the month to date of ``check``
-        so_far = float(history.loc[days >= when.today, "amount"].astype(float).sum())
-        cents = round((spend + so_far) * 100) - round(spend * 100)
-        cards.append(_card("today", "Today so far", cents / 100, when.today, when.now,
+        so_far = total_cents(history.loc[days >= when.start, "amount"]) - cents[0]
+        cards.append(_card("today", "Today so far", so_far / 100, when.today, when.now,
                            f"{when.today:%b %d}, to {_clock(when.now)} UTC: in no other figure"))  # fmt: skip
     forecast, outlook = _forecast(history, when)
-    found = ops.anomalies(history, by="project_id", direction="up")
+    found = ops.anomalies(history, by=key, direction="up")
     found = found[(found.index >= when.start) & (found.index < when.end)]
     unusual = [
-        {"day": _iso(day), "project_id": str(row["project_id"]), "project": str(names.get(row["project_id"],
-         row["project_id"])), "amount": round(row["value"], 2), "expected": round(row["expected"], 2),
-         "z": round(row["z"], 1)}
+        {"day": _iso(day), "project_id": str(row[key]), "project": str(names.get(row[key], row[key])),
+         "amount": round(row["value"], 2), "expected": round(row["expected"], 2), "z": round(row["z"], 1)}
         for day, row in zip(found.index, found.to_dict("records"), strict=True)
     ]  # fmt: skip
     data = {
-        "title": _title(when),
+        "title": _title(when, provider.title),
+        "provider": provider.name,
+        "provider_title": provider.title,
         "source": client.source,
         "as_of": _iso(when.now),
         "period": {"start": _iso(when.start), "end": _iso(when.end), "days": when.days},
         "rule": _rule(when),
         "cards": [*cards, forecast],
-        "tables": {"by_project": _by_project(moved, names), **_bill_tables(lines, spend), "unusual_days": unusual},
-    }
-    return data, Frames(when, history, lines, outlook)
+        "tables": {"by_project": _by_project(moved, names, *cents), **_bill_tables(lines, spend, cents[0], bill.key),
+                   "unusual_days": unusual},
+    }  # fmt: skip
+    return data, Frames(when, history, lines, outlook, key, bill.key)
 
 
-def _title(when: Period) -> str:
-    """The page's title: the month's name when the period lies within one month."""
+def _title(when: Period, whose: str) -> str:
+    """The page's title: whose spend, and the month's name when the period lies within one month."""
     last = when.end - pd.Timedelta(seconds=1)
     same_month = (when.start.year, when.start.month) == (last.year, last.month)
-    return "OpenAI spend report" + (f": {when.start:%B %Y}" if same_month else "")
+    return f"{whose} spend report" + (f": {when.start:%B %Y}" if same_month else "")
 
 
 def _rule(when: Period) -> str:
@@ -338,7 +401,28 @@ def _rule(when: Period) -> str:
     return " ".join(words)
 
 
-def report_data(client: Client, start: TimeLike | None = None, end: TimeLike | None = None) -> dict[str, Any]:
+def compute_all(
+    clients: Client | Sequence[Client], start: TimeLike | None, end: TimeLike | None
+) -> tuple[dict[str, Any], list[tuple[dict[str, Any], Frames]]]:
+    """:func:`report_data`, and each provider's report with the frames its figures come from (for the charts)."""
+    chosen = clients_of(clients)
+    if len(chosen) == 1:
+        data, frames = compute(chosen[0], start, end)
+        return data, [(data, frames)]
+    clocks = as_of(chosen)
+    now = min(clocks.values())
+    if len(set(clocks.values())) > 1:  # a day's costs cannot be cut where one provider's data stop: whole days
+        now = now.floor("D")
+    parts = [compute(client, start, end, now) for client in chosen]
+    when = parts[0][1].when
+    bill = ops.combine(*(frames.history for _, frames in parts))  # one bill: its totals rounded once, one forecast
+    forecast, _ = _forecast(bill, when, " of the providers' bill together (as check --provider all gives it)")
+    return overview([data for data, _ in parts], clocks, _title(when, TITLE), bill, forecast), parts
+
+
+def report_data(
+    client: Client | Sequence[Client], start: TimeLike | None = None, end: TimeLike | None = None
+) -> dict[str, Any]:
     """The report's figures as plain data: what ``usage-frames report -o report.json`` writes and the page shows.
 
     Amounts are dollars rounded to the cent once (table rows add up to their card exactly), percentages are
@@ -346,24 +430,29 @@ def report_data(client: Client, start: TimeLike | None = None, end: TimeLike | N
     with a ``note`` that says why.
 
     Args:
-        client: Where the data comes from (``Client()``, ``Client.sample()``, ``Client.fake(now=...)``).
+        client: Where the data comes from (``Client()``, ``Client.sample()``, ``Client.fake(now=...)``), of any
+            provider; or several clients of different providers (one report of all, see
+            :func:`usage_frames.report_overview.overview`).
         start: First day of the period (default: the first of the as-of month); see :func:`period`.
         end: End of the period (default: the as-of time).
 
     Returns:
-        ``title``, ``source``, ``as_of``, ``period`` (``start``, ``end``, ``days``), ``rule`` (the days the
+        ``title``, ``provider`` and ``provider_title`` (whose report), ``source``, ``as_of``, ``period``
+        (``start``, ``end``, ``days``), ``rule`` (the days the
         figures cover, in words), ``cards`` (each ``name``, ``label``, ``value``, ``start``, ``end``, ``note``;
         names ``spend``, ``previous``, ``change_pct``, ``today`` while a day is in progress, ``forecast``) and
         ``tables`` (lists of row dicts: ``by_project`` rows carry ``amount``, ``previous``, ``change``,
         ``change_pct``, ``share_pct``, ``share_of_change_pct``; ``by_line_item``, ``by_model``, ``by_token_kind``,
-        ``unusual_days``).
+        ``unusual_days``). A project is what the provider splits its bill by (an Anthropic workspace; its default
+        workspace is ``default``). Of several clients: the overview (:func:`usage_frames.report_overview.overview`).
 
     Raises:
-        InvalidParameterError: If the period is empty (see :func:`period`).
+        InvalidParameterError: If the period is empty (see :func:`period`), or for clients that are not one per
+            provider.
         CacheMissError: If the sample data or the cache lacks a day a figure needs (the message says which figure).
 
     Examples:
-        >>> from usage_frames.client import Client
+        >>> from usage_frames import Client
         >>> data = report_data(Client.sample())
         >>> data["period"]
         {'start': '2026-10-01T00:00:00Z', 'end': '2026-10-21T00:00:00Z', 'days': 20}
@@ -372,4 +461,4 @@ def report_data(client: Client, start: TimeLike | None = None, end: TimeLike | N
         >>> round(sum(row["amount"] for row in data["tables"]["by_project"]), 2)  # the headline, to the cent
         1412.95
     """
-    return compute(client, start, end)[0]
+    return compute_all(client, start, end)[0]

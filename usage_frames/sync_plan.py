@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from usage_frames.query import Query, earliest_start
+from usage_frames._core.provider import Provider
+from usage_frames._core.query import EPOCH, Query
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,22 +34,28 @@ class MonthPlan:
     warning: str
 
 
-def earliest_sync_start(now: pd.Timestamp) -> pd.Timestamp:
+def earliest_sync_start(now: pd.Timestamp, provider: Provider) -> pd.Timestamp:
     """The earliest start a sync asks for at ``now``: a day after the API's (its exact cut-off is its own business).
 
+    A provider without a look-back answers from the start of Unix time.
+
     Examples:
-        >>> earliest_sync_start(pd.Timestamp("2026-11-28 12:00", tz="UTC"))
+        >>> from usage_frames.providers import DEFAULT
+        >>> earliest_sync_start(pd.Timestamp("2026-11-28 12:00", tz="UTC"), DEFAULT)
         Timestamp('2025-11-29 00:00:00+0000', tz='UTC')
     """
-    return earliest_start(now) + pd.Timedelta(days=1)
+    earliest = provider.earliest_start(now)
+    return EPOCH if earliest is None else earliest + pd.Timedelta(days=1)
 
 
 def plan_months(query: Query, months: Mapping[str, Mapping[str, Any]], earliest: pd.Timestamp) -> MonthPlan:
     """The months of ``query`` to fetch, given the dataset's ``months`` and the earliest start the API answers.
 
     Examples:
-        >>> from usage_frames.query import build_query
-        >>> q = build_query("costs", "2025-01-15", "2025-12-10", now=pd.Timestamp("2026-11-28 12:00", tz="UTC"))
+        >>> from usage_frames._core.query import build_query
+        >>> from usage_frames.providers import DEFAULT
+        >>> q = build_query(DEFAULT.endpoint("costs"), "2025-01-15", "2025-12-10",
+        ...                 now=pd.Timestamp("2026-11-28 12:00", tz="UTC"))
         >>> plan = plan_months(q, {}, pd.Timestamp("2025-11-29", tz="UTC"))
         >>> plan.unavailable[-1], [f"{m:%Y-%m}" for m in plan.todo]
         ('2025-10', ['2025-11', '2025-12'])

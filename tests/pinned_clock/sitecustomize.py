@@ -12,6 +12,6 @@ _NOW = os.environ.get("USAGE_FRAMES_TEST_NOW")
 if _NOW:
     import pandas as pd
 
-    import usage_frames.query
+    import usage_frames._core.query
 
-    usage_frames.query.wall_clock = lambda: pd.Timestamp(_NOW)
+    usage_frames._core.query.wall_clock = lambda: pd.Timestamp(_NOW)

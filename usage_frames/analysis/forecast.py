@@ -11,19 +11,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from usage_frames._core.errors import InvalidParameterError, UsageFramesWarning
+from usage_frames._core.query import TimeLike
 from usage_frames.analysis.frame import (
-    _by,
-    _finish,
-    _times,
-    _values,
     as_of,
+    by_keys,
     count_arg,
     endpoint_of,
+    finish,
     now_arg,
     number_arg,
+    times_of,
+    values_of,
 )
-from usage_frames.errors import InvalidParameterError, UsageFramesWarning
-from usage_frames.query import TimeLike
 
 LOOKBACK = 28  # settled days a month-end forecast fits: four of each weekday
 
@@ -35,7 +35,7 @@ def _data_end(data: pd.DataFrame | pd.Series) -> pd.Timestamp:
         return pd.Timestamp(end).tz_convert("UTC")
     if isinstance(data, pd.DataFrame) and "end_time" in data.columns and len(data):
         return pd.Timestamp(data["end_time"].max()).tz_convert("UTC")
-    return pd.Timestamp(_times(data).max()) + pd.Timedelta(days=1)
+    return pd.Timestamp(times_of(data).max()) + pd.Timedelta(days=1)
 
 
 def daily_spend(costs: pd.DataFrame) -> pd.Series:
@@ -43,12 +43,12 @@ def daily_spend(costs: pd.DataFrame) -> pd.Series:
 
     Examples:
         >>> from usage_frames import Client
-        >>> daily_spend(Client.fake().costs("2026-10-01", "2026-10-03", group_by="line_item")).round(2).tolist()
+        >>> daily_spend(Client.sample().costs("2026-10-01", "2026-10-03", group_by="line_item")).round(2).tolist()
         [76.3, 89.3]
     """
     if not endpoint_of(costs).priced:
         raise InvalidParameterError("costs", endpoint_of(costs).name, ("costs",))
-    series = costs["amount"].astype(float).groupby(_times(costs).floor("D")).sum()
+    series = costs["amount"].astype(float).groupby(times_of(costs).floor("D")).sum()
     series.index.name = "day"
     return series
 
@@ -87,7 +87,7 @@ def _days(costs: pd.DataFrame) -> pd.Series:
     if series.empty:
         return series
     days = pd.date_range(series.index.min(), _data_end(costs), freq="D", inclusive="left", name="day")
-    return series.reindex(days.union(_times(series)), fill_value=0.0)
+    return series.reindex(days.union(times_of(series)), fill_value=0.0)
 
 
 def forecast(
@@ -142,7 +142,7 @@ def forecast(
             UsageFramesWarning,
             stacklevel=2,
         )
-    dates = _times(history)
+    dates = times_of(history)
     t = (dates - dates[0]).days.to_numpy(dtype=float)
     y = history.to_numpy()
     weekday = dates.day_of_week
@@ -234,19 +234,19 @@ def anomalies(
     window, threshold = count_arg(window, "window", 14), number_arg(threshold, "threshold")
     if direction not in ("both", "up", "down"):
         raise InvalidParameterError("direction", direction, ("both", "up", "down"))
-    name = _values(df, values)
-    keys = _by(df, by)
-    day = _times(df).floor("D")
+    name = values_of(df, values)
+    keys = by_keys(df, by)
+    day = times_of(df).floor("D")
     settle = endpoint_of(df).settle
     settling = as_of(df) - settle - pd.Timedelta(days=1)  # days starting after this may still grow
-    series = df[name].astype(float).groupby([day, *(df[k].astype(object) for k in keys)]).sum()
+    series = df[name].astype(float).groupby([day, *(df[k].astype(object) for k in keys)], dropna=False).sum()
     series.index = series.index.set_names(["day", *keys])
     rows = []
-    groups = series.groupby(level=keys) if keys else [((), series)]
+    groups = series.groupby(level=keys, dropna=False) if keys else [((), series)]
     for label, part in groups:
         s = part.droplevel(list(range(1, part.index.nlevels))) if keys else part
         s = s.reindex(pd.date_range(s.index.min(), s.index.max(), freq="D"), fill_value=0.0)
-        days = _times(s)
+        days = times_of(s)
         by_weekday = s.groupby(days.day_of_week)
         weekday = by_weekday.median()
         # Weekday seasonality needs four of each weekday, and must stand out of the spread within each weekday:
@@ -271,7 +271,7 @@ def anomalies(
             rows.append(row)
     columns = ["day", *keys, "value", "expected", "z", "direction"]
     out = pd.DataFrame(rows, columns=columns).set_index("day")
-    return _finish(out, df, values=name)
+    return finish(out, df, values=name)
 
 
 def _robust_z(

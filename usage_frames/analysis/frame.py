@@ -5,31 +5,59 @@ Part of :mod:`usage_frames.ops`, which re-exports every public name here.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from usage_frames.endpoints import BUCKET_SECONDS, ENDPOINTS, KEY_DTYPES, Endpoint
-from usage_frames.errors import InvalidParameterError
-from usage_frames.query import to_utc
+from usage_frames._core.errors import InvalidParameterError
+from usage_frames._core.provider import Provider
+from usage_frames._core.query import to_utc
+from usage_frames._core.schema import BUCKET_SECONDS, BucketWidth, Credentials, Endpoint, Field, Limit
+from usage_frames.providers import DEFAULT, PROVIDERS
 
 TOKEN_UNITS = {"tokens": 1e6, "1000_tokens": 1e3}  # quantity units -> quantities per 1M tokens
 
 
 # --- what a frame is -------------------------------------------------------------------------------------------
 
+_LIMITS: Mapping[BucketWidth, Limit] = {"1m": Limit(1, 1), "1h": Limit(1, 1), "1d": Limit(1, 1)}
+ALL = Provider(
+    name="all",
+    title="All providers",
+    credentials=Credentials("", "", "", ""),
+    endpoints={
+        "costs": Endpoint(
+            "costs", "all", "", (Field("amount", "Float64"), Field("currency", "string", "attribute")),
+            ("provider", "project_id", "project_name", "model"), (), _LIMITS, measure="amount", priced=True,
+            whole_buckets=True,
+        ),
+        "tokens": Endpoint(
+            "tokens", "all", "", (Field("tokens"),),
+            ("provider", "project_id", "model", "token_direction", "token_category"), (), _LIMITS,
+        ),
+    },
+)  # fmt: skip
+"""The virtual provider of combined frames (``ops.combine``): its ``costs`` and ``tokens`` endpoints are their
+schemas."""
+
+
 RESTORE_HINT = "usage_frames.ops.restore_attrs(df, endpoint=...)"
+
+
+def _endpoints() -> list[Endpoint]:
+    """Every provider's endpoints, the first provider's first (and last, those of combined frames)."""
+    return [e for provider in (*PROVIDERS.values(), ALL) for e in provider.endpoints.values()]
 
 
 def _candidates(df: pd.DataFrame) -> list[Endpoint]:
     """Endpoints whose value columns include every value column of ``df``, closest match first."""
-    names = {f.name for e in ENDPOINTS.values() for f in e.fields}
+    names = {f.name for e in _endpoints() for f in e.fields}
     present = {c for c in df.columns if c in names}
     if not present:
         return []
-    fits = [e for e in ENDPOINTS.values() if present <= {f.name for f in e.fields}]
+    fits = [e for e in _endpoints() if present <= {f.name for f in e.fields}]
     # Fewest fields the frame lacks first; ties keep the table's order (completions before decisions).
     return sorted(fits, key=lambda e: len(e.fields) - len(present))
 
@@ -37,9 +65,7 @@ def _candidates(df: pd.DataFrame) -> list[Endpoint]:
 def _inferred(df: pd.DataFrame, endpoint: str | None = None) -> dict[str, Any]:
     """The ``attrs`` a fetch would have given, rebuilt from the columns (the window from the data)."""
     if endpoint is not None:
-        if endpoint not in ENDPOINTS:
-            raise InvalidParameterError("endpoint", endpoint, ENDPOINTS)
-        chosen = ENDPOINTS[endpoint]  # type: ignore[index]
+        chosen = DEFAULT.endpoint(endpoint)
     else:
         found = _candidates(df)
         if not found:
@@ -48,24 +74,33 @@ def _inferred(df: pd.DataFrame, endpoint: str | None = None) -> dict[str, Any]:
                 reason=f"has no column of any endpoint; name it with {RESTORE_HINT}",
             )  # fmt: skip
         chosen = found[0]
-    attrs: dict[str, Any] = {"endpoint": chosen.name, "group_by": [k for k in chosen.group_by if k in df.columns],
+    attrs: dict[str, Any] = {"provider": chosen.provider, "endpoint": chosen.name,
+                             "group_by": [k for k in chosen.group_by if k in df.columns],
                              "filters": {}}  # fmt: skip
     if isinstance(df.index, pd.DatetimeIndex) and "end_time" in df.columns and len(df):
         starts = pd.DatetimeIndex(df.index)
         spans = (pd.DatetimeIndex(df["end_time"]) - starts).total_seconds()
         common = pd.Series(spans).mode()
         width = {seconds: name for name, seconds in BUCKET_SECONDS.items()}.get(int(common.iloc[0]), "")
-        attrs["bucket_width"] = "1d" if chosen.whole_days else width
+        attrs["bucket_width"] = chosen.bucket_widths[0] if len(chosen.bucket_widths) == 1 else width
         attrs["start"] = starts.min().isoformat()
         attrs["end"] = pd.Timestamp(df["end_time"].max()).isoformat()
     return attrs
 
 
-def _meta(df: pd.DataFrame) -> dict[str, Any]:
+def _endpoint(attrs: Mapping[Any, Any]) -> Endpoint | None:
+    """The endpoint ``attrs`` name (``provider``, else the first provider's, and ``endpoint``), if it exists."""
+    owner = str(attrs.get("provider", DEFAULT.name))
+    provider = ALL if owner == ALL.name else PROVIDERS.get(owner)
+    name = attrs.get("endpoint")
+    return provider.endpoints.get(name) if provider is not None and isinstance(name, str) else None
+
+
+def meta_of(df: pd.DataFrame) -> dict[str, Any]:
     """The frame's ``attrs``, or, for a frame that lost them (``pd.concat``, CSV), what its columns tell."""
-    if df.attrs.get("endpoint") in ENDPOINTS:
+    if _endpoint(df.attrs) is not None:
         return {str(k): v for k, v in df.attrs.items()}
-    _times(df)
+    times_of(df)
     return _inferred(df)
 
 
@@ -76,7 +111,7 @@ def frame_arg(df: object, argument: str = "df") -> pd.DataFrame:
         >>> frame_arg("x")
         Traceback (most recent call last):
         ...
-        usage_frames.errors.InvalidParameterError: df: 'x' must be a pandas DataFrame (a fetched frame)
+        usage_frames.InvalidParameterError: df: 'x' must be a pandas DataFrame (a fetched frame)
     """
     if not isinstance(df, pd.DataFrame):
         raise InvalidParameterError(argument, df, reason="must be a pandas DataFrame (a fetched frame)")
@@ -151,15 +186,15 @@ def restore_attrs(df: pd.DataFrame, endpoint: str | None = None) -> pd.DataFrame
     if "end_time" in out.columns:
         out["end_time"] = pd.to_datetime(out["end_time"], utc=True)
     attrs = _inferred(out, endpoint)
-    chosen = ENDPOINTS[attrs["endpoint"]]
+    chosen = PROVIDERS[attrs["provider"]].endpoints[attrs["endpoint"]]
     for f in chosen.fields:
         if f.name in out.columns and str(out[f.name].dtype) != f.dtype:
             out[f.name] = out[f.name].astype(f.dtype)  # type: ignore[call-overload]
     for key in attrs["group_by"]:
         if out[key].dtype == object or str(out[key].dtype).startswith("str"):
-            kind = KEY_DTYPES.get(key, "category")
+            kind = chosen.key_dtype(key)
             out[key] = out[key].astype(kind)
-    return _finish(out, out, **attrs)
+    return finish(out, out, **attrs)
 
 
 def endpoint_of(df: pd.DataFrame) -> Endpoint:
@@ -178,7 +213,11 @@ def endpoint_of(df: pd.DataFrame) -> Endpoint:
     """
     if not isinstance(df, pd.DataFrame):
         raise InvalidParameterError("df", df, reason="must be a DataFrame made by usage_frames")
-    return ENDPOINTS[_meta(df)["endpoint"]]
+    meta = meta_of(df)
+    found = _endpoint(meta)
+    if found is None:  # pragma: no cover - meta_of gives the attrs of a known endpoint, or raises
+        raise InvalidParameterError("df", meta.get("endpoint"), reason=f"is not a known endpoint; {RESTORE_HINT}")
+    return found
 
 
 def as_of(df: pd.DataFrame | pd.Series) -> pd.Timestamp:
@@ -206,12 +245,25 @@ def as_of(df: pd.DataFrame | pd.Series) -> pd.Timestamp:
     raise InvalidParameterError("df", "an empty frame", reason="has no as-of time; pass now=")
 
 
-def _times(df: pd.DataFrame | pd.Series) -> pd.DatetimeIndex:
+def times_of(df: pd.DataFrame | pd.Series) -> pd.DatetimeIndex:
+    """The ``start_time`` index of a frame, or an error naming how to restore it."""
     if not isinstance(df.index, pd.DatetimeIndex):
         raise InvalidParameterError(
             "df", type(df.index).__name__, reason=f"is not a start_time index; restore it with {RESTORE_HINT}"
         )
     return pd.DatetimeIndex(df.index)
+
+
+def provider_of(df: pd.DataFrame) -> Provider:
+    """The provider a frame came from (``attrs["provider"]``, else the one whose endpoint its columns show).
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> provider_of(Client.fake().costs("2026-10-01", "2026-10-02")).name
+        'openai'
+    """
+    name = endpoint_of(df).provider
+    return ALL if name == ALL.name else PROVIDERS[name]
 
 
 def keys_of(df: pd.DataFrame) -> list[str]:
@@ -222,20 +274,24 @@ def keys_of(df: pd.DataFrame) -> list[str]:
         >>> keys_of(Client.fake().images("2026-10-01", "2026-10-02", group_by=["source", "model"]))
         ['model', 'source']
     """
-    return [k for k in _meta(df).get("group_by", []) if k in df.columns]
+    meta = meta_of(df)
+    found = _endpoint(meta)
+    keys = found.key_columns(meta.get("group_by", [])) if found is not None else meta.get("group_by", [])
+    return [k for k in keys if k in df.columns]
 
 
-def _fields(df: pd.DataFrame, kind: str) -> list[str]:
+def fields_of(df: pd.DataFrame, kind: str) -> list[str]:
+    """The value columns of a frame of one kind (``additive``, ``level``, ``attribute``), in the table's order."""
     return [f.name for f in endpoint_of(df).fields if f.kind == kind and f.name in df.columns]
 
 
-def _combine(grouped: Any, df: pd.DataFrame, over_time: bool) -> pd.DataFrame:
+def combine_values(grouped: Any, df: pd.DataFrame, over_time: bool) -> pd.DataFrame:
     """Combine value columns per group: counts add, levels add across groups but average over time.
 
     Labels (currency, unit) keep their first value. A group whose values are all ``<NA>`` stays ``<NA>``, never 0.
     """
     parts = []
-    additive, levels, labels = _fields(df, "additive"), _fields(df, "level"), _fields(df, "attribute")
+    additive, levels, labels = fields_of(df, "additive"), fields_of(df, "level"), fields_of(df, "attribute")
     if additive:
         parts.append(grouped[additive].sum(min_count=1))
     if levels:
@@ -246,15 +302,17 @@ def _combine(grouped: Any, df: pd.DataFrame, over_time: bool) -> pd.DataFrame:
     return combined
 
 
-def _finish(out: pd.DataFrame, df: pd.DataFrame, **attrs: Any) -> pd.DataFrame:
+def finish(out: pd.DataFrame, df: pd.DataFrame, **attrs: Any) -> pd.DataFrame:
+    """``out`` with the ``attrs`` of ``df`` carried forward, updated by ``attrs`` (every helper's last step)."""
     fresh: dict[Hashable | None, Any] = {}
-    fresh.update(_meta(df) if df is not out else {})
+    fresh.update(meta_of(df) if df is not out else {})
     fresh.update(attrs)
     out.attrs = fresh
     return out
 
 
-def _by(df: pd.DataFrame, by: str | Sequence[str] | None) -> list[str]:
+def by_keys(df: pd.DataFrame, by: str | Sequence[str] | None) -> list[str]:
+    """The ``by=`` argument of a helper as a list of the frame's key columns, or an error naming them."""
     endpoint_of(df)
     if by is not None and not isinstance(by, str | Sequence):
         raise InvalidParameterError("by", by, keys_of(df), reason="must be a column name or a list of them")
@@ -265,23 +323,24 @@ def _by(df: pd.DataFrame, by: str | Sequence[str] | None) -> list[str]:
     return chosen
 
 
-def _values(df: pd.DataFrame, values: str | None) -> str:
-    measures = _fields(df, "additive") or _fields(df, "level")
+def values_of(df: pd.DataFrame, values: str | None) -> str:
+    """The ``values=`` argument of a helper: the column named, else the endpoint's default measure."""
+    measures = fields_of(df, "additive") or fields_of(df, "level")
     name = values or endpoint_of(df).measure or measures[0]
     if not isinstance(name, str) or name not in df.columns:
         raise InvalidParameterError("values", name, [c for c in df.columns if c != "end_time"])
     return name
 
 
-def _grid(df: pd.DataFrame) -> pd.DatetimeIndex:
+def grid_of(df: pd.DataFrame) -> pd.DatetimeIndex:
     """The bucket starts the API uses for the frame's window: the (unaligned) start, then width boundaries."""
-    width = _meta(df)["bucket_width"]
+    width = meta_of(df)["bucket_width"]
     if width not in BUCKET_SECONDS:
         raise InvalidParameterError("df", width, reason="is not a fetched bucket width; complete() before resample()")
-    start, end = pd.Timestamp(_meta(df)["start"]), pd.Timestamp(_meta(df)["end"])
-    if endpoint_of(df).whole_days:
-        start = start.floor("D")
+    start, end = pd.Timestamp(meta_of(df)["start"]), pd.Timestamp(meta_of(df)["end"])
     step = pd.Timedelta(seconds=BUCKET_SECONDS[width])
+    if endpoint_of(df).whole_buckets:
+        start = start.floor(step)
     inner = pd.date_range(start.floor(step) + step, end, freq=step, inclusive="left")
     return pd.DatetimeIndex([start, *inner], name="start_time")
 
@@ -291,6 +350,8 @@ def label(
     projects: pd.DataFrame | None = None,
     users: pd.DataFrame | None = None,
     api_keys: pd.DataFrame | None = None,
+    *,
+    names: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Add readable names next to the IDs (``project_name`` after ``project_id``...); unknown IDs keep ``<NA>``.
 
@@ -299,6 +360,8 @@ def label(
         projects: A frame with ``id`` and ``name`` (``uf.projects()``).
         users: A frame with ``id`` and ``name`` or ``email`` (``uf.users()``).
         api_keys: A frame with ``id`` and ``name`` (``uf.api_keys()``).
+        names: Such frames by the key column they name (a provider's ``names(client)``: ``workspace_id``...); a
+            row whose ``id`` is missing names the rows whose key is null (a default workspace).
 
     Examples:
         >>> names = pd.DataFrame({"id": ["proj_chat"], "name": ["Customer chat"]})
@@ -308,11 +371,18 @@ def label(
         ['proj_chat', 'Customer chat']
     """
     out = frame_arg(df).copy()
-    for column, names in (("project_id", projects), ("user_id", users), ("api_key_id", api_keys)):
-        if names is None or column not in out.columns:
+    frames = {"project_id": projects, "user_id": users, "api_key_id": api_keys, **(names or {})}
+    grouped = set(meta_of(df).get("group_by", []))
+    for column, listed in frames.items():
+        if listed is None or column not in out.columns:
             continue
-        text = names["name"] if "name" in names else names["email"]
-        mapping = dict(zip(names["id"], text.fillna(names.get("email", text)), strict=True))
-        position = list(out.columns).index(column) + 1
-        out.insert(position, column.replace("_id", "_name"), out[column].astype(object).map(mapping).astype("string"))
-    return _finish(out, df)
+        text = listed["name"] if "name" in listed else listed["email"]
+        text = text.fillna(listed["email"]) if "email" in listed else text
+        ids = listed["id"].astype(object)
+        mapping = {i: t for i, t in zip(ids, text, strict=True) if pd.notna(i)}
+        null = next((t for i, t in zip(ids, text, strict=True) if pd.isna(i)), None)
+        named = out[column].astype(object).map(mapping).astype("string")
+        if null is not None and column in grouped:
+            named = named.where(out[column].notna(), null)
+        out.insert(list(out.columns).index(column) + 1, column.removesuffix("_id") + "_name", named)
+    return finish(out, df)

@@ -5,7 +5,6 @@ Part of :mod:`usage_frames.ops`, which re-exports every public name here.
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -14,21 +13,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from usage_frames.analysis.frame import TOKEN_UNITS, _fields, _finish, _meta, _times, endpoint_of, keys_of
+from usage_frames._core.errors import InvalidParameterError, UsageFramesWarning
+from usage_frames.analysis.frame import (
+    TOKEN_UNITS,
+    endpoint_of,
+    fields_of,
+    finish,
+    keys_of,
+    meta_of,
+    provider_of,
+    times_of,
+)
 from usage_frames.analysis.reshape import resample
-from usage_frames.errors import InvalidParameterError, UsageFramesWarning
 
 # --- money -----------------------------------------------------------------------------------------------------
 
-_KINDS = {
-    "input": "input", "input_tokens": "input", "input tokens": "input", "uncached input": "input",
-    "cached input": "cached input", "cached_input_tokens": "cached input", "input_cached_tokens": "cached input",
-    "cached input tokens": "cached input", "output": "output", "output_tokens": "output", "output tokens": "output",
-    "cache writes": "cache writes", "cache write": "cache writes", "input_cache_write_tokens": "cache writes",
-}  # fmt: skip
-_MODALITIES = ("text", "audio", "image")
-_CONTEXTS = {"long context": "long", "short context": "short"}
-_MODEL = re.compile(r"^(ft[-:])?[a-z0-9][a-z0-9.:_-]*$", re.IGNORECASE)
+MODALITIES = ("text", "audio", "image")
 _CENT = Decimal("0.01")
 
 
@@ -82,7 +82,7 @@ def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
 
     Examples:
         >>> from usage_frames import Client
-        >>> c = Client.fake()
+        >>> c = Client.sample()
         >>> u = c.completions("2026-10-01", "2026-10-03", bucket_width="1h", group_by="project_id")
         >>> j = join_costs(u, c.costs("2026-10-01", "2026-10-03", group_by="project_id"))
         >>> day = j.loc["2026-10-01"].set_index("project_id")
@@ -93,11 +93,11 @@ def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         raise InvalidParameterError("costs", endpoint_of(costs).name, ("costs",), reason="is not a costs frame")
     if endpoint_of(usage).priced:
         raise InvalidParameterError("usage", "costs", reason="must be a usage frame (completions, images...)")
-    if _meta(costs).get("bucket_width") not in ("1d", "D"):
+    if meta_of(costs).get("bucket_width") not in ("1d", "D"):
         raise InvalidParameterError(
-            "costs", _meta(costs).get("bucket_width"), ("1d",), reason="must be daily: the bill is only known per day"
+            "costs", meta_of(costs).get("bucket_width"), ("1d",), reason="must be daily: the bill is only known per day"
         )
-    width = _meta(usage).get("bucket_width")
+    width = meta_of(usage).get("bucket_width")
     if width not in ("1m", "1h", "1d", "D"):
         raise InvalidParameterError(
             "usage", width, ("1m", "1h", "1d"), reason="is coarser than the bill's days; join first, then resample"
@@ -105,23 +105,26 @@ def join_costs(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     daily = resample(usage, "D") if width in ("1m", "1h") else usage
     keys = [k for k in ("project_id",) if k in keys_of(daily) and k in keys_of(costs)]
     _check_alignment(usage, costs, keys)
-    counts = _fields(daily, "additive")
+    counts = fields_of(daily, "additive")
     used = daily[[*keys, *counts]].astype({k: object for k in keys})
-    used = used.groupby([_times(daily).floor("D").rename("day"), *(used[k] for k in keys)]).sum(numeric_only=True)
+    # A row of no project (an organization-level cost) is a group of its own, not dropped dollars.
+    per_day = used.groupby([times_of(daily).floor("D").rename("day"), *(used[k] for k in keys)], dropna=False)
+    used = per_day.sum(numeric_only=True)
     bill = costs[[*keys, "amount"]].astype({k: object for k in keys})
-    billed = bill.groupby([_times(costs).floor("D").rename("day"), *(bill[k] for k in keys)])["amount"].sum()
+    day = times_of(costs).floor("D").rename("day")
+    billed = bill.groupby([day, *(bill[k] for k in keys)], dropna=False)["amount"].sum()
     out = used.join(billed, how="outer")
     out["amount"] = out["amount"].fillna(0.0)
     if {"input_tokens", "output_tokens"} <= set(out.columns):
         tokens = (out["input_tokens"] + out["output_tokens"]).astype("Float64")
         out["usd_per_1m_tokens"] = out["amount"] / tokens.where(tokens > 0) * 1e6
     out = out.reset_index(keys) if keys else out
-    return _finish(out, usage, bucket_width="1d", joined="costs")
+    return finish(out, usage, bucket_width="1d", joined="costs")
 
 
 def _days(df: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
-    meta = _meta(df)
-    start = pd.Timestamp(meta["start"]) if "start" in meta else _times(df).min()
+    meta = meta_of(df)
+    start = pd.Timestamp(meta["start"]) if "start" in meta else times_of(df).min()
     end = pd.Timestamp(meta["end"]) if "end" in meta else pd.Timestamp(df["end_time"].max())
     return start.floor("D"), end.ceil("D")
 
@@ -155,58 +158,20 @@ def _check_alignment(usage: pd.DataFrame, costs: pd.DataFrame, keys: list[str]) 
             )
 
 
-def parse_line_item(item: str | None) -> dict[str, str | None]:
-    """Split a costs line item into product, model, modality, kind and context; ``None`` where it cannot tell.
-
-    Real bills name token line items ``[<product> | ]<model>[ audio|text|image], <kind>[, long context]``
-    (``api-notes.md`` section 11), with kind ``input``, ``cached input``, ``cache writes`` or ``output``;
-    anything else (``web search tool calls``) is kept whole as the product, never guessed at.
-
-    Examples:
-        >>> parse_line_item("gpt-4o-2024-08-06, input")
-        {'product': None, 'model': 'gpt-4o-2024-08-06', 'modality': None, 'kind': 'input', 'context': None}
-        >>> parse_line_item("gpt-6-astra, input_tokens")["kind"], parse_line_item("gpt-4o-mini, cached input")["kind"]
-        ('input', 'cached input')
-        >>> parse_line_item("gpt-audio-mini-2025-12-15 audio, input")
-        {'product': None, 'model': 'gpt-audio-mini-2025-12-15', 'modality': 'audio', 'kind': 'input', 'context': None}
-        >>> parse_line_item("priority | gpt-5.6-sol, output, long context")
-        {'product': 'priority', 'model': 'gpt-5.6-sol', 'modality': None, 'kind': 'output', 'context': 'long'}
-        >>> parse_line_item("gpt-image-2-2026-04-21 image, cached input")["modality"]
-        'image'
-        >>> parse_line_item("gpt-4o-mini-2024-07-18, cache writes")["kind"]
-        'cache writes'
-        >>> parse_line_item("ft-gpt-4o-2024-08-06, output")["model"]
-        'ft-gpt-4o-2024-08-06'
-        >>> parse_line_item("assistants api | file search")["product"], parse_line_item("Image models")["model"]
-        ('assistants api | file search', None)
-    """
-    empty: dict[str, str | None] = {"product": None, "model": None, "modality": None, "kind": None, "context": None}
-    if not isinstance(item, str) or not item.strip():
-        return empty
-    *products, last = [part.strip() for part in item.split("|")]
-    name, *rest = [part.strip() for part in last.split(",")]
-    modality = None
-    for suffix in _MODALITIES:
-        if name.lower().endswith(f" {suffix}"):
-            name, modality = name[: -len(suffix) - 1].strip(), suffix
-    contexts = [_CONTEXTS.get(part.lower()) for part in rest[1:]]
-    if not rest or not _MODEL.match(name) or None in contexts or len(contexts) > 1:
-        return {**empty, "product": item.strip()}
-    kind = rest[0].lower()
-    return {"product": " | ".join(products) or None, "model": name, "modality": modality,
-            "kind": _KINDS.get(kind, kind), "context": contexts[0] if contexts else None}  # fmt: skip
-
-
-_PARTS = ("product", "model", "modality", "kind", "context")
+PARTS = ("product", "model", "modality", "kind", "context")
 
 
 def split_line_items(costs: pd.DataFrame) -> pd.DataFrame:
-    """The costs frame with ``product``, ``model``, ``modality``, ``kind`` and ``context`` read from each line item.
+    """The costs frame with ``product``, ``model``, ``modality``, ``kind`` and ``context`` of each row's item.
 
-    Each distinct line item is parsed once (a bill has a few dozen, over thousands of rows).
+    What each row bills, read as its provider names it (:attr:`~usage_frames._core.provider.Provider.bill`): a
+    product or tier (``batch``), the model, the modality, the token kind (``input``, ``cached input``, ``cache
+    writes``, ``output``) and the context (``long``). Each distinct item is read once (a bill has a few dozen,
+    over thousands of rows).
 
     Raises:
-        InvalidParameterError: If the frame is not costs grouped by ``line_item``.
+        InvalidParameterError: If the frame is not costs grouped by the key that names its items (``line_item``,
+            ``description``).
 
     Examples:
         >>> from usage_frames import Client
@@ -216,19 +181,37 @@ def split_line_items(costs: pd.DataFrame) -> pd.DataFrame:
         >>> sorted(items["modality"].dropna().unique())
         ['audio', 'image']
     """
-    if not endpoint_of(costs).priced or "line_item" not in costs.columns:
-        raise InvalidParameterError(
-            "costs", endpoint_of(costs).name, reason="must be costs fetched with group_by='line_item'"
-        )
-    labels = costs["line_item"].astype(object)
-    parsed = {item: parse_line_item(item) for item in labels.dropna().unique()}
-    empty = parse_line_item(None)
-    columns = {part: [parsed.get(item, empty)[part] if item is not None else None for item in labels]
-               for part in _PARTS}  # fmt: skip
+    endpoint, bill = endpoint_of(costs), provider_of(costs).bill
+    if not endpoint.priced or bill is None or bill.key not in costs.columns:
+        key = bill.key if bill is not None else "the key that names its items"
+        raise InvalidParameterError("costs", endpoint.name, reason=f"must be costs fetched with group_by={key!r}")
+    parts = bill.parts(costs)
     out = costs.copy()
-    for part, values in columns.items():
-        out[part] = pd.array(values, dtype="string")
-    return _finish(out, costs)
+    for part in PARTS:
+        out[part] = pd.array([None if pd.isna(v) else v for v in parts[part]], dtype="string")
+    return finish(out, costs)
+
+
+def require_quantities(costs: pd.DataFrame) -> None:
+    """Refuse costs whose rows carry no quantities (no unit price can be read from them), saying what to use instead.
+
+    Examples:
+        >>> from usage_frames import Client
+        >>> bill = Client.fake(provider="anthropic").costs("2026-10-01", "2026-10-02", group_by="description")
+        >>> require_quantities(bill)
+        Traceback (most recent call last):
+        ...
+        usage_frames.InvalidParameterError: costs: 'anthropic' has no quantities: this provider's cost rows carry \
+dollars only, so no price per token can be read from the bill alone; use ops.unit_costs(usage, costs) (the \
+dollars over the usage frame's tokens) or ops.per_million(ops.combine(costs), ops.combine(usage))
+    """
+    if "quantity" not in costs.columns or "quantity_unit" not in costs.columns:
+        raise InvalidParameterError(
+            "costs", provider_of(costs).name,
+            reason="has no quantities: this provider's cost rows carry dollars only, so no price per token can be "
+            "read from the bill alone; use ops.unit_costs(usage, costs) (the dollars over the usage frame's tokens) "
+            "or ops.per_million(ops.combine(costs), ops.combine(usage))",
+        )  # fmt: skip
 
 
 def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
@@ -240,6 +223,10 @@ def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
         ``amount``, ``quantity``, ``quantity_unit``, ``unit_price``, ``usd_per_1m`` (token units only), and the
         parsed ``product``, ``model``, ``modality``, ``kind``, ``context``.
 
+    Raises:
+        InvalidParameterError: For costs of a provider whose cost rows carry no quantities (Anthropic's cost report
+            gives dollars only): per-token prices are then dollars over the usage's tokens, :func:`unit_costs`.
+
     Examples:
         >>> from usage_frames import Client
         >>> p = unit_prices(Client.fake().costs("2026-10-01", "2026-10-08", group_by="line_item"))
@@ -247,15 +234,17 @@ def unit_prices(costs: pd.DataFrame, by_day: bool = False) -> pd.DataFrame:
         10.0
     """
     items = split_line_items(costs)
-    keys = ["line_item", "quantity_unit", *_PARTS]
-    groups = [_times(items).floor("D").rename("day"), *keys] if by_day else keys
+    require_quantities(costs)
+    key = provider_of(costs).bill.key  # type: ignore[union-attr]  # split_line_items refused a frame without one
+    keys = [key, "quantity_unit", *PARTS]
+    groups = [times_of(items).floor("D").rename("day"), *keys] if by_day else keys
     items = items.astype({k: object for k in keys})
     out = items.groupby(groups, dropna=False, observed=True)[["amount", "quantity"]].sum()
-    out = out.reset_index([k for k in keys if k != "line_item"])
+    out = out.reset_index([k for k in keys if k != key])
     out["unit_price"] = out["amount"] / out["quantity"].replace(0, np.nan)
     per_1m = out["quantity_unit"].map(TOKEN_UNITS).astype(float)
     out["usd_per_1m"] = out["unit_price"] * per_1m
-    return _finish(out, costs)
+    return finish(out, costs)
 
 
 # Each billable token count of a completions row: (column, modality, kind); the columns add up to all tokens.

@@ -10,24 +10,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from usage_frames._core.errors import InvalidParameterError
+from usage_frames._core.schema import BUCKET_SECONDS
 from usage_frames.analysis.frame import (
-    _by,
-    _combine,
-    _fields,
-    _finish,
-    _grid,
-    _meta,
-    _times,
-    _values,
     as_of,
+    by_keys,
+    combine_values,
     count_arg,
     endpoint_of,
+    fields_of,
+    finish,
     frame_arg,
+    grid_of,
     keys_of,
+    meta_of,
     now_arg,
+    times_of,
+    values_of,
 )
-from usage_frames.endpoints import BUCKET_SECONDS
-from usage_frames.errors import InvalidParameterError
 
 # --- reshaping -------------------------------------------------------------------------------------------------
 
@@ -41,34 +41,34 @@ def complete(df: pd.DataFrame) -> pd.DataFrame:
     Examples:
         >>> import pandas as pd
         >>> from usage_frames import Client
-        >>> df = Client.fake().code_interpreter_sessions("2026-10-02", "2026-10-06", group_by="project_id")
+        >>> df = Client.sample().code_interpreter_sessions("2026-10-02", "2026-10-06", group_by="project_id")
         >>> len(df), len(complete(df))
         (3, 8)
         >>> complete(df).loc["2026-10-05", ["project_id", "num_sessions"]].values.tolist()
-        [['proj_lab', 0], ['proj_chat', 10]]
+        [['proj_chat', 10], ['proj_lab', 0]]
     """
     keys = keys_of(frame_arg(df))
-    grid = _grid(df)
-    width = pd.Timedelta(seconds=BUCKET_SECONDS[_meta(df)["bucket_width"]])
-    ends = pd.DatetimeIndex([*grid[1:], min(pd.Timestamp(_meta(df)["end"]), grid[-1] + width)])
-    if endpoint_of(df).whole_days:
-        ends = grid + pd.Timedelta(days=1)
+    grid = grid_of(df)
+    width = pd.Timedelta(seconds=BUCKET_SECONDS[meta_of(df)["bucket_width"]])
+    ends = pd.DatetimeIndex([*grid[1:], min(pd.Timestamp(meta_of(df)["end"]), grid[-1] + width)])
+    if endpoint_of(df).whole_buckets:
+        ends = grid + width
     frame = type(df)({"start_time": grid, "end_time": ends})  # the frame's own class (df.plot() without end_time)
     if keys:
         frame = frame.merge(df[keys].drop_duplicates(), how="cross")
     values = [c for c in df.columns if c not in (*keys, "end_time")]
     out = frame.merge(df.reset_index()[["start_time", *keys, *values]], on=["start_time", *keys], how="left")
-    for name in _fields(df, "additive"):
+    for name in fields_of(df, "additive"):
         out[name] = out[name].fillna(0)
     out = out.set_index("start_time")
     for key in keys:
         out[key] = out[key].astype(df[key].dtype)
-    return _finish(out[df.columns], df)
+    return finish(out[df.columns], df)
 
 
 def _window(df: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The span the frame's rows may cover: its requested window (``attrs``), widened to its data."""
-    meta, starts = _meta(df), _times(df)
+    meta, starts = meta_of(df), times_of(df)
     lo = min(pd.Timestamp(meta.get("start", starts.min())), starts.min())
     hi = max(pd.Timestamp(meta.get("end", df["end_time"].max())), pd.Timestamp(df["end_time"].max()))
     return lo, hi
@@ -158,19 +158,19 @@ def resample(df: pd.DataFrame, rule: str, tz: str | None = None) -> pd.DataFrame
         except Exception:  # pytz and zoneinfo raise different errors for an unknown zone
             raise InvalidParameterError("tz", tz, reason="is not a time zone name such as 'Europe/Berlin'") from None
     data = df.drop(columns="end_time")
-    starts = _times(df)
+    starts = times_of(df)
     ends = pd.DatetimeIndex(df["end_time"])
     if not len(df):
         out = data.iloc[:0].copy()
         out.insert(0, "end_time", df["end_time"].iloc[:0])
-        return _finish(out, df, bucket_width=rule, tz=tz)
+        return finish(out, df, bucket_width=rule, tz=tz)
     lo, hi = _window(df)
     bins, labels, closed = _pandas_bins(rule, offset, starts.tz_convert(tz or "UTC"))
     lefts, rights = (edge.tz_convert("UTC") for edge in _spans(labels, offset, closed))
     cut = ends > rights[bins]  # a bucket that runs on into the next bin
     if cut.any():
         i = int(np.argmax(cut))
-        width = _meta(df).get("bucket_width") or "its"
+        width = meta_of(df).get("bucket_width") or "its"
         evidence = (f"{starts[i]:%Y-%m-%d %H:%M}..{ends[i]:%Y-%m-%d %H:%M} UTC straddles "
                     f"{rights[bins[i]]:%Y-%m-%d %H:%M} UTC")  # fmt: skip
         if tz is None:
@@ -194,12 +194,13 @@ def resample(df: pd.DataFrame, rule: str, tz: str | None = None) -> pd.DataFrame
     # Each span is cut to the window, as the API cuts its first and last bucket to the query's.
     begins, stops = lefts[bins].where(lefts[bins] > lo, lo), rights[bins].where(rights[bins] < hi, hi)
     bucket = begins.as_unit(starts.unit).rename("start_time")
-    out = _combine(data.groupby([bucket, *(data[k] for k in keys)], observed=True), df, over_time=True)
+    grouped = data.groupby([bucket, *(data[k] for k in keys)], observed=True, dropna=False)  # a null key is a group
+    out = combine_values(grouped, df, over_time=True)
     out = out.reset_index(keys) if keys else out
     span_end = pd.Series(stops.as_unit(ends.unit), index=bucket).groupby(level=0).first()
     out.insert(0, "end_time", span_end.reindex(out.index).to_numpy())
     out.index = pd.DatetimeIndex(out.index).rename("start_time")
-    return _finish(out[[c for c in df.columns if c in out.columns]], df, bucket_width=rule, tz=tz)
+    return finish(out[[c for c in df.columns if c in out.columns]], df, bucket_width=rule, tz=tz)
 
 
 def gib_days(df: pd.DataFrame) -> pd.DataFrame:
@@ -207,7 +208,7 @@ def gib_days(df: pd.DataFrame) -> pd.DataFrame:
 
     Examples:
         >>> from usage_frames import Client
-        >>> df = Client.fake().vector_stores("2026-10-01", "2026-10-03", group_by="project_id")
+        >>> df = Client.sample().vector_stores("2026-10-01", "2026-10-03", group_by="project_id")
         >>> gib_days(df).groupby("project_id", observed=True)["gib_days"].sum().round(2).tolist()
         [0.76, 9.1]
     """
@@ -216,7 +217,7 @@ def gib_days(df: pd.DataFrame) -> pd.DataFrame:
     days = (df["end_time"] - df.index.to_series()).dt.total_seconds().to_numpy() / 86400
     out = df.copy()
     out["gib_days"] = df["usage_bytes"].astype("Float64") / 2**30 * days
-    return _finish(out, df)
+    return finish(out, df)
 
 
 def provisional(df: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.DataFrame:
@@ -238,12 +239,12 @@ def provisional(df: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.DataFra
     settle = endpoint_of(df).settle
     starts = df.index.to_series()
     flags = df["end_time"] > now - settle
-    seconds = BUCKET_SECONDS.get(_meta(df).get("bucket_width", ""), 0)
-    if seconds and not endpoint_of(df).whole_days:
+    seconds = BUCKET_SECONDS.get(meta_of(df).get("bucket_width", ""), 0)
+    if seconds and not endpoint_of(df).whole_buckets:
         flags |= (df["end_time"] - starts).dt.total_seconds() < seconds
     out = df.copy()
     out["provisional"] = flags.to_numpy()
-    return _finish(out, df)
+    return finish(out, df)
 
 
 def pivot(df: pd.DataFrame, columns: str, values: str | None = None) -> pd.DataFrame:
@@ -255,17 +256,26 @@ def pivot(df: pd.DataFrame, columns: str, values: str | None = None) -> pd.DataF
         >>> wide.shape, wide.columns.name
         ((2, 4), 'model')
     """
-    name = _values(df, values)
-    _by(df, columns)
+    name = values_of(df, values)
+    by_keys(df, columns)
     flat = df.reset_index()
     wide = flat.pivot_table(
-        index="start_time", columns=columns, values=name, aggfunc="sum", fill_value=0, observed=True
+        index="start_time", columns=columns, values=name, aggfunc="sum", fill_value=0, observed=True, dropna=False
     )
-    return _finish(wide, df, values=name)
+    return finish(wide, df, values=name)
+
+
+def _labels_of(df: pd.DataFrame) -> dict[str, str]:
+    """The label columns of a frame (:func:`label`'s ``project_name``...) by the key column each names."""
+    named = {key: key.removesuffix("_id") + "_name" for key in keys_of(df)}
+    return {key: name for key, name in named.items() if name in df.columns and name != key}
 
 
 def top_n(df: pd.DataFrame, n: int, by: str, values: str | None = None, other: str = "other") -> pd.DataFrame:
     """Keep the ``n`` largest groups of ``by`` (by total ``values``) and fold the rest into ``other``.
+
+    ``by`` is a key or a label of one (``project_name`` after :func:`label`): the folded rows say ``other`` in both
+    the key and its label. Rows whose key is null (Anthropic's default workspace) are a group like any other.
 
     Examples:
         >>> from usage_frames import Client
@@ -275,19 +285,27 @@ def top_n(df: pd.DataFrame, n: int, by: str, values: str | None = None, other: s
         (4, True)
     """
     n = count_arg(n, "n")
-    name = _values(df, values)
-    _by(df, by)
-    ranking = df.groupby(by, observed=True)[name].sum().sort_values(ascending=False)
-    keep = set(ranking.index[:n])
-    labels = df[by].astype("string")
+    name = values_of(df, values)
+    keys, labels = keys_of(df), _labels_of(df)
+    allowed = [*keys, *(c for c in labels.values() if c not in keys)]
+    if not isinstance(by, str) or by not in allowed:
+        raise InvalidParameterError("by", by, allowed, reason="is not a group key of this frame or a label of one")
+    ranking = df.groupby(by, observed=True, dropna=False)[name].sum().sort_values(ascending=False)
+    kept = ranking.index[:n]
+    keep = df[by].isin(kept.dropna()).to_numpy() | (df[by].isna().to_numpy() & bool(kept.isna().any()))
+    partner = labels.get(by) or next((k for k, label in labels.items() if label == by), None)
     out = df.copy()
-    out[by] = labels.where(labels.isin(keep), other)
-    keys = keys_of(df)
-    grouped = _combine(out.drop(columns="end_time").groupby([out.index, *keys], observed=True, sort=False), df, False)
-    grouped = grouped.reset_index(keys)
+    for column in (by, partner) if partner else (by,):
+        out[column] = out[column].astype("string").where(keep, other)
+    groups = [c for c in df.columns if c in keys or c in labels.values()]
+    # A key with no value (a default workspace, a combined bill's project name where it is not labelled) is a
+    # group, not a lost dollar.
+    per_group = out.drop(columns="end_time").groupby([out.index, *groups], observed=True, sort=False, dropna=False)
+    grouped = combine_values(per_group, df, False)
+    grouped = grouped.reset_index(groups)
     grouped.index.name = "start_time"
     ends = df["end_time"].groupby(level=0).first()
     grouped.insert(0, "end_time", ends.reindex(grouped.index).to_numpy())
-    order = [*ranking.index[:n], other]
-    grouped[by] = pd.Categorical(grouped[by], categories=[c for c in order if c in set(grouped[by])])
-    return _finish(grouped[[c for c in df.columns if c in grouped.columns]], df)
+    order = [c for c in [*kept, other] if pd.notna(c) and c in set(grouped[by])]
+    grouped[by] = pd.Categorical(grouped[by], categories=order)
+    return finish(grouped[[c for c in df.columns if c in grouped.columns]], df)

@@ -1,4 +1,4 @@
-"""Unit economics: unit costs, the bill reconciled, batch and tier savings, cache efficiency.
+"""Unit economics: unit costs, the bill reconciled, batch and tier savings.
 
 Part of :mod:`usage_frames.ops`, which re-exports every public name here.
 """
@@ -11,17 +11,21 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from usage_frames.analysis.frame import _by, _finish, _meta, _times, endpoint_of, keys_of
-from usage_frames.analysis.money import _MODALITIES, _PARTS, split_line_items, unit_prices
+from usage_frames._core.errors import InvalidParameterError
+from usage_frames.analysis.frame import by_keys, endpoint_of, finish, keys_of, meta_of, times_of
+from usage_frames.analysis.money import MODALITIES, PARTS, split_line_items, unit_prices
 from usage_frames.analysis.reshape import resample
-from usage_frames.errors import InvalidParameterError
+from usage_frames.analysis.tokens import token_categories
 
 _TOKEN_PARTS = tuple(
-    [(f"input_{m}_tokens", m, "input") for m in _MODALITIES]
+    [(f"input_{m}_tokens", m, "input") for m in MODALITIES]
     + [("input_cache_write_tokens", "text", "cache writes")]
-    + [(f"input_cached_{m}_tokens", m, "cached input") for m in _MODALITIES]
-    + [(f"output_{m}_tokens", m, "output") for m in _MODALITIES]
+    + [(f"input_cached_{m}_tokens", m, "cached input") for m in MODALITIES]
+    + [(f"output_{m}_tokens", m, "output") for m in MODALITIES]
 )
+
+
+_PART_COLUMNS = [c for c, _, _ in _TOKEN_PARTS]
 
 
 def _column(usage: pd.DataFrame, name: str) -> pd.Series:
@@ -33,23 +37,31 @@ def _column(usage: pd.DataFrame, name: str) -> pd.Series:
 def _token_parts(usage: pd.DataFrame) -> pd.DataFrame:
     """Per row, the tokens of each (modality, kind) of :data:`_TOKEN_PARTS`, and ``requests``.
 
-    The explicit breakdown fields are used where the server sent them; older answers lack them, and their text
-    tokens are then the total minus the other parts (section 4 arithmetic; absent parts count as 0).
+    Where the frame breaks tokens down by modality (the explicit breakdown fields, used where the server sent
+    them; older answers lack them, and their text tokens are then the total minus the other parts), each part is
+    its own; elsewhere every token is text, by cache state (:func:`~usage_frames.analysis.tokens.token_categories`).
     """
-    if endpoint_of(usage).name not in ("completions", "decisions"):
-        raise InvalidParameterError("usage", endpoint_of(usage).name, ("completions", "decisions"))
-    get = functools.partial(_column, usage)
-    write = get("input_cache_write_tokens").fillna(0)
-    cached = get("input_cached_tokens").fillna(0)
-    uncached = get("input_uncached_tokens").fillna(get("input_tokens") - cached - write)
+    endpoint = endpoint_of(usage)
+    if endpoint.tokens is None or not endpoint.tokens.output:
+        raise InvalidParameterError("usage", endpoint.name, reason="does not count input and output tokens")
     out = pd.DataFrame(index=usage.index)
-    for total, prefix in ((uncached, "input_"), (cached, "input_cached_"), (get("output_tokens"), "output_")):
-        others = [get(f"{prefix}{m}_tokens").fillna(0) for m in ("audio", "image")]
-        out[f"{prefix}text_tokens"] = get(f"{prefix}text_tokens").fillna(total - others[0] - others[1])
-        out[f"{prefix}audio_tokens"], out[f"{prefix}image_tokens"] = others
-    out["input_cache_write_tokens"] = write
-    out = out[[c for c, _, _ in _TOKEN_PARTS]]
-    out["requests"] = get("num_model_requests")
+    get = functools.partial(_column, usage)
+    if set(_PART_COLUMNS) <= set(usage.columns):
+        write = get("input_cache_write_tokens").fillna(0)
+        cached = get("input_cached_tokens").fillna(0)
+        uncached = get("input_uncached_tokens").fillna(get("input_tokens") - cached - write)
+        for total, prefix in ((uncached, "input_"), (cached, "input_cached_"), (get("output_tokens"), "output_")):
+            others = [get(f"{prefix}{m}_tokens").fillna(0) for m in ("audio", "image")]
+            out[f"{prefix}text_tokens"] = get(f"{prefix}text_tokens").fillna(total - others[0] - others[1])
+            out[f"{prefix}audio_tokens"], out[f"{prefix}image_tokens"] = others
+        out["input_cache_write_tokens"] = write
+    else:
+        cats = token_categories(usage).fillna(0)
+        out = pd.DataFrame(0, index=usage.index, columns=_PART_COLUMNS, dtype="Int64")
+        out["input_text_tokens"], out["input_cached_text_tokens"] = cats["uncached"], cats["cache read"]
+        out["input_cache_write_tokens"], out["output_text_tokens"] = cats["cache write"], cats["output"]
+    out = out[_PART_COLUMNS]
+    out["requests"] = get(endpoint.tokens.requests) if endpoint.tokens.requests else get("")
     return out
 
 
@@ -72,12 +84,12 @@ def _bill(costs: pd.DataFrame, keys: list[str], standard_only: bool) -> pd.DataF
     if standard_only:
         items = items[items["product"].isna()]
     others = [k for k in keys if k != "model"]
-    _by(costs, others)
+    by_keys(costs, others)
     items = items.astype({k: object for k in [*others, "model", "kind"]})
     # Cache writes are fresh input billed apart; every modality and context adds to its side.
     items["side"] = items["kind"].map({"input": "usd_input", "cache writes": "usd_input",
                                        "cached input": "usd_cached_input", "output": "usd_output"})  # fmt: skip
-    bill = items.pivot_table(index=keys, columns="side", values="amount", aggfunc="sum", fill_value=0.0)
+    bill = items.groupby([*keys, "side"], dropna=False)["amount"].sum().unstack("side").fillna(0.0)
     return bill.reindex(columns=["usd_input", "usd_cached_input", "usd_output"], fill_value=0.0)
 
 
@@ -107,11 +119,14 @@ def unit_costs(
         >>> round(float(unit_costs(u, k).loc["o3-2025-04-16", "usd_per_1m_output"]), 4)
         8.0
     """
-    keys = _by(usage, by)
+    keys = by_keys(usage, by)
     if "model" not in keys:
         raise InvalidParameterError("by", list(keys), reason="must include 'model' to match line items")
-    tokens = pd.concat([usage[keys].astype(object), _token_sides(usage)], axis=1).groupby(keys).sum()
-    out = tokens.join(_bill(costs, keys, standard_only), how="inner").astype("Float64")
+    # Counts stay whole (Int64); a count the usage frame lacks (Anthropic reports no requests) stays <NA>, not 0.
+    sides = pd.concat([usage[keys].astype(object), _token_sides(usage)], axis=1)
+    tokens = sides.groupby(keys, dropna=False).sum(min_count=1)
+    bill = _bill(costs, keys, standard_only).astype("Float64")
+    out = tokens.join(bill, how="inner")
     out["usd"] = out["usd_input"] + out["usd_cached_input"] + out["usd_output"]
     input_tokens = out["fresh_input_tokens"] + out["cached_input_tokens"]
 
@@ -123,7 +138,7 @@ def unit_costs(
     out["usd_per_1m_cached_input"] = per_1m(out["usd_cached_input"], out["cached_input_tokens"])
     out["usd_per_1m_output"] = per_1m(out["usd_output"], out["output_tokens"])
     out["usd_per_request"] = out["usd"] / out["requests"].where(out["requests"] > 0)
-    return _finish(out, usage)
+    return finish(out, usage)
 
 
 def reconcile(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
@@ -152,7 +167,7 @@ def reconcile(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     keys = [k for k in ("project_id", "model") if k in keys_of(usage)]
     if "model" not in keys:
         raise InvalidParameterError("usage", keys_of(usage), reason="must be grouped by model")
-    daily = resample(usage, "D") if _meta(usage).get("bucket_width") != "1d" else usage
+    daily = resample(usage, "D") if meta_of(usage).get("bucket_width") != "1d" else usage
     table = _rate_table(costs)
     parts = _token_parts(daily)[_PART_COLUMNS].astype("Float64")
     rows = daily[keys].astype(object)
@@ -160,18 +175,19 @@ def reconcile(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     # A part with tokens but no list price in the bill leaves the row unpriced (<NA>), never priced at $0.
     contributions = (parts * rates).where(parts > 0, 0.0)
     priced = contributions.sum(axis=1, skipna=False) / 1e6
-    day = _times(daily).floor("D").rename("day")
+    day = times_of(daily).floor("D").rename("day")
     priced_usd = pd.Series(priced.to_numpy(), index=pd.MultiIndex.from_arrays([day, *(rows[k] for k in keys)]))
-    priced_usd = priced_usd.groupby(level=list(range(len(keys) + 1))).sum(min_count=1)
-    priced_usd = priced_usd.where(priced.groupby([day, *(rows[k] for k in keys)]).apply(lambda x: x.notna().all()))
+    priced_usd = priced_usd.groupby(level=list(range(len(keys) + 1)), dropna=False).sum(min_count=1)
+    whole = priced.groupby([day, *(rows[k] for k in keys)], dropna=False).apply(lambda x: x.notna().all())
+    priced_usd = priced_usd.where(whole)
     items = split_line_items(costs)
     models = set(rows["model"])
     items = items[items["model"].isin(models)].astype({"model": object, **{k: object for k in keys if k != "model"}})
-    billed_usd = items.groupby([_times(items).floor("D").rename("day"), *keys])["amount"].sum()
+    billed_usd = items.groupby([times_of(items).floor("D").rename("day"), *keys], dropna=False)["amount"].sum()
     out = pd.concat({"billed_usd": billed_usd, "priced_usd": priced_usd}, axis=1).astype("Float64")
     out["billed_usd"] = out["billed_usd"].fillna(0.0)  # no line item: nothing billed
     out["unexplained_usd"] = out["billed_usd"] - out["priced_usd"]
-    return _finish(out, usage)
+    return finish(out, usage)
 
 
 def batch_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
@@ -192,11 +208,11 @@ def batch_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         >>> bool(pd.isna(s.loc["o3-2025-04-16", "could_save_usd"]))  # no Batch price for o3 in the bill
         True
     """
+    rates = _rate_table(costs)  # first: a bill without quantities is refused with what to use instead
     for key in ("model", "batch"):
-        _by(usage, key)
-    rates = _rate_table(costs)
+        by_keys(usage, key)
     sides = pd.concat([usage[["model", "batch"]].astype(object), _token_parts(usage)], axis=1)
-    per = sides.groupby(["model", "batch"])[_PART_COLUMNS].sum()
+    per = sides.groupby(["model", "batch"], dropna=False)[_PART_COLUMNS].sum()
     rows = []
     for model in sorted(set(sides["model"])):
         list_rate, batch_rate = _rates(rates, "list", model), _rates(rates, "batch", model)
@@ -213,7 +229,7 @@ def batch_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
                      "batch_share_pct": 100 * batch_tokens / tokens_by_kind.sum() if tokens_by_kind.sum() else np.nan,
                      "saved_usd": saving(True), "could_save_usd": saving(False)})  # fmt: skip
     out = pd.DataFrame(rows).set_index("model").astype("Float64")
-    return _finish(out, usage)
+    return finish(out, usage)
 
 
 def tier_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
@@ -233,13 +249,13 @@ def tier_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         >>> bool(gpt4o["priority"] < 0 < gpt4o["batch"])  # a surcharge, and a saving
         True
     """
-    for key in ("model", "batch", "service_tier"):
-        _by(usage, key)
     rates = _rate_table(costs)
+    for key in ("model", "batch", "service_tier"):
+        by_keys(usage, key)
     batch = usage["batch"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     tier = np.where(batch, "batch", usage["service_tier"].astype(object).fillna("default").to_numpy())
     sides = pd.concat([usage[["model"]].astype(object), _token_parts(usage)], axis=1).assign(tier=tier)
-    per = sides.groupby(["model", "tier"])[_PART_COLUMNS].sum()
+    per = sides.groupby(["model", "tier"], dropna=False)[_PART_COLUMNS].sum()
     rows = []
     for index, tokens in per.iterrows():
         model, label = str(index[0]), str(index[1])  # type: ignore[index]
@@ -249,10 +265,9 @@ def tier_savings(usage: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         rows.append({"model": model, "tier": label, "tokens": int(tokens.sum()), "list_usd": at_list,
                      "actual_usd": actual, "saved_usd": at_list - actual})  # fmt: skip
     out = pd.DataFrame(rows).set_index(["model", "tier"]).astype("Float64")
-    return _finish(out, usage)
+    return finish(out, usage)
 
 
-_PART_COLUMNS = [c for c, _, _ in _TOKEN_PARTS]
 
 
 def _rate_table(costs: pd.DataFrame) -> pd.DataFrame:
@@ -263,7 +278,7 @@ def _rate_table(costs: pd.DataFrame) -> pd.DataFrame:
     prices = unit_prices(costs)
     kinds = [k for _, _, k in _TOKEN_PARTS]
     prices = prices[prices["model"].notna() & prices["kind"].isin(kinds) & prices["context"].ne("long").fillna(True)]
-    prices = prices.astype({k: object for k in _PARTS})
+    prices = prices.astype({k: object for k in PARTS})
     prices["product"] = prices["product"].fillna("list")
     prices["part"] = prices["modality"].fillna("") + "/" + prices["kind"]
     return prices.pivot_table(index=["product", "model"], columns="part", values="usd_per_1m")
@@ -291,29 +306,3 @@ def _priced(tokens: pd.Series, rates: pd.Series) -> float:
     """
     usd = sum(float(tokens[column]) * rates[column] for column in _PART_COLUMNS if tokens[column] > 0) / 1e6
     return float(usd) if pd.notna(usd) else np.nan
-
-
-def cache_efficiency(df: pd.DataFrame, by: str | Sequence[str] | None = None, rule: str = "D") -> pd.DataFrame:
-    """Prompt caching over time: the share of input served from cache and the share written to it.
-
-    ``<NA>`` where the server did not send the breakdown (older answers), never a zero.
-
-    Examples:
-        >>> from usage_frames import Client
-        >>> df = Client.fake().completions("2026-10-01", "2026-10-08", group_by="model")
-        >>> e = cache_efficiency(df, by="model", rule="W-SUN")
-        >>> round(float(e[e["model"] == "gpt-4o-mini-2024-07-18"]["cached_share_pct"].iloc[0]), 1)
-        41.9
-    """
-    keys = _by(df, by)
-    grouped = resample(
-        df[["end_time", *keys, "input_tokens", "input_cached_tokens", "input_cache_write_tokens"]].pipe(
-            lambda f: _finish(f, df, group_by=keys)
-        ),
-        rule,
-    )
-    total = grouped["input_tokens"].astype("Float64").where(grouped["input_tokens"] > 0)
-    out = grouped[["end_time", *keys, "input_tokens"]].copy()
-    out["cached_share_pct"] = grouped["input_cached_tokens"] / total * 100
-    out["cache_write_share_pct"] = grouped["input_cache_write_tokens"] / total * 100
-    return _finish(out, df, bucket_width=rule)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from usage_frames.analysis.frame import _by, _combine, _finish, _values
+from usage_frames.analysis.frame import by_keys, combine_values, finish, values_of
 
 # --- summaries -------------------------------------------------------------------------------------------------
 
@@ -18,17 +18,26 @@ from usage_frames.analysis.frame import _by, _combine, _finish, _values
 def totals(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFrame:
     """Totals per dimension, largest first (levels: the mean over time of the per-bucket total).
 
+    Rows whose key is null (Anthropic's default workspace, usage without an API key) are a group of their own,
+    labelled ``NaN`` as by pandas' ``groupby(dropna=False)``: the totals add up to the frame's.
+
     Examples:
         >>> from usage_frames import Client
         >>> t = totals(Client.fake().costs("2026-10-01", "2026-11-01", group_by="project_id"), by="project_id")
         >>> t.index.tolist()
         ['proj_chat', 'proj_search', 'proj_lab', 'proj_batch']
+        >>> totals(Client.fake().costs("2026-10-01", "2026-11-01")).index
+        RangeIndex(start=0, stop=1, step=1)
     """
-    keys = _by(df, by)
-    per_bucket = _combine(df.drop(columns="end_time").groupby([df.index, *keys], observed=True), df, False)
-    out = _combine(per_bucket.groupby(level=keys, observed=True) if keys else per_bucket.groupby(lambda _: 0), df, True)
-    first = _values(df, None)
-    return _finish(out.sort_values(first, ascending=False) if keys else out, df)
+    keys = by_keys(df, by)
+    # A null key (Anthropic's default workspace, usage without a key) is a group: every total adds up to the frame's.
+    buckets = df.drop(columns="end_time").groupby([df.index, *keys], observed=True, dropna=False)
+    per_bucket = combine_values(buckets, df, False)
+    groups = per_bucket.groupby(level=keys, observed=True, dropna=False) if keys else per_bucket.groupby(lambda _: 0)
+    out = combine_values(groups, df, True)
+    first = values_of(df, None)
+    # Without ``by``, one row as ``df.sum().to_frame().T`` gives (index 0), not a ``start_time`` of 0.
+    return finish(out.sort_values(first, ascending=False) if keys else out.reset_index(drop=True), df)
 
 
 def share(df: pd.DataFrame, by: str, values: str | None = None) -> pd.DataFrame:
@@ -40,7 +49,7 @@ def share(df: pd.DataFrame, by: str, values: str | None = None) -> pd.DataFrame:
         >>> round(float(s["share_pct"].sum()), 6)
         100.0
     """
-    name = _values(df, values)
+    name = values_of(df, values)
     out = totals(df, by)[[name]].copy()
     out["share_pct"] = out[name] / out[name].sum() * 100
     return out
@@ -75,14 +84,14 @@ def compare(
         >>> round(float(moved["contribution_pct"].sum()), 6)  # shares of the total change
         100.0
     """
-    name = _values(df, values)
-    keys = _by(df, by)
-    _by(previous, keys)
-    current = df.groupby(keys, observed=True)[name].sum()
-    before = previous.groupby(keys, observed=True)[name].sum()
+    name = values_of(df, values)
+    keys = by_keys(df, by)
+    by_keys(previous, keys)
+    current = df.groupby(keys, observed=True, dropna=False)[name].sum()
+    before = previous.groupby(keys, observed=True, dropna=False)[name].sum()
     out = pd.concat({"previous": before, "current": current}, axis=1).fillna(0).astype("Float64")
     out["change"] = out["current"] - out["previous"]
     out["change_pct"] = (out["change"] / out["previous"].replace(0, np.nan) * 100).astype("Float64")
     total = out["change"].sum()
     out["contribution_pct"] = out["change"] / total * 100 if total else np.nan
-    return _finish(out.reindex(out["change"].abs().sort_values(ascending=False).index), df, values=name)
+    return finish(out.reindex(out["change"].abs().sort_values(ascending=False).index), df, values=name)

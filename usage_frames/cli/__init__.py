@@ -3,11 +3,11 @@
 Fit for scripts and cron: every error is one line on stderr, exit status 2 for bad input (arguments, no key, a
 missing optional dependency), 1 for API failures and data the cache or the sample cannot give, never a traceback;
 every warning of every subcommand is one ``usage-frames: warning: ...`` line on stderr (no file, line or source);
-output folders are created as needed; ``-o`` decides the format by its suffix and refuses others. The admin key is
-read from ``OPENAI_ADMIN_KEY`` only: a key on the command line would land in shell history.
+output folders are created as needed; ``-o`` decides the format by its suffix and refuses others. A provider's admin
+key is read from its environment variable only: a key on the command line would land in shell history.
 
 Adding a subcommand: write ``_add_NAME(commands)`` in :mod:`.data` or :mod:`.finops` (it builds its parser with
-:func:`.options._subcommand` and the shared helpers such as :func:`.options._data_options`, and sets ``run=``)
+:func:`.options.subcommand` and the shared helpers such as :func:`.options.data_options`, and sets ``run=``)
 and append it to :data:`SUBCOMMANDS`.
 
 Examples:
@@ -22,36 +22,36 @@ from __future__ import annotations
 
 import argparse
 import gc
+import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from usage_frames.cli.data import _add_fetch, _add_report, _add_sample_data, _add_serve_fake, _add_sync
-from usage_frames.cli.finops import _add_allocate, _add_check, _add_export
-from usage_frames.cli.options import CommandLineError, _Parser
-from usage_frames.client import __version__
-from usage_frames.errors import (
+from usage_frames._core.client import __version__
+from usage_frames._core.errors import (
     CacheMissError,
     InvalidParameterError,
     MissingAPIKeyError,
     UsageFramesError,
     UsageFramesWarning,
 )
+from usage_frames.cli.data import add_fetch, add_report, add_sample_data, add_serve_fake, add_sync
+from usage_frames.cli.finops import add_allocate, add_check, add_export
+from usage_frames.cli.options import KEYS_HELP, CommandLineError, Parser
 
 # --- the command -----------------------------------------------------------------------------------------
 
-SUBCOMMANDS: list[Callable[[Any], None]] = [_add_fetch, _add_sync, _add_report, _add_sample_data, _add_serve_fake,
-                                            _add_export, _add_allocate, _add_check]  # fmt: skip
+SUBCOMMANDS: list[Callable[[Any], None]] = [add_fetch, add_sync, add_report, add_sample_data, add_serve_fake,
+                                            add_export, add_allocate, add_check]  # fmt: skip
 
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``usage-frames``, one subparser per entry of :data:`SUBCOMMANDS`."""
-    top = _Parser(
+    top = Parser(
         prog="usage-frames",
-        description="The OpenAI organization Usage and Costs API as tidy tables. The admin key comes from the "
-        "OPENAI_ADMIN_KEY environment variable; --fake (the built-in fake organization) or --sample (the embedded "
-        "sample data) need none.",
+        description="Organization usage and cost reports as tidy tables. An admin key comes from "
+        f"{KEYS_HELP}; --fake (the built-in fake organizations) or --sample (the embedded sample data) need none.",
     )
     top.add_argument("--version", action="version", version=f"usage-frames {__version__}")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -108,6 +108,8 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _fail(message: str, status: int) -> int:
+    # The command line reads keys from the environment only: a key's help says so, not how Python passes one.
+    message = re.sub(r"pass it as Client\([^)]*\) or set the", "set the", message)
     print(f"usage-frames: error: {' '.join(message.split())}", file=sys.stderr)
     return status
 

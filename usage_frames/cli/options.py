@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from usage_frames.client import Client
-from usage_frames.endpoints import ENDPOINTS, Filter
+from usage_frames._core.errors import MissingAPIKeyError
+from usage_frames._core.provider import Provider
+from usage_frames._core.schema import Filter
+from usage_frames.providers import DEFAULT, PROVIDERS, Client
 
 if TYPE_CHECKING:
     pass
 
-FILTERS: dict[str, Filter] = {f.name: f for e in ENDPOINTS.values() for f in e.filters}
+# Every provider's endpoints and filters (a command checks them against the provider it reads).
+ENDPOINT_NAMES: list[str] = list(dict.fromkeys(e for p in PROVIDERS.values() for e in p.endpoints))
+FILTERS: dict[str, Filter] = {f.name: f for p in PROVIDERS.values() for e in p.endpoints.values() for f in e.filters}
+KEYS_HELP = " or ".join(f"{p.credentials.env} ({p.title})" for p in PROVIDERS.values())
 TABLE_SUFFIXES = (".csv", ".parquet", ".json")
 REPORT_SUFFIXES = (".html", ".json")
 PARQUET_HINT = 'Parquet needs pyarrow: pip install "usage-frames[parquet]"'
@@ -24,7 +30,7 @@ class CommandLineError(Exception):
     """A command-line mistake found by the command itself (exit status 2)."""
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     """An argument parser without abbreviations whose errors are one line (``--help`` shows the usage)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -32,28 +38,44 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
+        """Exit 2 with the message in one line and a pointer to ``--help``."""
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 # --- shared option helpers -------------------------------------------------------------------------------
 
 
-def _subcommand(commands: Any, name: str, help: str) -> argparse.ArgumentParser:
+def subcommand(commands: Any, name: str, help: str) -> argparse.ArgumentParser:
+    """A subcommand's parser, with the shared error policy (one line, exit 2)."""
     parser: argparse.ArgumentParser = commands.add_parser(name, help=help, description=help[:1].upper() + help[1:])
     return parser
 
 
-def _window_options(parser: argparse.ArgumentParser, start: str, end: str = "exclusive end; default now") -> None:
+def window_options(parser: argparse.ArgumentParser, start: str, end: str = "exclusive end; default now") -> None:
+    """Add ``--start`` and ``--end`` with their help texts."""
     parser.add_argument("--start", help=start)
     parser.add_argument("--end", help=end)
 
 
-def _data_options(parser: argparse.ArgumentParser, *, cache: bool = True) -> None:
-    """Where the data comes from: the API (key from OPENAI_ADMIN_KEY), ``--fake`` or ``--sample``."""
+def data_options(parser: argparse.ArgumentParser, *, cache: bool = True, every: bool = False) -> None:
+    """Where the data comes from: a provider's API (its key from its variable), ``--fake`` or ``--sample``.
+
+    Args:
+        parser: The subcommand's parser.
+        cache: Add the cache options.
+        every: ``--provider all`` is allowed (every provider with a key, or every one with ``--fake``/``--sample``).
+    """
+    choices = [*PROVIDERS, *(["all"] if every else [])]
+    parser.add_argument(
+        "--provider",
+        choices=choices,
+        help=f"whose reports to read: {', '.join(choices)} (default {DEFAULT.name}"
+        + ("; all: every provider with a key, or every one with --fake or --sample)" if every else ")"),
+    )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--fake", action="store_true", help="answer from the built-in fake organization")
     source.add_argument("--sample", action="store_true", help="answer from the embedded sample data (offline)")
-    source.add_argument("--base-url", help="API root (default OPENAI_BASE_URL or https://api.openai.com/v1)")
+    source.add_argument("--base-url", help="API root (default: the provider's base URL variable, else its API)")
     if cache:
         parser.add_argument("--no-cache", action="store_true", help="do not read or write the HTTP cache")
         parser.add_argument("--offline", action="store_true", help="answer from the HTTP cache only")
@@ -76,7 +98,8 @@ def _workers(value: str) -> int | str:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number of workers or 'auto'") from None
 
 
-def _output_option(parser: argparse.ArgumentParser, suffixes: Sequence[str], default: str | None = None) -> None:
+def output_option(parser: argparse.ArgumentParser, suffixes: Sequence[str], default: str | None = None) -> None:
+    """Add ``-o``/``--output``, whose suffix picks the format among ``suffixes``."""
     kinds = ", ".join(suffixes)
     parser.add_argument(
         "-o",
@@ -88,14 +111,49 @@ def _output_option(parser: argparse.ArgumentParser, suffixes: Sequence[str], def
     )
 
 
-def client_from(args: argparse.Namespace) -> Client:
-    """The client that the data options (:func:`_data_options`) of a subcommand ask for."""
+def client_from(args: argparse.Namespace, provider: Provider | str | None = None) -> Client:
+    """The client that the data options (:func:`data_options`) of a subcommand ask for, of one provider.
+
+    Args:
+        args: The parsed options.
+        provider: The provider (default: ``--provider``, else the first).
+    """
+    chosen = Client.resolve(provider if provider is not None else getattr(args, "provider", None) or "")
     options: dict[str, Any] = {k: getattr(args, k) for k in ("workers", "offline") if hasattr(args, k)}
     if args.sample:
-        return Client.sample()
+        return Client.sample(provider=chosen)
     if args.fake:
-        return Client.fake(**options)
-    return Client(base_url=args.base_url, cache=not getattr(args, "no_cache", False), **options)
+        return Client.fake(provider=chosen, **options)
+    return Client(base_url=args.base_url, provider=chosen, cache=not getattr(args, "no_cache", False), **options)
+
+
+def clients_from(args: argparse.Namespace, *, keyed: bool = False) -> list[Client]:
+    """The clients of ``--provider``: one provider, or with ``all`` every one (with ``keyed``, also by default).
+
+    Live, ``all`` means every provider whose key variable is set; with ``--fake`` or ``--sample``, every provider.
+
+    Raises:
+        MissingAPIKeyError: Live, when no provider's key is set (naming every variable).
+    """
+    asked = getattr(args, "provider", None)
+    if asked not in (None, "all") or (asked is None and not keyed):
+        return [client_from(args, asked)]
+    if args.fake or args.sample:
+        return [client_from(args, p) for p in PROVIDERS.values()]
+    keyed_providers = [p for p in PROVIDERS.values() if os.environ.get(p.credentials.env)]
+    if not keyed_providers:
+        if asked is None:
+            return [client_from(args)]  # the first provider's own error: how to get its key
+        raise MissingAPIKeyError(f"No admin key: --provider all reads every provider whose key is set: {KEYS_HELP}")
+    return [client_from(args, p) for p in keyed_providers]
+
+
+def endpoint_provider(args: argparse.Namespace) -> Provider:
+    """The provider of a subcommand's ``endpoint``: ``--provider``, else the only one that has it, else the first."""
+    if getattr(args, "provider", None):
+        return Client.resolve(args.provider)
+    having = [p for p in PROVIDERS.values() if args.endpoint in p.endpoints]
+    return having[0] if len(having) == 1 else DEFAULT
 
 
 def output_path(path: Path, suffixes: Sequence[str]) -> Path:
@@ -121,7 +179,7 @@ def need_pyarrow() -> None:
         raise CommandLineError(PARQUET_HINT)
 
 
-def _remove_empty_folders(root: Path) -> None:
+def remove_empty_folders(root: Path) -> None:
     """Remove ``root`` and the folders below it that hold no file (never a file)."""
     for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
         if not any(folder.iterdir()):
@@ -130,7 +188,8 @@ def _remove_empty_folders(root: Path) -> None:
         root.rmdir()
 
 
-def _create_parent(path: Path) -> Path:
+def create_parent(path: Path) -> Path:
+    """``path``, its missing folders created."""
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
 

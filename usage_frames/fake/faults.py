@@ -1,25 +1,29 @@
 """How does the fake API misbehave when a test asks it to?
 
 Scripted faults (error statuses, dropped connections, truncated or foreign bodies, stalls, skipped or shifted
-buckets), random 429s, latency and a concurrency limit.
+buckets), random 429s, latency and a concurrency limit, for any provider's fake organization (its error envelope
+and bucket times come from the organization).
 
 Examples:
-    >>> _apply(Fault(kind="truncate"), Reply(200, {}, b"abcd")).body
+    >>> from usage_frames._core.schema import Wire
+    >>> apply(Fault(kind="truncate"), Reply(200, {}, b"abcd"), Wire(), lambda *a: Reply(500, {}, b"")).body
     b'ab'
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 import numpy as np
 
-from usage_frames.fake.api import Reply, _error
+from usage_frames._core.schema import Wire
+from usage_frames.fake.reply import Reply
 from usage_frames.fake.traffic import DAY
 
 
@@ -28,7 +32,7 @@ class Fault:
     """A misbehaviour for one request.
 
     Attributes:
-        kind: ``status`` (an error status with the OpenAI error envelope), ``reset`` (the connection drops
+        kind: ``status`` (an error status with the provider's error envelope), ``reset`` (the connection drops
             mid-body), ``truncate`` (200 with half a JSON body), ``html`` (200 with an HTML error page),
             ``stall`` (no answer before the client's read timeout), ``replace`` (200 with ``body``), ``pass``
             (answer normally: lets a script fail the second request, not the first), ``skip`` (the true page
@@ -109,22 +113,27 @@ class Faults:
             self.in_flight -= 1
 
 
-def _apply(fault: Fault | None, reply: Reply) -> Reply:
+def apply(
+    fault: Fault | None,
+    reply: Reply,
+    wire: Wire,
+    error: Callable[[int, str, str, Mapping[str, str]], Reply],
+) -> Reply:
+    """The reply with a fault applied (``reset`` and ``stall`` are left to the transport).
+
+    Args:
+        fault: The fault, if any.
+        reply: The organization's true answer.
+        wire: How the provider spells bucket times and request ids.
+        error: Makes an error answer in the provider's envelope (``Organization.error``).
+    """
     if fault is None or fault.kind in ("reset", "stall", "pass"):
         return reply
     if fault.kind == "status":
         message = "Rate limit reached for requests" if fault.status == 429 else "The server had an error"
-        error = _error(
-            fault.status,
-            message,
-            "requests" if fault.status == 429 else "server_error",
-            headers=fault.headers,
-        )
-        return Reply(
-            fault.status,
-            {**error.headers, "x-request-id": reply.headers.get("x-request-id", "")},
-            fault.body or error.body,
-        )
+        answer = error(fault.status, message, "requests" if fault.status == 429 else "server_error", fault.headers)
+        request_id = {wire.request_id: reply.headers[wire.request_id]} if wire.request_id in reply.headers else {}
+        return Reply(fault.status, {**answer.headers, **request_id}, fault.body or answer.body)
     if fault.kind == "truncate":
         return replace(reply, body=reply.body[: len(reply.body) // 2])
     if fault.kind == "html":
@@ -136,7 +145,15 @@ def _apply(fault: Fault | None, reply: Reply) -> Reply:
         if fault.kind == "skip" and -len(page["data"]) <= fault.bucket < len(page["data"]):
             del page["data"][fault.bucket]
         for bucket in page["data"] if fault.kind == "shift" else ():
-            bucket["start_time"] += fault.seconds
-            bucket["end_time"] += fault.seconds
+            for name in (wire.bucket_start, wire.bucket_end):
+                bucket[name] = _later(bucket[name], fault.seconds)
         return replace(reply, body=msgspec.json.encode(page))
     return Reply(200, {**reply.headers, "Content-Type": "application/json"}, fault.body)
+
+
+def _later(time: Any, seconds: int) -> Any:
+    """A bucket time ``seconds`` later, in its own spelling (Unix seconds or RFC 3339)."""
+    if isinstance(time, str):
+        moved = dt.datetime.fromisoformat(time) + dt.timedelta(seconds=seconds)
+        return moved.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time + seconds

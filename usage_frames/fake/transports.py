@@ -1,10 +1,11 @@
-"""How does a client reach the fake API?
+"""How does a client reach a fake API?
 
-:class:`FakeAPI` (the organization behind a base path, with faults), served in-process by :class:`FakeAdapter` on
-a ``requests.Session`` or over real HTTP on 127.0.0.1 by :class:`FakeServer`; :func:`client_arguments` wires a client.
+:class:`FakeAPI` (a provider's fake organization behind a base path, with faults), served in-process by
+:class:`FakeAdapter` on a ``requests.Session`` (:func:`mount`) or over real HTTP on 127.0.0.1 by :class:`FakeServer`.
 
 Examples:
-    >>> FakeAPI().base_path
+    >>> from usage_frames.providers import fake_organization
+    >>> FakeAPI(fake_organization()).base_path
     '/v1'
 """
 
@@ -17,33 +18,34 @@ import time
 from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
+import pandas as pd
 import requests
 from requests.adapters import BaseAdapter
 from urllib3.response import HTTPResponse
 
-from usage_frames.errors import InvalidParameterError
-from usage_frames.fake.api import Reply
-from usage_frames.fake.faults import Fault, Faults, _apply
-from usage_frames.fake.organization import FakeOrganization
-from usage_frames.query import to_clock
-from usage_frames.transport.send import DEFAULT_BASE_URL
+from usage_frames._core import query as queries
+from usage_frames._core.schema import unix
+from usage_frames.fake.faults import Fault, Faults, apply
+from usage_frames.fake.reply import Organization, Reply
 
 
 class FakeAPI:
-    """The organization behind a base path, with faults: what both transports serve."""
+    """A fake organization behind a base path, with faults: what both transports serve.
 
-    def __init__(
-        self,
-        organization: FakeOrganization | None = None,
-        faults: Faults | None = None,
-        base_path: str = "/v1",
-    ) -> None:
-        self.organization = organization or FakeOrganization()
+    Args:
+        organization: The provider's fake organization.
+        faults: Its misbehaviour (none by default).
+        base_path: The path its API root has (default: that of the provider's public API root, ``/v1``...).
+    """
+
+    def __init__(self, organization: Organization, faults: Faults | None = None, base_path: str | None = None) -> None:
+        self.organization = organization
         self.faults = faults or Faults()
-        self.base_path = base_path.rstrip("/")
+        root = urlsplit(organization.provider.credentials.base_url).path if base_path is None else base_path
+        self.base_path = root.rstrip("/")
 
     def handle(self, method: str, url: str, headers: Mapping[str, str]) -> tuple[Reply, Fault | None]:
         """Answer a full URL, with the next fault applied (``reset``/``stall`` are left to the transport)."""
@@ -55,20 +57,24 @@ class FakeAPI:
             fault = throttled or self.faults.next()
             path = parts.path.removeprefix(self.base_path)
             reply = self.organization.respond(method, path, parse_qs(parts.query), headers)
-            return _apply(fault, reply), fault
+            return apply(fault, reply, self.organization.provider.wire, self.organization.error), fault
         finally:
             self.faults.leave()
 
 
 class FakeAdapter(BaseAdapter):
-    """A requests transport adapter that answers from a :class:`FakeAPI` in-process.
+    """A requests transport adapter that answers from a :class:`FakeAPI` in-process (``Client(transport=...)``).
 
     Examples:
+        >>> from usage_frames.providers import fake_organization
         >>> session = requests.Session()
-        >>> session.mount("https://api.openai.com/", FakeAdapter(FakeAPI()))
-        >>> session.get("https://api.openai.com/v1/organization/costs?start_time=1").status_code
+        >>> session.mount("https://api.example.com/", FakeAdapter(FakeAPI(fake_organization())))
+        >>> session.get("https://api.example.com/v1/organization/costs?start_time=1").status_code
         401
     """
+
+    source = "fake"
+    """Who answers a client with this transport (``client.source``)."""
 
     def __init__(self, api: FakeAPI) -> None:
         super().__init__()
@@ -126,17 +132,18 @@ class FakeServer:
     """The fake API as a real HTTP server on 127.0.0.1, in a background thread.
 
     Args:
-        api: What to serve; defaults to the standard organization without faults.
+        api: What to serve (a fake organization with its faults).
         port: The port; 0 picks a free one.
 
     Examples:
-        >>> with FakeServer() as server:
+        >>> from usage_frames.providers import fake_organization
+        >>> with FakeServer(FakeAPI(fake_organization())) as server:
         ...     requests.get(server.url + "/organization/costs?start_time=1").status_code
         401
     """
 
-    def __init__(self, api: FakeAPI | None = None, port: int = 0) -> None:
-        self.api = api or FakeAPI()
+    def __init__(self, api: FakeAPI, port: int = 0) -> None:
+        self.api = api
         handler = type("Handler", (_Handler,), {"api": self.api})
         self._server = _Server(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
@@ -151,7 +158,7 @@ class FakeServer:
     def start(self) -> FakeServer:
         """Serve in a daemon thread."""
         self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="fake-openai", daemon=True
+            target=self._server.serve_forever, args=(0.05,), name="fake-api", daemon=True
         )
         self._thread.start()
         return self
@@ -207,7 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def mount(
-    organization: FakeOrganization, session: requests.Session, base_url: str, faults: Faults | None = None
+    organization: Organization, session: requests.Session, base_url: str, faults: Faults | None = None
 ) -> FakeAPI:
     """Answer every request to ``base_url`` on ``session`` from the fake organization; returns the API."""
     parts = urlsplit(base_url)
@@ -216,28 +223,33 @@ def mount(
     return api
 
 
-def client_arguments(organization: FakeOrganization | None = None, **kwargs: Any) -> dict[str, Any]:
-    """The constructor arguments of a :class:`~usage_frames.client.Client` answered in-process by ``organization``.
+class Mountable:
+    """What every provider's fake organization has: a clock (its ``now``, else the wall clock) and :meth:`mount`."""
 
-    One clock for both sides: a client pretending to be at ``now=`` talks to an organization at that time (its
-    one-year look-back and its "future" both follow it).
+    now: pd.Timestamp | None
 
-    Raises:
-        InvalidParameterError: If ``organization`` is not a :class:`FakeOrganization`.
+    def mount(self, session: requests.Session, base_url: str, faults: Faults | None = None) -> FakeAPI:
+        """Answer every request to ``base_url`` on ``session`` in-process; returns the API (its faults, counts)."""
+        return mount(cast(Organization, self), session, base_url, faults)
 
-    Examples:
-        >>> sorted(client_arguments())
-        ['api_key', 'base_url', 'session', 'source']
+    def clock(self) -> int:
+        """The organization's "now" in Unix seconds."""
+        return unix(self.now if self.now is not None else queries.wall_clock())  # patchable: tests pin it
+
+
+def client_arguments(organization: Organization, key: str, **kwargs: Any) -> dict[str, Any]:
+    """The keyword arguments of a client answered in-process by a fake organization (``uf.Client.fake()``).
+
+    The organization is the client's transport (:class:`FakeAdapter`), on a session without a cache unless the
+    caller gives one (``cache=`` or ``session=``); ``key`` is the admin key it sends unless the caller gives one.
+
+    Args:
+        organization: The fake organization, on the client's clock (one clock for both sides: its look-back, its
+            "future" and its open bucket follow the client's ``now=``).
+        key: An admin key of the provider's shape (the fake accepts any).
+        **kwargs: The caller's other keyword arguments, passed on.
     """
-    if organization is not None and not isinstance(organization, FakeOrganization):
-        raise InvalidParameterError("organization", organization, reason="must be a FakeOrganization or None")
-    if kwargs.get("now") is not None:
-        kwargs["now"] = to_clock(kwargs["now"])
-    recording = kwargs.get("recording")
-    clock = kwargs.get("now") or getattr(recording, "now", None)
-    org = organization or FakeOrganization(now=clock)
-    session = kwargs.pop("session", None) or requests.Session()
-    kwargs.setdefault("base_url", DEFAULT_BASE_URL)
-    org.mount(session, kwargs["base_url"])
-    kwargs.setdefault("api_key", "sk-admin-fake")
-    return {**kwargs, "session": session, "source": "fake"}
+    if "session" not in kwargs:
+        kwargs.setdefault("cache", False)
+    kwargs.setdefault("api_key", key)
+    return {**kwargs, "transport": FakeAdapter(FakeAPI(organization))}
