@@ -116,11 +116,15 @@ def unit_of(column: str) -> str:
     Examples:
         >>> unit_of("amount"), unit_of("input_cached_tokens"), unit_of("num_model_requests"), unit_of("seconds")
         ('USD', 'tokens', 'requests', 'seconds')
+        >>> unit_of("web_search_requests")  # Anthropic's
+        'requests'
     """
     if column in _UNITS:
         return _UNITS[column]
     if column.endswith("_tokens"):
         return "tokens"
+    if column.endswith("_requests"):
+        return "requests"
     if column.startswith("usd") or column.endswith("_usd"):
         return "USD"
     return "count"
