@@ -212,6 +212,21 @@ def test_both__by_project_spans_projects_and_workspaces(both):
             assert cents(row["change"]) == cents(row["amount"]) - cents(row["previous"])
 
 
+@pytest.mark.parametrize("source", ["sample", "fake"])
+def test_both__each_provider_s_projects_add_up_to_its_row_and_match_its_section_where_that_row_does(source):
+    """by_project splits each provider's by_provider cents among its projects (a provider's rows disagreed with its
+    row by a cent, and an OpenAI project with its own section, when the combined bill's cents were split at once)."""
+    both = report_data([getattr(uf.Client, source)(provider=name) for name in ("openai", "anthropic")])
+    for row in both["tables"]["by_provider"]:
+        mine = [r for r in both["tables"]["by_project"] if r["provider"] == row["provider"]]
+        for column in ("amount", "previous"):
+            assert sum(cents(r[column]) for r in mine) == cents(row[column]), (row["provider"], column)
+        section = both["providers"][row["provider"]]
+        if cents(row["amount"]) == cents(card(section, "spend")["value"]):
+            own = {r["project_id"]: r["amount"] for r in section["tables"]["by_project"]}
+            assert {r["project_id"]: r["amount"] for r in mine} == own, row["provider"]
+
+
 def test_both__one_period_as_of_the_last_midnight_both_reached_when_their_clocks_differ():
     late = uf.Client.fake(provider="anthropic", now="2026-12-02 09:00")
     data = report_data([uf.Client.fake(), late])  # OpenAI's clock: NOW, 2026-11-28 12:00

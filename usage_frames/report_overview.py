@@ -168,12 +168,20 @@ def overview(
     }  # fmt: skip
 
 
+def _providers_cents(
+    sections: Sequence[dict[str, Any]], exact: Mapping[str, Mapping[Any, Decimal]], spend: int, previous: int
+) -> tuple[dict[str, list[Decimal]], dict[str, list[int]]]:
+    """Each provider's exact totals and its whole cents of the combined totals (``amount``, ``previous``)."""
+    names = [s["provider"] for s in sections]
+    own = {k: [sum((v for (p, _), v in exact[k].items() if p == name), Decimal(0)) for name in names] for k in exact}
+    return own, {"amount": whole_cents(own["amount"], spend), "previous": whole_cents(own["previous"], previous)}
+
+
 def _by_provider(
     sections: Sequence[dict[str, Any]], exact: Mapping[str, Mapping[Any, Decimal]], spend: int, previous: int
 ) -> list[dict[str, Any]]:
-    names = [s["provider"] for s in sections]
-    own = {k: [sum((v for (p, _), v in exact[k].items() if p == name), Decimal(0)) for name in names] for k in exact}
-    nows, thens = whole_cents(own["amount"], spend), whole_cents(own["previous"], previous)
+    own, cents = _providers_cents(sections, exact, spend, previous)
+    nows, thens = cents["amount"], cents["previous"]
     rows = [{"provider": s["provider"], "provider_title": s["provider_title"], "previous": b / 100,
              "amount": a / 100, "change": (a - b) / 100, "change_pct": _pct((x / y - 1) * 100 if y else None),
              "share_pct": _pct(x / spend * 10000 if spend else None)}
@@ -185,11 +193,22 @@ def _by_provider(
 def _by_project(
     sections: Sequence[dict[str, Any]], exact: Mapping[str, Mapping[Any, Decimal]], spend: int, previous: int
 ) -> list[dict[str, Any]]:
-    """Each provider's rows by project, with whole cents of the combined bill and shares of the whole."""
+    """Each provider's rows by project, with shares of the whole.
+
+    Each provider's whole cents (its row of ``by_provider``) are split among its projects, so that its rows add up
+    to that row; a provider whose row is its own card splits it as its own section does.
+    """
     rows = [{"provider": s["provider"], **row} for s in sections for row in s["tables"]["by_project"]]
     keys = [(row["provider"], row["project_id"]) for row in rows]
     own = {k: [exact[k].get(key, Decimal(0)) for key in keys] for k in exact}
-    nows, thens = whole_cents(own["amount"], spend), whole_cents(own["previous"], previous)
+    _, cents = _providers_cents(sections, exact, spend, previous)
+    split: dict[str, list[int]] = {"amount": [0] * len(rows), "previous": [0] * len(rows)}
+    for i, section in enumerate(sections):
+        mine = [j for j, row in enumerate(rows) if row["provider"] == section["provider"]]
+        for k in split:
+            for j, c in zip(mine, whole_cents([own[k][j] for j in mine], cents[k][i]), strict=True):
+                split[k][j] = c
+    nows, thens = split["amount"], split["previous"]
     change = float(sum(own["amount"]) - sum(own["previous"]))
     out = [{**row, "previous": b / 100, "amount": a / 100, "change": (a - b) / 100,
             "share_pct": _pct(float(x) / spend * 10000 if spend else None),
