@@ -190,6 +190,14 @@ def test_cli__no_key_says_which_variable_to_set_not_how_python_passes_one(tmp_pa
     assert "Client(" not in result.stderr and "api_key" not in result.stderr
 
 
+def test_cli__report_without_any_key_names_every_providers_variable_and_its_help_says_all(tmp_path):
+    """report reads every provider with a key by default: its error and its help say so (they said OpenAI's)."""
+    result = run("report", cwd=tmp_path)
+    assert_one_line_error(result, 2, "No admin key: report reads every provider whose key is set: OPENAI_ADMIN_KEY")
+    assert "ANTHROPIC_ADMIN_KEY" in result.stderr
+    assert "(default all;" in " ".join(run("report", "--help", cwd=tmp_path).stdout.split())
+
+
 def test_cli__api_failure_is_one_line_and_exit_1(secret_key, server, faults, tmp_path):
     env = pinned_env(OPENAI_ADMIN_KEY="sk-legacy-" + secret_key)
     result = run("fetch", "costs", "--base-url", server.url, "--start", "2026-10-01", "--end", "2026-10-02", env=env)

@@ -205,7 +205,7 @@ def add_report(commands: Any) -> None:
     report.add_argument(
         "--pictures", type=Path, help="also write the main plots as PNG files into this folder (of the first provider)"
     )
-    data_options(report, cache=False, every=True)
+    data_options(report, cache=False, every=True, keyed=True)
     report.set_defaults(run=_report)
 
 

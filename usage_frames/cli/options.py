@@ -57,19 +57,22 @@ def window_options(parser: argparse.ArgumentParser, start: str, end: str = "excl
     parser.add_argument("--end", help=end)
 
 
-def data_options(parser: argparse.ArgumentParser, *, cache: bool = True, every: bool = False) -> None:
+def data_options(
+    parser: argparse.ArgumentParser, *, cache: bool = True, every: bool = False, keyed: bool = False
+) -> None:
     """Where the data comes from: a provider's API (its key from its variable), ``--fake`` or ``--sample``.
 
     Args:
         parser: The subcommand's parser.
         cache: Add the cache options.
         every: ``--provider all`` is allowed (every provider with a key, or every one with ``--fake``/``--sample``).
+        keyed: ``all`` is the default (see :func:`clients_from`).
     """
     choices = [*PROVIDERS, *(["all"] if every else [])]
     parser.add_argument(
         "--provider",
         choices=choices,
-        help=f"whose reports to read: {', '.join(choices)} (default {DEFAULT.name}"
+        help=f"whose reports to read: {', '.join(choices)} (default {'all' if keyed else DEFAULT.name}"
         + ("; all: every provider with a key, or every one with --fake or --sample)" if every else ")"),
     )
     source = parser.add_mutually_exclusive_group()
@@ -142,9 +145,10 @@ def clients_from(args: argparse.Namespace, *, keyed: bool = False) -> list[Clien
         return [client_from(args, p) for p in PROVIDERS.values()]
     keyed_providers = [p for p in PROVIDERS.values() if os.environ.get(p.credentials.env)]
     if not keyed_providers:
-        if asked is None:
-            return [client_from(args)]  # the first provider's own error: how to get its key
-        raise MissingAPIKeyError(f"No admin key: --provider all reads every provider whose key is set: {KEYS_HELP}")
+        if asked is None and args.base_url:
+            return [client_from(args)]  # one API root: the first provider's, and its own error
+        who = "--provider all" if asked == "all" else args.command
+        raise MissingAPIKeyError(f"No admin key: {who} reads every provider whose key is set: {KEYS_HELP}")
     return [client_from(args, p) for p in keyed_providers]
 
 
