@@ -182,13 +182,13 @@ def test_allocate__a_provider_that_cannot_group_by_a_rules_key_says_which_keys_i
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     rules = files / "rules.toml"
     assert result.stderr == (
-        f"usage-frames: error: {rules} matches costs by project_id, which Anthropic's costs do not have (they have "
-        "workspace_id, description): give the --provider whose bill it is, or --provider all for projects and "
+        f"usage-frames: error: {rules} matches project_ids, by project_id, which Anthropic's costs do not have (they "
+        "have workspace_id, description): give the --provider whose bill it is, or --provider all for projects and "
         "workspaces\n"
     )
     (files / "spaces.toml").write_text('[[budget]]\nname = "lab"\nmonthly = 10.0\nworkspace_names = ["Lab"]\n')
     budgets = run("check", "--fake", "--budgets", str(files / "spaces.toml"))  # OpenAI's bill, a workspace budget
-    assert budgets.returncode == 2 and "spaces.toml matches costs by workspace_id, which OpenAI's" in budgets.stderr
+    assert budgets.returncode == 2 and "spaces.toml matches workspace_names, by workspace_id, which OpenAI's" in budgets.stderr
 
 
 def test_check__anthropic_budgets_on_workspaces_exit_1_with_the_fakes_cents(files):

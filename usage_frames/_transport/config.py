@@ -62,9 +62,9 @@ def admin_key(api_key: object, credentials: Credentials, others: Mapping[str, Cr
     for name, other in (others or {}).items():
         if key.startswith(credentials.prefix):
             break
-        if key.startswith(other.prefix):
-            why = f"is an admin key of another provider, {name!r} (Client(provider={name!r}) reads it). "
-            raise InvalidParameterError("api_key", key_shape(key), reason=why + help)
+        if key.startswith(other.prefix):  # the right key for the wrong client: no help to create another one
+            why = f"is an admin key of another provider, {name!r}: Client(provider={name!r}) reads it"
+            raise InvalidParameterError("api_key", key_shape(key), reason=why)
         if other.refused and key.startswith(other.refused):
             why = f"is a key of {name!r}, not an admin key. "
             raise InvalidParameterError("api_key", key_shape(key), reason=why + help)

@@ -214,10 +214,11 @@ def _read(
         provider, endpoint = clients[0].provider, _billing(clients[0].provider)
         foreign = [key for key in group_by if key not in endpoint.group_by]
         if foreign:
+            asked = [KEYS.get(c, c) for c in sorted(columns) if c.replace("_name", "_id") in foreign]
             raise CommandLineError(
-                f"{source} matches costs by {', '.join(foreign)}, which {provider.title}'s costs do "
-                f"not have (they have {', '.join(endpoint.group_by)}): give the --provider whose bill it is, or "
-                "--provider all for projects and workspaces"
+                f"{source} matches {', '.join(asked or foreign)}, by {', '.join(foreign)}, which {provider.title}'s "
+                f"costs do not have (they have {', '.join(endpoint.group_by)}): give the --provider whose bill it is, "
+                "or --provider all for projects and workspaces"
             )
         costs = clients[0].fetch(endpoint.name, *window, group_by=group_by)
         return costs, _lists(clients[0], costs, matchers)
