@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from usage_frames import ops
+from usage_frames._core.errors import InvalidParameterError
 from usage_frames.providers import PACKAGES
 
 
@@ -78,7 +79,13 @@ class UsageAccessor:
         :func:`usage_frames.ops.label`.
         """
         if client is not None and not names:
-            return ops.label(self._df, names=PACKAGES[client.provider.name].names(client))
+            mine = ops.provider_of(self._df)
+            if mine.name != client.provider.name:
+                reason = (f"cannot name the IDs of {mine.title}'s frame: pass a client of {mine.title}"
+                          if mine.name in PACKAGES else "cannot name a combined frame's IDs: label each provider's "
+                          "frame before ops.combine")  # fmt: skip
+                raise InvalidParameterError("client", f"a client of {client.provider.title}", reason=reason)
+            return ops.label(self._df, names=PACKAGES[mine.name].names(client))
         return ops.label(self._df, names.get("projects"), names.get("users"), names.get("api_keys"))
 
     def combine(self, *others: pd.DataFrame) -> pd.DataFrame:

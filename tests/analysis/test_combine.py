@@ -73,6 +73,17 @@ def test_combine__tokens_by_category_are_each_frames_own_columns(clients, window
     assert got["openai", "cache read"] == openai["input_cached_tokens"].sum()
 
 
+def test_label__a_client_of_another_provider_is_refused_not_ignored(clients):
+    """df.usage.label(client) with the wrong provider's client added no names and said nothing."""
+    anthropic = clients["anthropic"].costs("2026-10-01", "2026-10-02", group_by="workspace_id")
+    with pytest.raises(uf.InvalidParameterError, match="cannot name the IDs of Anthropic's frame"):
+        anthropic.usage.label(clients["openai"])
+    bill = ops.combine(anthropic, clients["openai"].costs("2026-10-01", "2026-10-02"))
+    with pytest.raises(uf.InvalidParameterError, match="label each provider's frame before ops.combine"):
+        bill.usage.label(clients["openai"])
+    assert "workspace_name" in anthropic.usage.label(clients["anthropic"]).columns
+
+
 def test_combine__the_accessor_is_the_function(clients):
     a, b = clients["openai"].costs("2026-10-01", "2026-10-08"), clients["anthropic"].costs("2026-10-01", "2026-10-08")
     pd.testing.assert_frame_equal(a.usage.combine(b), ops.combine(a, b))

@@ -188,7 +188,8 @@ def test_allocate__a_provider_that_cannot_group_by_a_rules_key_says_which_keys_i
     )
     (files / "spaces.toml").write_text('[[budget]]\nname = "lab"\nmonthly = 10.0\nworkspace_names = ["Lab"]\n')
     budgets = run("check", "--fake", "--budgets", str(files / "spaces.toml"))  # OpenAI's bill, a workspace budget
-    assert budgets.returncode == 2 and "spaces.toml matches workspace_names, by workspace_id, which OpenAI's" in budgets.stderr
+    assert budgets.returncode == 2
+    assert "spaces.toml matches workspace_names, by workspace_id, which OpenAI's" in budgets.stderr
 
 
 def test_check__anthropic_budgets_on_workspaces_exit_1_with_the_fakes_cents(files):
