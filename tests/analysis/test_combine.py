@@ -79,7 +79,7 @@ def test_label__a_client_of_another_provider_is_refused_not_ignored(clients):
     with pytest.raises(uf.InvalidParameterError, match="cannot name the IDs of Anthropic's frame"):
         anthropic.usage.label(clients["openai"])
     bill = ops.combine(anthropic, clients["openai"].costs("2026-10-01", "2026-10-02"))
-    with pytest.raises(uf.InvalidParameterError, match="label each provider's frame before ops.combine"):
+    with pytest.raises(uf.InvalidParameterError, match=r"label each provider's frame before ops\.combine"):
         bill.usage.label(clients["openai"])
     assert "workspace_name" in anthropic.usage.label(clients["anthropic"]).columns
 
