@@ -19,7 +19,7 @@ from cli.test_cli import run
 from usage_frames.analysis.money import exact_total
 from usage_frames.providers.anthropic.fake import FakeOrganization
 from usage_frames.providers.anthropic.fake.api import ORGANIZATION
-from usage_frames.providers.anthropic.fake.streams import BATCH, RESEARCH, SUPPORT
+from usage_frames.providers.anthropic.fake.streams import BATCH, DEFAULT_WORKSPACE_ID, RESEARCH, SUPPORT
 
 WINDOW = ("2026-10-01", "2026-11-01")
 MONTH = (NOW.floor("D") - pd.Timedelta(days=NOW.day - 1), NOW)  # what check counts: this month to date
@@ -190,6 +190,18 @@ def test_allocate__a_provider_that_cannot_group_by_a_rules_key_says_which_keys_i
     budgets = run("check", "--fake", "--budgets", str(files / "spaces.toml"))  # OpenAI's bill, a workspace budget
     assert budgets.returncode == 2
     assert "spaces.toml matches workspace_names, by workspace_id, which OpenAI's" in budgets.stderr
+
+
+def test_check__a_budget_on_the_default_workspace_s_listed_id_says_to_name_it(files):
+    """The list gives the default workspace an id that its cost rows never carry: $0.00 and 'ok' said nothing why."""
+    budget = f'[[budget]]\nname = "d"\nmonthly = 1.0\nworkspace_ids = ["{DEFAULT_WORKSPACE_ID}"]\n'
+    (files / "default.toml").write_text(budget)
+    result = run("check", "--fake", "--provider", "anthropic", "--budgets", str(files / "default.toml"))
+    assert result.stderr.count("\n") == 1 and "matches no cost" in result.stderr
+    assert "(it is 'Default Workspace', whose costs carry no workspace_id: match it by name, workspace_names = " \
+        "['Default Workspace'])" in result.stderr  # fmt: skip
+    strict = run("check", "--fake", "--provider", "anthropic", "--strict", "--budgets", str(files / "default.toml"))
+    assert strict.returncode == 2
 
 
 def test_check__anthropic_budgets_on_workspaces_exit_1_with_the_fakes_cents(files):

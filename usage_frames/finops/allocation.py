@@ -347,11 +347,24 @@ def warn_unmatched(
             for value in (v for v in values if v not in known):
                 close = difflib.get_close_matches(value, sorted(known), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
+                unnamed = _unnamed(column, value, lists)
+                if unnamed is not None:  # a default workspace: listed with an id that its cost rows do not carry
+                    hint = (f" (it is {unnamed!r}, whose costs carry no {column}: match it by name, "
+                            f"{KEYS[column.replace('_id', '_name')]} = [{unnamed!r}])")  # fmt: skip
                 warnings.warn(
                     f"{kind} {owner.name!r}: {KEYS[column]} {value!r} matches no cost {_period(costs)}{hint}",
                     UsageFramesWarning,
                     stacklevel=3,
                 )
+
+
+def _unnamed(column: str, value: str, lists: Mapping[str, pd.DataFrame | None]) -> str | None:
+    """The name of the listed entry whose id is ``value`` but whose cost rows carry none (``listed_id``), if any."""
+    listed = lists.get(DIRECTORY.get(column, ""))
+    if listed is None or "listed_id" not in listed.columns:
+        return None
+    found = listed[listed["id"].isna() & (listed["listed_id"] == value)]
+    return str(found["name"].iloc[0]) if len(found) else None
 
 
 def _listed(column: str, lists: Mapping[str, pd.DataFrame | None]) -> set[str]:

@@ -106,8 +106,9 @@ def names(client: BaseClient | None = None, keys: Iterable[str] | None = None) -
 
     def spaces() -> pd.DataFrame:
         found = workspaces(client)
+        found["listed_id"] = found["id"]  # what the list calls it, for a rule that names the default one by its id
         found["id"] = found["id"].where(~found["default"], None)  # the rows call the default workspace null
-        return found[["id", "name"]]
+        return found[["id", "name", "listed_id"]]
 
     lists: dict[str, Callable[[], pd.DataFrame]] = {
         "workspace_id": spaces,
