@@ -354,6 +354,20 @@ def test_cli__a_sync_beyond_the_lookback_warns_in_one_line_naming_the_start_aske
     assert back.index.min() == pd.Timestamp("2025-11-29", tz="UTC")  # the start named is the start used
 
 
+def test_cli__sync_keeps_one_layout_per_folder_never_the_same_data_at_two_levels(tmp_path):
+    """With and without --provider (even the default one) the same data landed twice in one folder."""
+    plain = run("sync", "data", "--sample", "--endpoint", "costs", "--start", "2026-10-01", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    layered = run("sync", "data", "--sample", "--provider", "openai", "--start", "2026-10-01", cwd=tmp_path)
+    assert_one_line_error(layered, 2, "data holds a dataset without a provider= level: sync it without --provider")
+    assert sorted(p.name for p in (tmp_path / "data").glob("*=*")) == ["endpoint=costs"]
+    both = run("sync", "both", "--sample", "--provider", "all", "--start", "2026-10-01", cwd=tmp_path)
+    assert both.returncode == 0, both.stderr
+    assert sorted(p.name for p in (tmp_path / "both").glob("*=*")) == ["provider=anthropic", "provider=openai"]
+    again = run("sync", "both", "--sample", "--endpoint", "costs", "--start", "2026-10-01", cwd=tmp_path)
+    assert_one_line_error(again, 2, "both holds a dataset with a provider= level: sync it with --provider")
+
+
 def test_cli__a_sync_all_beyond_the_lookback_warns_naming_the_months_and_creates_nothing(tmp_path):
     result = run("sync", "data", "--fake", "--start", "2024-01-01", "--end", "2024-06-01", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

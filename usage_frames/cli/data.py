@@ -170,6 +170,14 @@ def _sync(args: argparse.Namespace) -> int:
     local = None if "://" in args.path else Path(args.path)
     new = local is not None and not local.exists()
     layered = args.provider is not None  # a provider= level, so that several providers' datasets sit side by side
+    if local is not None and local.is_dir():  # one layout per folder: never the same data twice, at two levels
+        found = {entry.name.split("=", 1)[0] for entry in local.iterdir() if "=" in entry.name}
+        other = "endpoint" if layered else "provider"
+        if other in found:
+            raise CommandLineError(
+                f"{args.path} holds a dataset {'without' if layered else 'with'} a provider= level: sync it "
+                f"{'without' if layered else 'with'} --provider, or into another folder"
+            )
     try:
         for client in clients:
             name = client.provider.name
