@@ -13,12 +13,11 @@ Rules (``tomllib``; every list is optional, a team needs at least one)::
     project_ids = ["proj_chat", "proj_batch"]
 
 A costs row goes to the first team with a matching ID (or name); what no team matches is ``unallocated``. ``split``
-names teams whose cost is shared (a platform team) and/or ``"unallocated"``; their spend is divided among the other
-teams in proportion to what those teams were charged directly in the same month.
+names teams whose cost is shared (a platform team) and/or ``"unallocated"``, divided among the other teams in
+proportion to their direct charges in the same month.
 
-The costs must be grouped by every key the rules match on (:attr:`Rules.group_by`): OpenAI's Costs API groups by
-``project_id``, ``api_key_id`` and ``user_id``, but may refuse ``user_id`` together with ``project_id``; Anthropic's
-cost report by ``workspace_id`` (its null is the default workspace, which ``workspace_names`` matches by name).
+The costs must be grouped by every key the rules match on (:attr:`Rules.group_by`; OpenAI may refuse ``user_id``
+with ``project_id``); Anthropic's null ``workspace_id`` is its default workspace, matched by ``workspace_names``.
 
 Examples:
     >>> from usage_frames import Client
@@ -347,24 +346,19 @@ def warn_unmatched(
             for value in (v for v in values if v not in known):
                 close = difflib.get_close_matches(value, sorted(known), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                unnamed = _unnamed(column, value, lists)
-                if unnamed is not None:  # a default workspace: listed with an id that its cost rows do not carry
-                    hint = (f" (it is {unnamed!r}, whose costs carry no {column}: match it by name, "
-                            f"{KEYS[column.replace('_id', '_name')]} = [{unnamed!r}])")  # fmt: skip
-                warnings.warn(
-                    f"{kind} {owner.name!r}: {KEYS[column]} {value!r} matches no cost {_period(costs)}{hint}",
-                    UsageFramesWarning,
-                    stacklevel=3,
-                )
+                hint = _unnamed(column, value, lists) or hint  # a default workspace: its rows carry no id
+                said = f"{kind} {owner.name!r}: {KEYS[column]} {value!r} matches no cost {_period(costs)}{hint}"
+                warnings.warn(said, UsageFramesWarning, stacklevel=3)
 
 
 def _unnamed(column: str, value: str, lists: Mapping[str, pd.DataFrame | None]) -> str | None:
-    """The name of the listed entry whose id is ``value`` but whose cost rows carry none (``listed_id``), if any."""
+    """What to say of a listed entry whose id is ``value`` but whose cost rows carry none (``listed_id``), if any."""
     listed = lists.get(DIRECTORY.get(column, ""))
     if listed is None or "listed_id" not in listed.columns:
         return None
-    found = listed[listed["id"].isna() & (listed["listed_id"] == value)]
-    return str(found["name"].iloc[0]) if len(found) else None
+    hit = [repr(n) for n in listed["name"][listed["id"].isna() & (listed["listed_id"] == value)]]
+    key = KEYS[column.replace("_id", "_name")]
+    return f" (it is {hit[0]}, whose costs carry no {column}: match it by name, {key} = [{hit[0]}])" if hit else None
 
 
 def _listed(column: str, lists: Mapping[str, pd.DataFrame | None]) -> set[str]:
