@@ -155,6 +155,7 @@ def overview(
     added.append(forecast)
     keys = ["provider", "project_id"]
     exact = {name: _by(rows, keys) for name, rows in (("amount", now), ("previous", then))}
+    own, cents = _providers_cents(sections, exact, spend, previous)
     return {
         "title": title,
         "source": ", ".join(dict.fromkeys(s["source"] for s in sections)),
@@ -162,8 +163,8 @@ def overview(
         "period": first["period"],
         "rule": _rule(sections, as_of),
         "cards": added,
-        "tables": {"by_provider": _by_provider(sections, exact, spend, previous),
-                   "by_project": _by_project(sections, exact, spend, previous)},
+        "tables": {"by_provider": _by_provider(sections, own, cents, spend),
+                   "by_project": _by_project(sections, exact, cents, spend)},
         "providers": {s["provider"]: s for s in sections},
     }  # fmt: skip
 
@@ -178,9 +179,8 @@ def _providers_cents(
 
 
 def _by_provider(
-    sections: Sequence[dict[str, Any]], exact: Mapping[str, Mapping[Any, Decimal]], spend: int, previous: int
+    sections: Sequence[dict[str, Any]], own: Mapping[str, list[Decimal]], cents: Mapping[str, list[int]], spend: int
 ) -> list[dict[str, Any]]:
-    own, cents = _providers_cents(sections, exact, spend, previous)
     nows, thens = cents["amount"], cents["previous"]
     rows = [{"provider": s["provider"], "provider_title": s["provider_title"], "previous": b / 100,
              "amount": a / 100, "change": (a - b) / 100, "change_pct": _pct((x / y - 1) * 100 if y else None),
@@ -191,7 +191,8 @@ def _by_provider(
 
 
 def _by_project(
-    sections: Sequence[dict[str, Any]], exact: Mapping[str, Mapping[Any, Decimal]], spend: int, previous: int
+    sections: Sequence[dict[str, Any]], exact: Mapping[str, Mapping[Any, Decimal]], cents: Mapping[str, list[int]],
+    spend: int,
 ) -> list[dict[str, Any]]:
     """Each provider's rows by project, with shares of the whole.
 
@@ -201,7 +202,6 @@ def _by_project(
     rows = [{"provider": s["provider"], **row} for s in sections for row in s["tables"]["by_project"]]
     keys = [(row["provider"], row["project_id"]) for row in rows]
     own = {k: [exact[k].get(key, Decimal(0)) for key in keys] for k in exact}
-    _, cents = _providers_cents(sections, exact, spend, previous)
     split: dict[str, list[int]] = {"amount": [0] * len(rows), "previous": [0] * len(rows)}
     for i, section in enumerate(sections):
         mine = [j for j, row in enumerate(rows) if row["provider"] == section["provider"]]

@@ -276,7 +276,7 @@ def columns_of(pages: Iterable[Page], query: Query) -> Columns:
     ends: list[int] = []
     counts: list[int] = []
     fast = True
-    strict: list[bool] = []  # per result: from a strict page, where an absent count holds ABSENT
+    strict_buckets: list[bool] = []  # per bucket: from a strict page, where an absent count holds ABSENT
     for raw in pages:
         page = as_page(raw, endpoint)
         is_strict = type(page) is strict_type
@@ -284,11 +284,13 @@ def columns_of(pages: Iterable[Page], query: Query) -> Columns:
         for bucket in page.data:
             found = bucket.results
             results += found
-            strict += [is_strict] * len(found)
+            strict_buckets.append(is_strict)
             starts.append(bucket.start_time)
             ends.append(bucket.end_time)
             counts.append(len(found))
     repeat = np.asarray(counts, dtype=np.int64)
+    # Per result, only where pages of both kinds meet (the fast path never reads it).
+    strict = () if fast else np.repeat(np.asarray(strict_buckets, dtype=bool), repeat).tolist()
     columns: Columns = {
         "start_time": np.repeat(np.asarray(starts, dtype=np.int64), repeat),
         "end_time": np.repeat(np.asarray(ends, dtype=np.int64), repeat),
